@@ -1,0 +1,66 @@
+# stacktag: build the demo stack, run the hook, test, benchmark.
+#   make hook/base-notebook   everything it needs (daemon, root image, images), then the hook
+#   make test                 daemon, fixtures, then every test (unit and integration)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+REGISTRY   ?= localhost:5000
+OWNER      ?= stacktag
+ROOT_IMAGE ?= stacktag/debian:bookworm
+TEST_IMAGE ?= stacktag-test/busybox:latest
+# Where hook/% writes tags/, manifests/ and hist_lines/.
+OUT        ?= build/stacktag
+STACKTAG   := target/debug/stacktag
+CARGO      ?= cargo
+
+.PHONY: help docker-up root-image fixtures stacktag build-all hook-all test lint bench clean
+help: ## this list
+	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
+
+docker-up: ## make a Docker daemon answer (installs and starts one if needed)
+	@scripts/docker-up
+
+root-image: docker-up ## the demo stack's root image (debootstrap, cached by name)
+	@scripts/root-image $(ROOT_IMAGE)
+
+fixtures: root-image ## test fixture images (cached by name)
+	@scripts/busybox-image $(TEST_IMAGE)
+
+stacktag: ## build the stacktag binary
+	@$(CARGO) build --quiet --bin stacktag
+
+build/%: root-image stacktag | build ## build image % and its ancestors (docker's layer cache makes a warm run quick)
+	@for img in $$($(STACKTAG) explain --chain $*); do \
+	  echo "build: $$img" >&2; \
+	  docker build --quiet --build-arg ROOT_IMAGE=$(ROOT_IMAGE) --build-arg REGISTRY=$(REGISTRY) --build-arg OWNER=$(OWNER) \
+	    -t $(REGISTRY)/$(OWNER)/$$img:latest images/$$img >/dev/null 2>build/.docker-build.log \
+	    || { cat build/.docker-build.log >&2; exit 1; }; \
+	done
+
+build-all: root-image stacktag ## build every image of hierarchy.yaml
+	@mkdir -p build
+	@for img in $$($(STACKTAG) check --images); do $(MAKE) --no-print-directory build/$$img || exit 1; done
+
+hook/%: build/% ## build image % if needed, then tag it and write its files under $(OUT)
+	@$(STACKTAG) hook --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) $*
+
+hook-all: build-all ## the hook over the whole stack, images concurrently
+	@$(STACKTAG) hook --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --all
+
+lint: ## rustfmt and clippy, warnings are errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --quiet -- -D warnings
+
+test: fixtures build-all ## every test, on the real Docker daemon
+	$(CARGO) test
+	@left=$$(docker ps -aq --filter label=org.stacktag.managed | wc -l); \
+	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind" >&2; exit 1; fi
+
+bench: build-all ## wall time and peak memory of `stacktag hook --all`, against the floor
+	$(CARGO) bench --bench hook
+
+clean: ## remove build outputs (not images)
+	rm -rf build target
+
+build:
+	@mkdir -p build

@@ -1,0 +1,537 @@
+//! The command line: clap definitions, and the few lines that turn each
+//! subcommand into library calls. `--help` is the manual.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::container::Limits;
+use crate::error::{exit, ConfigError, Error};
+use crate::git::Commit;
+use crate::guard::guarded;
+use crate::hierarchy::Hierarchy;
+use crate::pipeline::{Job, OutputDirs, Steps};
+use crate::plugin;
+use crate::progress::Progress;
+use crate::run::BuildInfo;
+use crate::session::Session;
+use crate::tags::{self, Platform, DEFAULT_VARIANT};
+
+const ABOUT: &str =
+    "Tag a stack of Docker images from what runs inside them, and write their build manifests";
+
+const LONG_ABOUT: &str = "\
+Tag a stack of Docker images from what runs inside them, and write their build manifests.
+
+After a stack is built, stacktag starts each image once (one container, networking off,
+its entrypoint replaced by `sleep infinity`), runs the commands its taggers and manifests
+need (each command once, all at the same time, no shell), removes the container, and then,
+only if every tagger and manifest of the image succeeded, writes the files and applies the tags.
+
+The stack is described by a hierarchy file (--config, else ./hierarchy.yaml, else the demo
+stack built into stacktag): each image names its parent, taggers, manifests and variants,
+and gets its ancestors' taggers and manifests, root first.
+
+Files (under --out-dir, default build/stacktag, or the single-directory options):
+  tags/{platform}-{variant}-{image}.txt                 full references, one per line
+  manifests/{platform}-{variant}-{image}-{sha12}.md     the build manifest (markdown)
+  hist_lines/{platform}-{variant}-{image}-{sha12}.txt   the wiki's build history row
+
+The commit is HEAD of the git repository around --repo-dir (default: the current directory).
+The daemon is found like the docker CLI finds it: DOCKER_HOST (unix:// or tcp://), else
+/var/run/docker.sock.";
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    internal error (a bug: please report it)
+  2    bad command line
+  3    bad hierarchy file, unknown image, tagger or manifest
+  4    image not found on the daemon, or --platform disagrees with it
+  5    a command in the container failed, hung, or gave output no tag can be made of
+  6    the Docker daemon is unreachable or refused a request
+  7    git: no repository or no commit at --repo-dir
+  8    a file could not be read or written
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Containers are removed either way.
+
+Examples:
+  stacktag hook base-notebook                 tag, manifest and history line, in one go
+  stacktag hook --all                         every image of the stack, concurrently
+  stacktag explain r-notebook                 what runs on an image, and where it comes from
+  stacktag check --config my/hierarchy.yaml   validate a hierarchy file";
+
+#[derive(Debug, Parser)]
+#[command(name = "stacktag", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXIT_CODES)]
+pub struct Cli {
+    /// Hierarchy file [default: ./hierarchy.yaml, else the built-in demo stack]
+    #[arg(long, global = true, env = "STACKTAG_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print no progress lines
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tags file, manifest, history line and tags applied: one container per image, images concurrently
+    Hook(HookArgs),
+    /// Write the tags file of one image (upstream's write_tags_file)
+    Tags(OneImage),
+    /// Write the build manifest and history line of one image (upstream's write_manifest)
+    Manifest(OneImage),
+    /// Apply the tags of an image's tags file to the image (upstream's apply_tags)
+    Apply(ApplyArgs),
+    /// Show the taggers and manifests an image gets, and the ancestor each comes from
+    Explain {
+        /// Image name, as in the hierarchy file
+        image: String,
+        /// Print only the image's ancestors and itself, root first, one per line
+        #[arg(long)]
+        chain: bool,
+    },
+    /// Validate the hierarchy file and print the image tree
+    Check {
+        /// Print only the image names, parents before children, one per line
+        #[arg(long)]
+        images: bool,
+    },
+    /// List the known taggers and manifests (built-in and plugins)
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// Images to process (names from the hierarchy file)
+    #[arg(required_unless_present = "all", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// Process every image of the hierarchy
+    #[arg(long, conflicts_with = "images")]
+    pub all: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OneImage {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    /// Reference of the built image [default: {registry}/{owner}/{image}:latest]
+    #[arg(long, value_name = "REF")]
+    pub source: Option<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    /// Reference of the built image [default: {registry}/{owner}/{image}:latest]
+    #[arg(long, value_name = "REF")]
+    pub source: Option<String>,
+    #[command(flatten)]
+    pub naming: Naming,
+    #[command(flatten)]
+    pub dirs: Dirs,
+}
+
+/// Image naming; defaults from the hierarchy file.
+#[derive(Debug, Args, Clone)]
+pub struct Naming {
+    /// Registry of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Owner (organisation) of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Variant of the image, e.g. cuda12
+    #[arg(long, default_value = DEFAULT_VARIANT)]
+    pub variant: String,
+    /// x86_64 or aarch64 (arm64); read from the image, an error if it disagrees
+    #[arg(long)]
+    pub platform: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Dirs {
+    /// Directory for tags/, manifests/ and hist_lines/
+    #[arg(
+        long,
+        default_value = "build/stacktag",
+        env = "STACKTAG_OUT_DIR",
+        value_name = "DIR"
+    )]
+    pub out_dir: PathBuf,
+    /// Tags files directory [default: OUT_DIR/tags]
+    #[arg(long, value_name = "DIR")]
+    pub tags_dir: Option<PathBuf>,
+    /// Build manifests directory [default: OUT_DIR/manifests]
+    #[arg(long, value_name = "DIR")]
+    pub manifests_dir: Option<PathBuf>,
+    /// History lines directory [default: OUT_DIR/hist_lines]
+    #[arg(long, value_name = "DIR")]
+    pub hist_lines_dir: Option<PathBuf>,
+}
+
+impl Dirs {
+    fn resolve(&self) -> OutputDirs {
+        let or =
+            |d: &Option<PathBuf>, sub: &str| d.clone().unwrap_or_else(|| self.out_dir.join(sub));
+        OutputDirs {
+            tags: or(&self.tags_dir, "tags"),
+            manifests: or(&self.manifests_dir, "manifests"),
+            hist_lines: or(&self.hist_lines_dir, "hist_lines"),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub naming: Naming,
+    #[command(flatten)]
+    pub dirs: Dirs,
+    /// GitHub OWNER/REPO of the Dockerfiles, for links [default: from the hierarchy file]
+    #[arg(long)]
+    pub repository: Option<String>,
+    /// Directory inside the git checkout of the stack
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo_dir: PathBuf,
+    /// Build timestamp to use instead of now, e.g. 2026-11-22T23:48:58Z (reproducible builds)
+    #[arg(long, env = "STACKTAG_TIMESTAMP")]
+    pub timestamp: Option<DateTime<Utc>>,
+    /// Seconds a command may run [default: command_timeout from the hierarchy file, else 300]
+    #[arg(long, value_name = "SECONDS")]
+    pub command_timeout: Option<u64>,
+    /// Bytes of output a command may write
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    pub max_output: usize,
+    /// Give every container networking (otherwise only images with `network: true`)
+    #[arg(long)]
+    pub network: bool,
+}
+
+/// Parses the command line, runs, prints any error, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE as u8 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("stacktag: error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::INTERNAL as u8);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stacktag: error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`stacktag list | head`) is not an error.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush());
+}
+
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let hierarchy = Hierarchy::load_default(cli.config.as_deref())?;
+    match cli.command {
+        Command::Check { images: true } => {
+            out(&hierarchy.topological().iter().map(|i| format!("{}\n", i.name)).collect::<String>());
+            Ok(())
+        }
+        Command::Check { images: false } => {
+            out(&format!(
+                "{}: {} images, valid\n{}",
+                hierarchy.path.display(),
+                hierarchy.images.len(),
+                tree(&hierarchy)
+            ));
+            Ok(())
+        }
+        Command::List => {
+            out(&list());
+            Ok(())
+        }
+        Command::Explain { image, chain: true } => {
+            out(&hierarchy.resolve(&image)?.chain.iter().map(|i| format!("{i}\n")).collect::<String>());
+            Ok(())
+        }
+        Command::Explain { image, chain: false } => {
+            out(&explain(&hierarchy, &image)?);
+            Ok(())
+        }
+        Command::Hook(args) => {
+            let images = if args.all {
+                hierarchy
+                    .topological()
+                    .iter()
+                    .map(|i| i.name.clone())
+                    .collect()
+            } else {
+                args.images.clone()
+            };
+            for i in &images {
+                hierarchy.resolve(i)?;
+            }
+            execute(hierarchy, args.run, None, Steps::HOOK, images, cli.quiet).await
+        }
+        Command::Tags(one) => {
+            let steps = Steps {
+                tags_file: true,
+                manifest: false,
+                apply: false,
+            };
+            execute(
+                hierarchy,
+                one.run,
+                one.source,
+                steps,
+                vec![one.image],
+                cli.quiet,
+            )
+            .await
+        }
+        Command::Manifest(one) => {
+            let steps = Steps {
+                tags_file: false,
+                manifest: true,
+                apply: false,
+            };
+            execute(
+                hierarchy,
+                one.run,
+                one.source,
+                steps,
+                vec![one.image],
+                cli.quiet,
+            )
+            .await
+        }
+        Command::Apply(args) => apply(hierarchy, args).await,
+    }
+}
+
+async fn execute(
+    hierarchy: Hierarchy,
+    run: RunArgs,
+    source: Option<String>,
+    steps: Steps,
+    images: Vec<String>,
+    quiet: bool,
+) -> Result<(), Error> {
+    let platform = run
+        .naming
+        .platform
+        .as_deref()
+        .map(str::parse::<Platform>)
+        .transpose()?;
+    let build = BuildInfo {
+        timestamp: run.timestamp.unwrap_or_else(Utc::now).trunc_subsecs(0),
+        commit: Commit::head(&run.repo_dir)?,
+        repository: run
+            .repository
+            .clone()
+            .unwrap_or_else(|| hierarchy.repository.clone()),
+    };
+    let session = Session::connect().await?;
+    let limits = Limits {
+        timeout: run
+            .command_timeout
+            .map_or(hierarchy.command_timeout, Duration::from_secs),
+        max_output: run.max_output,
+    };
+    let work_session = session.clone();
+    let reports = guarded(&session, async move {
+        let progress = Progress::new(quiet);
+        let job = Job {
+            session: &work_session,
+            hierarchy: &hierarchy,
+            build: &build,
+            progress: &progress,
+            registry: run
+                .naming
+                .registry
+                .clone()
+                .unwrap_or_else(|| hierarchy.registry.clone()),
+            owner: run
+                .naming
+                .owner
+                .clone()
+                .unwrap_or_else(|| hierarchy.owner.clone()),
+            variant: run.naming.variant.clone(),
+            platform,
+            source,
+            dirs: run.dirs.resolve(),
+            steps,
+            limits,
+            network: run.network,
+        };
+        job.run_all(&images).await
+    })
+    .await?;
+    for r in reports {
+        let mut text = format!(
+            "{} ({:.2}s, {} commands):\n",
+            r.info.image, r.seconds, r.commands
+        );
+        for t in &r.tags {
+            text += &format!("  {}:{t}\n", r.info.full_name());
+        }
+        for f in &r.files {
+            text += &format!("  wrote {}\n", f.display());
+        }
+        out(&text);
+    }
+    Ok(())
+}
+
+async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
+    hierarchy.resolve(&args.image)?;
+    let registry = args
+        .naming
+        .registry
+        .unwrap_or_else(|| hierarchy.registry.clone());
+    let owner = args.naming.owner.unwrap_or_else(|| hierarchy.owner.clone());
+    let full = tags::image_name(&registry, &owner, &args.image);
+    let source = args.source.unwrap_or_else(|| format!("{full}:latest"));
+    let session = Session::connect().await?;
+    let found = crate::image::inspect(&session.docker, &source)
+        .await?
+        .ok_or_else(|| Error::ImageNotFound {
+            image: source.clone(),
+            short: args.image.clone(),
+        })?;
+    if let Some(given) = args
+        .naming
+        .platform
+        .as_deref()
+        .map(str::parse::<Platform>)
+        .transpose()?
+    {
+        if given != found.platform {
+            return Err(Error::PlatformMismatch {
+                image: source,
+                actual: found.platform.to_string(),
+                given: given.to_string(),
+            });
+        }
+    }
+    let path = args.dirs.resolve().tags.join(format!(
+        "{}.txt",
+        tags::file_stem(found.platform, &args.naming.variant, &args.image)
+    ));
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let mut wanted = Vec::new();
+    for (name, tag) in tags::parse_tags_file(&text) {
+        if name != full || !tags::is_valid_tag(&tag) {
+            return Err(Error::BadFile {
+                path,
+                message: format!("`{name}:{tag}` is not a tag of {full}"),
+            });
+        }
+        wanted.push(tag);
+    }
+    crate::image::apply_tags(&session.docker, &args.image, &source, &full, &wanted).await?;
+    out(&format!(
+        "{}: {} tags applied from {}\n",
+        args.image,
+        wanted.len(),
+        path.display()
+    ));
+    Ok(())
+}
+
+fn list() -> String {
+    let mut taggers: Vec<_> = plugin::taggers().collect();
+    taggers.sort_by_key(|t| t.name);
+    let mut manifests: Vec<_> = plugin::manifests().collect();
+    manifests.sort_by_key(|m| m.name);
+    let mut text = String::from("taggers:\n");
+    for t in taggers {
+        text += &format!("  {:<20} {}\n", t.name, t.about);
+    }
+    text += "manifests:\n";
+    for m in manifests {
+        text += &format!("  {:<20} {}\n", m.name, m.about);
+    }
+    text
+}
+
+fn explain(h: &Hierarchy, image: &str) -> Result<String, ConfigError> {
+    let r = h.resolve(image)?;
+    let mut text = format!("{image}\n  chain: {}\n", r.chain.join(" -> "));
+    text += &format!("  network: {}\n", if r.network { "on" } else { "off" });
+    text += &format!(
+        "  variants: default{}\n",
+        r.variants
+            .iter()
+            .map(|v| format!(", {v}"))
+            .collect::<String>()
+    );
+    text += "  taggers (in tag order, after `latest`):\n";
+    for t in &r.taggers {
+        text += &format!("    {:<20} from {}\n", t.name, t.from);
+    }
+    text += "  manifests (after the Build Info header):\n";
+    for m in &r.manifests {
+        text += &format!("    {:<20} from {}\n", m.name, m.from);
+    }
+    Ok(text)
+}
+
+fn tree(h: &Hierarchy) -> String {
+    fn walk(
+        h: &Hierarchy,
+        name: &str,
+        depth: usize,
+        kids: &std::collections::HashMap<&str, Vec<&str>>,
+        text: &mut String,
+    ) {
+        let spec = h.image(name).expect("listed");
+        let variants = if spec.variants.is_empty() {
+            String::new()
+        } else {
+            format!(" (variants: {})", spec.variants.join(", "))
+        };
+        text.push_str(&format!("{}{name}{variants}\n", "  ".repeat(depth)));
+        for k in kids.get(name).into_iter().flatten() {
+            walk(h, k, depth + 1, kids, text);
+        }
+    }
+    let kids = h.children();
+    let mut text = String::new();
+    for root in h.images.iter().filter(|i| i.parent.is_none()) {
+        walk(h, &root.name, 0, &kids, &mut text);
+    }
+    text
+}
+
+/// Where `path` is, for messages.
+pub fn shown(path: &Path) -> String {
+    path.display().to_string()
+}

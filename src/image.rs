@@ -1,0 +1,89 @@
+//! The image on the daemon: what it is (platform, size) and its tags,
+//! applied all or nothing.
+
+use bollard::query_parameters::{RemoveImageOptionsBuilder, TagImageOptionsBuilder};
+
+use crate::error::Error;
+use crate::tags::Platform;
+
+pub struct Inspected {
+    pub id: String,
+    pub platform: Platform,
+    pub size: u64,
+}
+
+/// `None` when the daemon has no such image.
+pub async fn inspect(
+    docker: &bollard::Docker,
+    reference: &str,
+) -> Result<Option<Inspected>, Error> {
+    match docker.inspect_image(reference).await {
+        Ok(i) => Ok(Some(Inspected {
+            id: i.id.unwrap_or_default(),
+            platform: Platform::from_docker_arch(i.architecture.as_deref().unwrap_or("unknown"))?,
+            size: i.size.unwrap_or(0).max(0) as u64,
+        })),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(Error::docker(format!("inspect image {reference}"), e)),
+    }
+}
+
+/// Points `{name}:{tag}` at `source` for every tag. If one fails, the tags
+/// already moved are put back as they were (restored or removed), so the
+/// image never ends up with part of its tag set.
+pub async fn apply_tags(
+    docker: &bollard::Docker,
+    image: &str,
+    source: &str,
+    name: &str,
+    tags: &[String],
+) -> Result<(), Error> {
+    let mut done: Vec<(String, Option<String>)> = Vec::new();
+    for tag in tags {
+        let reference = format!("{name}:{tag}");
+        let before = inspect(docker, &reference)
+            .await
+            .ok()
+            .flatten()
+            .map(|i| i.id);
+        let opts = TagImageOptionsBuilder::default()
+            .repo(name)
+            .tag(tag)
+            .build();
+        if let Err(source_err) = docker.tag_image(source, Some(opts)).await {
+            rollback(docker, name, &done).await;
+            return Err(Error::Apply {
+                image: image.to_string(),
+                source: Box::new(source_err),
+            });
+        }
+        done.push((tag.clone(), before));
+    }
+    Ok(())
+}
+
+async fn rollback(docker: &bollard::Docker, name: &str, done: &[(String, Option<String>)]) {
+    for (tag, before) in done.iter().rev() {
+        let result = match before {
+            Some(id) => {
+                let opts = TagImageOptionsBuilder::default()
+                    .repo(name)
+                    .tag(tag)
+                    .build();
+                docker.tag_image(id, Some(opts)).await
+            }
+            None => {
+                let opts = RemoveImageOptionsBuilder::default().noprune(true).build();
+                docker
+                    .remove_image(&format!("{name}:{tag}"), Some(opts), None)
+                    .await
+                    .map(|_| ())
+            }
+        };
+        if let Err(e) = result {
+            eprintln!("stacktag: warning: could not restore {name}:{tag}: {e}");
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! The extension points: [`Tagger`] and [`Manifest`], registered with
+//! `inventory` through [`tagger!`](crate::tagger) and
+//! [`manifest!`](crate::manifest). Built-ins use the same path as a user's
+//! plugin crate.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tokio::sync::OnceCell;
+
+use crate::command::{Cmd, ExecError, Output};
+use crate::error::PluginError;
+use crate::markdown;
+use crate::run::{BuildInfo, ImageInfo};
+
+/// Computes one tag value (without the platform prefix), e.g. `python-3.13.5`.
+#[async_trait]
+pub trait Tagger: Send + Sync + 'static {
+    async fn tag_value(&self, ctx: &Context) -> Result<String, PluginError>;
+}
+
+/// Writes one section of the build manifest (an H2 heading and its pieces).
+#[async_trait]
+pub trait Manifest: Send + Sync + 'static {
+    async fn markdown(&self, ctx: &Context) -> Result<String, PluginError>;
+}
+
+pub struct TaggerEntry {
+    /// The name hierarchy.yaml uses.
+    pub name: &'static str,
+    pub about: &'static str,
+    pub tagger: &'static dyn Tagger,
+}
+
+pub struct ManifestEntry {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub manifest: &'static dyn Manifest,
+}
+
+inventory::collect!(TaggerEntry);
+inventory::collect!(ManifestEntry);
+
+/// Registers a tagger: `stacktag::tagger!("debian_version", "about", DebianVersion);`
+#[macro_export]
+macro_rules! tagger {
+    ($name:literal, $about:literal, $value:expr) => {
+        $crate::inventory::submit! {
+            $crate::plugin::TaggerEntry { name: $name, about: $about, tagger: &$value }
+        }
+    };
+}
+
+/// Registers a manifest section, like [`tagger!`](crate::tagger).
+#[macro_export]
+macro_rules! manifest {
+    ($name:literal, $about:literal, $value:expr) => {
+        $crate::inventory::submit! {
+            $crate::plugin::ManifestEntry { name: $name, about: $about, manifest: &$value }
+        }
+    };
+}
+
+pub fn taggers() -> impl Iterator<Item = &'static TaggerEntry> {
+    inventory::iter::<TaggerEntry>.into_iter()
+}
+
+pub fn manifests() -> impl Iterator<Item = &'static ManifestEntry> {
+    inventory::iter::<ManifestEntry>.into_iter()
+}
+
+pub fn tagger(name: &str) -> Option<&'static TaggerEntry> {
+    taggers().find(|t| t.name == name)
+}
+
+pub fn manifest(name: &str) -> Option<&'static ManifestEntry> {
+    manifests().find(|m| m.name == name)
+}
+
+/// Runs a command in the image under test. The real one is
+/// [`crate::container::Container`]; unit tests use a fake.
+#[async_trait]
+pub trait Runner: Send + Sync {
+    /// Runs `cmd` to the end; any exit code is an `Ok`.
+    async fn exec(&self, cmd: &Cmd) -> Result<Output, ExecError>;
+}
+
+type Slot = Arc<OnceCell<Result<Arc<Output>, ExecError>>>;
+
+/// Each command runs once per image, however many plugins ask for it.
+#[derive(Default)]
+pub struct CommandCache {
+    slots: Mutex<HashMap<Cmd, Slot>>,
+}
+
+impl CommandCache {
+    async fn get(&self, runner: &dyn Runner, cmd: &Cmd) -> Result<Arc<Output>, ExecError> {
+        let slot = self
+            .slots
+            .lock()
+            .expect("poisoned")
+            .entry(cmd.clone())
+            .or_default()
+            .clone();
+        slot.get_or_init(|| async { runner.exec(cmd).await.map(Arc::new) })
+            .await
+            .clone()
+    }
+
+    /// How many distinct commands ran.
+    pub fn len(&self) -> usize {
+        self.slots.lock().expect("poisoned").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What a tagger or manifest sees: the image, the build, and the running
+/// container (through a run-once cache).
+pub struct Context<'a> {
+    pub image: &'a ImageInfo,
+    pub build: &'a BuildInfo,
+    runner: &'a dyn Runner,
+    cache: &'a CommandCache,
+    /// The last command this plugin ran, to name in errors about its value.
+    last: Mutex<Option<(Cmd, Arc<Output>)>>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        image: &'a ImageInfo,
+        build: &'a BuildInfo,
+        runner: &'a dyn Runner,
+        cache: &'a CommandCache,
+    ) -> Self {
+        Context {
+            image,
+            build,
+            runner,
+            cache,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// Runs `argv` (no shell) and requires exit code 0.
+    pub async fn run(&self, argv: &[&str]) -> Result<Arc<Output>, PluginError> {
+        let cmd = Cmd::new(argv);
+        let out = self.cache.get(self.runner, &cmd).await?;
+        *self.last.lock().expect("poisoned") = Some((cmd.clone(), out.clone()));
+        match out.exit_code {
+            0 => Ok(out),
+            126 | 127 => Err(ExecError::Missing {
+                command: cmd.to_string(),
+                code: out.exit_code,
+                stderr: first_lines(&out.stderr, &out.stdout),
+            }
+            .into()),
+            code => Err(ExecError::Failed {
+                command: cmd.to_string(),
+                code,
+                stdout: out.stdout.clone(),
+                stderr: first_lines(&out.stderr, &out.stdout),
+            }
+            .into()),
+        }
+    }
+
+    /// Stdout of `argv`, trimmed; empty output is an error.
+    pub async fn stdout(&self, argv: &[&str]) -> Result<String, PluginError> {
+        let out = self.run(argv).await?;
+        let text = out.stdout.trim();
+        if text.is_empty() {
+            return Err(ExecError::Empty {
+                command: Cmd::new(argv).to_string(),
+            }
+            .into());
+        }
+        Ok(text.to_string())
+    }
+
+    /// The manifest piece for `argv`: `` `cmd`: `` and its stdout in a text block.
+    pub async fn quoted(&self, argv: &[&str]) -> Result<String, PluginError> {
+        self.quoted_stream(argv, false).await
+    }
+
+    /// Like [`Context::quoted`], showing stderr for programs that report there.
+    pub async fn quoted_stream(&self, argv: &[&str], stderr: bool) -> Result<String, PluginError> {
+        let out = self.run(argv).await?;
+        let cmd = Cmd::new(argv).to_string();
+        let text = markdown::clean_output(markdown::stream_of(&out, stderr)).ok_or_else(|| {
+            ExecError::Empty {
+                command: cmd.clone(),
+            }
+        })?;
+        Ok(markdown::quoted(&cmd, &text))
+    }
+
+    /// `{name}-{version}`, where `pick` finds the version in the stdout of
+    /// `argv`; `expected` says what it looks for, for the error message.
+    pub async fn versioned(
+        &self,
+        name: &str,
+        argv: &[&str],
+        expected: &str,
+        pick: fn(&str) -> Option<&str>,
+    ) -> Result<String, PluginError> {
+        let out = self.stdout(argv).await?;
+        match pick(&out).and_then(parse::version) {
+            Some(v) => Ok(format!("{name}-{v}")),
+            None => Err(self.parse_error(argv, &out, expected)),
+        }
+    }
+
+    /// An error for output that lacks what the plugin looks for.
+    pub fn parse_error(&self, argv: &[&str], output: &str, expected: &str) -> PluginError {
+        PluginError::Parse {
+            command: Cmd::new(argv).to_string(),
+            expected: expected.to_string(),
+            output: output.to_string(),
+        }
+    }
+
+    /// The last command this plugin ran and its stdout, for error messages.
+    pub fn last_command(&self) -> Option<(String, String)> {
+        self.last
+            .lock()
+            .expect("poisoned")
+            .as_ref()
+            .map(|(c, o)| (c.to_string(), o.stdout.clone()))
+    }
+}
+
+fn first_lines(stderr: &str, stdout: &str) -> String {
+    let text = if stderr.trim().is_empty() {
+        stdout
+    } else {
+        stderr
+    };
+    let lines: Vec<&str> = text.trim().lines().take(20).collect();
+    lines.join("\n")
+}
+
+/// What a tagger or manifest file needs in scope.
+pub mod prelude {
+    pub use super::{parse, Context, Manifest, Tagger};
+    pub use crate::error::PluginError;
+    pub use async_trait::async_trait;
+}
+
+/// Small parsers for command output, shared by taggers (and plugin crates).
+pub mod parse {
+    /// The first line that starts with `prefix`, with the prefix removed and trimmed.
+    pub fn line_after<'t>(text: &'t str, prefix: &str) -> Option<&'t str> {
+        text.lines()
+            .find_map(|l| l.trim_start().strip_prefix(prefix))
+            .map(str::trim)
+    }
+
+    /// Word `n` (0-based) of the first line that has one.
+    pub fn word(text: &str, n: usize) -> Option<&str> {
+        text.lines()
+            .find(|l| !l.trim().is_empty())?
+            .split_whitespace()
+            .nth(n)
+    }
+
+    /// `s` if it looks like a version: starts with a digit, only digits,
+    /// letters, `.`, `+`, `-` and `_`.
+    pub fn version(s: &str) -> Option<&str> {
+        let ok = s.starts_with(|c: char| c.is_ascii_digit())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".+-_".contains(c));
+        ok.then_some(s)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn helpers() {
+            assert_eq!(
+                line_after("Name: x\nVersion: 2.7.1+cpu\n", "Version:"),
+                Some("2.7.1+cpu")
+            );
+            assert_eq!(word("\nR version 4.2.2 (2022-10-31)", 2), Some("4.2.2"));
+            assert_eq!(version("4.2.2"), Some("4.2.2"));
+            assert_eq!(version("v4"), None);
+            assert_eq!(version("4 2"), None);
+        }
+    }
+}
+
+/// A fake [`Runner`] for unit tests: answers from a table of canned outputs.
+/// Not a Docker container; integration tests use the real daemon.
+#[cfg(test)]
+pub mod fake {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct FakeRunner {
+        pub answers: HashMap<Vec<String>, Output>,
+        pub calls: Mutex<Vec<Vec<String>>>,
+    }
+
+    impl FakeRunner {
+        pub fn with(mut self, argv: &[&str], stdout: &str, stderr: &str, exit_code: i64) -> Self {
+            self.answers.insert(
+                argv.iter().map(|s| s.to_string()).collect(),
+                Output {
+                    stdout: stdout.into(),
+                    stderr: stderr.into(),
+                    exit_code,
+                },
+            );
+            self
+        }
+    }
+
+    #[async_trait]
+    impl Runner for FakeRunner {
+        async fn exec(&self, cmd: &Cmd) -> Result<Output, ExecError> {
+            self.calls.lock().unwrap().push(cmd.0.clone());
+            Ok(self.answers.get(&cmd.0).cloned().unwrap_or(Output {
+                stdout: String::new(),
+                stderr: format!("exec: \"{}\": executable file not found in $PATH", cmd.0[0]),
+                exit_code: 127,
+            }))
+        }
+    }
+
+    /// Runs one tagger against canned outputs.
+    pub async fn tag(tagger: &dyn Tagger, runner: FakeRunner) -> Result<String, PluginError> {
+        let (image, build) = (ImageInfo::example(), BuildInfo::example());
+        let cache = CommandCache::default();
+        let ctx = Context::new(&image, &build, &runner, &cache);
+        tagger.tag_value(&ctx).await
+    }
+
+    /// Runs one manifest against canned outputs.
+    pub async fn manifest(m: &dyn Manifest, runner: FakeRunner) -> Result<String, PluginError> {
+        let (image, build) = (ImageInfo::example(), BuildInfo::example());
+        let cache = CommandCache::default();
+        let ctx = Context::new(&image, &build, &runner, &cache);
+        m.markdown(&ctx).await
+    }
+
+    #[tokio::test]
+    async fn a_command_asked_twice_runs_once() {
+        let runner = FakeRunner::default().with(&["python", "--version"], "Python 3.11.2\n", "", 0);
+        let (image, build) = (ImageInfo::example(), BuildInfo::example());
+        let cache = CommandCache::default();
+        let ctx = Context::new(&image, &build, &runner, &cache);
+        let (a, b) = tokio::join!(
+            ctx.stdout(&["python", "--version"]),
+            ctx.stdout(&["python", "--version"])
+        );
+        assert_eq!(a.unwrap(), b.unwrap());
+        assert_eq!(runner.calls.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn missing_command_is_named() {
+        let runner = FakeRunner::default();
+        let (image, build) = (ImageInfo::example(), BuildInfo::example());
+        let cache = CommandCache::default();
+        let ctx = Context::new(&image, &build, &runner, &cache);
+        let e = ctx
+            .stdout(&["mamba", "--version"])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("`mamba --version` is not in the image (exit 127)"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! The connection to the Docker daemon, and the containers this run owns,
+//! so that none outlives it: not on success, error, Ctrl-C, SIGTERM or panic.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
+
+use crate::error::Error;
+
+/// Every container stacktag creates carries this label.
+pub const MANAGED_LABEL: &str = "org.stacktag.managed";
+/// And this one, with the run's id, so a run can find its own.
+pub const RUN_LABEL: &str = "org.stacktag.run";
+
+#[derive(Clone)]
+pub struct Session {
+    pub docker: bollard::Docker,
+    pub run_id: String,
+    live: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Session {
+    /// Connects like the docker CLI: `DOCKER_HOST` (unix:// or tcp://) or the
+    /// local socket, with the API version negotiated down to the daemon's.
+    pub async fn connect() -> Result<Session, Error> {
+        let host =
+            std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let connect_err = |source: bollard::errors::Error| Error::Connect {
+            host: host.clone(),
+            source: Box::new(source),
+        };
+        let docker = bollard::Docker::connect_with_defaults().map_err(connect_err)?;
+        let docker = docker.negotiate_version().await.map_err(connect_err)?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Ok(Session {
+            docker,
+            run_id: format!("{}-{:x}", std::process::id(), nanos & 0xffff_ffff),
+            live: Arc::default(),
+        })
+    }
+
+    /// Records a container name before it is created, so cleanup finds it
+    /// even if the run stops while the create request is in flight.
+    pub(crate) fn track(&self, name: &str) {
+        self.live.lock().expect("poisoned").insert(name.to_string());
+    }
+
+    pub(crate) fn untrack(&self, name: &str) {
+        self.live.lock().expect("poisoned").remove(name);
+    }
+
+    pub(crate) async fn remove_container(&self, name: &str) {
+        let opts = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        // 404: never created, or already gone. Anything else is worth a warning.
+        match self.docker.remove_container(name, Some(opts)).await {
+            Ok(()) => {}
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            Err(e) => eprintln!("stacktag: warning: could not remove container {name}: {e}"),
+        }
+        self.untrack(name);
+    }
+
+    /// Removes every container of this run that is still there.
+    pub async fn cleanup(&self) {
+        let names: Vec<String> = self
+            .live
+            .lock()
+            .expect("poisoned")
+            .iter()
+            .cloned()
+            .collect();
+        futures_util::future::join_all(names.iter().map(|n| self.remove_container(n))).await;
+        // A create that was in flight when the run stopped: find it by label.
+        let filters = std::collections::HashMap::from([(
+            "label",
+            vec![format!("{RUN_LABEL}={}", self.run_id)],
+        )]);
+        let opts = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        if let Ok(left) = self.docker.list_containers(Some(opts)).await {
+            let ids: Vec<String> = left.into_iter().filter_map(|c| c.id).collect();
+            futures_util::future::join_all(ids.iter().map(|id| self.remove_container(id))).await;
+        }
+    }
+}
