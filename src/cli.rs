@@ -65,7 +65,7 @@ Examples:
   stacktag check --config my/hierarchy.yaml   validate a hierarchy file";
 
 #[derive(Debug, Parser)]
-#[command(name = "stacktag", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXIT_CODES)]
+#[command(name = "stacktag", version, max_term_width = 100, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXIT_CODES)]
 pub struct Cli {
     /// Hierarchy file [default: ./hierarchy.yaml, else the built-in demo stack]
     #[arg(long, global = true, env = "STACKTAG_CONFIG", value_name = "FILE")]
@@ -261,7 +261,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     let hierarchy = Hierarchy::load_default(cli.config.as_deref())?;
     match cli.command {
         Command::Check { images: true } => {
-            out(&hierarchy.topological().iter().map(|i| format!("{}\n", i.name)).collect::<String>());
+            out(&hierarchy
+                .topological()
+                .iter()
+                .map(|i| format!("{}\n", i.name))
+                .collect::<String>());
             Ok(())
         }
         Command::Check { images: false } => {
@@ -278,10 +282,18 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Explain { image, chain: true } => {
-            out(&hierarchy.resolve(&image)?.chain.iter().map(|i| format!("{i}\n")).collect::<String>());
+            out(&hierarchy
+                .resolve(&image)?
+                .chain
+                .iter()
+                .map(|i| format!("{i}\n"))
+                .collect::<String>());
             Ok(())
         }
-        Command::Explain { image, chain: false } => {
+        Command::Explain {
+            image,
+            chain: false,
+        } => {
             out(&explain(&hierarchy, &image)?);
             Ok(())
         }

@@ -97,6 +97,21 @@ impl Container {
             container.remove().await;
             return Err(Error::docker(format!("start a container of {image} (entrypoint replaced by `sleep infinity`, which the image must have)"), e));
         }
+        // `sleep` that does not understand `infinity` exits at once: say so now,
+        // not as a confusing "not running" from every command.
+        let running = session
+            .docker
+            .inspect_container(&name, None)
+            .await
+            .ok()
+            .and_then(|c| c.state)
+            .and_then(|s| s.running);
+        if running != Some(true) {
+            container.remove().await;
+            return Err(Error::ContainerExited {
+                image: image.to_string(),
+            });
+        }
         Ok(container)
     }
 

@@ -58,6 +58,9 @@ pub enum Error {
         given: String,
     },
 
+    #[error("the container of {image} stopped right after it started: stacktag keeps it alive with `sleep infinity`, which this image's `sleep` does not run\n  fix: give the image a sleep that accepts `infinity` (coreutils or busybox)")]
+    ContainerExited { image: String },
+
     #[error("unsupported platform {0:?}: stacktag knows x86_64 (amd64) and aarch64 (arm64)")]
     UnknownPlatform(String),
 
@@ -131,6 +134,7 @@ impl Error {
             Error::ImageNotFound { .. } | Error::PlatformMismatch { .. } => exit::IMAGE,
             Error::Tagger { .. } | Error::Manifest { .. } | Error::BadTag { .. } => exit::COMMAND,
             Error::Connect { .. } | Error::Docker { .. } | Error::Apply { .. } => exit::DOCKER,
+            Error::ContainerExited { .. } => exit::IMAGE,
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } => exit::IO,
             Error::Interrupted("SIGTERM") => exit::TERMINATED,

@@ -35,9 +35,16 @@ impl Session {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
+        // STACKTAG_RUN_ID lets CI and tests find the containers of one run.
+        let run_id = std::env::var("STACKTAG_RUN_ID")
+            .ok()
+            .filter(|id| {
+                !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+            .unwrap_or_else(|| format!("{}-{:x}", std::process::id(), nanos & 0xffff_ffff));
         Ok(Session {
             docker,
-            run_id: format!("{}-{:x}", std::process::id(), nanos & 0xffff_ffff),
+            run_id,
             live: Arc::default(),
         })
     }

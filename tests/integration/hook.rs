@@ -1,0 +1,280 @@
+//! The main job on the demo stack, through the binary, checked against what
+//! the images themselves say (the docker CLI is the oracle).
+
+use comrak::nodes::NodeValue;
+use comrak::{parse_document, Arena, Options};
+
+use crate::support::*;
+
+const TIMESTAMP: &str = "2026-11-22T23:48:58Z";
+
+/// (level, text) of each heading.
+type Headings = Vec<(u8, String)>;
+/// (info string, text) of each code block.
+type Blocks = Vec<(String, String)>;
+
+/// Headings and code blocks of a markdown file.
+fn structure(md: &str) -> (Headings, Blocks) {
+    let arena = Arena::new();
+    let root = parse_document(&arena, md, &Options::default());
+    let (mut headings, mut blocks) = (Vec::new(), Vec::new());
+    for node in root.descendants() {
+        match &node.data.borrow().value {
+            NodeValue::Heading(h) => {
+                let text: String = node
+                    .descendants()
+                    .filter_map(|n| match &n.data.borrow().value {
+                        NodeValue::Text(t) => Some(t.to_string()),
+                        NodeValue::Code(c) => Some(c.literal.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                headings.push((h.level, text));
+            }
+            NodeValue::CodeBlock(c) => blocks.push((c.info.clone(), c.literal.clone())),
+            _ => {}
+        }
+    }
+    (headings, blocks)
+}
+
+fn demo(image: &str) -> String {
+    format!("{DEMO_REGISTRY}/{DEMO_OWNER}/{image}")
+}
+
+#[test]
+fn hook_tags_base_notebook_and_writes_upstream_files() {
+    let run = "it-hook-base";
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = stacktag(run)
+        .args([
+            "hook",
+            "base-notebook",
+            "--timestamp",
+            TIMESTAMP,
+            "--out-dir",
+        ])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "stderr: {}", text(&out.stderr));
+    assert_no_containers(run);
+
+    // What the image says, asked apart from stacktag.
+    let image = demo("base-notebook");
+    let latest = format!("{image}:latest");
+    let python = oracle(&latest, &["python", "--version"]);
+    let python = python.trim().strip_prefix("Python ").unwrap();
+    let major_minor = python.rsplit_once('.').unwrap().0;
+    let os = oracle(&latest, &["cat", "/etc/os-release"]);
+    let field = |k: &str| {
+        os.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .unwrap()
+            .trim_matches('"')
+            .to_string()
+    };
+    let notebook = oracle(&latest, &["jupyter-notebook", "--version"]);
+    let hub = oracle(&latest, &["jupyterhub", "--version"]);
+    let sha = head_sha();
+    let sha12 = &sha[..12];
+
+    let tags: Vec<String> = [
+        "latest".to_string(),
+        sha12.to_string(),
+        "2026-11-22".into(),
+        format!("{}-{}", field("ID="), field("VERSION_ID=")),
+        format!("python-{major_minor}"),
+        format!("python-{python}"),
+        format!("notebook-{}", notebook.trim()),
+        format!("hub-{}", hub.trim()),
+    ]
+    .iter()
+    .map(|v| format!("x86_64-{v}"))
+    .collect();
+
+    // Tags file: full references, \n-joined, no trailing newline.
+    let tags_file =
+        std::fs::read_to_string(out_dir.path().join("tags/x86_64-default-base-notebook.txt"))
+            .unwrap();
+    let expected: Vec<String> = tags.iter().map(|t| format!("{image}:{t}")).collect();
+    assert_eq!(tags_file, expected.join("\n"));
+
+    // Applied, and visible to the daemon.
+    let applied = repo_tags(&latest);
+    for t in &expected {
+        assert!(applied.contains(t), "{t} not in {applied:?}");
+    }
+
+    // History line, byte for byte.
+    let page = format!("x86_64-default-base-notebook-{sha12}");
+    let line =
+        std::fs::read_to_string(out_dir.path().join(format!("hist_lines/{page}.txt"))).unwrap();
+    let images: Vec<String> = tags[1..].iter().map(|t| format!("`{image}:{t}`")).collect();
+    let gh = "https://github.com/stacktag/demo-stack";
+    assert_eq!(
+        line,
+        format!(
+            "| `{TIMESTAMP}` | {} | [Git diff]({gh}/commit/{sha})<br />[Dockerfile]({gh}/blob/{sha}/images/base-notebook/Dockerfile)<br />[Build manifest](./{page}) |",
+            images.join("<br />")
+        )
+    );
+
+    // Manifest: structure and real package lines.
+    let md = std::fs::read_to_string(out_dir.path().join(format!("manifests/{page}.md"))).unwrap();
+    assert!(
+        md.ends_with("```\n") && !md.ends_with("\n\n"),
+        "ends with one newline"
+    );
+    let (headings, blocks) = structure(&md);
+    assert_eq!(
+        headings,
+        [
+            (
+                1,
+                format!("Build manifest for image: base-notebook:x86_64-{sha12}")
+            ),
+            (2, "Build Info".into()),
+            (2, "Pip Packages".into()),
+            (2, "Apt Packages".into()),
+        ]
+    );
+    let size = docker(&["image", "ls", "--format", "{{.Size}}", &latest]);
+    assert!(
+        md.contains(&format!("- Docker image size: {}\n", size.trim())),
+        "size as docker prints it: {size}"
+    );
+    assert!(md.contains(&format!("- Docker image: `{image}:x86_64-{sha12}`\n")));
+    assert!(md.contains(&format!("- Build timestamp: {TIMESTAMP}\n")));
+    let block = |info: &str, needle: &str| {
+        blocks
+            .iter()
+            .any(|(i, b)| i == info && b.lines().any(|l| l.starts_with(needle)))
+    };
+    assert!(block("text", "jupyterhub "), "pip list shows jupyterhub");
+    assert!(
+        block("text", "jupyter-notebook/"),
+        "apt list shows jupyter-notebook"
+    );
+    assert!(block("text", "python3/"), "apt list shows python3");
+    assert!(
+        !md.contains("WARNING: apt does not have a stable CLI"),
+        "apt's stderr stays out"
+    );
+    let commit_message = blocks.iter().find(|(i, _)| i == "text").unwrap();
+    let git_message = std::process::Command::new("git")
+        .args(["log", "-1", "--format=%B"])
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    assert_eq!(
+        commit_message.1.trim_end(),
+        text(&git_message.stdout).trim_end()
+    );
+}
+
+#[test]
+fn hook_runs_the_whole_r_chain_with_each_command_once() {
+    let run = "it-hook-r";
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = stacktag(run)
+        .args(["hook", "r-notebook", "--out-dir"])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "stderr: {}", text(&out.stderr));
+    assert_no_containers(run);
+    let stdout = text(&out.stdout);
+    // 8 taggers + 3 manifests need 8 distinct commands (python --version is shared).
+    assert!(stdout.starts_with("r-notebook ("), "{stdout}");
+    assert!(
+        stdout.lines().next().unwrap().ends_with(", 8 commands):"),
+        "{stdout}"
+    );
+    let r = oracle(
+        &format!("{}:latest", demo("r-notebook")),
+        &["R", "--version"],
+    );
+    let r_version = r.split_whitespace().nth(2).unwrap();
+    assert!(
+        stdout.contains(&format!(":x86_64-r-{r_version}\n")),
+        "{stdout}"
+    );
+
+    let md_path = std::fs::read_dir(out_dir.path().join("manifests"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let md = std::fs::read_to_string(md_path).unwrap();
+    let (headings, blocks) = structure(&md);
+    let h2: Vec<&str> = headings
+        .iter()
+        .filter(|h| h.0 == 2)
+        .map(|h| h.1.as_str())
+        .collect();
+    assert_eq!(
+        h2,
+        ["Build Info", "Pip Packages", "Apt Packages", "R Packages"]
+    );
+    assert!(md.contains("`R --silent -e 'installed.packages(.Library)[, c(1,3)]'`:\n\n```text\n"));
+    assert!(
+        blocks.iter().any(|(_, b)| b
+            .lines()
+            .any(|l| l.starts_with("stats ") && l.contains(r_version))),
+        "R's own packages listed"
+    );
+}
+
+#[test]
+fn tags_manifest_apply_steps_match_upstream_flow() {
+    let run = "it-steps";
+    let out_dir = tempfile::tempdir().unwrap();
+    let dir = out_dir.path().to_str().unwrap();
+    let common = [
+        "--image",
+        "java-notebook",
+        "--timestamp",
+        TIMESTAMP,
+        "--out-dir",
+        dir,
+    ];
+    let tags = stacktag(run).arg("tags").args(common).output().unwrap();
+    assert_eq!(code(&tags), 0, "{}", text(&tags.stderr));
+    let manifest = stacktag(run).arg("manifest").args(common).output().unwrap();
+    assert_eq!(code(&manifest), 0, "{}", text(&manifest.stderr));
+    let sha12 = &head_sha()[..12];
+    assert_eq!(
+        files_under(out_dir.path()),
+        [
+            format!("hist_lines/x86_64-default-java-notebook-{sha12}.txt"),
+            format!("manifests/x86_64-default-java-notebook-{sha12}.md"),
+            "tags/x86_64-default-java-notebook.txt".to_string(),
+        ]
+    );
+    let java = oracle(
+        &format!("{}:latest", demo("java-notebook")),
+        &["java", "--version"],
+    );
+    let java = java.split_whitespace().nth(1).unwrap();
+    let tags_file =
+        std::fs::read_to_string(out_dir.path().join("tags/x86_64-default-java-notebook.txt"))
+            .unwrap();
+    assert!(
+        tags_file.ends_with(&format!(":x86_64-java-{java}")),
+        "{tags_file}"
+    );
+    assert!(!tags_file.ends_with('\n'));
+
+    let apply = stacktag(run)
+        .args(["apply", "--image", "java-notebook", "--out-dir", dir])
+        .output()
+        .unwrap();
+    assert_eq!(code(&apply), 0, "{}", text(&apply.stderr));
+    let applied = repo_tags(&format!("{}:latest", demo("java-notebook")));
+    for t in tags_file.lines() {
+        assert!(applied.contains(&t.to_string()), "{t}");
+    }
+    assert_no_containers(run);
+}

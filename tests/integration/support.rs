@@ -1,0 +1,207 @@
+//! Helpers: the binary, the docker CLI as an independent oracle, per-test
+//! images and run ids, and the leak check.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Once;
+
+pub const BUSYBOX: &str = "stacktag-test/busybox:latest";
+pub const DEMO_REGISTRY: &str = "localhost:5000";
+pub const DEMO_OWNER: &str = "stacktag";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `stacktag` with a run id the test can check for leaks.
+pub fn stacktag(run_id: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stacktag"));
+    cmd.env("STACKTAG_RUN_ID", run_id)
+        .env_remove("STACKTAG_CONFIG")
+        .current_dir(repo_root());
+    cmd
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs the docker CLI and returns stdout; panics with stderr on failure.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// Runs `argv` in a fresh container of `image` (networking off): what the
+/// image really says, computed apart from stacktag.
+pub fn oracle(image: &str, argv: &[&str]) -> String {
+    let mut args = vec![
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        argv[0],
+        image,
+    ];
+    args.extend(&argv[1..]);
+    docker(&args)
+}
+
+pub fn repo_tags(reference: &str) -> Vec<String> {
+    let out = Command::new("docker")
+        .args([
+            "image",
+            "inspect",
+            "--format",
+            "{{range .RepoTags}}{{println .}}{{end}}",
+            reference,
+        ])
+        .output()
+        .expect("docker CLI");
+    text(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// The tags of `name` (`{name}:*`) only: images made from one fixture share
+/// an ID, so their RepoTags hold other tests' names too.
+pub fn own_tags(name: &str) -> Vec<String> {
+    let prefix = format!("{name}:");
+    repo_tags(&format!("{name}:latest"))
+        .into_iter()
+        .filter(|t| t.starts_with(&prefix))
+        .collect()
+}
+
+/// Containers of one run still on the daemon.
+pub fn containers_of(run_id: &str) -> usize {
+    docker(&[
+        "ps",
+        "-aq",
+        "--filter",
+        &format!("label=org.stacktag.run={run_id}"),
+    ])
+    .lines()
+    .count()
+}
+
+pub fn assert_no_containers(run_id: &str) {
+    assert_eq!(
+        containers_of(run_id),
+        0,
+        "containers of run {run_id} left behind"
+    );
+}
+
+pub fn ensure_busybox() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let status = Command::new(repo_root().join("scripts/busybox-image"))
+            .arg(BUSYBOX)
+            .status()
+            .expect("script");
+        assert!(status.success(), "could not make {BUSYBOX}");
+    });
+}
+
+/// An image of the test's own (`localhost:5000/{owner}/box`), removed with all
+/// its tags when dropped, so tests never see each other's tags.
+pub struct TestImage {
+    pub name: String,
+}
+
+impl TestImage {
+    /// The busybox fixture, or an image built from it with `dockerfile_lines` added.
+    pub fn new(owner: &str, dockerfile_lines: &str) -> TestImage {
+        ensure_busybox();
+        let name = format!("{DEMO_REGISTRY}/{owner}/box");
+        if dockerfile_lines.is_empty() {
+            docker(&["tag", BUSYBOX, &format!("{name}:latest")]);
+        } else {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(
+                dir.path().join("Dockerfile"),
+                format!("FROM {BUSYBOX}\n{dockerfile_lines}\n"),
+            )
+            .unwrap();
+            docker(&[
+                "build",
+                "-q",
+                "-t",
+                &format!("{name}:latest"),
+                dir.path().to_str().unwrap(),
+            ]);
+        }
+        TestImage { name }
+    }
+
+    /// This image name's tags other than `latest` (other names may share the image ID).
+    pub fn extra_tags(&self) -> Vec<String> {
+        own_tags(&self.name)
+            .into_iter()
+            .filter(|t| !t.ends_with(":latest"))
+            .collect()
+    }
+}
+
+impl Drop for TestImage {
+    fn drop(&mut self) {
+        for t in own_tags(&self.name) {
+            let _ = Command::new("docker")
+                .args(["rmi", "--no-prune", &t])
+                .output();
+        }
+    }
+}
+
+/// Writes a hierarchy file for test images into `dir`.
+pub fn hierarchy(dir: &Path, owner: &str, images: &str) -> PathBuf {
+    let path = dir.join("hierarchy.yaml");
+    std::fs::write(&path, format!("registry: {DEMO_REGISTRY}\nowner: {owner}\nrepository: stacktag/tests\nimages:\n{images}")).unwrap();
+    path
+}
+
+/// Every file under `dir`, relative, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                out.push(p.strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+pub fn head_sha() -> String {
+    let out = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    text(&out.stdout).trim().to_string()
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
