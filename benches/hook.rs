@@ -1,0 +1,205 @@
+//! `make bench`: `stacktag hook --all` over the demo stack, against its floor.
+//!
+//! - wall time: the release binary, run RUNS times, median;
+//! - peak memory: the largest max RSS of those runs (getrusage of children);
+//! - floor: what no tool can beat: per image, the container start plus its
+//!   slowest command, each measured directly, images overlapped as the tool
+//!   overlaps them (the slowest image). ratio = wall / floor.
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use futures_util::future::join_all;
+use humansize::{format_size, BINARY};
+use stacktag::command::{Cmd, ExecError, Output};
+use stacktag::container::{Container, Limits};
+use stacktag::git::Commit;
+use stacktag::hierarchy::Hierarchy;
+use stacktag::plugin::{self, CommandCache, Context, Runner};
+use stacktag::run::{BuildInfo, ImageInfo};
+use stacktag::session::Session;
+
+const RUNS: usize = 3;
+
+fn main() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let hierarchy = Hierarchy::load(&std::path::Path::new(root).join("hierarchy.yaml"))
+        .expect("hierarchy.yaml");
+    let images: Vec<String> = hierarchy
+        .topological()
+        .iter()
+        .map(|i| i.name.clone())
+        .collect();
+    println!(
+        "stacktag bench: `stacktag hook --all` over {} images of the demo stack, {RUNS} runs",
+        images.len()
+    );
+
+    let mut walls = Vec::new();
+    for run in 0..RUNS {
+        let out = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let status = Command::new(env!("CARGO_BIN_EXE_stacktag"))
+            .current_dir(root)
+            .env("STACKTAG_RUN_ID", format!("bench-{run}"))
+            .args(["hook", "--all", "--quiet", "--out-dir"])
+            .arg(out.path())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("run stacktag");
+        assert!(
+            status.success(),
+            "stacktag hook failed; run `make hook-all` to see why"
+        );
+        walls.push(started.elapsed());
+    }
+    let peak = peak_rss_of_children();
+    walls.sort();
+    let wall = walls[RUNS / 2];
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let floors = rt.block_on(floor(&hierarchy, &images));
+    let (slowest, start, cmd, cmd_time) = floors
+        .iter()
+        .max_by_key(|f| f.1 + f.3)
+        .cloned()
+        .expect("at least one image");
+    let floor = start + cmd_time;
+
+    let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+    println!(
+        "  wall time    {} (median; runs: {})",
+        secs(wall),
+        walls
+            .iter()
+            .map(|w| secs(*w))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "  peak memory  {} (max RSS of the stacktag process)",
+        format_size(peak, BINARY)
+    );
+    println!(
+        "  floor        {} ({slowest}: container start {} + `{cmd}` {})",
+        secs(floor),
+        secs(start),
+        secs(cmd_time)
+    );
+    for (image, start, cmd, t) in &floors {
+        println!(
+            "    {image:<26} start {} + slowest `{cmd}` {} = {}",
+            secs(*start),
+            secs(*t),
+            secs(*start + *t)
+        );
+    }
+    println!(
+        "  ratio        {:.2} (wall / floor)",
+        wall.as_secs_f64() / floor.as_secs_f64()
+    );
+}
+
+fn peak_rss_of_children() -> u64 {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    usage.ru_maxrss as u64 * 1024
+}
+
+/// Times every exec at the exec boundary.
+struct Timed<'a> {
+    inner: &'a Container,
+    times: Mutex<Vec<(String, Duration)>>,
+}
+
+#[async_trait]
+impl Runner for Timed<'_> {
+    async fn exec(&self, cmd: &Cmd) -> Result<Output, ExecError> {
+        let t = Instant::now();
+        let out = self.inner.exec(cmd).await;
+        self.times
+            .lock()
+            .unwrap()
+            .push((cmd.to_string(), t.elapsed()));
+        out
+    }
+}
+
+/// Per image: (image, container start, slowest command, its time).
+async fn floor(h: &Hierarchy, images: &[String]) -> Vec<(String, Duration, String, Duration)> {
+    let session = Session::connect().await.expect("docker");
+    let build = BuildInfo {
+        timestamp: chrono::Utc::now(),
+        commit: Commit::head(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("git"),
+        repository: h.repository.clone(),
+    };
+    let results = join_all(images.iter().map(|image| {
+        let (session, build) = (&session, &build);
+        async move {
+            let resolved = h.resolve(image).unwrap();
+            let source = format!("{}/{}/{image}:latest", h.registry, h.owner);
+            let inspected = stacktag::image::inspect(&session.docker, &source)
+                .await
+                .unwrap()
+                .expect("built");
+            let info = ImageInfo {
+                image: image.clone(),
+                registry: h.registry.clone(),
+                owner: h.owner.clone(),
+                variant: "default".into(),
+                platform: inspected.platform,
+                source: source.clone(),
+                size: inspected.size,
+            };
+            let t = Instant::now();
+            let container = Container::start(
+                session,
+                &source,
+                &format!("floor-{image}"),
+                false,
+                Limits::default(),
+            )
+            .await
+            .unwrap();
+            let start = t.elapsed();
+            let timed = Timed {
+                inner: &container,
+                times: Mutex::default(),
+            };
+            let cache = CommandCache::default();
+            let taggers = join_all(resolved.taggers.iter().map(|p| {
+                let ctx = Context::new(&info, build, &timed, &cache);
+                async move {
+                    plugin::tagger(&p.name)
+                        .unwrap()
+                        .tagger
+                        .tag_value(&ctx)
+                        .await
+                        .map(drop)
+                }
+            }));
+            let manifests = join_all(resolved.manifests.iter().map(|p| {
+                let ctx = Context::new(&info, build, &timed, &cache);
+                async move {
+                    plugin::manifest(&p.name)
+                        .unwrap()
+                        .manifest
+                        .markdown(&ctx)
+                        .await
+                        .map(drop)
+                }
+            }));
+            let _ = tokio::join!(taggers, manifests);
+            let times = timed.times.into_inner().unwrap();
+            container.remove().await;
+            let (cmd, time) = times.into_iter().max_by_key(|c| c.1).unwrap_or_default();
+            (image.clone(), start, cmd, time)
+        }
+    }))
+    .await;
+    session.cleanup().await;
+    results
+}
