@@ -35,3 +35,41 @@ impl HistoryLine<'_> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(variant: &str, page: &str) -> String {
+        let tags = [
+            "x86_64-cuda12-1ffe43816ba9".to_string(),
+            "x86_64-cuda12-python-3.13".to_string(),
+        ];
+        HistoryLine {
+            timestamp: "2026-11-22T23:48:58Z",
+            full_image: "quay.io/jupyter/pytorch-notebook",
+            tags: &tags,
+            repository: "jupyter/docker-stacks",
+            sha: "1ffe43816ba9bd6a5bc0d29c0c8e5e4e16a8d3a2",
+            image: "pytorch-notebook",
+            variant,
+            manifest_page: page,
+        }
+        .render()
+    }
+
+    #[test]
+    fn golden_history_lines() {
+        let golden = include_str!("../tests/golden/hist-lines.txt");
+        let mut lines = golden.lines();
+        assert_eq!(
+            line("cuda12", "x86_64-cuda12-pytorch-notebook-1ffe43816ba9"),
+            lines.next().unwrap()
+        );
+        assert_eq!(
+            line("default", "x86_64-default-pytorch-notebook-1ffe43816ba9"),
+            lines.next().unwrap()
+        );
+        assert!(!line("default", "p").ends_with('\n'));
+    }
+}

@@ -124,6 +124,22 @@ impl Job<'_> {
     pub async fn run_image(&self, image: &str) -> Result<ImageReport, Error> {
         let started = Instant::now();
         let resolved = self.hierarchy.resolve(image)?;
+        if self.variant != tags::DEFAULT_VARIANT && !resolved.variants.contains(&self.variant) {
+            return Err(crate::error::ConfigError {
+                path: self.hierarchy.path.clone(),
+                line: self.hierarchy.image(image).map_or(0, |i| i.line),
+                message: format!(
+                    "image `{image}` has no variant `{}`; its variants: default{}",
+                    self.variant,
+                    resolved
+                        .variants
+                        .iter()
+                        .map(|v| format!(", {v}"))
+                        .collect::<String>()
+                ),
+            }
+            .into());
+        }
         let info = self.identify(image).await?;
         let network = self.network || resolved.network;
         let key = format!("{image}-{}", info.variant);

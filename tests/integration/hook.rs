@@ -278,3 +278,51 @@ fn tags_manifest_apply_steps_match_upstream_flow() {
     }
     assert_no_containers(run);
 }
+
+#[test]
+fn variant_goes_into_tags_and_file_names() {
+    let owner = "t-variant";
+    let _image = TestImage::new(owner, "");
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [os_version]\n    variants: [cuda12]\n",
+    );
+    let run = |variant: &str| {
+        stacktag(owner)
+            .arg("--config")
+            .arg(&config)
+            .args(["hook", "box", "--variant", variant, "--out-dir"])
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap()
+    };
+    let out = run("cuda12");
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let tags = std::fs::read_to_string(dir.path().join("out/tags/x86_64-cuda12-box.txt")).unwrap();
+    let name = format!("{DEMO_REGISTRY}/{owner}/box");
+    let os = oracle(&format!("{name}:latest"), &["cat", "/etc/os-release"]);
+    let version = os
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION_ID="))
+        .unwrap();
+    assert_eq!(
+        tags,
+        format!("{name}:x86_64-cuda12-latest\n{name}:x86_64-cuda12-busybox-{version}")
+    );
+    let page = format!("x86_64-cuda12-box-{}", &head_sha()[..12]);
+    let line =
+        std::fs::read_to_string(dir.path().join(format!("out/hist_lines/{page}.txt"))).unwrap();
+    assert!(line.contains("/images/box/cuda12/Dockerfile)"), "{line}");
+
+    let out = run("cuda13");
+    assert_eq!(code(&out), 3);
+    assert!(
+        text(&out.stderr)
+            .contains("image `box` has no variant `cuda13`; its variants: default, cuda12"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_no_containers(owner);
+}
