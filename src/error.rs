@@ -105,6 +105,9 @@ pub enum Error {
     #[error("interrupted by {0}; containers removed, nothing applied for unfinished images")]
     Interrupted(&'static str),
 
+    #[error(transparent)]
+    Wiki(#[from] crate::wiki::WikiError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 }
@@ -120,6 +123,8 @@ pub mod exit {
     pub const DOCKER: i32 = 6;
     pub const GIT: i32 = 7;
     pub const IO: i32 = 8;
+    pub const WIKI_FORMAT: i32 = 9;
+    pub const WIKI_LOCKED: i32 = 10;
     pub const INTERRUPTED: i32 = 130;
     pub const TERMINATED: i32 = 143;
 }
@@ -133,6 +138,7 @@ impl Error {
             Error::Connect { .. } | Error::Docker { .. } | Error::Apply { .. } => exit::DOCKER,
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } => exit::IO,
+            Error::Wiki(e) => e.exit_code(),
             Error::Interrupted("SIGTERM") => exit::TERMINATED,
             Error::Interrupted(_) => exit::INTERRUPTED,
             // The most severe one wins: the first failure's code.
