@@ -307,7 +307,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     let hierarchy = Hierarchy::load_default(cli.config.as_deref())?;
     match cli.command {
         Command::Check { images: true } => {
-            out(&hierarchy.topological().iter().map(|i| format!("{}\n", i.name)).collect::<String>());
+            out(&hierarchy
+                .topological()
+                .iter()
+                .map(|i| format!("{}\n", i.name))
+                .collect::<String>());
             Ok(())
         }
         Command::Check { images: false } => {
@@ -324,10 +328,18 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Explain { image, chain: true } => {
-            out(&hierarchy.resolve(&image)?.chain.iter().map(|i| format!("{i}\n")).collect::<String>());
+            out(&hierarchy
+                .resolve(&image)?
+                .chain
+                .iter()
+                .map(|i| format!("{i}\n"))
+                .collect::<String>());
             Ok(())
         }
-        Command::Explain { image, chain: false } => {
+        Command::Explain {
+            image,
+            chain: false,
+        } => {
             out(&explain(&hierarchy, &image)?);
             Ok(())
         }

@@ -144,7 +144,14 @@ fn an_upstream_wiki_is_continued_without_rewriting_what_did_not_change() {
         &u.wiki,
         &inputs,
         &u.repo,
-        &["--keep", "100", "--root-image", "base-notebook", "--repository", REPOSITORY],
+        &[
+            "--keep",
+            "100",
+            "--root-image",
+            "base-notebook",
+            "--repository",
+            REPOSITORY,
+        ],
     ));
     let after = tree(&u.wiki);
     let new_times = mtimes(&u.wiki);
@@ -166,7 +173,8 @@ fn an_upstream_wiki_is_continued_without_rewriting_what_did_not_change() {
     let late = builds.last().unwrap().line();
     assert_eq!(new, format!("{head}{header}{late}\n{old_rows}"));
     // The new month's page, newest first: a run's rows in reverse file order, as upstream.
-    let nov = String::from_utf8(after[&PathBuf::from("monthly-files/2026/2026-11.md")].clone()).unwrap();
+    let nov =
+        String::from_utf8(after[&PathBuf::from("monthly-files/2026/2026-11.md")].clone()).unwrap();
     let rows: Vec<&str> = nov.lines().skip(4).collect();
     assert_eq!(rows.len(), 6);
     let mut sorted = rows.clone();
@@ -177,15 +185,24 @@ fn an_upstream_wiki_is_continued_without_rewriting_what_did_not_change() {
     let home_before = String::from_utf8(before[&PathBuf::from("Home.md")].clone()).unwrap();
     let home_after = String::from_utf8(after[&PathBuf::from("Home.md")].clone()).unwrap();
     for year in [2023, 2024] {
-        assert_eq!(year_section(&home_after, year), year_section(&home_before, year));
+        assert_eq!(
+            year_section(&home_after, year),
+            year_section(&home_before, year)
+        );
     }
     let y2026 = year_section(&home_after, 2026);
     assert!(y2026.contains("| [`2026-11`](./2026-11) |        1 |        6 | [2](https://github.com/jupyter/docker-stacks/commits/main/?since=2026-11-01&until=2026-11-30) |"), "{y2026}");
     let y2025 = year_section(&home_after, 2025);
-    assert!(y2025.contains("| [`2025-06`](./2025-06) |        3 |       13 |"), "{y2025}");
+    assert!(
+        y2025.contains("| [`2025-06`](./2025-06) |        3 |       13 |"),
+        "{y2025}"
+    );
 
     // Pruning: the newest `keep` manifests stay, and they are the newest.
-    let manifests: Vec<&PathBuf> = after.keys().filter(|p| p.starts_with("manifests")).collect();
+    let manifests: Vec<&PathBuf> = after
+        .keys()
+        .filter(|p| p.starts_with("manifests"))
+        .collect();
     assert_eq!(manifests.len(), keep);
     let stamp = |bytes: &[u8]| {
         let t = String::from_utf8_lossy(bytes).to_string();
@@ -209,11 +226,19 @@ fn an_upstream_wiki_is_continued_without_rewriting_what_did_not_change() {
         &u.wiki,
         &inputs,
         &u.repo,
-        &["--keep", "100", "--root-image", "base-notebook", "--repository", REPOSITORY],
+        &[
+            "--keep",
+            "100",
+            "--root-image",
+            "base-notebook",
+            "--repository",
+            REPOSITORY,
+        ],
     ));
     assert_eq!(tree(&u.wiki), after, "{}", text(&second));
     assert_eq!(mtimes(&u.wiki), new_times);
-    assert!(String::from_utf8_lossy(&second.stdout).contains("0 manifests added (7 already there), 0 rows added"));
+    assert!(String::from_utf8_lossy(&second.stdout)
+        .contains("0 manifests added (7 already there), 0 rows added"));
 }
 
 #[test]
@@ -229,9 +254,16 @@ fn a_page_changed_by_hand_is_read_again_not_trusted_from_the_index() {
     let first_row = page_text.lines().nth(4).unwrap().to_string();
     std::fs::write(&page, page_text.replacen(&format!("{first_row}\n"), "", 1)).unwrap();
     let out = ok(update(&u.wiki, &inputs, &u.repo, &args));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("2024-05.md: changed outside stacktag"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2024-05.md: changed outside stacktag"),
+        "{}",
+        text(&out)
+    );
     let home = std::fs::read_to_string(u.wiki.join("Home.md")).unwrap();
-    assert!(home.contains("| [`2024-05`](./2024-05) |        4 |       23 |"), "{home}");
+    assert!(
+        home.contains("| [`2024-05`](./2024-05) |        4 |       23 |"),
+        "{home}"
+    );
 }
 
 /// Golden files: Home.md and a monthly page of a small deterministic wiki.
@@ -246,10 +278,18 @@ fn golden_home_and_monthly_page() {
     builds.extend(run("2026-11".parse().unwrap(), 9, 8, false));
     builds.extend(run("2025-02".parse().unwrap(), 14, 9, false));
     write_hook_output(&tmp.path().join("in"), &builds);
-    ok(update(&wiki, &tmp.path().join("in"), &repo, &["--repository", REPOSITORY]));
+    ok(update(
+        &wiki,
+        &tmp.path().join("in"),
+        &repo,
+        &["--repository", REPOSITORY],
+    ));
     for (file, golden) in [
         ("Home.md", "tests/golden/wiki-Home.md"),
-        ("monthly-files/2026/2026-11.md", "tests/golden/wiki-monthly-2026-11.md"),
+        (
+            "monthly-files/2026/2026-11.md",
+            "tests/golden/wiki-monthly-2026-11.md",
+        ),
     ] {
         let got = std::fs::read_to_string(wiki.join(file)).unwrap();
         let golden = Path::new(ROOT).join(golden);
@@ -330,7 +370,15 @@ fn a_second_update_of_the_same_wiki_is_refused_or_waits() {
     );
     let started = Instant::now();
     let child = Command::new(BIN)
-        .args(["wiki", "--wiki-dir", &w, "--hist-lines-dir", &h, "--manifests-dir", &m])
+        .args([
+            "wiki",
+            "--wiki-dir",
+            &w,
+            "--hist-lines-dir",
+            &h,
+            "--manifests-dir",
+            &m,
+        ])
         .args(["--repo-dir", &r, "--repository", REPOSITORY, "--wait", "30"])
         .current_dir(ROOT)
         .stdout(std::process::Stdio::piped())
@@ -342,7 +390,11 @@ fn a_second_update_of_the_same_wiki_is_refused_or_waits() {
     drop(lock);
     let out = ok(child.wait_with_output().unwrap());
     assert!(started.elapsed() >= Duration::from_millis(800));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("waiting up to 30s"), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("waiting up to 30s"),
+        "{}",
+        text(&out)
+    );
     assert!(tree(&u.wiki).contains_key(Path::new("monthly-files/2026/2026-11.md")));
 }
 
@@ -359,7 +411,9 @@ fn the_demo_stack_builds_from_the_real_hook_go_into_a_wiki() {
         .output()
         .unwrap();
     assert!(hook.status.success(), "{}", text(&hook));
-    let images = std::fs::read_dir(out_dir.join("manifests")).unwrap().count();
+    let images = std::fs::read_dir(out_dir.join("manifests"))
+        .unwrap()
+        .count();
     assert!(images >= 6);
 
     let wiki = tmp.path().join("wiki");
@@ -370,14 +424,24 @@ fn the_demo_stack_builds_from_the_real_hook_go_into_a_wiki() {
     assert_eq!(tree(&wiki), once, "a second run changed the wiki");
 
     let home = std::fs::read_to_string(wiki.join("Home.md")).unwrap();
-    let line = std::fs::read_dir(out_dir.join("hist_lines")).unwrap().next().unwrap().unwrap().path();
+    let line = std::fs::read_dir(out_dir.join("hist_lines"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let month = &std::fs::read_to_string(line).unwrap()[3..10];
     let row = format!("| [`{month}`](./{month}) |        1 |        {images} |");
     assert!(home.contains(&row), "{row} not in\n{home}");
     assert!(home.contains("https://github.com/stacktag/demo-stack/commits/main/?since="));
-    let page = std::fs::read_to_string(wiki.join(format!("monthly-files/{}/{month}.md", &month[..4]))).unwrap();
+    let page =
+        std::fs::read_to_string(wiki.join(format!("monthly-files/{}/{month}.md", &month[..4])))
+            .unwrap();
     assert_eq!(page.lines().count(), 4 + images);
-    assert!(String::from_utf8_lossy(&left.stdout).trim().is_empty(), "containers left behind");
+    assert!(
+        String::from_utf8_lossy(&left.stdout).trim().is_empty(),
+        "containers left behind"
+    );
 }
 
 /// Chromium, headless, for the site test; installed by `make chromium` (`make test` does it).
@@ -413,7 +477,9 @@ fn browse(chromium: &Path, profile: &Path, what: &[String]) -> String {
 
 /// The href of the first `<a>` whose text contains `label`.
 fn href_of(dom: &str, label: &str) -> String {
-    let at = dom.find(label).unwrap_or_else(|| panic!("{label} not in\n{dom}"));
+    let at = dom
+        .find(label)
+        .unwrap_or_else(|| panic!("{label} not in\n{dom}"));
     let a = dom[..at].rfind("<a href=\"").unwrap() + 9;
     let end = dom[a..].find('"').unwrap();
     dom[a..a + end].replace("&amp;", "&")
@@ -440,7 +506,12 @@ fn the_site_renders_and_its_links_work_in_headless_chromium() {
     std::fs::write(&manifest, text).unwrap();
     let site = u.dir.join("site");
     let s = site.display().to_string();
-    let out = ok(update(&u.wiki, &inputs, &u.repo, &["--repository", REPOSITORY, "--html", &s]));
+    let out = ok(update(
+        &u.wiki,
+        &inputs,
+        &u.repo,
+        &["--repository", REPOSITORY, "--html", &s],
+    ));
     assert!(String::from_utf8_lossy(&out.stdout).contains("pages rendered"));
 
     let profile = tempfile::tempdir().unwrap();
@@ -456,17 +527,41 @@ fn the_site_renders_and_its_links_work_in_headless_chromium() {
     let month = browse(&chromium, profile.path(), &["--dump-dom".into(), month_url]);
     assert!(month.contains("Images built during 2026-11"), "{month}");
     assert_eq!(month.matches("<tr>").count(), 1 + 6, "{month}");
-    assert!(month.contains(&format!("<code>quay.io/jupyter/{}:{}-python-3.12</code>", target.image, target.platform)));
-    assert!(month.contains("<br>"), "history rows break lines in their cells");
+    assert!(month.contains(&format!(
+        "<code>quay.io/jupyter/{}:{}-python-3.12</code>",
+        target.image, target.platform
+    )));
+    assert!(
+        month.contains("<br>"),
+        "history rows break lines in their cells"
+    );
 
     // Then the manifest link of one row.
     let manifest_href = format!("./{}.html", target.page);
-    assert!(month.contains(&format!("<a href=\"{manifest_href}\">Build manifest</a>")), "{month}");
+    assert!(
+        month.contains(&format!("<a href=\"{manifest_href}\">Build manifest</a>")),
+        "{month}"
+    );
     let manifest_url = format!("file://{}", site.join(&manifest_href[2..]).display());
-    let page = browse(&chromium, profile.path(), &["--dump-dom".into(), manifest_url.clone()]);
-    assert!(page.contains("<pre><code class=\"language-text\">adduser/now 3.137ubuntu1 all [installed,local]"), "{page}");
-    assert!(page.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"), "{page}");
-    assert!(!page.contains("<script"), "a script element made it into the page:\n{page}");
+    let page = browse(
+        &chromium,
+        profile.path(),
+        &["--dump-dom".into(), manifest_url.clone()],
+    );
+    assert!(
+        page.contains(
+            "<pre><code class=\"language-text\">adduser/now 3.137ubuntu1 all [installed,local]"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("<script"),
+        "a script element made it into the page:\n{page}"
+    );
     assert!(!page.contains("pwned</title>"));
 
     // One screenshot, kept as a test artifact.
@@ -478,9 +573,16 @@ fn the_site_renders_and_its_links_work_in_headless_chromium() {
     browse(
         &chromium,
         profile.path(),
-        &[format!("--screenshot={}", shot.display()), "--window-size=1200,900".into(), month_url],
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1200,900".into(),
+            month_url,
+        ],
     );
-    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "empty screenshot");
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "empty screenshot"
+    );
     eprintln!("screenshot: {}", shot.display());
 }
 
@@ -525,7 +627,17 @@ fn time_to_update_a_wiki_of_4500_manifests() {
     let t = Instant::now();
     let html = ok(stacktag(&["wiki", "--wiki-dir", &w, "--html", &site]));
     let render = t.elapsed();
-    eprintln!("{}{}{}", String::from_utf8_lossy(&first.stdout).lines().next().unwrap(), "\n", String::from_utf8_lossy(&second.stdout).lines().next().unwrap());
+    eprintln!(
+        "{}\n{}",
+        String::from_utf8_lossy(&first.stdout)
+            .lines()
+            .next()
+            .unwrap(),
+        String::from_utf8_lossy(&second.stdout)
+            .lines()
+            .next()
+            .unwrap()
+    );
     eprintln!("{}", String::from_utf8_lossy(&html.stdout));
     eprintln!(
         "wiki of {} manifests: first update (no index yet, builds it) {:.2}s; next update (6 new builds) {:.2}s; same update again {:.2}s; HTML site {:.2}s",

@@ -35,7 +35,9 @@ impl Commits {
             let Some(time) = DateTime::from_timestamp(commit.time().seconds(), 0) else {
                 continue;
             };
-            *by_month.entry(Month::of_date(time.date_naive())).or_insert(0) += 1;
+            *by_month
+                .entry(Month::of_date(time.date_naive()))
+                .or_insert(0) += 1;
         }
         Ok(Commits {
             by_month,

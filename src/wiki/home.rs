@@ -142,7 +142,12 @@ mod tests {
                 },
             );
         }
-        let page = render("# Hi {REPOSITORY}\n<!-- YEAR_MONTHLY_TABLES -->\nignored\n", "o/r", &months).unwrap();
+        let page = render(
+            "# Hi {REPOSITORY}\n<!-- YEAR_MONTHLY_TABLES -->\nignored\n",
+            "o/r",
+            &months,
+        )
+        .unwrap();
         let expected = "# Hi o/r\n<!-- YEAR_MONTHLY_TABLES -->
 
 ## 2026

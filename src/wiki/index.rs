@@ -77,13 +77,18 @@ impl Index {
         let mut reindexed = Vec::new();
         let mut seen = BTreeMap::new();
         let monthly_dir = wiki.join(MONTHLY_DIR);
-        for path in layout::files_with_ext(&monthly_dir, ".md").map_err(|e| Error::io(&monthly_dir, e))? {
+        for path in
+            layout::files_with_ext(&monthly_dir, ".md").map_err(|e| Error::io(&monthly_dir, e))?
+        {
             let Some(month) = path
                 .file_stem()
                 .and_then(|s| s.to_str())
                 .and_then(|s| s.parse::<Month>().ok())
             else {
-                warn(format!("{}: not a monthly page name (YYYY-MM.md), left alone", path.display()));
+                warn(format!(
+                    "{}: not a monthly page name (YYYY-MM.md), left alone",
+                    path.display()
+                ));
                 continue;
             };
             let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
@@ -109,7 +114,8 @@ impl Index {
 
         // Manifests: the directory listing is the truth; timestamps come from the index.
         let manifests_dir = wiki.join(MANIFESTS_DIR);
-        let on_disk = layout::files_with_ext(&manifests_dir, ".md").map_err(|e| Error::io(&manifests_dir, e))?;
+        let on_disk = layout::files_with_ext(&manifests_dir, ".md")
+            .map_err(|e| Error::io(&manifests_dir, e))?;
         let mut found = BTreeMap::new();
         for path in on_disk {
             let rel = relative(&path, wiki);
@@ -230,7 +236,9 @@ mod tests {
                 rows: vec![row.clone(), row],
             },
         );
-        index.pages.insert("2025-01".parse().unwrap(), Page::default());
+        index
+            .pages
+            .insert("2025-01".parse().unwrap(), Page::default());
         index.manifests.insert(
             "manifests/2026/2026-11/x.md".into(),
             "2026-11-22T23:48:58Z".into(),

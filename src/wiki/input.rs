@@ -116,7 +116,8 @@ fn listed(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Error> {
 
 fn read_text(path: &Path) -> Result<String, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes)
+        .map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
 }
 
 fn stem(path: &Path) -> String {
@@ -212,7 +213,7 @@ mod tests {
         assert!(check_manifest(Path::new("notes.md"), good.into())
             .unwrap_err()
             .contains("file name"));
-        assert!(check_manifest(p, good.replace("23:48:58Z", "late").into())
+        assert!(check_manifest(p, good.replace("23:48:58Z", "late"))
             .unwrap_err()
             .contains("Build timestamp"));
     }

@@ -26,7 +26,11 @@ pub fn path(wiki: &Path) -> PathBuf {
 
 impl Lock {
     /// Takes the lock, waiting up to `wait` for another run to finish.
-    pub fn acquire(wiki: &Path, wait: Duration, warn: &mut dyn FnMut(String)) -> Result<Lock, Error> {
+    pub fn acquire(
+        wiki: &Path,
+        wait: Duration,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<Lock, Error> {
         let path = path(wiki);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -103,7 +107,10 @@ mod tests {
             .unwrap();
         let text = err.to_string();
         assert!(text.contains("being updated by another stacktag"), "{text}");
-        assert!(text.contains(&format!("pid {}", std::process::id())), "{text}");
+        assert!(
+            text.contains(&format!("pid {}", std::process::id())),
+            "{text}"
+        );
         drop(first);
         Lock::acquire(dir.path(), Duration::ZERO, &mut |_| {}).unwrap();
     }

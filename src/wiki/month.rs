@@ -59,7 +59,10 @@ impl Month {
     }
 
     pub fn last_day(self) -> NaiveDate {
-        self.next().first_day().pred_opt().expect("not the first day ever")
+        self.next()
+            .first_day()
+            .pred_opt()
+            .expect("not the first day ever")
     }
 }
 
@@ -74,7 +77,8 @@ impl FromStr for Month {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("{s:?} is not a month (YYYY-MM)");
         let (y, m) = s.split_once('-').ok_or_else(bad)?;
-        if y.len() != 4 || m.len() != 2 || !(y.chars().chain(m.chars())).all(|c| c.is_ascii_digit()) {
+        if y.len() != 4 || m.len() != 2 || !(y.chars().chain(m.chars())).all(|c| c.is_ascii_digit())
+        {
             return Err(bad());
         }
         Month::new(y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?).ok_or_else(bad)

@@ -107,10 +107,7 @@ mod tests {
             m,
             None,
             &[],
-            &[
-                NewRow { line: &b, row: &rb },
-                NewRow { line: &a, row: &ra },
-            ],
+            &[NewRow { line: &b, row: &rb }, NewRow { line: &a, row: &ra }],
         )
         .unwrap()
         .unwrap();
@@ -120,15 +117,25 @@ mod tests {
             .unwrap();
         assert_eq!(page2, format!("{}{c}\n{b}\n{a}\n", monthly_header(m)));
         assert_eq!(rows2.len(), 3);
-        assert!(insert(m, Some(&page2), &rows2, &[NewRow { line: &a, row: &ra }])
-            .unwrap()
-            .is_none());
+        assert!(
+            insert(m, Some(&page2), &rows2, &[NewRow { line: &a, row: &ra }])
+                .unwrap()
+                .is_none()
+        );
         // An older build goes under the newer rows, not on top.
         let old = line("2026-11-01T00:00:00Z", "x86_64-default-d-000000000004");
         let rold = parse_existing(&old);
-        let (page3, _) = insert(m, Some(&page2), &rows2, &[NewRow { line: &old, row: &rold }])
-            .unwrap()
-            .unwrap();
+        let (page3, _) = insert(
+            m,
+            Some(&page2),
+            &rows2,
+            &[NewRow {
+                line: &old,
+                row: &rold,
+            }],
+        )
+        .unwrap()
+        .unwrap();
         assert!(page3.ends_with(&format!("{a}\n{old}\n")));
     }
 
@@ -137,7 +144,12 @@ mod tests {
         let m: Month = "2026-11".parse().unwrap();
         let r = parse_existing(&line("2026-11-02T00:00:00Z", "p"));
         let l = line("2026-11-02T00:00:00Z", "p");
-        let err = insert(m, Some("# Something else\n"), &[], &[NewRow { line: &l, row: &r }]);
+        let err = insert(
+            m,
+            Some("# Something else\n"),
+            &[],
+            &[NewRow { line: &l, row: &r }],
+        );
         assert!(err.unwrap_err().contains("not a monthly page"));
     }
 }

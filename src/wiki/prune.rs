@@ -30,7 +30,10 @@ mod tests {
         .into_iter()
         .map(|(p, t)| (PathBuf::from(p), t.to_string()))
         .collect();
-        assert_eq!(beyond(&m, 2), vec![PathBuf::from("a.md"), PathBuf::from("d.md")]);
+        assert_eq!(
+            beyond(&m, 2),
+            vec![PathBuf::from("a.md"), PathBuf::from("d.md")]
+        );
         assert!(beyond(&m, 10).is_empty());
     }
 }

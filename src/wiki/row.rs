@@ -30,9 +30,9 @@ pub fn parse_new(line: &str, stem: &str) -> Result<Row, String> {
     if line.contains('\t') {
         return Err("a history line has no tab characters".into());
     }
-    let rest = line
-        .strip_prefix("| `")
-        .ok_or("does not start with \"| `\" (a table row whose first column is the build timestamp)")?;
+    let rest = line.strip_prefix("| `").ok_or(
+        "does not start with \"| `\" (a table row whose first column is the build timestamp)",
+    )?;
     let timestamp = rest.get(..20).unwrap_or(rest);
     if parse_timestamp(timestamp).is_none() || !rest[20..].starts_with("` | ") {
         return Err(format!(
@@ -49,7 +49,8 @@ pub fn parse_new(line: &str, stem: &str) -> Result<Row, String> {
             "links the manifest page `{page}`, but the file is named `{stem}.txt`"
         ));
     }
-    let image = image_of(line).ok_or("names no image (`registry/owner/image:tag`) in its second column")?;
+    let image =
+        image_of(line).ok_or("names no image (`registry/owner/image:tag`) in its second column")?;
     let (platform, variant) = split_page(&page, &image).ok_or_else(|| {
         format!("the file name `{stem}` is not `{{platform}}-{{variant}}-{image}-{{sha12}}`")
     })?;
@@ -66,10 +67,7 @@ pub fn parse_new(line: &str, stem: &str) -> Result<Row, String> {
 /// upstream wrote years ago have older shapes. Unknown parts stay empty; a
 /// row with no platform was built before aarch64 builds existed.
 pub fn parse_existing(line: &str) -> Row {
-    let timestamp = first_cell(line)
-        .trim()
-        .trim_matches('`')
-        .replace('\t', " ");
+    let timestamp = first_cell(line).trim().trim_matches('`').replace('\t', " ");
     let page = manifest_page(line).unwrap_or_default();
     let image = image_of(line).unwrap_or_default();
     let (platform, variant) = split_page(&page, &image).unwrap_or_else(|| {
@@ -78,7 +76,10 @@ pub fn parse_existing(line: &str) -> Row {
         } else {
             "x86_64"
         };
-        (platform.to_string(), crate::tags::DEFAULT_VARIANT.to_string())
+        (
+            platform.to_string(),
+            crate::tags::DEFAULT_VARIANT.to_string(),
+        )
     });
     Row {
         timestamp,
@@ -158,23 +159,31 @@ mod tests {
         let truncated = &LINE[..LINE.len() - 40];
         assert!(parse_new(truncated, "x86_64-default-base-notebook-1ffe43816ba9").is_err());
         let bad_time = LINE.replace("2026-11-22T23:48:58Z", "2026-11-22 23:48:58");
-        assert!(parse_new(&bad_time, "x86_64-default-base-notebook-1ffe43816ba9")
-            .unwrap_err()
-            .contains("build timestamp"));
+        assert!(
+            parse_new(&bad_time, "x86_64-default-base-notebook-1ffe43816ba9")
+                .unwrap_err()
+                .contains("build timestamp")
+        );
         assert!(parse_new(&format!("{LINE}\n{LINE}"), "x").is_err());
     }
 
     #[test]
     fn variants_and_old_page_names() {
         assert_eq!(
-            split_page("aarch64-cuda12-pytorch-notebook-0123456789ab", "pytorch-notebook"),
+            split_page(
+                "aarch64-cuda12-pytorch-notebook-0123456789ab",
+                "pytorch-notebook"
+            ),
             Some(("aarch64".into(), "cuda12".into()))
         );
         assert_eq!(
             split_page("x86_64-base-notebook-0123456789ab", "base-notebook"),
             Some(("x86_64".into(), "default".into()))
         );
-        assert_eq!(split_page("base-notebook-0123456789ab", "base-notebook"), None);
+        assert_eq!(
+            split_page("base-notebook-0123456789ab", "base-notebook"),
+            None
+        );
         let old = "| `2021-03-01` | `jupyter/base-notebook:2021-03-01` | [Git diff](x) |";
         let row = parse_existing(old);
         assert_eq!(row.image, "base-notebook");

@@ -70,7 +70,8 @@ pub fn render(wiki: &Path, out: &Path) -> Result<SiteReport, Error> {
         // Like GitHub, one page per name: the first path in sorted order.
         names.entry(name).or_insert(path);
     }
-    let known: Arc<BTreeMap<String, String>> = Arc::new(names.keys().map(|n| (n.clone(), file_of(n))).collect());
+    let known: Arc<BTreeMap<String, String>> =
+        Arc::new(names.keys().map(|n| (n.clone(), file_of(n))).collect());
     let broken = Arc::new(AtomicUsize::new(0));
 
     let mut options = Options::default();
@@ -195,7 +196,10 @@ mod tests {
         );
         assert!(html.contains(r#"href="./2026-11.html""#), "{html}");
         assert!(html.contains(r#"href="./index.html""#), "{html}");
-        assert!(html.contains(r#"href="./x86_64-default-a-0123456789ab.html#apt""#), "{html}");
+        assert!(
+            html.contains(r#"href="./x86_64-default-a-0123456789ab.html#apt""#),
+            "{html}"
+        );
         assert!(html.contains(r#"href="./nope""#), "{html}");
         assert!(html.contains(r#"href="https://example.com/a""#), "{html}");
     }
@@ -209,6 +213,9 @@ mod tests {
         );
         assert!(html.contains("<code>x</code><br />"), "{html}");
         assert!(!html.contains("<script"), "{html}");
-        assert!(html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"),
+            "{html}"
+        );
     }
 }

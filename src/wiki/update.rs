@@ -88,7 +88,11 @@ impl fmt::Display for Report {
             writeln!(f, "  wrote {}", p.display())?;
         }
         for p in &self.manifests_replaced {
-            writeln!(f, "  replaced {} (an older build of the same page)", p.display())?;
+            writeln!(
+                f,
+                "  replaced {} (an older build of the same page)",
+                p.display()
+            )?;
         }
         for p in &self.pruned {
             writeln!(f, "  pruned {}", p.display())?;
@@ -111,7 +115,10 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
         None => home::TEMPLATE.to_string(),
     };
     if !template.contains(home::MARKER) {
-        let path = o.home_template.clone().unwrap_or_else(|| "wiki/Home.md".into());
+        let path = o
+            .home_template
+            .clone()
+            .unwrap_or_else(|| "wiki/Home.md".into());
         return Err(WikiError::Template { path }.into());
     }
 
@@ -190,7 +197,12 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
                 row: &l.row,
             })
             .collect();
-        match monthly::insert(month, texts.get(&month).map(String::as_str), &old_rows, &new) {
+        match monthly::insert(
+            month,
+            texts.get(&month).map(String::as_str),
+            &old_rows,
+            &new,
+        ) {
             Err(message) => {
                 return Err(WikiError::BadPage {
                     path: wiki.join(rel),

@@ -16,7 +16,11 @@ use stacktag::wiki::home::{self, Stats};
 use stacktag::wiki::month::Month;
 
 pub const REPOSITORY: &str = "jupyter/docker-stacks";
-pub const IMAGES: [&str; 3] = ["docker-stacks-foundation", "base-notebook", "minimal-notebook"];
+pub const IMAGES: [&str; 3] = [
+    "docker-stacks-foundation",
+    "base-notebook",
+    "minimal-notebook",
+];
 pub const PLATFORMS: [&str; 2] = ["x86_64", "aarch64"];
 
 /// A deterministic 40-hex sha for a run.
@@ -187,16 +191,17 @@ pub fn stack_repo(dir: &Path, times: &[i64]) {
     let mut parent: Option<git2::Oid> = None;
     for (n, t) in times.iter().enumerate() {
         let sig = git2::Signature::new("t", "t@example.com", &git2::Time::new(*t, 0)).unwrap();
-        let parents: Vec<git2::Commit> = parent.iter().map(|p| repo.find_commit(*p).unwrap()).collect();
+        let parents: Vec<git2::Commit> = parent
+            .iter()
+            .map(|p| repo.find_commit(*p).unwrap())
+            .collect();
         let refs: Vec<&git2::Commit> = parents.iter().collect();
         let mut id = repo
             .commit(None, &sig, &sig, &format!("commit {n}"), &tree, &refs)
             .unwrap();
         if n == times.len() / 2 && parent.is_some() {
             // A side branch off the previous commit, merged here.
-            let side = repo
-                .commit(None, &sig, &sig, "side", &tree, &refs)
-                .unwrap();
+            let side = repo.commit(None, &sig, &sig, "side", &tree, &refs).unwrap();
             let main = repo.find_commit(id).unwrap();
             let side = repo.find_commit(side).unwrap();
             id = repo
@@ -206,7 +211,8 @@ pub fn stack_repo(dir: &Path, times: &[i64]) {
         parent = Some(id);
     }
     if let Some(p) = parent {
-        repo.reference("refs/heads/main", p, true, "fixture").unwrap();
+        repo.reference("refs/heads/main", p, true, "fixture")
+            .unwrap();
         repo.set_head("refs/heads/main").unwrap();
     }
 }
@@ -238,7 +244,12 @@ pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 pub fn mtimes(dir: &Path) -> BTreeMap<PathBuf, std::time::SystemTime> {
     tree(dir)
         .keys()
-        .map(|p| (p.clone(), std::fs::metadata(dir.join(p)).unwrap().modified().unwrap()))
+        .map(|p| {
+            (
+                p.clone(),
+                std::fs::metadata(dir.join(p)).unwrap().modified().unwrap(),
+            )
+        })
         .collect()
 }
 
