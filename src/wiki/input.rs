@@ -48,8 +48,8 @@ pub fn manifest_timestamp(text: &str) -> Option<&str> {
 pub fn read(hist_lines: &Path, manifests: &Path, allow_no_files: bool) -> Result<Inputs, Error> {
     let mut problems = Vec::new();
     let mut inputs = Inputs::default();
-    let manifest_files = listed(manifests, ".md")?;
-    let line_files = listed(hist_lines, ".txt")?;
+    let manifest_files = listed(manifests, ".md", allow_no_files)?;
+    let line_files = listed(hist_lines, ".txt", allow_no_files)?;
     if !allow_no_files {
         if manifest_files.is_empty() {
             return Err(WikiError::NoInput {
@@ -104,8 +104,8 @@ pub fn read(hist_lines: &Path, manifests: &Path, allow_no_files: bool) -> Result
     }
 }
 
-fn listed(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, Error> {
-    if !dir.is_dir() {
+fn listed(dir: &Path, ext: &str, allow_missing: bool) -> Result<Vec<PathBuf>, Error> {
+    if !dir.is_dir() && !allow_missing {
         return Err(Error::io(
             dir,
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such directory"),

@@ -229,6 +229,13 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
 
     // 3. Home.md, from the index.
     let stats = home::stats(&index, &o.root_image, &commits);
+    let rows = index.pages.values().flat_map(|p| &p.rows);
+    if rows.clone().next().is_some() && !rows.clone().any(|r| r.image == o.root_image) {
+        warn(format!(
+            "no build of the root image `{}` in the wiki: Home.md counts 0 builds (see --root-image)",
+            o.root_image
+        ));
+    }
     let home = home::render(&template, &o.repository, &stats).expect("marker checked");
 
     // 4. Pruning, counting the manifests just added.
