@@ -266,6 +266,86 @@ fn a_page_changed_by_hand_is_read_again_not_trusted_from_the_index() {
     );
 }
 
+/// Home's commit counts are what upstream's command counts:
+/// `TZ=UTC git log --oneline --first-parent --since {month}.midnight --until {next}.midnight`.
+#[test]
+fn commits_per_month_are_what_git_log_first_parent_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    fixture_repo(tmp.path());
+    let counted = stacktag::wiki::commits::Commits::count(tmp.path()).unwrap();
+    assert!(!counted.by_month.is_empty());
+    for month in [
+        "2023-01", "2023-03", "2023-04", "2024-05", "2025-06", "2026-11", "2026-12",
+    ] {
+        let m: stacktag::wiki::month::Month = month.parse().unwrap();
+        let out = Command::new("git")
+            .args(["log", "--oneline", "--first-parent", "--since"])
+            .arg(format!("{}.midnight", m.first_day()))
+            .arg("--until")
+            .arg(format!("{}.midnight", m.next().first_day()))
+            .current_dir(tmp.path())
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let git = String::from_utf8_lossy(&out.stdout).lines().count() as u64;
+        assert_eq!(counted.in_month(m), git, "{month}");
+    }
+    // 2024-05: two commits and a merge on the first-parent line; the merged
+    // side branch's own commit is not counted (all history would give 4).
+    assert_eq!(counted.in_month("2024-05".parse().unwrap()), 3);
+    let all = Command::new("git")
+        .args([
+            "rev-list",
+            "--count",
+            "--all",
+            "--since=2024-05-01.midnight",
+            "--until=2024-06-01.midnight",
+        ])
+        .current_dir(tmp.path())
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&all.stdout).trim(), "4");
+}
+
+#[test]
+fn a_monthly_page_not_in_upstream_shape_is_refused_with_its_path() {
+    let u = upstream_wiki();
+    let inputs = u.dir.join("hook");
+    write_hook_output(&inputs, &run("2025-06".parse().unwrap(), 28, 901, false));
+    let page = u.wiki.join("monthly-files/2025/2025-06.md");
+    std::fs::write(&page, "# Someone rewrote this page\n").unwrap();
+    let before = tree(&u.wiki);
+    let out = update(&u.wiki, &inputs, &u.repo, &["--repository", REPOSITORY]);
+    assert_eq!(out.status.code(), Some(9), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("monthly-files/2025/2025-06.md: not a monthly page"),
+        "{err}"
+    );
+    assert_eq!(tree(&u.wiki), before);
+}
+
+#[test]
+fn temporary_files_of_a_killed_update_are_swept() {
+    let u = upstream_wiki();
+    let inputs = u.dir.join("hook");
+    write_hook_output(&inputs, &run("2026-11".parse().unwrap(), 24, 900, false));
+    let stale = u
+        .wiki
+        .join("monthly-files/2025/2025-06.md.stacktag-wiki-999999.tmp");
+    std::fs::write(&stale, "half a page").unwrap();
+    let out = ok(update(
+        &u.wiki,
+        &inputs,
+        &u.repo,
+        &["--repository", REPOSITORY],
+    ));
+    assert!(!stale.exists());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("left by an update that was killed"));
+}
+
 /// Golden files: Home.md and a monthly page of a small deterministic wiki.
 /// `STACKTAG_BLESS=1 cargo test --test wiki golden` rewrites them.
 #[test]

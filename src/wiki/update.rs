@@ -101,6 +101,9 @@ impl fmt::Display for Report {
     }
 }
 
+/// In the name of every temporary file an update writes ([`Staged`]).
+const TEMP_MARK: &str = ".stacktag-wiki-";
+
 pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error> {
     let started = Instant::now();
     let wiki = o.wiki_dir.as_path();
@@ -123,6 +126,7 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
     }
 
     let _lock = Lock::acquire(wiki, o.wait, warn)?;
+    sweep_stale_temps(wiki, warn);
     let inputs = input::read(&o.hist_lines_dir, &o.manifests_dir, o.allow_no_files)?;
     let commits = Commits::count(&o.repo_dir)?;
     if commits.shallow {
@@ -284,6 +288,33 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
         .collect();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The temporary files of a run that was killed before it renamed them
+/// (holding the lock, no other run can be writing any).
+fn sweep_stale_temps(wiki: &Path, warn: &mut dyn FnMut(String)) {
+    let mut todo = vec![wiki.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir && name != ".git" {
+                todo.push(e.path());
+            } else if !is_dir
+                && name.contains(TEMP_MARK)
+                && name.ends_with(".tmp")
+                && std::fs::remove_file(e.path()).is_ok()
+            {
+                warn(format!(
+                    "removed {}, left by an update that was killed",
+                    super::relative(&e.path(), wiki).display()
+                ));
+            }
+        }
+    }
 }
 
 fn same_text(path: &Path, text: &str) -> bool {
