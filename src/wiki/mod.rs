@@ -116,6 +116,11 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, quiet: bool) -> Result<(), Er
         say(report.to_string());
     }
     if let Some(out) = &args.html {
+        // Not while an update rewrites the pages.
+        let _lock =
+            lock::Lock::acquire(&args.wiki_dir, Duration::from_secs(args.wait), &mut |w| {
+                eprintln!("stacktag: warning: {w}")
+            })?;
         let report = site::render(&args.wiki_dir, out)?;
         say(report.to_string());
     }

@@ -231,6 +231,19 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
         }
     }
 
+    // A row whose manifest the wiki does not have links nowhere.
+    for l in &inputs.lines {
+        let file = format!("{}.md", l.row.page);
+        if index.manifest_named(&file).is_empty() {
+            warn(format!(
+                "{}: links the manifest page `{}`, which is neither in {} nor in the wiki",
+                l.source.display(),
+                l.row.page,
+                o.manifests_dir.display()
+            ));
+        }
+    }
+
     // 3. Home.md, from the index.
     let stats = home::stats(&index, &o.root_image, &commits);
     let rows = index.pages.values().flat_map(|p| &p.rows);
