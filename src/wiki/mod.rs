@@ -116,6 +116,12 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, quiet: bool) -> Result<(), Er
         say(report.to_string());
     }
     if let Some(out) = &args.html {
+        if !args.wiki_dir.is_dir() {
+            return Err(Error::BadFile {
+                path: args.wiki_dir.clone(),
+                message: "no wiki here to render".into(),
+            });
+        }
         // Not while an update rewrites the pages.
         let _lock =
             lock::Lock::acquire(&args.wiki_dir, Duration::from_secs(args.wait), &mut |w| {
