@@ -10,10 +10,13 @@ ROOT_IMAGE ?= stacktag/debian:bookworm
 TEST_IMAGE ?= stacktag-test/busybox:latest
 # Where hook/% writes tags/, manifests/ and hist_lines/.
 OUT        ?= build/stacktag
+# The wiki checkout `make wiki` updates (a git repository, created if absent), and its HTML site.
+WIKI_DIR   ?= build/wiki
+WIKI_HTML  ?= build/wiki-html
 STACKTAG   := target/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures stacktag build-all hook-all test lint bench clean
+.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -25,6 +28,9 @@ root-image: docker-up ## the demo stack's root image (debootstrap, cached by nam
 
 fixtures: root-image ## test fixture images (cached by name)
 	@scripts/busybox-image $(TEST_IMAGE)
+
+chromium: ## headless chromium for the wiki site test (Debian's package)
+	@scripts/chromium
 
 stacktag: ## build the stacktag binary
 	@$(CARGO) build --quiet --bin stacktag
@@ -47,17 +53,28 @@ hook/%: build/% ## build image % if needed, then tag it and write its files unde
 hook-all: build-all ## the hook over the whole stack, images concurrently
 	@$(STACKTAG) hook --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --all
 
+wiki: stacktag ## add $(OUT)'s builds to the wiki checkout $(WIKI_DIR), commit there, render $(WIKI_HTML)
+	@[ -d $(WIKI_DIR)/.git ] || git init -q $(WIKI_DIR)
+	@$(STACKTAG) wiki --wiki-dir $(WIKI_DIR) --hist-lines-dir $(OUT)/hist_lines --manifests-dir $(OUT)/manifests \
+	  --html $(WIKI_HTML)
+	@git -C $(WIKI_DIR) add -A && { git -C $(WIKI_DIR) diff --cached --quiet \
+	  || git -C $(WIKI_DIR) -c user.name=stacktag -c user.email=stacktag@localhost \
+	       commit -q -m "Builds of $$(git rev-parse --short=12 HEAD)"; }
+
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
 
-test: fixtures build-all ## every test, on the real Docker daemon
+test: fixtures chromium build-all ## every test, on the real Docker daemon (and headless chromium)
 	$(CARGO) test
 	@left=$$(docker ps -aq --filter label=org.stacktag.managed | wc -l); \
 	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind" >&2; exit 1; fi
 
 bench: build-all ## wall time and peak memory of `stacktag hook --all`, against the floor
 	$(CARGO) bench --bench hook
+
+bench-wiki: ## time to update a wiki of 4500 manifests (printed; debug build)
+	$(CARGO) test --test wiki -- --ignored --nocapture time_to_update
 
 clean: ## remove build outputs (not images)
 	rm -rf build target

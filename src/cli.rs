@@ -56,13 +56,19 @@ Exit codes:
   6    the Docker daemon is unreachable or refused a request
   7    git: no repository or no commit at --repo-dir
   8    a file could not be read or written
+  9    wiki: an input manifest or history line, a wiki page or the Home template is not
+       in the expected format (nothing was written)
+  10   wiki: another `stacktag wiki` is updating the same wiki (see --wait)
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Containers are removed either way.
 
 Examples:
   stacktag hook base-notebook                 tag, manifest and history line, in one go
   stacktag hook --all                         every image of the stack, concurrently
   stacktag explain r-notebook                 what runs on an image, and where it comes from
-  stacktag check --config my/hierarchy.yaml   validate a hierarchy file";
+  stacktag check --config my/hierarchy.yaml   validate a hierarchy file
+  stacktag wiki --wiki-dir ../stack.wiki --hist-lines-dir build/stacktag/hist_lines \\
+      --manifests-dir build/stacktag/manifests --html build/wiki-html
+                                              add the builds to the wiki, then render it";
 
 #[derive(Debug, Parser)]
 #[command(name = "stacktag", version, max_term_width = 100, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXIT_CODES)]
@@ -105,6 +111,46 @@ pub enum Command {
     },
     /// List the known taggers and manifests (built-in and plugins)
     List,
+    /// Add builds (manifests, history lines) to the wiki checkout, and/or render it as HTML
+    Wiki(WikiArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("action").required(true).multiple(true).args(["hist_lines_dir", "html"])))]
+pub struct WikiArgs {
+    /// Git checkout of the wiki ({repository}.wiki)
+    #[arg(long, value_name = "DIR")]
+    pub wiki_dir: PathBuf,
+    /// History lines to add (*.txt, from `stacktag hook`)
+    #[arg(long, value_name = "DIR", requires = "manifests_dir")]
+    pub hist_lines_dir: Option<PathBuf>,
+    /// Manifests to add (*.md, from `stacktag hook`)
+    #[arg(long, value_name = "DIR", requires = "hist_lines_dir")]
+    pub manifests_dir: Option<PathBuf>,
+    /// GitHub OWNER/REPO of the stack, for Home.md's links [default: from the hierarchy file]
+    #[arg(long)]
+    pub repository: Option<String>,
+    /// Directory inside the stack's git checkout (full history), whose commits Home.md counts
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo_dir: PathBuf,
+    /// Image whose builds Home.md counts as the stack's builds [default: the root of the hierarchy]
+    #[arg(long, value_name = "IMAGE")]
+    pub root_image: Option<String>,
+    /// Manifests to keep, the newest (GitHub shows at most 5000 wiki pages)
+    #[arg(long, default_value_t = crate::wiki::prune::DEFAULT_KEEP, value_name = "N")]
+    pub keep: usize,
+    /// Home.md template with a `<!-- YEAR_MONTHLY_TABLES -->` marker [default: stacktag's wiki/Home.md]
+    #[arg(long, value_name = "FILE")]
+    pub home_template: Option<PathBuf>,
+    /// Accept empty input directories (only Home.md is refreshed and manifests pruned)
+    #[arg(long)]
+    pub allow_no_files: bool,
+    /// Seconds to wait for another `stacktag wiki` on the same wiki to finish (0: fail at once)
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub wait: u64,
+    /// Render the wiki (after the update, if any) as a static HTML site into DIR
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -345,6 +391,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             .await
         }
         Command::Apply(args) => apply(hierarchy, args).await,
+        Command::Wiki(args) => crate::wiki::run(&hierarchy, &args, cli.quiet),
     }
 }
 

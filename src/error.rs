@@ -108,6 +108,9 @@ pub enum Error {
     #[error("interrupted by {0}; containers removed, nothing applied for unfinished images")]
     Interrupted(&'static str),
 
+    #[error(transparent)]
+    Wiki(#[from] crate::wiki::WikiError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 }
@@ -123,6 +126,8 @@ pub mod exit {
     pub const DOCKER: i32 = 6;
     pub const GIT: i32 = 7;
     pub const IO: i32 = 8;
+    pub const WIKI_FORMAT: i32 = 9;
+    pub const WIKI_LOCKED: i32 = 10;
     pub const INTERRUPTED: i32 = 130;
     pub const TERMINATED: i32 = 143;
 }
@@ -137,6 +142,7 @@ impl Error {
             Error::ContainerExited { .. } => exit::IMAGE,
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } => exit::IO,
+            Error::Wiki(e) => e.exit_code(),
             Error::Interrupted("SIGTERM") => exit::TERMINATED,
             Error::Interrupted(_) => exit::INTERRUPTED,
             // The most severe one wins: the first failure's code.

@@ -23,6 +23,7 @@ pub mod run;
 pub mod session;
 pub mod taggers;
 pub mod tags;
+pub mod wiki;
 
 /// Re-exported so plugin crates implement the traits without naming it.
 pub use async_trait::async_trait;

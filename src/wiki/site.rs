@@ -1,0 +1,221 @@
+//! The wiki as a static HTML site (comrak): one `{page}.html` per page,
+//! `index.html` for Home, and a stylesheet.
+//!
+//! GitHub finds a wiki page by its name whatever its folder, so
+//! `./2026-11` and `./x86_64-default-base-notebook-<sha>` work from any
+//! page; here every page is written flat under its name, and such links
+//! are rewritten to `{name}.html`. Raw HTML is not rendered (comrak's safe
+//! mode): container output in a manifest shows as text and never runs.
+//! The one tag allowed through is `<br />`, which history rows use to
+//! break lines in a table cell, as GitHub's sanitizer allows it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use comrak::nodes::NodeValue;
+use comrak::{format_html, parse_document, Arena, Options};
+
+use super::layout::files_with_ext;
+use crate::error::Error;
+
+pub const STYLESHEET: &str = include_str!("site.css");
+
+#[derive(Debug)]
+pub struct SiteReport {
+    pub out: PathBuf,
+    pub pages: usize,
+    /// Relative links to pages the wiki does not have (manifests pruned
+    /// from old months, most often).
+    pub broken_links: usize,
+    pub seconds: f64,
+}
+
+impl fmt::Display for SiteReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "site {}: {} pages rendered ({} links to pages the wiki no longer has); {:.2}s; open {}",
+            self.out.display(),
+            self.pages,
+            self.broken_links,
+            self.seconds,
+            self.out.join("index.html").display()
+        )
+    }
+}
+
+/// The HTML file of a page name.
+fn file_of(name: &str) -> String {
+    if name == "Home" {
+        "index.html".into()
+    } else {
+        format!("{name}.html")
+    }
+}
+
+/// Renders every page of the wiki into `out`, replacing what was there.
+pub fn render(wiki: &Path, out: &Path) -> Result<SiteReport, Error> {
+    let started = Instant::now();
+    let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for path in files_with_ext(wiki, ".md").map_err(|e| Error::io(wiki, e))? {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
+        // Like GitHub, one page per name: the first path in sorted order.
+        names.entry(name).or_insert(path);
+    }
+    let known: Arc<BTreeMap<String, String>> =
+        Arc::new(names.keys().map(|n| (n.clone(), file_of(n))).collect());
+    let broken = Arc::new(AtomicUsize::new(0));
+
+    let mut options = Options::default();
+    options.extension.table = true;
+    options.extension.strikethrough = true;
+    options.extension.autolink = true;
+    options.render.r#unsafe = false;
+    let (k, b) = (known.clone(), broken.clone());
+    options.extension.link_url_rewriter = Some(Arc::new(move |url: &str| rewrite(url, &k, &b)));
+
+    let tmp = sibling(out, "new");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let write = |file: &str, text: &str| {
+        let path = tmp.join(file);
+        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
+    };
+    write("style.css", STYLESHEET)?;
+    for (name, path) in &names {
+        let markdown = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let body = to_html(&markdown, &options);
+        write(&file_of(name), &page(name, &body))?;
+    }
+
+    // Swap the new site in; a failure before this point leaves the old one.
+    let old = sibling(out, "old");
+    let _ = std::fs::remove_dir_all(&old);
+    if out.exists() {
+        std::fs::rename(out, &old).map_err(|e| Error::io(out, e))?;
+    }
+    std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(SiteReport {
+        out: out.into(),
+        pages: names.len(),
+        broken_links: broken.load(Ordering::Relaxed),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn sibling(out: &Path, what: &str) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".stacktag-{what}-{}", std::process::id()));
+    out.with_file_name(name)
+}
+
+/// A link by page name (`./2026-11`, `Home`, `./x.md#frag`) to its HTML
+/// file; any other link as it is.
+fn rewrite(url: &str, known: &BTreeMap<String, String>, broken: &AtomicUsize) -> String {
+    let has_scheme = url
+        .split_once(':')
+        .is_some_and(|(s, _)| !s.contains('/') && !s.is_empty());
+    if has_scheme || url.starts_with('/') || url.starts_with('#') || url.is_empty() {
+        return url.to_string();
+    }
+    let (target, fragment) = match url.find(['#', '?']) {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let name = target.rsplit('/').next().unwrap_or(target);
+    let name = name.strip_suffix(".md").unwrap_or(name);
+    match known.get(name) {
+        Some(file) => format!("./{file}{fragment}"),
+        None => {
+            broken.fetch_add(1, Ordering::Relaxed);
+            url.to_string()
+        }
+    }
+}
+
+/// One page's markdown as HTML, safe mode, `<br />` kept as a line break.
+pub fn to_html(markdown: &str, options: &Options) -> String {
+    let arena = Arena::new();
+    let root = parse_document(&arena, markdown, options);
+    for node in root.descendants() {
+        let is_br = matches!(&node.data().value, NodeValue::HtmlInline(h)
+            if matches!(h.trim(), "<br />" | "<br/>" | "<br>"));
+        if is_br {
+            // Raw, not LineBreak: comrak allows no LineBreak in a table cell.
+            node.data_mut().value = NodeValue::Raw("<br />".into());
+        }
+    }
+    let mut html = String::new();
+    format_html(root, options, &mut html).expect("writing to a String");
+    html
+}
+
+fn page(name: &str, body: &str) -> String {
+    let title = escape(name);
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<link rel=\"stylesheet\" href=\"./style.css\">\n</head>\n<body>\n<nav><a href=\"./index.html\">Home</a> <span class=\"page\">{title}</span></nav>\n<main>\n{body}</main>\n</body>\n</html>\n"
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(known: &[&str]) -> Options<'static> {
+        let known: Arc<BTreeMap<String, String>> =
+            Arc::new(known.iter().map(|n| (n.to_string(), file_of(n))).collect());
+        let broken = Arc::new(AtomicUsize::new(0));
+        let mut o = Options::default();
+        o.extension.table = true;
+        o.extension.link_url_rewriter = Some(Arc::new(move |u: &str| rewrite(u, &known, &broken)));
+        o
+    }
+
+    #[test]
+    fn page_names_resolve_whatever_the_folder() {
+        let o = options(&["2026-11", "Home", "x86_64-default-a-0123456789ab"]);
+        let html = to_html(
+            "[m](./2026-11) [h](Home) [x](./x86_64-default-a-0123456789ab#apt) [gone](./nope) [w](https://example.com/a)",
+            &o,
+        );
+        assert!(html.contains(r#"href="./2026-11.html""#), "{html}");
+        assert!(html.contains(r#"href="./index.html""#), "{html}");
+        assert!(
+            html.contains(r#"href="./x86_64-default-a-0123456789ab.html#apt""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"href="./nope""#), "{html}");
+        assert!(html.contains(r#"href="https://example.com/a""#), "{html}");
+    }
+
+    #[test]
+    fn raw_html_never_runs_but_br_breaks_lines() {
+        let o = options(&[]);
+        let html = to_html(
+            "| a | b |\n| - | - |\n| `x`<br />`y` | z |\n\n<script>alert(1)</script>\n\n```text\n<script>alert(2)</script>\n```\n",
+            &o,
+        );
+        assert!(html.contains("<code>x</code><br />"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"),
+            "{html}"
+        );
+    }
+}
