@@ -22,6 +22,7 @@ fn help_is_the_manual() {
     for (args, file) in [
         (&["--help"][..], "help.txt"),
         (&["help", "hook"][..], "help-hook.txt"),
+        (&["help", "wiki"][..], "help-wiki.txt"),
     ] {
         let out = stacktag("t-help")
             .args(args)
