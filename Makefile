@@ -10,10 +10,13 @@ ROOT_IMAGE ?= stacktag/debian:bookworm
 TEST_IMAGE ?= stacktag-test/busybox:latest
 # Where hook/% writes tags/, manifests/ and hist_lines/.
 OUT        ?= build/stacktag
-STACKTAG   := target/debug/stacktag
+# The local registry of registry-up/push/merge (test credentials, loopback only).
+REGISTRY_USER     ?= stacktag
+REGISTRY_PASSWORD ?= stacktag-test-password
+STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures stacktag build-all hook-all test lint bench clean
+.PHONY: help docker-up root-image fixtures stacktag build-all hook-all test lint bench clean registry-up
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -46,6 +49,19 @@ hook/%: build/% ## build image % if needed, then tag it and write its files unde
 
 hook-all: build-all ## the hook over the whole stack, images concurrently
 	@$(STACKTAG) hook --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --all
+
+registry-up: ## a registry with basic auth on $(REGISTRY) when it is a loopback one (docker-registry, htpasswd)
+	@case "$(REGISTRY)" in localhost:*|127.*) \
+	  STACKTAG_TEST_USER=$(REGISTRY_USER) STACKTAG_TEST_PASSWORD=$(REGISTRY_PASSWORD) \
+	    scripts/registry-up $(lastword $(subst :, ,$(REGISTRY))) ;; esac
+
+push/%: hook/% registry-up ## tag image % (hook), then push its platform tags to $(REGISTRY)
+	@STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	  $(STACKTAG) push --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $*
+
+merge/%: registry-up stacktag ## put the multi-platform tags of image % from the tags files under $(OUT)/tags
+	@STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	  $(STACKTAG) merge --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $* $(MERGE_FLAGS)
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

@@ -56,6 +56,9 @@ Exit codes:
   6    the Docker daemon is unreachable or refused a request
   7    git: no repository or no commit at --repo-dir
   8    a file could not be read or written
+  9    the registry is unreachable or failed (after retries), or refused a request
+  10   the registry refused the credentials (401/403), or they could not be read
+  11   merge: a platform image is missing in the registry; image-ref: no such tag there
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Containers are removed either way.
 
 Examples:
@@ -105,6 +108,115 @@ pub enum Command {
     },
     /// List the known taggers and manifests (built-in and plugins)
     List,
+    /// Push every tag of an image's tags file to its registry, through the Docker daemon
+    Push(PushArgs),
+    /// Put the multi-platform tags: one image index per merged tag, straight into the registry
+    Merge(MergeArgs),
+    /// Print name@sha256:... of a pushed image, read from the registry (for signing)
+    ImageRef(ImageRefArgs),
+}
+
+/// Where the tags files are.
+#[derive(Debug, Args, Clone)]
+pub struct TagsDir {
+    /// Output directory of the hook; the tags files are in OUT_DIR/tags
+    #[arg(
+        long,
+        default_value = "build/stacktag",
+        env = "STACKTAG_OUT_DIR",
+        value_name = "DIR"
+    )]
+    pub out_dir: PathBuf,
+    /// Tags files directory [default: OUT_DIR/tags]
+    #[arg(long, value_name = "DIR")]
+    pub tags_dir: Option<PathBuf>,
+}
+
+impl TagsDir {
+    pub fn dir(&self) -> PathBuf {
+        self.tags_dir
+            .clone()
+            .unwrap_or_else(|| self.out_dir.join("tags"))
+    }
+}
+
+/// Registry credentials, first found wins: these flags, then STACKTAG_REGISTRY_USER and
+/// STACKTAG_REGISTRY_PASSWORD, then the Docker config (DOCKER_CONFIG, ~/.docker/config.json,
+/// credential helpers).
+#[derive(Debug, Args, Clone)]
+pub struct PublishAuth {
+    /// Registry user name (the password is read from stdin)
+    #[arg(long, requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the registry password from stdin
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Tries per registry request; connection failures, timeouts and 5xx are retried with backoff
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub tries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    #[command(flatten)]
+    pub naming: Naming,
+    #[command(flatten)]
+    pub tags: TagsDir,
+    #[command(flatten)]
+    pub auth: PublishAuth,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    /// Registry of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Owner (organisation) of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Variant of the image, e.g. cuda12
+    #[arg(long, default_value = DEFAULT_VARIANT)]
+    pub variant: String,
+    #[command(flatten)]
+    pub tags: TagsDir,
+    /// Check the registry and print what would be put; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Merge what is there when a platform image is missing, instead of refusing
+    #[arg(long)]
+    pub allow_missing_platform: bool,
+    #[command(flatten)]
+    pub auth: PublishAuth,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageRefArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    /// Registry of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Owner (organisation) of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Variant of the image, e.g. cuda12
+    #[arg(long, default_value = DEFAULT_VARIANT)]
+    pub variant: String,
+    /// The platform image ({platform}-latest) instead of the multi-platform one (latest)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Any tag instead of latest
+    #[arg(long, conflicts_with = "platform")]
+    pub tag: Option<String>,
+    #[command(flatten)]
+    pub auth: PublishAuth,
 }
 
 #[derive(Debug, Args)]
@@ -250,7 +362,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Writes to stdout; a closed pipe (`stacktag list | head`) is not an error.
-fn out(text: &str) {
+pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
         .write_all(text.as_bytes())
@@ -261,7 +373,11 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
     let hierarchy = Hierarchy::load_default(cli.config.as_deref())?;
     match cli.command {
         Command::Check { images: true } => {
-            out(&hierarchy.topological().iter().map(|i| format!("{}\n", i.name)).collect::<String>());
+            out(&hierarchy
+                .topological()
+                .iter()
+                .map(|i| format!("{}\n", i.name))
+                .collect::<String>());
             Ok(())
         }
         Command::Check { images: false } => {
@@ -278,10 +394,18 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Explain { image, chain: true } => {
-            out(&hierarchy.resolve(&image)?.chain.iter().map(|i| format!("{i}\n")).collect::<String>());
+            out(&hierarchy
+                .resolve(&image)?
+                .chain
+                .iter()
+                .map(|i| format!("{i}\n"))
+                .collect::<String>());
             Ok(())
         }
-        Command::Explain { image, chain: false } => {
+        Command::Explain {
+            image,
+            chain: false,
+        } => {
             out(&explain(&hierarchy, &image)?);
             Ok(())
         }
@@ -333,6 +457,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             .await
         }
         Command::Apply(args) => apply(hierarchy, args).await,
+        Command::Push(args) => crate::registry::commands::push(hierarchy, args, cli.quiet).await,
+        Command::Merge(args) => crate::registry::commands::merge(hierarchy, args, cli.quiet).await,
+        Command::ImageRef(args) => crate::registry::commands::image_ref(hierarchy, args).await,
     }
 }
 

@@ -105,6 +105,9 @@ pub enum Error {
     #[error("interrupted by {0}; containers removed, nothing applied for unfinished images")]
     Interrupted(&'static str),
 
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 }
@@ -120,6 +123,9 @@ pub mod exit {
     pub const DOCKER: i32 = 6;
     pub const GIT: i32 = 7;
     pub const IO: i32 = 8;
+    pub const REGISTRY: i32 = 9;
+    pub const REGISTRY_AUTH: i32 = 10;
+    pub const MISSING_PLATFORM: i32 = 11;
     pub const INTERRUPTED: i32 = 130;
     pub const TERMINATED: i32 = 143;
 }
@@ -133,6 +139,22 @@ impl Error {
             Error::Connect { .. } | Error::Docker { .. } | Error::Apply { .. } => exit::DOCKER,
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } => exit::IO,
+            Error::Registry(e) => {
+                use crate::registry::RegistryError as R;
+                match e {
+                    R::Unauthorized { .. } | R::Denied { .. } | R::Credentials { .. } => {
+                        exit::REGISTRY_AUTH
+                    }
+                    R::MissingPlatform { .. } | R::NotFound { .. } | R::WrongPlatform { .. } => {
+                        exit::MISSING_PLATFORM
+                    }
+                    R::NoTagsFile { .. } | R::BadTagsFile { .. } => exit::IO,
+                    R::Unreachable { .. }
+                    | R::Server { .. }
+                    | R::Protocol { .. }
+                    | R::Push { .. } => exit::REGISTRY,
+                }
+            }
             Error::Interrupted("SIGTERM") => exit::TERMINATED,
             Error::Interrupted(_) => exit::INTERRUPTED,
             // The most severe one wins: the first failure's code.
