@@ -16,7 +16,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures stacktag build-all hook-all test lint bench clean registry-up
+.PHONY: help docker-up root-image fixtures stacktag build-all hook-all test lint bench clean registry-up push-all merge-all
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -62,6 +62,18 @@ push/%: hook/% registry-up ## tag image % (hook), then push its platform tags to
 merge/%: registry-up stacktag ## put the multi-platform tags of image % from the tags files under $(OUT)/tags
 	@STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
 	  $(STACKTAG) merge --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $* $(MERGE_FLAGS)
+
+push-all: hook-all registry-up ## hook, then push every image of the stack (platform tags)
+	@for img in $$($(STACKTAG) check --images); do \
+	  STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	    $(STACKTAG) push --quiet --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $$img >/dev/null || exit 1; \
+	done
+
+merge-all: registry-up stacktag ## merge every image of the stack from the tags files under $(OUT)/tags
+	@for img in $$($(STACKTAG) check --images); do \
+	  STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	    $(STACKTAG) merge --quiet --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $$img $(MERGE_FLAGS) >/dev/null || exit 1; \
+	done
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

@@ -287,12 +287,7 @@ pub async fn merge(
     let mut missing: Vec<String> = opts
         .absent
         .iter()
-        .map(|(p, path)| {
-            format!(
-                "every {p} image: no {p} tags file ({} does not exist)",
-                path.display()
-            )
-        })
+        .map(|(p, path)| format!("{p}: no tags file ({} does not exist)", path.display()))
         .collect();
     let mut done = Vec::new();
     let mut warnings = Vec::new();
@@ -336,11 +331,7 @@ pub async fn merge(
             }
             .into());
         }
-        warnings.extend(
-            missing
-                .into_iter()
-                .map(|m| format!("left out, not in the registry: {m}")),
-        );
+        warnings.extend(missing.into_iter().map(|m| format!("left out: {m}")));
     }
     if opts.dry_run {
         return Ok((done, warnings));

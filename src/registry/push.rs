@@ -66,41 +66,61 @@ fn sort(message: &str) -> Failure {
     }
 }
 
-/// The layer progress line on a terminal; nothing otherwise.
+/// The progress line on a terminal; nothing otherwise. The daemon's stream
+/// (as bollard models it) carries no layer id, so layers are told apart by
+/// their size, which is good enough for a progress line.
 struct Meter {
     tty: bool,
     quiet: bool,
+    layers: std::cell::RefCell<std::collections::HashMap<i64, i64>>,
     dirty: std::cell::Cell<bool>,
 }
 
 impl Meter {
+    fn new(quiet: bool) -> Self {
+        Meter {
+            tty: std::io::stderr().is_terminal(),
+            quiet,
+            layers: Default::default(),
+            dirty: Default::default(),
+        }
+    }
+
     fn show(&self, reference: &str, info: &bollard::models::PushImageInfo) {
         if !self.tty || self.quiet {
             return;
         }
-        let status = info.status.as_deref().unwrap_or("");
-        let bytes = info
+        let mut layers = self.layers.borrow_mut();
+        if let Some((current, total)) = info
             .progress_detail
             .as_ref()
             .and_then(|d| Some((d.current?, d.total?)))
             .filter(|(_, total)| *total > 0)
-            .map(|(cur, total)| {
-                format!(
-                    " {:>5.1}% of {}",
-                    cur as f64 * 100.0 / total as f64,
-                    humansize::format_size(total as u64, humansize::DECIMAL)
-                )
-            })
-            .unwrap_or_default();
-        let line: String = format!("{reference}: {status}{bytes}")
-            .chars()
-            .take(120)
-            .collect();
+        {
+            layers.insert(total, current.min(total));
+        }
+        let (sent, size) = layers
+            .iter()
+            .fold((0, 0), |(s, t), (total, cur)| (s + cur, t + total));
+        let status = info.status.as_deref().unwrap_or("");
+        let bytes = |n: i64| humansize::format_size(n.max(0) as u64, humansize::DECIMAL);
+        let line = if size > 0 {
+            format!(
+                "{reference}: {} of {} sent ({} layers); {status}",
+                bytes(sent),
+                bytes(size),
+                layers.len()
+            )
+        } else {
+            format!("{reference}: {status}")
+        };
+        let line: String = line.chars().take(150).collect();
         let _ = write!(std::io::stderr().lock(), "\r\x1b[2K{line}");
         self.dirty.set(true);
     }
 
     fn clear(&self) {
+        self.layers.borrow_mut().clear();
         if self.dirty.replace(false) {
             let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
         }
@@ -165,11 +185,7 @@ pub async fn push(
             });
         }
     }
-    let meter = Meter {
-        tty: std::io::stderr().is_terminal(),
-        quiet,
-        dirty: Default::default(),
-    };
+    let meter = Meter::new(quiet);
     let mut pushed = Vec::new();
     for tag in tags {
         let reference = format!("{name}:{tag}");
@@ -219,7 +235,11 @@ pub async fn push(
         let digest = registry
             .digest(&registry.reference(repository, tag))
             .await?;
-        log(&format!("pushed {reference} {digest}"));
+        log(&format!(
+            "pushed {reference} ({}/{})",
+            pushed.len() + 1,
+            tags.len()
+        ));
         pushed.push(Pushed {
             tag: tag.clone(),
             digest,
