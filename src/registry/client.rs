@@ -37,7 +37,7 @@ pub struct Registry {
 fn report_retry(what: &str, n: u32, e: &RegistryError, wait: Duration) {
     eprintln!(
         "stacktag: {what}: {}; try {n} in {:.1}s",
-        e.to_string().lines().next().unwrap_or_default(),
+        e.detail(),
         wait.as_secs_f64()
     )
 }
@@ -270,18 +270,17 @@ fn reqwest_header(media_type: &'static str) -> http::HeaderValue {
     http::HeaderValue::from_static(media_type)
 }
 
-/// An error and its causes on one line ("error sending request: connection refused").
+/// The last causes of an error, on one line ("tcp connect error: Connection
+/// refused"): the request itself is already named by the message around it.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
+        parts.push(s.to_string());
         cur = s.source();
     }
-    parts.join(": ")
+    let keep = parts.len().saturating_sub(2);
+    parts.split_off(keep).join(": ")
 }
 
 #[cfg(test)]

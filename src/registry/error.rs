@@ -34,11 +34,11 @@ impl fmt::Display for CredentialSource {
     }
 }
 
-const AUTH_FIX: &str = "fix: pass --username with --password-stdin, set STACKTAG_REGISTRY_USER and STACKTAG_REGISTRY_PASSWORD, or run `docker login`";
+const AUTH_FIX: &str = "fix: pass --username with --password-stdin, set STACKTAG_REGISTRY_USER and STACKTAG_REGISTRY_PASSWORD, or run `docker login";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("registry {registry} answered 401 Unauthorized while {what}, using {credentials}\n  {AUTH_FIX} {registry}")]
+    #[error("registry {registry} answered 401 Unauthorized while {what}, using {credentials}\n  {AUTH_FIX} {registry}`")]
     Unauthorized {
         registry: String,
         what: String,
@@ -52,7 +52,7 @@ pub enum RegistryError {
         credentials: CredentialSource,
     },
 
-    #[error("cannot reach registry {registry} while {what}: {detail} (gave up after {tries} tries)\n  fix: check the registry is up (`scripts/registry-up` starts the local one) and run the same command again: it only redoes what is missing")]
+    #[error("cannot reach registry {registry} while {what}: {detail} (gave up after {tries} {})\n  fix: check the registry is up (`scripts/registry-up` starts the local one) and run the same command again: it only redoes what is missing", if *.tries == 1 { "try" } else { "tries" })]
     Unreachable {
         registry: String,
         what: String,
@@ -60,7 +60,7 @@ pub enum RegistryError {
         tries: u32,
     },
 
-    #[error("registry {registry} failed while {what}: HTTP {status}: {detail} (gave up after {tries} tries)\n  fix: the registry is in trouble; run the same command again later")]
+    #[error("registry {registry} failed while {what}: HTTP {status}: {detail} (gave up after {tries} {})\n  fix: the registry is in trouble; run the same command again later", if *.tries == 1 { "try" } else { "tries" })]
     Server {
         registry: String,
         what: String,
@@ -79,7 +79,7 @@ pub enum RegistryError {
     #[error("{reference}: not found in the registry")]
     NotFound { reference: String },
 
-    #[error("cannot read the credentials for {registry} from {credentials}: {detail}\n  {AUTH_FIX} {registry}")]
+    #[error("cannot read the credentials for {registry} from {credentials}: {detail}\n  {AUTH_FIX} {registry}`")]
     Credentials {
         registry: String,
         credentials: CredentialSource,
@@ -118,6 +118,15 @@ impl RegistryError {
             self,
             RegistryError::Unreachable { .. } | RegistryError::Server { .. }
         )
+    }
+
+    /// The cause alone, for a retry notice.
+    pub fn detail(&self) -> String {
+        match self {
+            RegistryError::Unreachable { detail, .. } => detail.clone(),
+            RegistryError::Server { status, detail, .. } => format!("HTTP {status}: {detail}"),
+            other => other.to_string(),
+        }
     }
 
     /// Records how many tries were made before giving up.

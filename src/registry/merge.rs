@@ -262,6 +262,13 @@ pub async fn merge(
     opts: Options,
 ) -> Result<(Vec<Merged>, Vec<String>), crate::Error> {
     let wanted = plan(files, variant);
+    // One request first: a registry that is down or refuses the credentials
+    // fails once, not once per tag.
+    if let Some(first) = wanted.first().and_then(|w| w.sources.first()) {
+        registry
+            .check_access(&registry.reference(repository, &first.tag))
+            .await?;
+    }
     let configs = Mutex::new(HashMap::new());
     let mut unique: Vec<&Source> = Vec::new();
     for s in wanted.iter().flat_map(|w| &w.sources) {
