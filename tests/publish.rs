@@ -563,3 +563,70 @@ async fn registry_stopped_mid_run_is_a_clear_error_and_a_rerun_completes() {
     ]));
     assert_eq!(out.lines().count(), 30, "{out}");
 }
+
+#[tokio::test]
+async fn credentials_come_from_the_docker_config_after_docker_login() {
+    let mut r = Registry::start();
+    let x86 = tags("x86_64", &["latest"]);
+    r.image("amd64", "docker login test", &x86);
+    r.tags_file(&r.dir.path().join("tags"), "x86_64", &x86);
+    let config = r.dir.path().join("docker-config");
+    let mut login = Command::new("docker")
+        .args(["login", "--username", USER, "--password-stdin", &r.host()])
+        .env("DOCKER_CONFIG", &config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        login
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(PASSWORD.as_bytes())
+            .unwrap();
+    }
+    assert!(login.wait().unwrap().success(), "docker login");
+
+    let config = config.display().to_string();
+    let o = r.stacktag_with(
+        &["push", "--image", IMAGE, "--tags-dir", &tags_dir(&r)],
+        &[("DOCKER_CONFIG", &config)],
+        None,
+    );
+    assert_ok(&o);
+    assert_eq!(r.tags().await, x86);
+}
+
+#[tokio::test]
+async fn merge_refuses_a_platform_tag_that_points_at_another_architecture() {
+    let mut r = Registry::start();
+    let x86 = tags("x86_64", &["latest"]);
+    let arm = tags("aarch64", &["latest"]);
+    // The aarch64 tag was put on an amd64 image by mistake.
+    r.image(
+        "amd64",
+        "wrong arch test",
+        &[x86.clone(), arm.clone()].concat(),
+    );
+    let dir = r.dir.path().join("tags");
+    r.tags_file(&dir, "x86_64", &x86);
+    r.tags_file(&dir, "aarch64", &arm);
+    let td = tags_dir(&r);
+    for p in ["x86_64", "aarch64"] {
+        assert_ok(&r.stacktag(&["push", "--image", IMAGE, "--platform", p, "--tags-dir", &td]));
+    }
+    let o = r.stacktag(&["merge", "--image", IMAGE, "--tags-dir", &td]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(11), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:aarch64-latest is a linux/amd64 image, but its tag says aarch64",
+            r.name()
+        )),
+        "{err}"
+    );
+    assert_eq!(r.tags().await, ["aarch64-latest", "x86_64-latest"]);
+}

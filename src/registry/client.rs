@@ -287,6 +287,50 @@ fn chain(e: &dyn std::error::Error) -> String {
 mod tests {
     use super::*;
 
+    fn registry() -> Registry {
+        let found = Found {
+            credentials: super::super::credentials::Credentials::Anonymous,
+            source: CredentialSource::Env,
+        };
+        Registry::new("r.example:5000", &found, Policy::new(3))
+    }
+
+    #[test]
+    fn statuses_are_sorted_into_what_to_do() {
+        let r = registry();
+        let server = |code: u16| OciDistributionError::ServerError {
+            code,
+            url: "http://r.example:5000/v2/".into(),
+            message: "boom".into(),
+        };
+        let e = r.classify("putting x", server(401));
+        assert!(matches!(e, RegistryError::Unauthorized { .. }) && !e.is_transient());
+        let e = r.classify("putting x", server(403));
+        assert!(matches!(e, RegistryError::Denied { .. }) && !e.is_transient());
+        assert!(r.classify("putting x", server(503)).is_transient());
+        assert!(r.classify("putting x", server(429)).is_transient());
+        assert!(!r.classify("putting x", server(400)).is_transient());
+        let e = r.classify(
+            "reading x",
+            OciDistributionError::UnauthorizedError { url: "u".into() },
+        );
+        assert!(
+            e.to_string()
+                .contains("401 Unauthorized while reading x, using STACKTAG_REGISTRY_USER"),
+            "{e}"
+        );
+        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
+        let envelope = serde_json::from_slice(body).unwrap();
+        let e = r.classify(
+            "reading x",
+            OciDistributionError::RegistryError {
+                envelope,
+                url: "u".into(),
+            },
+        );
+        assert!(matches!(e, RegistryError::NotFound { .. }), "{e}");
+    }
+
     #[test]
     fn loopback_registries_use_plain_http() {
         assert!(is_loopback("localhost:5000"));
