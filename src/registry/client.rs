@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use oci_client::client::{ClientConfig, ClientProtocol};
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Reference, RegistryOperation};
@@ -52,6 +52,24 @@ pub fn is_loopback(host: &str) -> bool {
     name == "localhost" || name.starts_with("127.") || name == "[::1]"
 }
 
+/// The CA the Docker daemon trusts for this registry
+/// (`/etc/docker/certs.d/{host}/ca.crt`), trusted here too, so a registry with
+/// a private CA works for merge as it does for push.
+fn docker_ca(host: &str) -> Vec<Certificate> {
+    let dir = std::env::var_os("STACKTAG_DOCKER_CERTS_DIR").map_or_else(
+        || std::path::PathBuf::from("/etc/docker/certs.d"),
+        Into::into,
+    );
+    std::fs::read(dir.join(host).join("ca.crt"))
+        .map(|data| {
+            vec![Certificate {
+                encoding: CertificateEncoding::Pem,
+                data,
+            }]
+        })
+        .unwrap_or_default()
+}
+
 impl Registry {
     pub fn new(host: &str, found: &Found, policy: Policy) -> Self {
         // rustls needs one process-wide crypto provider; a second install is a no-op error.
@@ -62,6 +80,7 @@ impl Registry {
             ClientProtocol::Https
         };
         let config = ClientConfig {
+            extra_root_certificates: docker_ca(host),
             protocol,
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: Some(Duration::from_secs(60)),

@@ -65,7 +65,7 @@ pub fn resolve(
     registry: &str,
     given: Given,
     env: impl Fn(&str) -> Option<String>,
-    docker_config: impl Fn(&str) -> Result<DockerCredential, CredentialRetrievalError>,
+    docker_config: impl Fn(&str) -> FromDockerConfig,
 ) -> Result<Found, RegistryError> {
     if let (Some(username), Some(password)) = (given.username, given.password) {
         return Ok(Found {
@@ -105,41 +105,77 @@ pub fn resolve(
             })
         }
     }
-    let failed = |source, detail: String| RegistryError::Credentials {
-        registry: registry.to_string(),
-        credentials: source,
-        detail,
-    };
     match docker_config(registry) {
-        Ok(DockerCredential::UsernamePassword(username, password)) => Ok(Found {
+        Ok(Some(DockerCredential::UsernamePassword(username, password))) => Ok(Found {
             credentials: Credentials::Basic {
                 username,
                 password: Secret::new(password),
             },
             source: CredentialSource::DockerConfig,
         }),
-        Ok(DockerCredential::IdentityToken(token)) => Ok(Found {
+        Ok(Some(DockerCredential::IdentityToken(token))) => Ok(Found {
             credentials: Credentials::IdentityToken(Secret::new(token)),
             source: CredentialSource::DockerConfig,
         }),
-        Err(
-            CredentialRetrievalError::NoCredentialConfigured
-            | CredentialRetrievalError::ConfigNotFound
-            | CredentialRetrievalError::ConfigReadError,
-        ) => Ok(Found {
+        Ok(None) => Ok(Found {
             credentials: Credentials::Anonymous,
             source: CredentialSource::Anonymous,
         }),
+        Err((credentials, detail)) => Err(RegistryError::Credentials {
+            registry: registry.to_string(),
+            credentials,
+            detail,
+        }),
+    }
+}
+
+/// What the Docker config has for `server`: `None` when nothing is configured
+/// (no file, no entry), an error with a message that holds no secret otherwise.
+pub type FromDockerConfig = Result<Option<DockerCredential>, (CredentialSource, String)>;
+
+/// Reads the user's Docker config with the `docker_credential` crate.
+pub fn docker_config(server: &str) -> FromDockerConfig {
+    from_crate(
+        docker_credential::get_credential(server),
+        &docker_config_path(),
+    )
+}
+
+fn from_crate(
+    got: Result<DockerCredential, CredentialRetrievalError>,
+    path: &std::path::Path,
+) -> FromDockerConfig {
+    match got {
+        Ok(c) => Ok(Some(c)),
+        Err(
+            CredentialRetrievalError::NoCredentialConfigured
+            | CredentialRetrievalError::ConfigNotFound,
+        ) => Ok(None),
+        // The crate says the same for "no file" and "a file it cannot parse":
+        // only the first means anonymous.
+        Err(CredentialRetrievalError::ConfigReadError) => {
+            if path.exists() {
+                Err((
+                    CredentialSource::DockerConfig,
+                    format!(
+                        "{} exists but cannot be read as a Docker config",
+                        path.display()
+                    ),
+                ))
+            } else {
+                Ok(None)
+            }
+        }
         // A helper's stdout may hold a secret: only its name and stderr are shown.
-        Err(CredentialRetrievalError::HelperFailure { helper, stderr, .. }) => Err(failed(
+        Err(CredentialRetrievalError::HelperFailure { helper, stderr, .. }) => Err((
             CredentialSource::Helper,
             format!("docker-credential-{helper} failed: {}", stderr.trim()),
         )),
         Err(
             e @ (CredentialRetrievalError::HelperCommunicationError
             | CredentialRetrievalError::MalformedHelperResponse),
-        ) => Err(failed(CredentialSource::Helper, e.to_string())),
-        Err(e) => Err(failed(CredentialSource::DockerConfig, e.to_string())),
+        ) => Err((CredentialSource::Helper, e.to_string())),
+        Err(e) => Err((CredentialSource::DockerConfig, e.to_string())),
     }
 }
 
@@ -149,8 +185,17 @@ pub fn lookup(registry: &str, given: Given) -> Result<Found, RegistryError> {
         registry,
         given,
         |name| std::env::var(name).ok(),
-        docker_credential::get_credential,
+        docker_config,
     )
+}
+
+/// Where the Docker CLI keeps its config, as `docker_credential` looks for it.
+fn docker_config_path() -> std::path::PathBuf {
+    std::env::var_os("DOCKER_CONFIG")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".docker")))
+        .unwrap_or_default()
+        .join("config.json")
 }
 
 /// Reads a password from stdin, as `docker login --password-stdin` does:
@@ -216,14 +261,14 @@ mod tests {
             _ => None,
         }
     }
-    fn config_pair(_: &str) -> Result<DockerCredential, CredentialRetrievalError> {
-        Ok(DockerCredential::UsernamePassword(
+    fn config_pair(_: &str) -> FromDockerConfig {
+        Ok(Some(DockerCredential::UsernamePassword(
             "cfguser".into(),
             "cfgpass".into(),
-        ))
+        )))
     }
-    fn no_config(_: &str) -> Result<DockerCredential, CredentialRetrievalError> {
-        Err(CredentialRetrievalError::ConfigReadError)
+    fn no_config(_: &str) -> FromDockerConfig {
+        Ok(None)
     }
     fn user_of(f: &Found) -> &str {
         match &f.credentials {
@@ -273,20 +318,45 @@ mod tests {
     }
 
     #[test]
-    fn helper_stdout_never_shown() {
-        let helper = |_: &str| {
-            Err(CredentialRetrievalError::HelperFailure {
-                helper: "pass".into(),
-                stdout: "s3cr3t".into(),
-                stderr: "store locked".into(),
-            })
+    fn a_failing_helper_is_an_error_naming_it() {
+        let helper = |_: &str| -> FromDockerConfig {
+            Err((
+                CredentialSource::Helper,
+                "docker-credential-pass failed: store locked".into(),
+            ))
         };
         let e = resolve("r:5000", Given::default(), no_env, helper).unwrap_err();
-        let text = format!("{e} {e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains("store locked") && text.contains("credential helper"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn helper_stdout_is_never_shown() {
+        let failed = Err(CredentialRetrievalError::HelperFailure {
+            helper: "pass".into(),
+            stdout: "s3cr3t".into(),
+            stderr: "store locked".into(),
+        });
+        let (source, text) = from_crate(failed, std::path::Path::new("/nonexistent")).unwrap_err();
+        assert_eq!(source, CredentialSource::Helper);
         assert!(
             text.contains("store locked") && !text.contains("s3cr3t"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_unreadable_config_is_an_error_a_missing_one_is_anonymous() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let read_error = || Err(CredentialRetrievalError::ConfigReadError);
+        assert!(matches!(from_crate(read_error(), &path), Ok(None)));
+        std::fs::write(&path, "{not json").unwrap();
+        let (_, text) = from_crate(read_error(), &path).unwrap_err();
+        assert!(text.contains("cannot be read as a Docker config"), "{text}");
     }
 
     #[test]
