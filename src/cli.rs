@@ -67,6 +67,13 @@ Examples:
   stacktag explain r-notebook                 what runs on an image, and where it comes from
   stacktag check --config my/hierarchy.yaml   validate a hierarchy file";
 
+const REGISTRY_HELP: &str = "\
+Credentials, first found wins: --username with --password-stdin; STACKTAG_REGISTRY_USER and
+STACKTAG_REGISTRY_PASSWORD; the Docker config (DOCKER_CONFIG or ~/.docker/config.json, credential
+helpers included); else anonymous. Loopback registries (localhost, 127.*) are spoken to in plain
+HTTP, others in HTTPS. Exit codes: 9 registry unreachable or failing, 10 credentials refused,
+11 platform image or tag missing in the registry (see `stacktag --help`).";
+
 #[derive(Debug, Parser)]
 #[command(name = "stacktag", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXIT_CODES)]
 pub struct Cli {
@@ -109,10 +116,13 @@ pub enum Command {
     /// List the known taggers and manifests (built-in and plugins)
     List,
     /// Push every tag of an image's tags file to its registry, through the Docker daemon
+    #[command(after_help = REGISTRY_HELP)]
     Push(PushArgs),
     /// Put the multi-platform tags: one image index per merged tag, straight into the registry
+    #[command(after_help = REGISTRY_HELP)]
     Merge(MergeArgs),
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
+    #[command(after_help = REGISTRY_HELP)]
     ImageRef(ImageRefArgs),
 }
 

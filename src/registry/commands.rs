@@ -110,6 +110,17 @@ pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error
                 expected: format!("{}.txt", tags::file_stem(platform, variant, &args.image)),
             }
         })?;
+    // The tags file says which platform; the image under its first tag must agree.
+    let first = format!("{}:{}", t.name, file.tags[0]);
+    if let Some(i) = crate::image::inspect(&session.docker, &first).await? {
+        if i.platform != platform {
+            return Err(Error::PlatformMismatch {
+                image: first,
+                actual: i.platform.to_string(),
+                given: platform.to_string(),
+            });
+        }
+    }
     let found = credentials(&t.host, &args.auth)?;
     let policy = Policy::new(args.auth.tries);
     let registry = Registry::new(&t.host, &found, policy);
