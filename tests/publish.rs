@@ -672,3 +672,41 @@ async fn merge_refuses_a_platform_tag_that_points_at_another_architecture() {
     );
     assert_eq!(r.tags().await, ["aarch64-latest", "x86_64-latest"]);
 }
+
+#[tokio::test]
+async fn a_registry_back_within_the_tries_is_waited_for() {
+    let mut r = Registry::start();
+    two_platforms(&mut r, &["latest"]);
+    r.stop();
+    let child = r
+        .command(
+            &[
+                "merge",
+                "--image",
+                IMAGE,
+                "--tags-dir",
+                &tags_dir(&r),
+                "--tries",
+                "6",
+            ],
+            &[
+                ("STACKTAG_REGISTRY_USER", USER),
+                ("STACKTAG_REGISTRY_PASSWORD", PASSWORD),
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    r.up();
+    let o = child.wait_with_output().unwrap();
+    let (_, err) = text(&o);
+    assert_ok(&o);
+    assert!(
+        err.contains("Connection refused") && err.contains("try 2 in 0.5s"),
+        "{err}"
+    );
+    let (index, _) = r.manifest("latest").await;
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 2);
+}

@@ -171,15 +171,8 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, quiet: bool) -> Result<(), Err
         allow_missing_platform: args.allow_missing_platform,
         absent,
     };
-    let (merged, warnings) = merge::merge(
-        &registry,
-        &t.repository,
-        &args.image,
-        &files,
-        &args.variant,
-        opts,
-    )
-    .await?;
+    let (merged, warnings) =
+        merge::merge(&registry, &t.repository, &args.image, &files, opts).await?;
     for w in &warnings {
         eprintln!("stacktag: warning: {w}");
     }

@@ -34,8 +34,9 @@ pub struct Source {
 }
 
 /// The merged tags, in the order the tags files give them, each with one
-/// source per platform that was built.
-pub fn plan(files: &[PlatformTags], variant: &str) -> Vec<Wanted> {
+/// source per platform that was built. The variant is already in the tags
+/// (`aarch64-cuda12-latest` merges into `cuda12-latest`).
+pub fn plan(files: &[PlatformTags]) -> Vec<Wanted> {
     let mut order: Vec<String> = Vec::new();
     for f in files {
         for t in &f.tags {
@@ -46,7 +47,6 @@ pub fn plan(files: &[PlatformTags], variant: &str) -> Vec<Wanted> {
             }
         }
     }
-    let _ = variant; // the variant is already part of the merged tag (`cuda12-python-3.13`)
     order
         .into_iter()
         .map(|merged| Wanted {
@@ -258,10 +258,9 @@ pub async fn merge(
     repository: &str,
     image: &str,
     files: &[PlatformTags],
-    variant: &str,
     opts: Options,
 ) -> Result<(Vec<Merged>, Vec<String>), crate::Error> {
-    let wanted = plan(files, variant);
+    let wanted = plan(files);
     // One request first: a registry that is down or refuses the credentials
     // fails once, not once per tag.
     if let Some(first) = wanted.first().and_then(|w| w.sources.first()) {
@@ -380,7 +379,7 @@ mod tests {
                 ],
             ),
         ];
-        let p = plan(&files, "default");
+        let p = plan(&files);
         let merged: Vec<_> = p.iter().map(|w| w.merged.as_str()).collect();
         assert_eq!(
             merged,
@@ -396,7 +395,7 @@ mod tests {
     #[test]
     fn plan_keeps_the_variant_in_the_merged_tag() {
         let files = [file(Platform::Aarch64, &["aarch64-cuda12-latest"])];
-        assert_eq!(plan(&files, "cuda12")[0].merged, "cuda12-latest");
+        assert_eq!(plan(&files)[0].merged, "cuda12-latest");
     }
 
     fn img(platform: Platform, media_type: &str) -> PlatformImage {
