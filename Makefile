@@ -16,7 +16,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures stacktag build-all hook-all test lint bench clean registry-up push-all merge-all
+.PHONY: help docker-up root-image fixtures stacktag build-all hook-all test lint bench clean registry-up push-all merge-all bench-publish
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -74,6 +74,10 @@ merge-all: registry-up stacktag ## merge every image of the stack from the tags 
 	  STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
 	    $(STACKTAG) merge --quiet --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $$img $(MERGE_FLAGS) >/dev/null || exit 1; \
 	done
+
+bench-publish: hook-all ## wall time of push + merge of the whole stack into an emptied local registry
+	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	  scripts/publish-bench $(STACKTAG) $(OUT)
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
