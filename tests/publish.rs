@@ -710,3 +710,26 @@ async fn a_registry_back_within_the_tries_is_waited_for() {
     let (index, _) = r.manifest("latest").await;
     assert_eq!(index["manifests"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn help_names_the_credential_sources_and_exit_codes() {
+    for cmd in ["push", "merge", "image-ref"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_stacktag"))
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
+        let help = assert_ok(&o);
+        for needle in [
+            "--password-stdin",
+            "STACKTAG_REGISTRY_USER",
+            "STACKTAG_REGISTRY_PASSWORD",
+            "DOCKER_CONFIG",
+            "10 credentials refused",
+        ] {
+            assert!(
+                help.contains(needle),
+                "`stacktag {cmd} --help` lacks {needle}:\n{help}"
+            );
+        }
+    }
+}
