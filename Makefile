@@ -13,10 +13,13 @@ OUT        ?= build/stacktag
 # The wiki checkout `make wiki` updates (a git repository, created if absent), and its HTML site.
 WIKI_DIR   ?= build/wiki
 WIKI_HTML  ?= build/wiki-html
-STACKTAG   := target/debug/stacktag
+# The local registry of registry-up/push/merge (test credentials, loopback only).
+REGISTRY_USER     ?= stacktag
+REGISTRY_PASSWORD ?= stacktag-test-password
+STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean
+.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -60,6 +63,35 @@ wiki: stacktag ## add $(OUT)'s builds to the wiki checkout $(WIKI_DIR), commit t
 	@git -C $(WIKI_DIR) add -A && { git -C $(WIKI_DIR) diff --cached --quiet \
 	  || git -C $(WIKI_DIR) -c user.name=stacktag -c user.email=stacktag@localhost \
 	       commit -q -m "Builds of $$(git rev-parse --short=12 HEAD)"; }
+
+registry-up: ## a registry with basic auth on $(REGISTRY) when it is a loopback one (docker-registry, htpasswd)
+	@case "$(REGISTRY)" in localhost:*|127.*) \
+	  STACKTAG_TEST_USER=$(REGISTRY_USER) STACKTAG_TEST_PASSWORD=$(REGISTRY_PASSWORD) \
+	    scripts/registry-up $(lastword $(subst :, ,$(REGISTRY))) ;; esac
+
+push/%: hook/% registry-up ## tag image % (hook), then push its platform tags to $(REGISTRY)
+	@STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	  $(STACKTAG) push --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $*
+
+merge/%: registry-up stacktag ## put the multi-platform tags of image % from the tags files under $(OUT)/tags
+	@STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	  $(STACKTAG) merge --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $* $(MERGE_FLAGS)
+
+push-all: hook-all registry-up ## hook, then push every image of the stack (platform tags)
+	@for img in $$($(STACKTAG) check --images); do \
+	  STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	    $(STACKTAG) push --quiet --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $$img >/dev/null || exit 1; \
+	done
+
+merge-all: registry-up stacktag ## merge every image of the stack from the tags files under $(OUT)/tags
+	@for img in $$($(STACKTAG) check --images); do \
+	  STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	    $(STACKTAG) merge --quiet --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) --image $$img $(MERGE_FLAGS) >/dev/null || exit 1; \
+	done
+
+bench-publish: hook-all ## wall time of push + merge of the whole stack into an emptied local registry
+	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	  scripts/publish-bench $(STACKTAG) $(OUT)
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

@@ -59,6 +59,9 @@ Exit codes:
   9    wiki: an input manifest or history line, a wiki page or the Home template is not
        in the expected format (nothing was written)
   10   wiki: another `stacktag wiki` is updating the same wiki (see --wait)
+  11   the registry is unreachable or failed (after retries), or refused a request
+  12   the registry refused the credentials (401/403), or they could not be read
+  13   merge: a platform image is missing in the registry; image-ref: no such tag there
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Containers are removed either way.
 
 Examples:
@@ -69,6 +72,13 @@ Examples:
   stacktag wiki --wiki-dir ../stack.wiki --hist-lines-dir build/stacktag/hist_lines \\
       --manifests-dir build/stacktag/manifests --html build/wiki-html
                                               add the builds to the wiki, then render it";
+
+const REGISTRY_HELP: &str = "\
+Credentials, first found wins: --username with --password-stdin; STACKTAG_REGISTRY_USER and
+STACKTAG_REGISTRY_PASSWORD; the Docker config (DOCKER_CONFIG or ~/.docker/config.json, credential
+helpers included); else anonymous. Loopback registries (localhost, 127.*) are spoken to in plain
+HTTP, others in HTTPS. Exit codes: 11 registry unreachable or failing, 12 credentials refused,
+13 platform image or tag missing in the registry (see `stacktag --help`).";
 
 #[derive(Debug, Parser)]
 #[command(name = "stacktag", version, max_term_width = 100, about = ABOUT, long_about = LONG_ABOUT, after_long_help = EXIT_CODES)]
@@ -113,6 +123,15 @@ pub enum Command {
     List,
     /// Add builds (manifests, history lines) to the wiki checkout, and/or render it as HTML
     Wiki(WikiArgs),
+    /// Push every tag of an image's tags file to its registry, through the Docker daemon
+    #[command(after_help = REGISTRY_HELP)]
+    Push(PushArgs),
+    /// Put the multi-platform tags: one image index per merged tag, straight into the registry
+    #[command(after_help = REGISTRY_HELP)]
+    Merge(MergeArgs),
+    /// Print name@sha256:... of a pushed image, read from the registry (for signing)
+    #[command(after_help = REGISTRY_HELP)]
+    ImageRef(ImageRefArgs),
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +170,109 @@ pub struct WikiArgs {
     /// Render the wiki (after the update, if any) as a static HTML site into DIR
     #[arg(long, value_name = "DIR")]
     pub html: Option<PathBuf>,
+}
+
+/// Where the tags files are.
+#[derive(Debug, Args, Clone)]
+pub struct TagsDir {
+    /// Output directory of the hook; the tags files are in OUT_DIR/tags
+    #[arg(
+        long,
+        default_value = "build/stacktag",
+        env = "STACKTAG_OUT_DIR",
+        value_name = "DIR"
+    )]
+    pub out_dir: PathBuf,
+    /// Tags files directory [default: OUT_DIR/tags]
+    #[arg(long, value_name = "DIR")]
+    pub tags_dir: Option<PathBuf>,
+}
+
+impl TagsDir {
+    pub fn dir(&self) -> PathBuf {
+        self.tags_dir
+            .clone()
+            .unwrap_or_else(|| self.out_dir.join("tags"))
+    }
+}
+
+/// Registry credentials, first found wins: these flags, then STACKTAG_REGISTRY_USER and
+/// STACKTAG_REGISTRY_PASSWORD, then the Docker config (DOCKER_CONFIG, ~/.docker/config.json,
+/// credential helpers).
+#[derive(Debug, Args, Clone)]
+pub struct PublishAuth {
+    /// Registry user name (the password is read from stdin)
+    #[arg(long, requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the registry password from stdin
+    #[arg(long, requires = "username")]
+    pub password_stdin: bool,
+    /// Tries per registry request; connection failures, timeouts and 5xx are retried with backoff
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub tries: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    #[command(flatten)]
+    pub naming: Naming,
+    #[command(flatten)]
+    pub tags: TagsDir,
+    #[command(flatten)]
+    pub auth: PublishAuth,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    /// Registry of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Owner (organisation) of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Variant of the image, e.g. cuda12
+    #[arg(long, default_value = DEFAULT_VARIANT)]
+    pub variant: String,
+    #[command(flatten)]
+    pub tags: TagsDir,
+    /// Check the registry and print what would be put; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Merge what is there when a platform image is missing, instead of refusing
+    #[arg(long)]
+    pub allow_missing_platform: bool,
+    #[command(flatten)]
+    pub auth: PublishAuth,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageRefArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    /// Registry of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub registry: Option<String>,
+    /// Owner (organisation) of the image names [default: from the hierarchy file]
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Variant of the image, e.g. cuda12
+    #[arg(long, default_value = DEFAULT_VARIANT)]
+    pub variant: String,
+    /// The platform image ({platform}-latest) instead of the multi-platform one (latest)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Any tag instead of latest
+    #[arg(long, conflicts_with = "platform")]
+    pub tag: Option<String>,
+    #[command(flatten)]
+    pub auth: PublishAuth,
 }
 
 #[derive(Debug, Args)]
@@ -296,7 +418,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Writes to stdout; a closed pipe (`stacktag list | head`) is not an error.
-fn out(text: &str) {
+pub(crate) fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout
         .write_all(text.as_bytes())
@@ -392,6 +514,9 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Apply(args) => apply(hierarchy, args).await,
         Command::Wiki(args) => crate::wiki::run(&hierarchy, &args, cli.quiet),
+        Command::Push(args) => crate::registry::commands::push(hierarchy, args, cli.quiet).await,
+        Command::Merge(args) => crate::registry::commands::merge(hierarchy, args, cli.quiet).await,
+        Command::ImageRef(args) => crate::registry::commands::image_ref(hierarchy, args).await,
     }
 }
 

@@ -111,6 +111,9 @@ pub enum Error {
     #[error(transparent)]
     Wiki(#[from] crate::wiki::WikiError),
 
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 }
@@ -128,6 +131,9 @@ pub mod exit {
     pub const IO: i32 = 8;
     pub const WIKI_FORMAT: i32 = 9;
     pub const WIKI_LOCKED: i32 = 10;
+    pub const REGISTRY: i32 = 11;
+    pub const REGISTRY_AUTH: i32 = 12;
+    pub const MISSING_PLATFORM: i32 = 13;
     pub const INTERRUPTED: i32 = 130;
     pub const TERMINATED: i32 = 143;
 }
@@ -143,6 +149,22 @@ impl Error {
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } => exit::IO,
             Error::Wiki(e) => e.exit_code(),
+            Error::Registry(e) => {
+                use crate::registry::RegistryError as R;
+                match e {
+                    R::Unauthorized { .. } | R::Denied { .. } | R::Credentials { .. } => {
+                        exit::REGISTRY_AUTH
+                    }
+                    R::MissingPlatform { .. } | R::NotFound { .. } | R::WrongPlatform { .. } => {
+                        exit::MISSING_PLATFORM
+                    }
+                    R::NoTagsFile { .. } | R::BadTagsFile { .. } => exit::IO,
+                    R::Unreachable { .. }
+                    | R::Server { .. }
+                    | R::Protocol { .. }
+                    | R::Push { .. } => exit::REGISTRY,
+                }
+            }
             Error::Interrupted("SIGTERM") => exit::TERMINATED,
             Error::Interrupted(_) => exit::INTERRUPTED,
             // The most severe one wins: the first failure's code.

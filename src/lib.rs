@@ -19,6 +19,7 @@ pub mod markdown;
 pub mod pipeline;
 pub mod plugin;
 pub mod progress;
+pub mod registry;
 pub mod run;
 pub mod session;
 pub mod taggers;

@@ -1,0 +1,362 @@
+//! The registry's HTTP API (OCI distribution), through `oci-client`: basic
+//! auth, or basic credentials traded for a bearer token, as the registry asks.
+//! Every call is retried on transient failures and mapped to a
+//! [`RegistryError`] that names the registry and what was being done.
+
+use std::time::Duration;
+
+use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
+use oci_client::errors::{OciDistributionError, OciErrorCode};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Reference, RegistryOperation};
+
+use super::credentials::Found;
+use super::error::{CredentialSource, RegistryError};
+use super::retry::{retry, Policy};
+
+/// Manifest media types stacktag reads and writes.
+pub mod media {
+    pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+    pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+    pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+    pub const ALL: &[&str] = &[DOCKER_MANIFEST, DOCKER_LIST, OCI_MANIFEST, OCI_INDEX];
+}
+
+/// One registry host, with the credentials to use there.
+#[derive(Clone)]
+pub struct Registry {
+    pub host: String,
+    client: oci_client::Client,
+    auth: RegistryAuth,
+    source: CredentialSource,
+    policy: Policy,
+}
+
+/// One line on stderr before each retry, so a slow run says why.
+fn report_retry(what: &str, n: u32, e: &RegistryError, wait: Duration) {
+    eprintln!(
+        "stacktag: {what}: {}; try {n} in {:.1}s",
+        e.detail(),
+        wait.as_secs_f64()
+    )
+}
+
+/// Loopback registries speak plain HTTP, as the Docker daemon allows them
+/// to (127.0.0.0/8 is an insecure registry by default); all others HTTPS.
+pub fn is_loopback(host: &str) -> bool {
+    let name = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(host, |(name, _)| name);
+    name == "localhost" || name.starts_with("127.") || name == "[::1]"
+}
+
+/// The CA the Docker daemon trusts for this registry
+/// (`/etc/docker/certs.d/{host}/ca.crt`), trusted here too, so a registry with
+/// a private CA works for merge as it does for push.
+fn docker_ca(host: &str) -> Vec<Certificate> {
+    let dir = std::env::var_os("STACKTAG_DOCKER_CERTS_DIR").map_or_else(
+        || std::path::PathBuf::from("/etc/docker/certs.d"),
+        Into::into,
+    );
+    std::fs::read(dir.join(host).join("ca.crt"))
+        .map(|data| {
+            vec![Certificate {
+                encoding: CertificateEncoding::Pem,
+                data,
+            }]
+        })
+        .unwrap_or_default()
+}
+
+impl Registry {
+    pub fn new(host: &str, found: &Found, policy: Policy) -> Self {
+        // rustls needs one process-wide crypto provider; a second install is a no-op error.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let protocol = if is_loopback(host) {
+            ClientProtocol::HttpsExcept(vec![host.to_string()])
+        } else {
+            ClientProtocol::Https
+        };
+        let config = ClientConfig {
+            extra_root_certificates: docker_ca(host),
+            protocol,
+            connect_timeout: Some(Duration::from_secs(10)),
+            read_timeout: Some(Duration::from_secs(60)),
+            ..Default::default()
+        };
+        Registry {
+            host: host.to_string(),
+            client: oci_client::Client::new(config),
+            auth: found.credentials.for_registry(),
+            source: found.source,
+            policy,
+        }
+    }
+
+    /// `{host}/{repository}:{tag}`.
+    pub fn reference(&self, repository: &str, tag: &str) -> Reference {
+        Reference::with_tag(self.host.clone(), repository.to_string(), tag.to_string())
+    }
+
+    async fn call<T, Fut>(&self, what: &str, op: impl Fn() -> Fut) -> Result<T, RegistryError>
+    where
+        Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
+    {
+        retry(
+            &self.policy,
+            RegistryError::is_transient,
+            |n, e, wait| report_retry(what, n, e, wait),
+            || async { op().await.map_err(|e| self.classify(what, e)) },
+        )
+        .await
+        .map_err(|(e, tries)| e.after_tries(tries))
+    }
+
+    /// Checks that the registry answers and takes the credentials, with a
+    /// read of `reference` (which need not exist yet).
+    pub async fn check_access(&self, reference: &Reference) -> Result<(), RegistryError> {
+        let what = format!("checking access to {}", reference.repository());
+        self.call(&what, || async {
+            self.client
+                .auth(reference, &self.auth, RegistryOperation::Push)
+                .await
+                .map(|_| ())
+        })
+        .await?;
+        match self.digest(reference).await {
+            Ok(_) | Err(RegistryError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The manifest's digest (HEAD), without pulling it.
+    pub async fn digest(&self, reference: &Reference) -> Result<String, RegistryError> {
+        let what = format!("reading the digest of {reference}");
+        self.call(&what, || {
+            self.client.fetch_manifest_digest(reference, &self.auth)
+        })
+        .await
+    }
+
+    /// The manifest as the registry stores it, and its digest.
+    pub async fn manifest(
+        &self,
+        reference: &Reference,
+    ) -> Result<(bytes::Bytes, String), RegistryError> {
+        let what = format!("reading the manifest of {reference}");
+        self.call(&what, || {
+            self.client
+                .pull_manifest_raw(reference, &self.auth, media::ALL)
+        })
+        .await
+    }
+
+    /// A small blob (an image config), whole.
+    pub async fn blob(
+        &self,
+        reference: &Reference,
+        digest: &str,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let what = format!("reading blob {digest} of {}", reference.repository());
+        self.call(&what, || async {
+            let mut out = Vec::new();
+            self.client
+                .store_auth_if_needed(reference.resolve_registry(), &self.auth)
+                .await;
+            self.client.pull_blob(reference, digest, &mut out).await?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Puts a manifest (here: an image index) under `reference`'s tag.
+    pub async fn put_manifest(
+        &self,
+        reference: &Reference,
+        body: &[u8],
+        media_type: &'static str,
+    ) -> Result<(), RegistryError> {
+        let what = format!("putting the image index {reference}");
+        self.call(&what, || async {
+            self.client
+                .store_auth_if_needed(reference.resolve_registry(), &self.auth)
+                .await;
+            self.client
+                .push_manifest_raw(reference, body.to_vec(), reqwest_header(media_type))
+                .await
+                .map(|_| ())
+        })
+        .await
+    }
+
+    /// Tags of a repository (the registry's `tags/list`).
+    pub async fn tags(&self, repository: &str) -> Result<Vec<String>, RegistryError> {
+        let reference = self.reference(repository, "latest");
+        let what = format!("listing the tags of {repository}");
+        self.call(&what, || async {
+            self.client
+                .list_tags(&reference, &self.auth, None, None)
+                .await
+                .map(|t| t.tags)
+        })
+        .await
+    }
+
+    fn classify(&self, what: &str, e: OciDistributionError) -> RegistryError {
+        let registry = self.host.clone();
+        let what = what.to_string();
+        let status = |status: u16, detail: String| match status {
+            401 => RegistryError::Unauthorized {
+                registry: registry.clone(),
+                what: what.clone(),
+                credentials: self.source,
+            },
+            403 => RegistryError::Denied {
+                registry: registry.clone(),
+                what: what.clone(),
+                credentials: self.source,
+            },
+            404 => RegistryError::NotFound {
+                reference: what.clone(),
+            },
+            429 | 500..=599 => RegistryError::Server {
+                registry: registry.clone(),
+                what: what.clone(),
+                status,
+                detail,
+                tries: 1,
+            },
+            _ => RegistryError::Protocol {
+                registry: registry.clone(),
+                what: what.clone(),
+                detail: format!("HTTP {status}: {detail}"),
+            },
+        };
+        match e {
+            OciDistributionError::UnauthorizedError { .. }
+            | OciDistributionError::AuthenticationFailure(_) => status(401, String::new()),
+            OciDistributionError::RegistryError { envelope, .. } => {
+                let code = envelope.errors.first().map(|e| &e.code);
+                let detail = envelope
+                    .errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                match code {
+                    Some(OciErrorCode::Unauthorized) => status(401, detail),
+                    Some(OciErrorCode::Denied) => status(403, detail),
+                    Some(
+                        OciErrorCode::ManifestUnknown
+                        | OciErrorCode::NameUnknown
+                        | OciErrorCode::NotFound
+                        | OciErrorCode::BlobUnknown,
+                    ) => status(404, detail),
+                    Some(OciErrorCode::Toomanyrequests) => status(429, detail),
+                    _ => status(400, detail),
+                }
+            }
+            OciDistributionError::ServerError { code, message, .. } => {
+                status(code, message.trim().to_string())
+            }
+            OciDistributionError::RequestError(e) => match e.status() {
+                Some(s) => status(s.as_u16(), e.to_string()),
+                None => RegistryError::Unreachable {
+                    registry,
+                    what,
+                    detail: chain(&e),
+                    tries: 1,
+                },
+            },
+            OciDistributionError::IoError(e) => RegistryError::Unreachable {
+                registry,
+                what,
+                detail: e.to_string(),
+                tries: 1,
+            },
+            other => RegistryError::Protocol {
+                registry,
+                what,
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+fn reqwest_header(media_type: &'static str) -> http::HeaderValue {
+    http::HeaderValue::from_static(media_type)
+}
+
+/// The last causes of an error, on one line ("tcp connect error: Connection
+/// refused"): the request itself is already named by the message around it.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    let keep = parts.len().saturating_sub(2);
+    parts.split_off(keep).join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn registry() -> Registry {
+        let found = Found {
+            credentials: super::super::credentials::Credentials::Anonymous,
+            source: CredentialSource::Env,
+        };
+        Registry::new("r.example:5000", &found, Policy::new(3))
+    }
+
+    #[test]
+    fn statuses_are_sorted_into_what_to_do() {
+        let r = registry();
+        let server = |code: u16| OciDistributionError::ServerError {
+            code,
+            url: "http://r.example:5000/v2/".into(),
+            message: "boom".into(),
+        };
+        let e = r.classify("putting x", server(401));
+        assert!(matches!(e, RegistryError::Unauthorized { .. }) && !e.is_transient());
+        let e = r.classify("putting x", server(403));
+        assert!(matches!(e, RegistryError::Denied { .. }) && !e.is_transient());
+        assert!(r.classify("putting x", server(503)).is_transient());
+        assert!(r.classify("putting x", server(429)).is_transient());
+        assert!(!r.classify("putting x", server(400)).is_transient());
+        let e = r.classify(
+            "reading x",
+            OciDistributionError::UnauthorizedError { url: "u".into() },
+        );
+        assert!(
+            e.to_string()
+                .contains("401 Unauthorized while reading x, using STACKTAG_REGISTRY_USER"),
+            "{e}"
+        );
+        let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#;
+        let envelope = serde_json::from_slice(body).unwrap();
+        let e = r.classify(
+            "reading x",
+            OciDistributionError::RegistryError {
+                envelope,
+                url: "u".into(),
+            },
+        );
+        assert!(matches!(e, RegistryError::NotFound { .. }), "{e}");
+    }
+
+    #[test]
+    fn loopback_registries_use_plain_http() {
+        assert!(is_loopback("localhost:5000"));
+        assert!(is_loopback("127.0.0.1:41234"));
+        assert!(is_loopback("localhost"));
+        assert!(!is_loopback("quay.io"));
+        assert!(!is_loopback("registry.example.com:5000"));
+        assert!(!is_loopback("localhost.example.com"));
+    }
+}

@@ -1,0 +1,142 @@
+//! What can go wrong talking to a registry, with what the user can do about it.
+//! No variant ever holds a credential: messages name where credentials came
+//! from, never what they are.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where the credentials in use came from, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// `--username` with `--password-stdin`.
+    Flags,
+    /// `STACKTAG_REGISTRY_USER` / `STACKTAG_REGISTRY_PASSWORD`.
+    Env,
+    /// The Docker config file (`auths`).
+    DockerConfig,
+    /// A Docker credential helper named by the Docker config.
+    Helper,
+    /// No credentials were found: anonymous access.
+    Anonymous,
+}
+
+impl fmt::Display for CredentialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CredentialSource::Flags => "--username/--password-stdin",
+            CredentialSource::Env => "STACKTAG_REGISTRY_USER/STACKTAG_REGISTRY_PASSWORD",
+            CredentialSource::DockerConfig => {
+                "the Docker config (DOCKER_CONFIG or ~/.docker/config.json)"
+            }
+            CredentialSource::Helper => "the Docker credential helper",
+            CredentialSource::Anonymous => "no credentials (anonymous)",
+        })
+    }
+}
+
+const AUTH_FIX: &str = "fix: pass --username with --password-stdin, set STACKTAG_REGISTRY_USER and STACKTAG_REGISTRY_PASSWORD, or run `docker login";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("registry {registry} answered 401 Unauthorized while {what}, using {credentials}\n  {AUTH_FIX} {registry}`")]
+    Unauthorized {
+        registry: String,
+        what: String,
+        credentials: CredentialSource,
+    },
+
+    #[error("registry {registry} answered 403 Denied while {what}, using {credentials}\n  fix: the account needs push (write) access to that repository; check its permissions on the registry")]
+    Denied {
+        registry: String,
+        what: String,
+        credentials: CredentialSource,
+    },
+
+    #[error("cannot reach registry {registry} while {what}: {detail} (gave up after {tries} {})\n  fix: check the registry is up (`scripts/registry-up` starts the local one) and run the same command again: it only redoes what is missing", if *.tries == 1 { "try" } else { "tries" })]
+    Unreachable {
+        registry: String,
+        what: String,
+        detail: String,
+        tries: u32,
+    },
+
+    #[error("registry {registry} failed while {what}: HTTP {status}: {detail} (gave up after {tries} {})\n  fix: the registry is in trouble; run the same command again later", if *.tries == 1 { "try" } else { "tries" })]
+    Server {
+        registry: String,
+        what: String,
+        status: u16,
+        detail: String,
+        tries: u32,
+    },
+
+    #[error("registry {registry}: {what}: {detail}")]
+    Protocol {
+        registry: String,
+        what: String,
+        detail: String,
+    },
+
+    #[error("{reference}: not found in the registry")]
+    NotFound { reference: String },
+
+    #[error("cannot read the credentials for {registry} from {credentials}: {detail}\n  {AUTH_FIX} {registry}`")]
+    Credentials {
+        registry: String,
+        credentials: CredentialSource,
+        detail: String,
+    },
+
+    #[error("pushing {reference} failed: {detail}")]
+    Push { reference: String, detail: String },
+
+    #[error("no tags file of {image} (variant {variant}) in {dir}: expected {expected}\n  fix: run `stacktag hook {image}` (or `stacktag tags`) on each platform's build machine and gather the tags files in one directory")]
+    NoTagsFile {
+        image: String,
+        variant: String,
+        dir: PathBuf,
+        expected: String,
+    },
+
+    #[error("{path}: {message}")]
+    BadTagsFile { path: PathBuf, message: String },
+
+    #[error("refusing to merge {image}: {} platform image(s) missing in the registry, nothing was written:\n{}\n  fix: push them (`stacktag push` on each platform's machine) and merge again, or pass --allow-missing-platform to publish what is there", .missing.len(), .missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n"))]
+    MissingPlatform { image: String, missing: Vec<String> },
+
+    #[error("{reference} is a {actual} image, but its tag says {expected}\n  fix: the tag points at the wrong image; re-tag and push it from the right build")]
+    WrongPlatform {
+        reference: String,
+        expected: String,
+        actual: String,
+    },
+}
+
+impl RegistryError {
+    /// Worth another try: the network or the registry may be back soon.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            RegistryError::Unreachable { .. } | RegistryError::Server { .. }
+        )
+    }
+
+    /// The cause alone, for a retry notice.
+    pub fn detail(&self) -> String {
+        match self {
+            RegistryError::Unreachable { detail, .. } => detail.clone(),
+            RegistryError::Server { status, detail, .. } => format!("HTTP {status}: {detail}"),
+            other => other.to_string(),
+        }
+    }
+
+    /// Records how many tries were made before giving up.
+    pub(crate) fn after_tries(mut self, n: u32) -> Self {
+        match &mut self {
+            RegistryError::Unreachable { tries, .. } | RegistryError::Server { tries, .. } => {
+                *tries = n
+            }
+            _ => {}
+        }
+        self
+    }
+}

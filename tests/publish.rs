@@ -1,0 +1,735 @@
+//! Publishing against a real registry (Debian's docker-registry with an
+//! htpasswd file, started on a free loopback port per test by
+//! `scripts/registry-up`) and the real Docker daemon. What a test pushes is
+//! read back through the registry's own API (oci-client), not through stacktag.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Reference, RegistryOperation};
+
+const USER: &str = "publish-test";
+const PASSWORD: &str = "pw-Publish-7c1e9a";
+const WRONG: &str = "wrong-Hunter2-4d5f";
+const OWNER: &str = "stacktag-test";
+const IMAGE: &str = "tiny";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A registry of this test only; stopped (and its images removed) on drop.
+struct Registry {
+    port: u16,
+    dir: tempfile::TempDir,
+    images: Vec<String>,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let r = Registry {
+            port,
+            dir: tempfile::tempdir().unwrap(),
+            images: Vec::new(),
+        };
+        r.up();
+        r
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("registry")
+    }
+
+    fn up(&self) {
+        let st = Command::new(root().join("scripts/registry-up"))
+            .arg(self.port.to_string())
+            .arg(self.state())
+            .env("STACKTAG_TEST_USER", USER)
+            .env("STACKTAG_TEST_PASSWORD", PASSWORD)
+            .status()
+            .unwrap();
+        assert!(st.success(), "scripts/registry-up failed");
+    }
+
+    fn stop(&self) {
+        let Ok(pid) = std::fs::read_to_string(self.state().join("registry.pid")) else {
+            return;
+        };
+        let _ = Command::new("kill").arg(pid.trim()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn name(&self) -> String {
+        format!("{}/{OWNER}/{IMAGE}", self.host())
+    }
+
+    /// A tiny image for `arch` (amd64, arm64) under `tags`, made from scratch:
+    /// it never runs, so any architecture will do.
+    fn image(&mut self, arch: &str, content: &str, tags: &[String]) {
+        let ctx = tempfile::tempdir().unwrap();
+        std::fs::write(ctx.path().join("hello"), content).unwrap();
+        std::fs::write(
+            ctx.path().join("Dockerfile"),
+            "FROM scratch\nCOPY hello /hello\n",
+        )
+        .unwrap();
+        let mut cmd = Command::new("docker");
+        cmd.args(["build", "--quiet", "--platform", &format!("linux/{arch}")])
+            .env("DOCKER_BUILDKIT", "0");
+        for t in tags {
+            let reference = format!("{}:{t}", self.name());
+            cmd.args(["-t", &reference]);
+            self.images.push(reference);
+        }
+        let out = cmd.arg(ctx.path()).output().unwrap();
+        assert!(
+            out.status.success(),
+            "docker build: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The tags file `stacktag hook` would have written.
+    fn tags_file(&self, tags_dir: &Path, platform: &str, tags: &[String]) {
+        std::fs::create_dir_all(tags_dir).unwrap();
+        let text = tags
+            .iter()
+            .map(|t| format!("{}:{t}", self.name()))
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(
+            tags_dir.join(format!("{platform}-default-{IMAGE}.txt")),
+            text,
+        )
+        .unwrap();
+    }
+
+    fn hierarchy(&self) -> PathBuf {
+        let path = self.dir.path().join("hierarchy.yaml");
+        std::fs::write(
+            &path,
+            format!("registry: {}\nowner: {OWNER}\nrepository: stacktag/test\nimages:\n  {IMAGE}:\n    taggers: [date]\n", self.host()),
+        )
+        .unwrap();
+        path
+    }
+
+    /// Runs stacktag with the registry's credentials in the environment.
+    fn stacktag(&self, args: &[&str]) -> Output {
+        self.stacktag_with(
+            args,
+            &[
+                ("STACKTAG_REGISTRY_USER", USER),
+                ("STACKTAG_REGISTRY_PASSWORD", PASSWORD),
+            ],
+            None,
+        )
+    }
+
+    fn stacktag_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+        let mut cmd = self.command(args, env);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stacktag"));
+        cmd.arg("--config")
+            .arg(self.hierarchy())
+            .args(args)
+            .env_remove("STACKTAG_REGISTRY_USER")
+            .env_remove("STACKTAG_REGISTRY_PASSWORD")
+            // No Docker config of the user's leaks in.
+            .env("DOCKER_CONFIG", self.dir.path().join("no-docker-config"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// `docker login` into a Docker config of this test only; returns its directory.
+    fn docker_login(&self) -> PathBuf {
+        let config = self.dir.path().join("docker-config");
+        let mut login = Command::new("docker")
+            .args([
+                "login",
+                "--username",
+                USER,
+                "--password-stdin",
+                &self.host(),
+            ])
+            .env("DOCKER_CONFIG", &config)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = login.stdin.take().unwrap();
+            stdin.write_all(PASSWORD.as_bytes()).unwrap();
+        }
+        assert!(login.wait().unwrap().success(), "docker login");
+        config
+    }
+
+    /// The registry's API, as any client sees it.
+    fn client(&self) -> (oci_client::Client, RegistryAuth) {
+        let config = oci_client::client::ClientConfig {
+            protocol: oci_client::client::ClientProtocol::Http,
+            ..Default::default()
+        };
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        (
+            oci_client::Client::new(config),
+            RegistryAuth::Basic(USER.into(), PASSWORD.into()),
+        )
+    }
+
+    fn reference(&self, tag: &str) -> Reference {
+        Reference::with_tag(self.host(), format!("{OWNER}/{IMAGE}"), tag.into())
+    }
+
+    async fn tags(&self) -> Vec<String> {
+        let (c, auth) = self.client();
+        match c
+            .list_tags(&self.reference("latest"), &auth, None, None)
+            .await
+        {
+            Ok(t) => {
+                let mut t = t.tags;
+                t.sort();
+                t
+            }
+            Err(_) => Vec::new(), // the repository does not exist yet
+        }
+    }
+
+    async fn manifest(&self, tag: &str) -> (serde_json::Value, String) {
+        let (c, auth) = self.client();
+        c.auth(&self.reference(tag), &auth, RegistryOperation::Pull)
+            .await
+            .unwrap();
+        let (body, digest) = c
+            .pull_manifest_raw(
+                &self.reference(tag),
+                &auth,
+                &[
+                    "application/vnd.docker.distribution.manifest.v2+json",
+                    "application/vnd.docker.distribution.manifest.list.v2+json",
+                    "application/vnd.oci.image.manifest.v1+json",
+                    "application/vnd.oci.image.index.v1+json",
+                ],
+            )
+            .await
+            .unwrap();
+        (serde_json::from_slice(&body).unwrap(), digest)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+        if !self.images.is_empty() {
+            let _ = Command::new("docker")
+                .arg("rmi")
+                .args(&self.images)
+                .output();
+        }
+    }
+}
+
+fn tags(platform: &str, values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| format!("{platform}-{v}")).collect()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into(),
+        String::from_utf8_lossy(&o.stderr).into(),
+    )
+}
+
+fn assert_ok(o: &Output) -> String {
+    let (out, err) = text(o);
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout:\n{out}\nstderr:\n{err}",
+        o.status.code()
+    );
+    out
+}
+
+fn tags_dir(r: &Registry) -> String {
+    r.dir.path().join("tags").display().to_string()
+}
+
+/// Both platforms built, tagged and pushed, as two build machines would.
+fn two_platforms(r: &mut Registry, values: &[&str]) {
+    let x86 = tags("x86_64", values);
+    let arm = tags("aarch64", values);
+    r.image("amd64", &format!("x86 {}", r.port), &x86);
+    r.image("arm64", &format!("arm {}", r.port), &arm);
+    let dir = r.dir.path().join("tags");
+    r.tags_file(&dir, "x86_64", &x86);
+    r.tags_file(&dir, "aarch64", &arm);
+    let td = tags_dir(r);
+    for p in ["x86_64", "aarch64"] {
+        assert_ok(&r.stacktag(&["push", "--image", IMAGE, "--platform", p, "--tags-dir", &td]));
+    }
+}
+
+#[tokio::test]
+async fn push_puts_every_tag_and_the_registry_has_them() {
+    let mut r = Registry::start();
+    let x86 = tags("x86_64", &["latest", "2026-11-24", "python-3.11"]);
+    r.image("amd64", "push test", &x86);
+    r.tags_file(&r.dir.path().join("tags"), "x86_64", &x86);
+
+    // No --platform: the only tags file there says x86_64.
+    let out = assert_ok(&r.stacktag(&["push", "--image", IMAGE, "--tags-dir", &tags_dir(&r)]));
+
+    let mut want = x86.clone();
+    want.sort();
+    assert_eq!(r.tags().await, want);
+    for t in &x86 {
+        let (manifest, digest) = r.manifest(t).await;
+        assert_eq!(
+            manifest["mediaType"],
+            "application/vnd.docker.distribution.manifest.v2+json"
+        );
+        assert!(
+            out.contains(&format!("{}:{t} {digest}\n", r.name())),
+            "{out}"
+        );
+    }
+    // image-ref reads the platform image's digest from the registry.
+    let (_, digest) = r.manifest("x86_64-latest").await;
+    let out = assert_ok(&r.stacktag(&["image-ref", "--image", IMAGE, "--platform", "x86_64"]));
+    assert_eq!(out, format!("{}@{digest}\n", r.name()));
+}
+
+#[tokio::test]
+async fn wrong_password_is_a_clear_error_and_no_secret_is_shown() {
+    let mut r = Registry::start();
+    let x86 = tags("x86_64", &["latest"]);
+    r.image("amd64", "auth test", &x86);
+    r.tags_file(&r.dir.path().join("tags"), "x86_64", &x86);
+    let td = tags_dir(&r);
+
+    let runs = [
+        r.stacktag_with(
+            &[
+                "push",
+                "--image",
+                IMAGE,
+                "--tags-dir",
+                &td,
+                "--username",
+                USER,
+                "--password-stdin",
+            ],
+            &[],
+            Some(&format!("{WRONG}\n")),
+        ),
+        r.stacktag_with(
+            &["merge", "--image", IMAGE, "--tags-dir", &td],
+            &[
+                ("STACKTAG_REGISTRY_USER", USER),
+                ("STACKTAG_REGISTRY_PASSWORD", WRONG),
+            ],
+            None,
+        ),
+        r.stacktag_with(&["image-ref", "--image", IMAGE], &[], None),
+    ];
+    for (o, source) in runs.iter().zip([
+        "--password-stdin",
+        "STACKTAG_REGISTRY_PASSWORD",
+        "anonymous",
+    ]) {
+        let (out, err) = text(o);
+        assert_eq!(o.status.code(), Some(12), "stdout:\n{out}\nstderr:\n{err}");
+        assert!(
+            err.contains(&format!("registry {} answered 401 Unauthorized", r.host())),
+            "{err}"
+        );
+        assert!(err.contains(source), "{err}");
+        assert!(
+            err.contains("fix:") && err.contains("docker login"),
+            "{err}"
+        );
+        for secret in [WRONG, PASSWORD] {
+            assert!(
+                !out.contains(secret) && !err.contains(secret),
+                "secret shown:\n{out}\n{err}"
+            );
+        }
+    }
+    assert!(r.tags().await.is_empty(), "nothing may be pushed");
+}
+
+#[tokio::test]
+async fn merge_puts_one_index_with_each_platform_and_digest() {
+    let mut r = Registry::start();
+    two_platforms(&mut r, &["latest", "python-3.11"]);
+
+    let out = assert_ok(&r.stacktag(&["merge", "--image", IMAGE, "--tags-dir", &tags_dir(&r)]));
+
+    let (x86, x86_digest) = r.manifest("x86_64-latest").await;
+    let (_, arm_digest) = r.manifest("aarch64-latest").await;
+    assert_ne!(x86_digest, arm_digest);
+    for merged in ["latest", "python-3.11"] {
+        let (index, digest) = r.manifest(merged).await;
+        assert_eq!(
+            index["mediaType"],
+            "application/vnd.docker.distribution.manifest.list.v2+json"
+        );
+        let entries = index["manifests"].as_array().unwrap();
+        assert_eq!(entries.len(), 2, "{index}");
+        assert_eq!(entries[0]["digest"], x86_digest.as_str());
+        assert_eq!(entries[0]["platform"]["architecture"], "amd64");
+        assert_eq!(entries[0]["platform"]["os"], "linux");
+        assert_eq!(entries[0]["mediaType"], x86["mediaType"]);
+        assert_eq!(entries[1]["digest"], arm_digest.as_str());
+        assert_eq!(entries[1]["platform"]["architecture"], "arm64");
+        assert!(
+            out.contains(&format!(
+                "{}:{merged} {digest} <- x86_64 {x86_digest}, aarch64 {arm_digest}",
+                r.name()
+            )),
+            "{out}"
+        );
+    }
+    // For signing: the multi-platform image's reference.
+    let (_, digest) = r.manifest("latest").await;
+    let out = assert_ok(&r.stacktag(&["image-ref", "--image", IMAGE]));
+    assert_eq!(out, format!("{}@{digest}\n", r.name()));
+}
+
+#[tokio::test]
+async fn merge_refuses_a_platform_missing_in_the_registry() {
+    let mut r = Registry::start();
+    let x86 = tags("x86_64", &["latest", "python-3.11"]);
+    r.image("amd64", "missing test", &x86);
+    let dir = r.dir.path().join("tags");
+    r.tags_file(&dir, "x86_64", &x86);
+    // The aarch64 build declared its tags but never pushed them.
+    r.tags_file(
+        &dir,
+        "aarch64",
+        &tags("aarch64", &["latest", "python-3.11"]),
+    );
+    let td = tags_dir(&r);
+    assert_ok(&r.stacktag(&[
+        "push",
+        "--image",
+        IMAGE,
+        "--platform",
+        "x86_64",
+        "--tags-dir",
+        &td,
+    ]));
+
+    let o = r.stacktag(&["merge", "--image", IMAGE, "--tags-dir", &td, "--tries", "1"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(13), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:aarch64-latest (aarch64, declared in",
+            r.name()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("aarch64-python-3.11"), "{err}");
+    assert!(err.contains("--allow-missing-platform"), "{err}");
+    assert_eq!(
+        r.tags().await,
+        ["x86_64-latest", "x86_64-python-3.11"],
+        "no index may be put"
+    );
+
+    // Asked for: what is there is merged, with a warning.
+    let o = r.stacktag(&[
+        "merge",
+        "--image",
+        IMAGE,
+        "--tags-dir",
+        &td,
+        "--allow-missing-platform",
+    ]);
+    let (_, err) = text(&o);
+    assert_ok(&o);
+    assert!(err.contains("warning: left out"), "{err}");
+    let (index, _) = r.manifest("latest").await;
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn merge_dry_run_writes_nothing() {
+    let mut r = Registry::start();
+    two_platforms(&mut r, &["latest", "python-3.11"]);
+    let before = r.tags().await;
+
+    let out = assert_ok(&r.stacktag(&[
+        "merge",
+        "--image",
+        IMAGE,
+        "--tags-dir",
+        &tags_dir(&r),
+        "--dry-run",
+    ]));
+
+    assert!(
+        out.contains(&format!("would put {}:latest <- x86_64 sha256:", r.name())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "would put {}:python-3.11 <- x86_64 sha256:",
+            r.name()
+        )),
+        "{out}"
+    );
+    assert_eq!(r.tags().await, before);
+}
+
+#[tokio::test]
+async fn registry_stopped_mid_run_is_a_clear_error_and_a_rerun_completes() {
+    let mut r = Registry::start();
+    let values: Vec<String> = (0..30).map(|i| format!("t{i}")).collect();
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    let x86 = tags("x86_64", &values);
+    r.image("amd64", "stop test", &x86);
+    r.tags_file(&r.dir.path().join("tags"), "x86_64", &x86);
+    let td = tags_dir(&r);
+    let args = ["push", "--image", IMAGE, "--tags-dir", &td, "--tries", "2"];
+
+    // Stop the registry once the first tag is in.
+    let mut cmd = r.command(
+        &args,
+        &[
+            ("STACKTAG_REGISTRY_USER", USER),
+            ("STACKTAG_REGISTRY_PASSWORD", PASSWORD),
+        ],
+    );
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stored = r.state().join(format!(
+        "data/docker/registry/v2/repositories/{OWNER}/{IMAGE}/_manifests/tags"
+    ));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_dir(&stored).map_or(0, |d| d.count()) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    r.stop();
+    let o = child.wait_with_output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(11), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        err.contains(&format!("cannot reach registry {}", r.host())),
+        "{err}"
+    );
+    assert!(err.contains("run the same command again"), "{err}");
+
+    // Merge with the registry down: the same kind of error, nothing else.
+    let o = r.stacktag(&["merge", "--image", IMAGE, "--tags-dir", &td, "--tries", "2"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(11), "{err}");
+    assert!(
+        err.contains(&format!("cannot reach registry {}", r.host()))
+            && err.contains("gave up after 2 tries"),
+        "{err}"
+    );
+
+    r.up();
+    assert_ok(&r.stacktag(&args));
+    let mut want = x86.clone();
+    want.sort();
+    assert_eq!(r.tags().await, want);
+    let out = assert_ok(&r.stacktag(&[
+        "merge",
+        "--image",
+        IMAGE,
+        "--tags-dir",
+        &td,
+        "--allow-missing-platform",
+    ]));
+    assert_eq!(out.lines().count(), 30, "{out}");
+}
+
+#[tokio::test]
+async fn credentials_come_from_the_docker_config_after_docker_login() {
+    let mut r = Registry::start();
+    let x86 = tags("x86_64", &["latest"]);
+    r.image("amd64", "docker login test", &x86);
+    r.tags_file(&r.dir.path().join("tags"), "x86_64", &x86);
+    let config = r.docker_login();
+
+    let config = config.display().to_string();
+    let o = r.stacktag_with(
+        &["push", "--image", IMAGE, "--tags-dir", &tags_dir(&r)],
+        &[("DOCKER_CONFIG", &config)],
+        None,
+    );
+    assert_ok(&o);
+    assert_eq!(r.tags().await, x86);
+}
+
+#[tokio::test]
+async fn merge_refuses_a_platform_tag_that_points_at_another_architecture() {
+    let mut r = Registry::start();
+    let x86 = tags("x86_64", &["latest"]);
+    let arm = tags("aarch64", &["latest"]);
+    // The aarch64 tag was put on an amd64 image by mistake.
+    r.image(
+        "amd64",
+        "wrong arch test",
+        &[x86.clone(), arm.clone()].concat(),
+    );
+    let dir = r.dir.path().join("tags");
+    r.tags_file(&dir, "x86_64", &x86);
+    r.tags_file(&dir, "aarch64", &arm);
+    let td = tags_dir(&r);
+    // stacktag push refuses that, so the docker CLI pushes it.
+    let o = r.stacktag(&[
+        "push",
+        "--image",
+        IMAGE,
+        "--platform",
+        "aarch64",
+        "--tags-dir",
+        &td,
+    ]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("is x86_64, but --platform says aarch64"),
+        "{err}"
+    );
+    assert_ok(&r.stacktag(&[
+        "push",
+        "--image",
+        IMAGE,
+        "--platform",
+        "x86_64",
+        "--tags-dir",
+        &td,
+    ]));
+    let config = r.docker_login();
+    let pushed = Command::new("docker")
+        .args(["push", &format!("{}:aarch64-latest", r.name())])
+        .env("DOCKER_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert!(
+        pushed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+
+    let o = r.stacktag(&["merge", "--image", IMAGE, "--tags-dir", &td]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(13), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:aarch64-latest is a linux/amd64 image, but its tag says aarch64",
+            r.name()
+        )),
+        "{err}"
+    );
+    assert_eq!(r.tags().await, ["aarch64-latest", "x86_64-latest"]);
+}
+
+#[tokio::test]
+async fn a_registry_back_within_the_tries_is_waited_for() {
+    let mut r = Registry::start();
+    two_platforms(&mut r, &["latest"]);
+    r.stop();
+    let child = r
+        .command(
+            &[
+                "merge",
+                "--image",
+                IMAGE,
+                "--tags-dir",
+                &tags_dir(&r),
+                "--tries",
+                "6",
+            ],
+            &[
+                ("STACKTAG_REGISTRY_USER", USER),
+                ("STACKTAG_REGISTRY_PASSWORD", PASSWORD),
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    r.up();
+    let o = child.wait_with_output().unwrap();
+    let (_, err) = text(&o);
+    assert_ok(&o);
+    assert!(
+        err.contains("Connection refused") && err.contains("try 2 in 0.5s"),
+        "{err}"
+    );
+    let (index, _) = r.manifest("latest").await;
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn help_names_the_credential_sources_and_exit_codes() {
+    for cmd in ["push", "merge", "image-ref"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_stacktag"))
+            .args([cmd, "--help"])
+            .output()
+            .unwrap();
+        let help = assert_ok(&o);
+        for needle in [
+            "--password-stdin",
+            "STACKTAG_REGISTRY_USER",
+            "STACKTAG_REGISTRY_PASSWORD",
+            "DOCKER_CONFIG",
+            "12 credentials refused",
+        ] {
+            assert!(
+                help.contains(needle),
+                "`stacktag {cmd} --help` lacks {needle}:\n{help}"
+            );
+        }
+    }
+}
