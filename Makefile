@@ -106,7 +106,7 @@ bench: build-all ## wall time and peak memory of `stacktag hook --all`, against 
 	$(CARGO) bench --bench hook
 
 bench-wiki: ## time to update a wiki of 4500 manifests (printed; debug build)
-	$(CARGO) test --test wiki -- --ignored --nocapture time_to_update
+	$(CARGO) test --test integration -- --ignored --nocapture time_to_update
 
 clean: ## remove build outputs (not images)
 	rm -rf build target

@@ -8,4 +8,7 @@ mod cli;
 mod failures;
 mod hook;
 mod plugin_crate;
+mod publish;
 mod support;
+mod wiki;
+mod wiki_fixture;

@@ -2,13 +2,11 @@
 //! years, on the demo stack's own builds from the real Docker daemon, and
 //! its HTML site in a real (headless) browser.
 
-mod wiki_fixture;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use wiki_fixture::*;
+use crate::wiki_fixture::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stacktag");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
