@@ -326,3 +326,60 @@ fn variant_goes_into_tags_and_file_names() {
     );
     assert_no_containers(owner);
 }
+
+/// DOCKER_HOST=tcp:// works like the docker CLI: a loopback TCP proxy to the
+/// daemon's socket stands in for a remote daemon, and counts its connections.
+#[test]
+fn docker_host_tcp_is_honoured() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let owner = "t-tcp";
+    let _image = TestImage::new(owner, "");
+    let connections = Arc::new(AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let (mut tcp, _) = listener.accept().await.unwrap();
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut unix = tokio::net::UnixStream::connect("/var/run/docker.sock")
+                        .await
+                        .unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut unix).await;
+                });
+            }
+        });
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [os_version]\n");
+    let out = stacktag(owner)
+        .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
+        .arg("--config")
+        .arg(&config)
+        .args(["tags", "--image", "box", "--out-dir"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(
+        connections.load(Ordering::SeqCst) > 0,
+        "stacktag went through DOCKER_HOST"
+    );
+    let tags = std::fs::read_to_string(dir.path().join("out/tags/x86_64-default-box.txt")).unwrap();
+    assert!(
+        tags.lines().last().unwrap().contains(":x86_64-busybox-"),
+        "{tags}"
+    );
+    assert_no_containers(owner);
+}
