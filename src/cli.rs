@@ -2,7 +2,7 @@
 //! subcommand into library calls. `--help` is the manual.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -713,9 +713,4 @@ fn tree(h: &Hierarchy) -> String {
         walk(h, &root.name, 0, &kids, &mut text);
     }
     text
-}
-
-/// Where `path` is, for messages.
-pub fn shown(path: &Path) -> String {
-    path.display().to_string()
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::error::ConfigError;
 use crate::plugin;
-use crate::tags::{is_valid_tag, DEFAULT_VARIANT};
+use crate::tags::DEFAULT_VARIANT;
 
 /// The demo stack's hierarchy, used when no --config is given and there is
 /// no `hierarchy.yaml` in the working directory.
@@ -151,13 +151,16 @@ impl Hierarchy {
 
         let mut images: Vec<ImageSpec> = Vec::new();
         for (name, r) in raw.images.0 {
-            let line = lines.key(&name, 0);
+            let line = lines.key_nth(&name, 0);
             if images.iter().any(|i| i.name == name) {
                 let second = lines.key_nth(&name, 1);
                 return Err(err(second, format!("image `{name}` is described twice")));
             }
-            if !is_valid_tag(&name) || name.contains('.') && name.starts_with('.') {
-                return Err(err(line, format!("`{name}` is not a valid image name")));
+            if !is_image_name(&name) {
+                return Err(err(
+                    line,
+                    format!("`{name}` is not a valid image name: lowercase letters and digits, separated by `.`, `_` or `-`"),
+                ));
             }
             images.push(ImageSpec {
                 name,
@@ -351,6 +354,15 @@ impl Hierarchy {
     }
 }
 
+/// Docker's rule for a repository path component, `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`,
+/// less the rare `__`.
+fn is_image_name(name: &str) -> bool {
+    let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    name.split(['.', '_']).all(|part| {
+        !part.is_empty() && !part.starts_with('-') && !part.ends_with('-') && part.chars().all(ok)
+    })
+}
+
 /// Finds the line of a key or value in the file's text, for error messages.
 struct Lines<'a>(&'a str);
 
@@ -385,9 +397,6 @@ impl Lines<'_> {
             })
             .nth(n)
             .map_or(0, |(i, _)| i + 1)
-    }
-    fn key(&self, key: &str, n: usize) -> usize {
-        self.key_nth(key, n)
     }
     fn after(&self, line: usize, word: &str) -> usize {
         self.find(word, line + 1)
@@ -481,6 +490,18 @@ mod tests {
         let e = parse("images:\n  a:\n    tagers: [date]\n").unwrap_err();
         assert_eq!(e.line, 3, "{e}");
         assert!(e.message.contains("tagers"), "{e}");
+    }
+
+    #[test]
+    fn image_names_follow_docker() {
+        assert!(is_image_name("base-notebook") && is_image_name("a.b_c") && is_image_name("a--b"));
+        let e = parse("images:\n  Base-Notebook: {}\n").unwrap_err();
+        assert!(
+            e.message
+                .contains("`Base-Notebook` is not a valid image name"),
+            "{e}"
+        );
+        assert!(!is_image_name("-x") && !is_image_name("x--") && !is_image_name(""));
     }
 
     #[test]
