@@ -175,7 +175,7 @@ pub struct WikiArgs {
 /// Where the tags files are.
 #[derive(Debug, Args, Clone)]
 pub struct TagsDir {
-    /// Output directory of the hook; the tags files are in OUT_DIR/tags
+    /// Directory for tags/, manifests/ and hist_lines/ (the hook's output)
     #[arg(
         long,
         default_value = "build/stacktag",
@@ -330,19 +330,11 @@ pub struct Naming {
     pub platform: Option<String>,
 }
 
+/// Where the hook's files go: tags/, manifests/ and hist_lines/ under OUT_DIR.
 #[derive(Debug, Args, Clone)]
 pub struct Dirs {
-    /// Directory for tags/, manifests/ and hist_lines/
-    #[arg(
-        long,
-        default_value = "build/stacktag",
-        env = "STACKTAG_OUT_DIR",
-        value_name = "DIR"
-    )]
-    pub out_dir: PathBuf,
-    /// Tags files directory [default: OUT_DIR/tags]
-    #[arg(long, value_name = "DIR")]
-    pub tags_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub tags: TagsDir,
     /// Build manifests directory [default: OUT_DIR/manifests]
     #[arg(long, value_name = "DIR")]
     pub manifests_dir: Option<PathBuf>,
@@ -353,10 +345,11 @@ pub struct Dirs {
 
 impl Dirs {
     fn resolve(&self) -> OutputDirs {
-        let or =
-            |d: &Option<PathBuf>, sub: &str| d.clone().unwrap_or_else(|| self.out_dir.join(sub));
+        let or = |d: &Option<PathBuf>, sub: &str| {
+            d.clone().unwrap_or_else(|| self.tags.out_dir.join(sub))
+        };
         OutputDirs {
-            tags: or(&self.tags_dir, "tags"),
+            tags: self.tags.dir(),
             manifests: or(&self.manifests_dir, "manifests"),
             hist_lines: or(&self.hist_lines_dir, "hist_lines"),
         }
