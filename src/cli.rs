@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::container::Limits;
 use crate::error::{exit, ConfigError, Error};
 use crate::git::Commit;
-use crate::guard::guarded;
+use crate::guard::{guarded, Critical};
 use crate::hierarchy::Hierarchy;
 use crate::pipeline::{Job, OutputDirs, Steps};
 use crate::plugin;
@@ -62,7 +62,8 @@ Exit codes:
   11   the registry is unreachable or failed (after retries), or refused a request
   12   the registry refused the credentials (401/403), or they could not be read
   13   merge: a platform image is missing in the registry; image-ref: no such tag there
-  130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Containers are removed either way.
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Containers are removed either way;
+       an image whose tags were being applied gets all of them (and its files) first.
 
 Examples:
   stacktag hook base-notebook                 tag, manifest and history line, in one go
@@ -633,7 +634,15 @@ async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
         }
         wanted.push(tag);
     }
-    crate::image::apply_tags(&session.docker, &args.image, &source, &full, &wanted).await?;
+    let docker = session.docker.clone();
+    let (image, tags) = (args.image.clone(), wanted.clone());
+    guarded(&session, async move {
+        let _section = Critical::enter()?;
+        crate::image::apply_tags(&docker, &image, &source, &full, &tags)
+            .await
+            .map(drop)
+    })
+    .await?;
     out(&format!(
         "{}: {} tags applied from {}\n",
         args.image,

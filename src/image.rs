@@ -32,15 +32,19 @@ pub async fn inspect(
 
 /// Points `{name}:{tag}` at `source` for every tag. If one fails, the tags
 /// already moved are put back as they were (restored or removed), so the
-/// image never ends up with part of its tag set.
+/// image never ends up with part of its tag set. The caller can still undo
+/// the whole set with [`Applied::rollback`] if its next step fails.
 pub async fn apply_tags(
     docker: &bollard::Docker,
     image: &str,
     source: &str,
     name: &str,
     tags: &[String],
-) -> Result<(), Error> {
-    let mut done: Vec<(String, Option<String>)> = Vec::new();
+) -> Result<Applied, Error> {
+    let mut applied = Applied {
+        name: name.to_string(),
+        done: Vec::new(),
+    };
     for tag in tags {
         let reference = format!("{name}:{tag}");
         let before = inspect(docker, &reference)
@@ -53,37 +57,48 @@ pub async fn apply_tags(
             .tag(tag)
             .build();
         if let Err(source_err) = docker.tag_image(source, Some(opts)).await {
-            rollback(docker, name, &done).await;
+            applied.rollback(docker).await;
             return Err(Error::Apply {
                 image: image.to_string(),
                 source: Box::new(source_err),
             });
         }
-        done.push((tag.clone(), before));
+        applied.done.push((tag.clone(), before));
     }
-    Ok(())
+    Ok(applied)
 }
 
-async fn rollback(docker: &bollard::Docker, name: &str, done: &[(String, Option<String>)]) {
-    for (tag, before) in done.iter().rev() {
-        let result = match before {
-            Some(id) => {
-                let opts = TagImageOptionsBuilder::default()
-                    .repo(name)
-                    .tag(tag)
-                    .build();
-                docker.tag_image(id, Some(opts)).await
+/// The tags one [`apply_tags`] moved, with what each pointed at before.
+#[must_use]
+pub struct Applied {
+    name: String,
+    done: Vec<(String, Option<String>)>,
+}
+
+impl Applied {
+    /// Puts every tag back as it was: restored, or removed if it is new.
+    pub async fn rollback(self, docker: &bollard::Docker) {
+        let name = &self.name;
+        for (tag, before) in self.done.iter().rev() {
+            let result = match before {
+                Some(id) => {
+                    let opts = TagImageOptionsBuilder::default()
+                        .repo(name)
+                        .tag(tag)
+                        .build();
+                    docker.tag_image(id, Some(opts)).await
+                }
+                None => {
+                    let opts = RemoveImageOptionsBuilder::default().noprune(true).build();
+                    docker
+                        .remove_image(&format!("{name}:{tag}"), Some(opts), None)
+                        .await
+                        .map(|_| ())
+                }
+            };
+            if let Err(e) = result {
+                eprintln!("stacktag: warning: could not restore {name}:{tag}: {e}");
             }
-            None => {
-                let opts = RemoveImageOptionsBuilder::default().noprune(true).build();
-                docker
-                    .remove_image(&format!("{name}:{tag}"), Some(opts), None)
-                    .await
-                    .map(|_| ())
-            }
-        };
-        if let Err(e) = result {
-            eprintln!("stacktag: warning: could not restore {name}:{tag}: {e}");
         }
     }
 }

@@ -10,6 +10,7 @@ use futures_util::future::join_all;
 
 use crate::container::{Container, Limits};
 use crate::error::{Error, PluginError};
+use crate::guard::Critical;
 use crate::hierarchy::{Hierarchy, Inherited, Resolved};
 use crate::history::HistoryLine;
 use crate::image;
@@ -279,17 +280,32 @@ impl Job<'_> {
             .render();
             staged.add(&self.dirs.hist_lines.join(format!("{page}.txt")), &line)?;
         }
-        if self.steps.apply {
-            image::apply_tags(
-                &self.session.docker,
-                &info.image,
-                &info.source,
-                &full,
-                all_tags,
+        // From here to the end the daemon and the files change: a signal
+        // waits for this section instead of cutting it in half.
+        let _section = Critical::enter()?;
+        let applied = if self.steps.apply {
+            Some(
+                image::apply_tags(
+                    &self.session.docker,
+                    &info.image,
+                    &info.source,
+                    &full,
+                    all_tags,
+                )
+                .await?,
             )
-            .await?;
+        } else {
+            None
+        };
+        match staged.commit() {
+            Ok(files) => Ok(files),
+            Err(e) => {
+                if let Some(applied) = applied {
+                    applied.rollback(&self.session.docker).await;
+                }
+                Err(e)
+            }
         }
-        staged.commit()
     }
 }
 

@@ -478,3 +478,51 @@ fn signals_mid_run_remove_the_container() {
         assert_eq!(files_under(&dir.path().join("out")), Vec::<String>::new());
     }
 }
+
+/// A signal that lands while the tags are being applied waits for the whole
+/// tag set (and the files) instead of leaving part of it: the proxy to the
+/// daemon holds each tag request back, and SIGINT comes after the first tag.
+#[test]
+fn signal_during_apply_finishes_the_tag_set() {
+    let owner = "t-signal-apply";
+    let image = TestImage::new(owner, "");
+    let (port, _) = docker_proxy(Duration::from_millis(1500));
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [date, os_version]\n",
+    );
+    let child = stacktag(owner)
+        .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
+        .arg("--config")
+        .arg(&config)
+        .args(["hook", "box", "--out-dir"])
+        .arg(dir.path().join("out"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while image.extra_tags().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no tag was applied");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 130, "{err}");
+    assert!(err.contains("finishing the tags being applied"), "{err}");
+    // All three tags (latest, date, os), and the files that list them.
+    let tags = image.extra_tags();
+    assert_eq!(tags.len(), 3, "{tags:?}");
+    let written = std::fs::read_to_string(dir.path().join("out/tags/x86_64-default-box.txt"))
+        .expect("tags file moved into place");
+    for t in &tags {
+        assert!(written.lines().any(|l| l == t), "{t} not in {written}");
+    }
+    assert_eq!(files_under(&dir.path().join("out")).len(), 3);
+    assert_no_containers(owner);
+}

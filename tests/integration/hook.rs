@@ -331,35 +331,11 @@ fn variant_goes_into_tags_and_file_names() {
 /// daemon's socket stands in for a remote daemon, and counts its connections.
 #[test]
 fn docker_host_tcp_is_honoured() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
 
     let owner = "t-tcp";
     let _image = TestImage::new(owner, "");
-    let connections = Arc::new(AtomicUsize::new(0));
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    listener.set_nonblocking(true).unwrap();
-    let counted = connections.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            loop {
-                let (mut tcp, _) = listener.accept().await.unwrap();
-                counted.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut unix = tokio::net::UnixStream::connect("/var/run/docker.sock")
-                        .await
-                        .unwrap();
-                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut unix).await;
-                });
-            }
-        });
-    });
+    let (port, connections) = docker_proxy(std::time::Duration::ZERO);
 
     let dir = tempfile::tempdir().unwrap();
     let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [os_version]\n");

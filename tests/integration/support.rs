@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
+use std::time::Duration;
 
 pub const BUSYBOX: &str = "stacktag-test/busybox:latest";
 pub const DEMO_REGISTRY: &str = "localhost:5000";
@@ -204,4 +206,62 @@ pub fn head_sha() -> String {
 
 pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
+}
+
+/// A loopback TCP proxy to the daemon's socket, standing in for a remote
+/// daemon (`DOCKER_HOST=tcp://127.0.0.1:PORT`). It counts its connections,
+/// and holds every "tag an image" request back by `tag_delay` before passing
+/// it on, to make the tag step slow enough to land a signal in.
+pub fn docker_proxy(tag_delay: Duration) -> (u16, Arc<AtomicUsize>) {
+    let connections = Arc::new(AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let (tcp, _) = listener.accept().await.unwrap();
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(relay(tcp, tag_delay));
+            }
+        });
+    });
+    (port, connections)
+}
+
+async fn relay(tcp: tokio::net::TcpStream, tag_delay: Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let unix = tokio::net::UnixStream::connect("/var/run/docker.sock")
+        .await
+        .unwrap();
+    let (mut from_client, mut to_client) = tcp.into_split();
+    let (mut from_daemon, mut to_daemon) = unix.into_split();
+    let up = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match from_client.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let head = String::from_utf8_lossy(&buf[..n.min(512)]);
+            if head.starts_with("POST ") && head.contains("/tag?") {
+                tokio::time::sleep(tag_delay).await;
+            }
+            if to_daemon.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
+        let _ = to_daemon.shutdown().await;
+    };
+    let down = async move {
+        let _ = tokio::io::copy(&mut from_daemon, &mut to_client).await;
+        let _ = to_client.shutdown().await;
+    };
+    tokio::join!(up, down);
 }
