@@ -88,7 +88,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "STACKTAG_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Print no progress lines
+    /// Print no progress (step lines; on a terminal, the status line of running commands)
     #[arg(short, long, global = true)]
     pub quiet: bool,
 

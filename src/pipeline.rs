@@ -15,7 +15,7 @@ use crate::hierarchy::{Hierarchy, Inherited, Resolved};
 use crate::history::HistoryLine;
 use crate::image;
 use crate::manifests::build_info;
-use crate::plugin::{self, CommandCache, Context};
+use crate::plugin::{self, CommandCache, Context, Runner};
 use crate::progress::Progress;
 use crate::run::{BuildInfo, ImageInfo};
 use crate::session::Session;
@@ -162,7 +162,8 @@ impl Job<'_> {
             ),
         );
         let cache = CommandCache::default();
-        let computed = self.compute(&resolved, &info, &container, &cache).await;
+        let watched = self.progress.watch(image, &container);
+        let computed = self.compute(&resolved, &info, &watched, &cache).await;
         container.remove().await;
         let (values, sections) = computed?;
         let commands = cache.len();
@@ -198,7 +199,7 @@ impl Job<'_> {
         &self,
         resolved: &Resolved,
         info: &ImageInfo,
-        runner: &Container,
+        runner: &dyn Runner,
         cache: &CommandCache,
     ) -> Result<(Vec<String>, Vec<String>), Error> {
         let image = info.image.as_str();

@@ -359,3 +359,41 @@ fn docker_host_tcp_is_honoured() {
     );
     assert_no_containers(owner);
 }
+
+/// On a terminal (a pty made by util-linux `script`), a status line shows
+/// the command running now, with its time; the log lines stay as they are.
+#[test]
+fn on_a_terminal_a_status_line_shows_the_running_command() {
+    let owner = "t-tty";
+    let image = TestImage::new(
+        owner,
+        "RUN printf '#!/bin/sh\\nsleep 1.5\\necho Python 3.11.2\\n' > /bin/python && chmod +x /bin/python",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [python_version]\n");
+    let line = format!(
+        "'{}' --config '{}' hook box --out-dir '{}'",
+        env!("CARGO_BIN_EXE_stacktag"),
+        config.display(),
+        dir.path().join("out").display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+        .env("STACKTAG_RUN_ID", owner)
+        .env_remove("STACKTAG_CONFIG")
+        .current_dir(repo_root())
+        .output()
+        .unwrap();
+    let screen = text(&out.stdout);
+    assert_eq!(code(&out), 0, "{screen}");
+    assert!(
+        screen.contains("running 1: box `python --version`"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("\x1b[1mbox\x1b[0m: 2 tags applied"),
+        "{screen}"
+    );
+    assert_eq!(image.extra_tags().len(), 2);
+    assert_no_containers(owner);
+}
