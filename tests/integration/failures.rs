@@ -445,22 +445,8 @@ fn signals_mid_run_remove_the_container() {
     let dir = tempfile::tempdir().unwrap();
     let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [python_version]\n");
     for (signal, expected) in [("-TERM", 143), ("-INT", 130)] {
-        let child = stacktag(owner)
-            .arg("--config")
-            .arg(&config)
-            .args(["hook", "box", "--out-dir"])
-            .arg(dir.path().join("out"))
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while containers_of(owner) == 0 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "container never started"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let child = hook_box(owner, &config, dir.path()).spawn().unwrap();
+        wait_for("the container to start", || containers_of(owner) > 0);
         std::thread::sleep(Duration::from_millis(500));
         std::process::Command::new("kill")
             .args([signal, &child.id().to_string()])
@@ -493,20 +479,11 @@ fn signal_during_apply_finishes_the_tag_set() {
         owner,
         "  box:\n    taggers: [date, os_version]\n",
     );
-    let child = stacktag(owner)
+    let child = hook_box(owner, &config, dir.path())
         .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
-        .arg("--config")
-        .arg(&config)
-        .args(["hook", "box", "--out-dir"])
-        .arg(dir.path().join("out"))
-        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while image.extra_tags().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no tag was applied");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for("a tag to be applied", || !image.extra_tags().is_empty());
     std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -525,4 +502,27 @@ fn signal_during_apply_finishes_the_tag_set() {
     }
     assert_eq!(files_under(&dir.path().join("out")).len(), 3);
     assert_no_containers(owner);
+}
+
+/// `stacktag hook box` of a test hierarchy, files under `dir/out`, stderr kept.
+fn hook_box(owner: &str, config: &Path, dir: &Path) -> std::process::Command {
+    let mut cmd = stacktag(owner);
+    cmd.arg("--config")
+        .arg(config)
+        .args(["hook", "box", "--out-dir"])
+        .arg(dir.join("out"))
+        .stderr(std::process::Stdio::piped());
+    cmd
+}
+
+/// Polls `done` every 50 ms for up to a minute.
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited a minute for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
