@@ -4,7 +4,13 @@
 //! - peak memory: the largest max RSS of those runs (getrusage of children);
 //! - floor: what no tool can beat: per image, the container start plus its
 //!   slowest command, each measured directly, images overlapped as the tool
-//!   overlaps them (the slowest image). ratio = wall / floor.
+//!   overlaps them (the slowest image). ratio = wall / floor;
+//! - sequential: the Python scripts' way of working, replayed with stacktag's
+//!   own taggers and runner (the scripts themselves need pip, which does not
+//!   work here): per image one container for the tags and another for the
+//!   manifest, each tagger and manifest one after another running its own
+//!   commands (nothing shared), images one after another. speed-up =
+//!   sequential / wall.
 
 use std::process::Command;
 use std::sync::Mutex;
@@ -68,6 +74,8 @@ fn main() {
         .expect("at least one image");
     let floor = start + cmd_time;
 
+    let (sequential, seq_commands) = rt.block_on(sequential(&hierarchy, &images));
+
     let secs = |d: Duration| format!("{:.2} s", d.as_secs_f64());
     println!(
         "  wall time    {} (median; runs: {})",
@@ -100,6 +108,16 @@ fn main() {
         "  ratio        {:.2} (wall / floor)",
         wall.as_secs_f64() / floor.as_secs_f64()
     );
+    println!(
+        "  sequential   {} ({} containers, {seq_commands} commands one after another: \
+         the Python scripts' way, replayed)",
+        secs(sequential),
+        2 * images.len()
+    );
+    println!(
+        "  speed-up     {:.1}x (sequential / wall)",
+        sequential.as_secs_f64() / wall.as_secs_f64()
+    );
 }
 
 fn peak_rss_of_children() -> u64 {
@@ -131,29 +149,13 @@ impl Runner for Timed<'_> {
 /// Per image: (image, container start, slowest command, its time).
 async fn floor(h: &Hierarchy, images: &[String]) -> Vec<(String, Duration, String, Duration)> {
     let session = Session::connect().await.expect("docker");
-    let build = BuildInfo {
-        timestamp: chrono::Utc::now(),
-        commit: Commit::head(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("git"),
-        repository: h.repository.clone(),
-    };
+    let build = build_info(h);
     let results = join_all(images.iter().map(|image| {
         let (session, build) = (&session, &build);
         async move {
             let resolved = h.resolve(image).unwrap();
-            let source = format!("{}/{}/{image}:latest", h.registry, h.owner);
-            let inspected = stacktag::image::inspect(&session.docker, &source)
-                .await
-                .unwrap()
-                .expect("built");
-            let info = ImageInfo {
-                image: image.clone(),
-                registry: h.registry.clone(),
-                owner: h.owner.clone(),
-                variant: "default".into(),
-                platform: inspected.platform,
-                source: source.clone(),
-                size: inspected.size,
-            };
+            let info = image_info(session, h, image).await;
+            let source = info.source.clone();
             let t = Instant::now();
             let container = Container::start(
                 session,
@@ -202,4 +204,85 @@ async fn floor(h: &Hierarchy, images: &[String]) -> Vec<(String, Duration, Strin
     .await;
     session.cleanup().await;
     results
+}
+
+async fn image_info(session: &Session, h: &Hierarchy, image: &str) -> ImageInfo {
+    let source = format!("{}/{}/{image}:latest", h.registry, h.owner);
+    let inspected = stacktag::image::inspect(&session.docker, &source)
+        .await
+        .unwrap()
+        .expect("built");
+    ImageInfo {
+        image: image.to_string(),
+        registry: h.registry.clone(),
+        owner: h.owner.clone(),
+        variant: "default".into(),
+        platform: inspected.platform,
+        source,
+        size: inspected.size,
+    }
+}
+
+fn build_info(h: &Hierarchy) -> BuildInfo {
+    BuildInfo {
+        timestamp: chrono::Utc::now(),
+        commit: Commit::head(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).expect("git"),
+        repository: h.repository.clone(),
+    }
+}
+
+/// The whole stack the sequential way; returns its time and how many
+/// commands it ran.
+async fn sequential(h: &Hierarchy, images: &[String]) -> (Duration, usize) {
+    let session = Session::connect().await.expect("docker");
+    let build = build_info(h);
+    let started = Instant::now();
+    let mut commands = 0;
+    for image in images {
+        let resolved = h.resolve(image).unwrap();
+        let info = image_info(&session, h, image).await;
+        let tags = Container::start(
+            &session,
+            &info.source,
+            &format!("seq-tags-{image}"),
+            false,
+            Limits::default(),
+        )
+        .await
+        .unwrap();
+        for p in &resolved.taggers {
+            let cache = CommandCache::default();
+            let ctx = Context::new(&info, &build, &tags, &cache);
+            let _ = plugin::tagger(&p.name)
+                .unwrap()
+                .tagger
+                .tag_value(&ctx)
+                .await;
+            commands += cache.len();
+        }
+        tags.remove().await;
+        let manifest = Container::start(
+            &session,
+            &info.source,
+            &format!("seq-manifest-{image}"),
+            false,
+            Limits::default(),
+        )
+        .await
+        .unwrap();
+        for p in &resolved.manifests {
+            let cache = CommandCache::default();
+            let ctx = Context::new(&info, &build, &manifest, &cache);
+            let _ = plugin::manifest(&p.name)
+                .unwrap()
+                .manifest
+                .markdown(&ctx)
+                .await;
+            commands += cache.len();
+        }
+        manifest.remove().await;
+    }
+    let time = started.elapsed();
+    session.cleanup().await;
+    (time, commands)
 }
