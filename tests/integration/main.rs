@@ -10,5 +10,6 @@ mod hook;
 mod plugin_crate;
 mod publish;
 mod support;
+mod token_server;
 mod wiki;
 mod wiki_fixture;

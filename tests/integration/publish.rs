@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Reference, RegistryOperation};
 
+use crate::token_server::TokenServer;
+
 const USER: &str = "publish-test";
 const PASSWORD: &str = "pw-Publish-7c1e9a";
 const WRONG: &str = "wrong-Hunter2-4d5f";
@@ -26,19 +28,33 @@ struct Registry {
     port: u16,
     dir: tempfile::TempDir,
     images: Vec<String>,
+    /// Bearer-token auth from this server instead of Basic auth.
+    token: Option<TokenServer>,
 }
 
 impl Registry {
     fn start() -> Registry {
+        Registry::start_with(false)
+    }
+
+    /// A registry that wants bearer tokens, from a token server of its own.
+    fn start_with_token_auth() -> Registry {
+        Registry::start_with(true)
+    }
+
+    fn start_with(token_auth: bool) -> Registry {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
+        let dir = tempfile::tempdir().unwrap();
+        let token = token_auth.then(|| TokenServer::start(dir.path(), USER, PASSWORD));
         let r = Registry {
             port,
-            dir: tempfile::tempdir().unwrap(),
+            dir,
             images: Vec::new(),
+            token,
         };
         r.up();
         r
@@ -49,13 +65,16 @@ impl Registry {
     }
 
     fn up(&self) {
-        let st = Command::new(root().join("scripts/registry-up"))
-            .arg(self.port.to_string())
+        let mut cmd = Command::new(root().join("scripts/registry-up"));
+        cmd.arg(self.port.to_string())
             .arg(self.state())
             .env("STACKTAG_TEST_USER", USER)
-            .env("STACKTAG_TEST_PASSWORD", PASSWORD)
-            .status()
-            .unwrap();
+            .env("STACKTAG_TEST_PASSWORD", PASSWORD);
+        if let Some(t) = &self.token {
+            cmd.env("STACKTAG_TEST_TOKEN_REALM", &t.realm)
+                .env("STACKTAG_TEST_TOKEN_CERT", &t.cert);
+        }
+        let st = cmd.status().unwrap();
         assert!(st.success(), "scripts/registry-up failed");
     }
 
@@ -396,6 +415,65 @@ async fn wrong_password_is_a_clear_error_and_no_secret_is_shown() {
         }
     }
     assert!(r.tags().await.is_empty(), "nothing may be pushed");
+}
+
+/// Bearer-token auth, as Docker Hub, GHCR and Quay do it: the registry
+/// sends clients to a token server. Push (through the daemon), merge and
+/// image-ref (stacktag's own registry client) get their tokens with the same
+/// credentials; a wrong password is refused by the token server, clearly.
+#[tokio::test]
+async fn bearer_token_auth_push_merge_and_image_ref() {
+    let mut r = Registry::start_with_token_auth();
+    two_platforms(&mut r, &["latest", "python-3.11"]);
+    let token = r.token.as_ref().unwrap();
+    let after_push = token.issued();
+    assert!(after_push > 0, "the pushes asked for tokens");
+    assert_eq!(token.refused(), 0);
+
+    assert_ok(&r.stacktag(&["merge", "--image", IMAGE, "--tags-dir", &tags_dir(&r)]));
+    assert!(token.issued() > after_push, "merge asked for tokens");
+    let (x86, x86_digest) = r.manifest("x86_64-latest").await;
+    assert_eq!(
+        x86["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    let (index, _) = r.manifest("latest").await;
+    let entries = index["manifests"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{index}");
+    assert_eq!(entries[0]["digest"], x86_digest.as_str());
+
+    let out = assert_ok(&r.stacktag(&["image-ref", "--image", IMAGE, "--platform", "x86_64"]));
+    assert_eq!(out, format!("{}@{x86_digest}\n", r.name()));
+
+    for args in [
+        &[
+            "push",
+            "--image",
+            IMAGE,
+            "--platform",
+            "x86_64",
+            "--tags-dir",
+        ][..],
+        &["merge", "--image", IMAGE, "--tags-dir"][..],
+    ] {
+        let mut args = args.to_vec();
+        let td = tags_dir(&r);
+        args.push(&td);
+        let o = r.stacktag_with(
+            &args,
+            &[
+                ("STACKTAG_REGISTRY_USER", USER),
+                ("STACKTAG_REGISTRY_PASSWORD", WRONG),
+            ],
+            None,
+        );
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(12), "{args:?}\n{out}\n{err}");
+        assert!(err.contains(&r.host()), "{err}");
+        assert!(err.contains("fix:"), "{err}");
+        assert!(!err.contains(WRONG) && !out.contains(WRONG), "{err}");
+    }
+    assert!(token.refused() > 0);
 }
 
 #[tokio::test]
