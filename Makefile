@@ -29,8 +29,9 @@ docker-up: ## make a Docker daemon answer (installs and starts one if needed)
 root-image: docker-up ## the demo stack's root image (debootstrap, cached by name)
 	@scripts/root-image $(ROOT_IMAGE)
 
-fixtures: root-image ## test fixture images (cached by name)
+fixtures: root-image ## test fixture images (cached by name) and the tools the tests use
 	@scripts/busybox-image $(TEST_IMAGE)
+	@scripts/need openssl
 
 chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium

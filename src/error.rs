@@ -36,10 +36,11 @@ pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
 
-    #[error("cannot reach the Docker daemon ({host}): {source}\n  fix: start it (`scripts/docker-up`) or point DOCKER_HOST at one")]
+    #[error("cannot reach the Docker daemon ({host}): {source}\n  fix: {fix}")]
     Connect {
         host: String,
         source: Box<bollard::errors::Error>,
+        fix: &'static str,
     },
 
     #[error("Docker: {what}: {source}")]

@@ -22,13 +22,27 @@ pub struct Session {
 
 impl Session {
     /// Connects like the docker CLI: `DOCKER_HOST` (unix:// or tcp://) or the
-    /// local socket, with the API version negotiated down to the daemon's.
+    /// local socket, with the API version negotiated down to the daemon's;
+    /// over TLS when `DOCKER_TLS_VERIFY` is set, with the CA and client
+    /// certificate of `DOCKER_CERT_PATH` (default `~/.docker`).
     pub async fn connect() -> Result<Session, Error> {
         let host =
             std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+        let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
+        if tls {
+            // The process-wide TLS provider; already there if the registry code ran first.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let connect_err = |source: bollard::errors::Error| Error::Connect {
             host: host.clone(),
             source: Box::new(source),
+            fix: if tls {
+                "check the daemon's TLS set-up: DOCKER_CERT_PATH (default ~/.docker) must hold \
+                 ca.pem (the CA that signed the daemon's certificate), and cert.pem and key.pem \
+                 (a client certificate the daemon trusts)"
+            } else {
+                "start it (`scripts/docker-up`) or point DOCKER_HOST at one"
+            },
         };
         let docker = bollard::Docker::connect_with_defaults().map_err(connect_err)?;
         let docker = docker.negotiate_version().await.map_err(connect_err)?;

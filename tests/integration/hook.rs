@@ -1,6 +1,10 @@
 //! The main job on the demo stack, through the binary, checked against what
 //! the images themselves say (the docker CLI is the oracle).
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
 use comrak::nodes::NodeValue;
 use comrak::{parse_document, Arena, Options};
 
@@ -162,7 +166,7 @@ fn hook_tags_base_notebook_and_writes_upstream_files() {
         "apt's stderr stays out"
     );
     let commit_message = blocks.iter().find(|(i, _)| i == "text").unwrap();
-    let git_message = std::process::Command::new("git")
+    let git_message = Command::new("git")
         .args(["log", "-1", "--format=%B"])
         .current_dir(repo_root())
         .output()
@@ -335,7 +339,7 @@ fn docker_host_tcp_is_honoured() {
 
     let owner = "t-tcp";
     let _image = TestImage::new(owner, "");
-    let (port, connections) = docker_proxy(std::time::Duration::ZERO);
+    let (port, connections) = docker_proxy(Duration::ZERO);
 
     let dir = tempfile::tempdir().unwrap();
     let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [os_version]\n");
@@ -360,6 +364,102 @@ fn docker_host_tcp_is_honoured() {
     assert_no_containers(owner);
 }
 
+/// DOCKER_HOST=tcp:// with DOCKER_TLS_VERIFY, as for a remote daemon on port
+/// 2376: a TLS front (rustls) for the daemon's socket requires a client
+/// certificate from the test's CA. With the right DOCKER_CERT_PATH the
+/// run works; with a client certificate of another CA it fails with exit 6
+/// and says what to check.
+#[test]
+fn docker_host_tcp_with_tls_verify_is_honoured() {
+    let owner = "t-tls";
+    let _image = TestImage::new(owner, "");
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("certs");
+    let other = dir.path().join("other-certs");
+    let server = tls_certificates(&good, "127.0.0.1");
+    tls_certificates(&other, "127.0.0.1");
+    let port = tls_docker_proxy(&server.0, &server.1, &good.join("ca.pem"));
+    let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [os_version]\n");
+    let run = |cert_path: &Path| {
+        stacktag(owner)
+            .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
+            .env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", cert_path)
+            .arg("--config")
+            .arg(&config)
+            .args(["tags", "--image", "box", "--out-dir"])
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap()
+    };
+    let refused = run(&other);
+    let out = run(&good);
+
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let tags = std::fs::read_to_string(dir.path().join("out/tags/x86_64-default-box.txt")).unwrap();
+    assert!(tags.contains(":x86_64-busybox-"), "{tags}");
+    let err = text(&refused.stderr);
+    assert_eq!(code(&refused), 6, "{err}");
+    assert!(err.contains(&format!("tcp://127.0.0.1:{port}")), "{err}");
+    assert!(err.contains("DOCKER_CERT_PATH"), "{err}");
+    assert_no_containers(owner);
+}
+
+/// A CA, a server certificate for `ip` and a client certificate, made with
+/// the openssl CLI: `dir/{ca,cert,key}.pem` as the docker CLI wants them;
+/// returns the server's (certificate, key).
+fn tls_certificates(dir: &Path, ip: &str) -> (PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let openssl = |args: &[&str]| openssl(dir, args);
+    self_signed(dir, "test-ca", "ca-key.pem", "ca.pem");
+    for (name, cn, ext) in [
+        (
+            "server",
+            ip,
+            format!("subjectAltName=IP:{ip}\nextendedKeyUsage=serverAuth\n"),
+        ),
+        (
+            "client",
+            "client",
+            "extendedKeyUsage=clientAuth\n".to_string(),
+        ),
+    ] {
+        std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
+        openssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            &format!("/CN={cn}"),
+            "-keyout",
+            &format!("{name}-key.pem"),
+            "-out",
+            &format!("{name}.csr"),
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca-key.pem",
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &format!("{name}.ext"),
+            "-out",
+            &format!("{name}.pem"),
+        ]);
+    }
+    std::fs::copy(dir.join("client.pem"), dir.join("cert.pem")).unwrap();
+    std::fs::copy(dir.join("client-key.pem"), dir.join("key.pem")).unwrap();
+    (dir.join("server.pem"), dir.join("server-key.pem"))
+}
+
 /// On a terminal (a pty made by util-linux `script`), a status line shows
 /// the command running now, with its time; the log lines stay as they are.
 #[test]
@@ -377,7 +477,7 @@ fn on_a_terminal_a_status_line_shows_the_running_command() {
         config.display(),
         dir.path().join("out").display()
     );
-    let out = std::process::Command::new("script")
+    let out = Command::new("script")
         .args(["--quiet", "--return", "--command", &line, "/dev/null"])
         .env("STACKTAG_RUN_ID", owner)
         .env_remove("STACKTAG_CONFIG")

@@ -214,10 +214,24 @@ pub fn code(out: &Output) -> i32 {
 /// it on, to make the tag step slow enough to land a signal in.
 pub fn docker_proxy(tag_delay: Duration) -> (u16, Arc<AtomicUsize>) {
     let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    let port = serve_loopback(move |tcp| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        relay(tcp, tag_delay)
+    });
+    (port, connections)
+}
+
+/// Accepts connections on a free loopback port, in a thread of its own, and
+/// hands each to `handler` as a task. Returns the port.
+fn serve_loopback<F, Fut>(handler: F) -> u16
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
-    let counted = connections.clone();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -227,12 +241,11 @@ pub fn docker_proxy(tag_delay: Duration) -> (u16, Arc<AtomicUsize>) {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             loop {
                 let (tcp, _) = listener.accept().await.unwrap();
-                counted.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(relay(tcp, tag_delay));
+                tokio::spawn(handler(tcp));
             }
         });
     });
-    (port, connections)
+    port
 }
 
 async fn relay(tcp: tokio::net::TcpStream, tag_delay: Duration) {
@@ -264,4 +277,81 @@ async fn relay(tcp: tokio::net::TcpStream, tag_delay: Duration) {
         let _ = to_client.shutdown().await;
     };
     tokio::join!(up, down);
+}
+
+/// A TLS front for the daemon's socket, as a remote daemon on port 2376 is
+/// (`dockerd --tlsverify`): it serves `cert`/`key` and accepts only clients
+/// with a certificate signed by `client_ca`. Returns its loopback port.
+pub fn tls_docker_proxy(cert: &Path, key: &Path, client_ca: &Path) -> u16 {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_file_iter(client_ca).unwrap() {
+        roots.add(ca.unwrap()).unwrap();
+    }
+    let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+        .build()
+        .unwrap();
+    let chain = CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, PrivateKeyDer::from_pem_file(key).unwrap())
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    serve_loopback(move |tcp| {
+        let acceptor = acceptor.clone();
+        async move {
+            // A client without a trusted certificate ends here.
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let mut unix = tokio::net::UnixStream::connect("/var/run/docker.sock")
+                .await
+                .unwrap();
+            let _ = tokio::io::copy_bidirectional(&mut tls, &mut unix).await;
+        }
+    })
+}
+
+/// Runs the openssl CLI in `dir`; panics with its stderr if it fails.
+pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the openssl CLI (make test installs it)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        text(&out.stderr)
+    );
+    out.stdout
+}
+
+/// A self-signed certificate (RSA, one day) for `cn`, into `dir/{key,cert}`.
+pub fn self_signed(dir: &Path, cn: &str, key: &str, cert: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            &format!("/CN={cn}"),
+            "-keyout",
+            key,
+            "-out",
+            cert,
+        ],
+    );
 }

@@ -19,6 +19,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
+use crate::support::{openssl, self_signed};
+
 pub const SERVICE: &str = "stacktag-test-registry";
 pub const ISSUER: &str = "stacktag-test-issuer";
 
@@ -37,32 +39,14 @@ impl TokenServer {
     pub fn start(dir: &Path, user: &str, password: &str) -> TokenServer {
         let key = dir.join("token-key.pem");
         let cert = dir.join("token-cert.pem");
-        let der = dir.join("token-cert.der");
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=stacktag-test-token-issuer",
-            "-keyout",
-            path(&key),
-            "-out",
-            path(&cert),
-        ]);
-        openssl(&[
-            "x509",
-            "-in",
-            path(&cert),
-            "-outform",
-            "DER",
-            "-out",
-            path(&der),
-        ]);
-        let x5c = STANDARD.encode(std::fs::read(&der).unwrap());
+        self_signed(
+            dir,
+            "stacktag-test-token-issuer",
+            "token-key.pem",
+            "token-cert.pem",
+        );
+        let der = openssl(dir, &["x509", "-in", "token-cert.pem", "-outform", "DER"]);
+        let x5c = STANDARD.encode(der);
 
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let realm = format!("http://{}/token", listener.local_addr().unwrap());
@@ -95,24 +79,6 @@ impl TokenServer {
     pub fn refused(&self) -> usize {
         self.refused.load(Ordering::SeqCst)
     }
-}
-
-fn path(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn openssl(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("openssl")
-        .args(args)
-        .stderr(Stdio::piped())
-        .output()
-        .expect("the openssl CLI");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 /// One connection: requests until the client closes it.
@@ -261,7 +227,7 @@ fn token(key: &Path, x5c: &str, user: &str, scopes: &[(String, String, Vec<Strin
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
     let mut sign = Command::new("openssl")
-        .args(["dgst", "-sha256", "-sign", path(key)])
+        .args(["dgst", "-sha256", "-sign", key.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
