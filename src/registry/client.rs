@@ -1,8 +1,11 @@
 //! The registry's HTTP API (OCI distribution), through `oci-client`: basic
-//! auth, or basic credentials traded for a bearer token, as the registry asks.
+//! auth, or basic credentials traded for a bearer token, as the registry asks;
+//! a Docker identity token is traded for an access token first (`oauth.rs`).
 //! Every call is retried on transient failures and mapped to a
 //! [`RegistryError`] that names the registry and what was being done.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
@@ -10,8 +13,9 @@ use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Reference, RegistryOperation};
 
-use super::credentials::Found;
+use super::credentials::{Credentials, Found, Secret};
 use super::error::{CredentialSource, RegistryError};
+use super::oauth;
 use super::retry::{retry, Policy};
 
 /// Manifest media types stacktag reads and writes.
@@ -31,6 +35,18 @@ pub struct Registry {
     auth: RegistryAuth,
     source: CredentialSource,
     policy: Policy,
+    /// For trading an identity token, when that is the credential.
+    identity: Option<Identity>,
+}
+
+#[derive(Clone)]
+struct Identity {
+    token: Secret,
+    http: reqwest::Client,
+    /// `http://host` or `https://host`, as the registry is spoken to.
+    base: String,
+    /// Access tokens already traded, by repository.
+    access: Arc<tokio::sync::Mutex<HashMap<String, RegistryAuth>>>,
 }
 
 /// One line on stderr before each retry, so a slow run says why.
@@ -79,8 +95,21 @@ impl Registry {
         } else {
             ClientProtocol::Https
         };
+        let extra_ca = docker_ca(host);
+        let identity = match &found.credentials {
+            Credentials::IdentityToken(token) => Some(Identity {
+                token: token.clone(),
+                http: identity_client(&extra_ca),
+                base: format!(
+                    "{}://{host}",
+                    if is_loopback(host) { "http" } else { "https" }
+                ),
+                access: Arc::default(),
+            }),
+            _ => None,
+        };
         let config = ClientConfig {
-            extra_root_certificates: docker_ca(host),
+            extra_root_certificates: extra_ca,
             protocol,
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: Some(Duration::from_secs(60)),
@@ -92,7 +121,52 @@ impl Registry {
             auth: found.credentials.for_registry(),
             source: found.source,
             policy,
+            identity,
         }
+    }
+
+    /// The credentials for `repository`: as found, or, for an identity
+    /// token, an access token traded for it (once per repository).
+    async fn auth_for(&self, repository: &str) -> Result<RegistryAuth, RegistryError> {
+        let Some(identity) = &self.identity else {
+            return Ok(self.auth.clone());
+        };
+        let mut access = identity.access.lock().await;
+        if let Some(auth) = access.get(repository) {
+            return Ok(auth.clone());
+        }
+        let what = format!("trading the identity token for access to {repository}");
+        let token = retry(
+            &self.policy,
+            RegistryError::is_transient,
+            |n, e, wait| report_retry(&what, n, e, wait),
+            || async {
+                oauth::access_token(&identity.http, &identity.base, repository, &identity.token)
+                    .await
+                    .map_err(|failure| match failure {
+                        oauth::Failure::Status(code, detail) => self.by_status(&what, code, detail),
+                        oauth::Failure::Transport(detail) => RegistryError::Unreachable {
+                            registry: self.host.clone(),
+                            what: what.clone(),
+                            detail,
+                            tries: 1,
+                        },
+                        oauth::Failure::Protocol(detail) => RegistryError::Protocol {
+                            registry: self.host.clone(),
+                            what: what.clone(),
+                            detail,
+                        },
+                    })
+            },
+        )
+        .await
+        .map_err(|(e, tries)| e.after_tries(tries))?;
+        let auth = match token {
+            Some(token) => RegistryAuth::Bearer(token.expose().to_string()),
+            None => RegistryAuth::Anonymous,
+        };
+        access.insert(repository.to_string(), auth.clone());
+        Ok(auth)
     }
 
     /// `{host}/{repository}:{tag}`.
@@ -118,9 +192,10 @@ impl Registry {
     /// read of `reference` (which need not exist yet).
     pub async fn check_access(&self, reference: &Reference) -> Result<(), RegistryError> {
         let what = format!("checking access to {}", reference.repository());
+        let auth = self.auth_for(reference.repository()).await?;
         self.call(&what, || async {
             self.client
-                .auth(reference, &self.auth, RegistryOperation::Push)
+                .auth(reference, &auth, RegistryOperation::Push)
                 .await
                 .map(|_| ())
         })
@@ -134,8 +209,9 @@ impl Registry {
     /// The manifest's digest (HEAD), without pulling it.
     pub async fn digest(&self, reference: &Reference) -> Result<String, RegistryError> {
         let what = format!("reading the digest of {reference}");
+        let auth = self.auth_for(reference.repository()).await?;
         self.call(&what, || {
-            self.client.fetch_manifest_digest(reference, &self.auth)
+            self.client.fetch_manifest_digest(reference, &auth)
         })
         .await
     }
@@ -146,9 +222,9 @@ impl Registry {
         reference: &Reference,
     ) -> Result<(bytes::Bytes, String), RegistryError> {
         let what = format!("reading the manifest of {reference}");
+        let auth = self.auth_for(reference.repository()).await?;
         self.call(&what, || {
-            self.client
-                .pull_manifest_raw(reference, &self.auth, media::ALL)
+            self.client.pull_manifest_raw(reference, &auth, media::ALL)
         })
         .await
     }
@@ -160,10 +236,11 @@ impl Registry {
         digest: &str,
     ) -> Result<Vec<u8>, RegistryError> {
         let what = format!("reading blob {digest} of {}", reference.repository());
+        let auth = self.auth_for(reference.repository()).await?;
         self.call(&what, || async {
             let mut out = Vec::new();
             self.client
-                .store_auth_if_needed(reference.resolve_registry(), &self.auth)
+                .store_auth_if_needed(reference.resolve_registry(), &auth)
                 .await;
             self.client.pull_blob(reference, digest, &mut out).await?;
             Ok(out)
@@ -179,9 +256,10 @@ impl Registry {
         media_type: &'static str,
     ) -> Result<(), RegistryError> {
         let what = format!("putting the image index {reference}");
+        let auth = self.auth_for(reference.repository()).await?;
         self.call(&what, || async {
             self.client
-                .store_auth_if_needed(reference.resolve_registry(), &self.auth)
+                .store_auth_if_needed(reference.resolve_registry(), &auth)
                 .await;
             self.client
                 .push_manifest_raw(reference, body.to_vec(), reqwest_header(media_type))
@@ -195,19 +273,21 @@ impl Registry {
     pub async fn tags(&self, repository: &str) -> Result<Vec<String>, RegistryError> {
         let reference = self.reference(repository, "latest");
         let what = format!("listing the tags of {repository}");
+        let auth = self.auth_for(repository).await?;
         self.call(&what, || async {
             self.client
-                .list_tags(&reference, &self.auth, None, None)
+                .list_tags(&reference, &auth, None, None)
                 .await
                 .map(|t| t.tags)
         })
         .await
     }
 
-    fn classify(&self, what: &str, e: OciDistributionError) -> RegistryError {
+    /// A failure the registry (or its token server) answered with `status`.
+    fn by_status(&self, what: &str, status: u16, detail: String) -> RegistryError {
         let registry = self.host.clone();
         let what = what.to_string();
-        let status = |status: u16, detail: String| match status {
+        match status {
             401 => RegistryError::Unauthorized {
                 registry: registry.clone(),
                 what: what.clone(),
@@ -233,7 +313,13 @@ impl Registry {
                 what: what.clone(),
                 detail: format!("HTTP {status}: {detail}"),
             },
-        };
+        }
+    }
+
+    fn classify(&self, what: &str, e: OciDistributionError) -> RegistryError {
+        let registry = self.host.clone();
+        let what = what.to_string();
+        let status = |status: u16, detail: String| self.by_status(&what, status, detail);
         match e {
             OciDistributionError::UnauthorizedError { .. }
             | OciDistributionError::AuthenticationFailure(_) => status(401, String::new()),
@@ -285,13 +371,27 @@ impl Registry {
     }
 }
 
+/// The HTTP client for the identity-token exchange: the same timeouts, and
+/// the CA the Docker daemon trusts for this registry.
+fn identity_client(extra_ca: &[Certificate]) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60));
+    for ca in extra_ca {
+        if let Ok(cert) = reqwest::Certificate::from_pem(&ca.data) {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().unwrap_or_default()
+}
+
 fn reqwest_header(media_type: &'static str) -> http::HeaderValue {
     http::HeaderValue::from_static(media_type)
 }
 
 /// The last causes of an error, on one line ("tcp connect error: Connection
 /// refused"): the request itself is already named by the message around it.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(super) fn chain(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {

@@ -238,10 +238,8 @@ impl Credentials {
             Credentials::Basic { username, password } => {
                 RegistryAuth::Basic(username.clone(), password.expose().to_string())
             }
-            // Docker sends an identity token as the password of the `<token>` user.
-            Credentials::IdentityToken(token) => {
-                RegistryAuth::Basic("<token>".into(), token.expose().to_string())
-            }
+            // Not sent as such: the client trades it for an access token (oauth.rs).
+            Credentials::IdentityToken(_) => RegistryAuth::Anonymous,
             Credentials::Anonymous => RegistryAuth::Anonymous,
         }
     }

@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `credentials.rs` | where credentials come from, in order; secrets that never print |
 //! | `client.rs` | the registry's HTTP API (oci-client), errors mapped and retried |
+//! | `oauth.rs` | Docker identity tokens traded for access tokens (OAuth2 refresh grant) |
 //! | `retry.rs` | bounded retries with backoff for transient failures |
 //! | `tags_files.rs` | the per-platform tags files, read back |
 //! | `push.rs` | `stacktag push`: one daemon push per tag, progress, errors sorted |
@@ -18,6 +19,7 @@ pub mod commands;
 pub mod credentials;
 pub mod error;
 pub mod merge;
+pub mod oauth;
 pub mod push;
 pub mod retry;
 pub mod tags_files;

@@ -16,6 +16,8 @@ use crate::token_server::TokenServer;
 const USER: &str = "publish-test";
 const PASSWORD: &str = "pw-Publish-7c1e9a";
 const WRONG: &str = "wrong-Hunter2-4d5f";
+/// What `docker login` stores for an OAuth registry, instead of a password.
+const IDENTITY_TOKEN: &str = "identity-Refresh-9b2e71";
 const OWNER: &str = "stacktag-test";
 const IMAGE: &str = "tiny";
 
@@ -49,7 +51,8 @@ impl Registry {
             .unwrap()
             .port();
         let dir = tempfile::tempdir().unwrap();
-        let token = token_auth.then(|| TokenServer::start(dir.path(), USER, PASSWORD));
+        let token =
+            token_auth.then(|| TokenServer::start(dir.path(), USER, PASSWORD, IDENTITY_TOKEN));
         let r = Registry {
             port,
             dir,
@@ -445,6 +448,83 @@ async fn bearer_token_auth_push_merge_and_image_ref() {
     let out = assert_ok(&r.stacktag(&["image-ref", "--image", IMAGE, "--platform", "x86_64"]));
     assert_eq!(out, format!("{}@{x86_digest}\n", r.name()));
 
+    push_and_merge_are_refused(
+        &r,
+        &[
+            ("STACKTAG_REGISTRY_USER", USER),
+            ("STACKTAG_REGISTRY_PASSWORD", WRONG),
+        ],
+        "STACKTAG_REGISTRY_PASSWORD",
+    );
+    assert!(token.refused() > 0);
+}
+
+/// A Docker config holding an identity token (as `docker login` leaves it
+/// for an OAuth registry): push hands it to the daemon, merge and image-ref
+/// trade it for access tokens (OAuth2 refresh grant) at the token server. A
+/// wrong one is refused with exit 12 and never shown.
+#[tokio::test]
+async fn identity_token_from_the_docker_config() {
+    let mut r = Registry::start_with_token_auth();
+    let x86 = tags("x86_64", &["latest", "python-3.11"]);
+    let arm = tags("aarch64", &["latest", "python-3.11"]);
+    r.image("amd64", &format!("x86 id {}", r.port), &x86);
+    r.image("arm64", &format!("arm id {}", r.port), &arm);
+    let dir = r.dir.path().join("tags");
+    r.tags_file(&dir, "x86_64", &x86);
+    r.tags_file(&dir, "aarch64", &arm);
+    let td = tags_dir(&r);
+    let config = |token: &str| {
+        let config = r.dir.path().join(format!("docker-config-{}", token.len()));
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::write(
+            config.join("config.json"),
+            serde_json::json!({"auths": {r.host(): {
+                "auth": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "<token>:"),
+                "identitytoken": token,
+            }}})
+            .to_string(),
+        )
+        .unwrap();
+        config.display().to_string()
+    };
+    let good = config(IDENTITY_TOKEN);
+    let with =
+        |args: &[&str], config: &str| r.stacktag_with(args, &[("DOCKER_CONFIG", config)], None);
+    for p in ["x86_64", "aarch64"] {
+        assert_ok(&with(
+            &["push", "--image", IMAGE, "--platform", p, "--tags-dir", &td],
+            &good,
+        ));
+    }
+    assert_ok(&with(
+        &["merge", "--image", IMAGE, "--tags-dir", &td],
+        &good,
+    ));
+    let token = r.token.as_ref().unwrap();
+    assert!(token.refreshed() > 0, "the identity token was traded");
+    assert_eq!(token.refused(), 0);
+    let (x86_manifest, x86_digest) = r.manifest("x86_64-latest").await;
+    assert_eq!(
+        x86_manifest["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    let (index, _) = r.manifest("python-3.11").await;
+    assert_eq!(index["manifests"][0]["digest"], x86_digest.as_str());
+    let out = assert_ok(&with(
+        &["image-ref", "--image", IMAGE, "--platform", "x86_64"],
+        &good,
+    ));
+    assert_eq!(out, format!("{}@{x86_digest}\n", r.name()));
+
+    let wrong = config(WRONG);
+    push_and_merge_are_refused(&r, &[("DOCKER_CONFIG", &wrong)], "the Docker config");
+}
+
+/// Push and merge with credentials the token server refuses: exit 12, the
+/// registry and where the credentials came from named, no secret shown.
+fn push_and_merge_are_refused(r: &Registry, env: &[(&str, &str)], source: &str) {
+    let td = tags_dir(r);
     for args in [
         &[
             "push",
@@ -453,27 +533,19 @@ async fn bearer_token_auth_push_merge_and_image_ref() {
             "--platform",
             "x86_64",
             "--tags-dir",
+            &td,
         ][..],
-        &["merge", "--image", IMAGE, "--tags-dir"][..],
+        &["merge", "--image", IMAGE, "--tags-dir", &td][..],
     ] {
-        let mut args = args.to_vec();
-        let td = tags_dir(&r);
-        args.push(&td);
-        let o = r.stacktag_with(
-            &args,
-            &[
-                ("STACKTAG_REGISTRY_USER", USER),
-                ("STACKTAG_REGISTRY_PASSWORD", WRONG),
-            ],
-            None,
-        );
+        let o = r.stacktag_with(args, env, None);
         let (out, err) = text(&o);
         assert_eq!(o.status.code(), Some(12), "{args:?}\n{out}\n{err}");
-        assert!(err.contains(&r.host()), "{err}");
+        assert!(err.contains(&r.host()) && err.contains(source), "{err}");
         assert!(err.contains("fix:"), "{err}");
-        assert!(!err.contains(WRONG) && !out.contains(WRONG), "{err}");
+        for secret in [WRONG, PASSWORD, IDENTITY_TOKEN] {
+            assert!(!err.contains(secret) && !out.contains(secret), "{err}");
+        }
     }
-    assert!(token.refused() > 0);
 }
 
 #[tokio::test]

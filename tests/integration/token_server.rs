@@ -31,13 +31,31 @@ pub struct TokenServer {
     pub issued: Arc<AtomicUsize>,
     /// Requests refused (wrong or no credentials).
     pub refused: Arc<AtomicUsize>,
+    /// Tokens issued for the identity token (OAuth2 refresh grant).
+    pub refreshed: Arc<AtomicUsize>,
+}
+
+/// What the server accepts, and what it counts.
+struct Issuer {
+    key: PathBuf,
+    x5c: String,
+    user: String,
+    /// The `Authorization` header of the right Basic credentials.
+    basic: String,
+    password: String,
+    identity_token: String,
+    issued: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
+    refreshed: Arc<AtomicUsize>,
 }
 
 impl TokenServer {
     /// Makes a key and certificate in `dir` and serves tokens on a free
-    /// loopback port to `user` with `password`, for every scope asked.
-    pub fn start(dir: &Path, user: &str, password: &str) -> TokenServer {
-        let key = dir.join("token-key.pem");
+    /// loopback port, for every scope asked, to `user` with `password` (GET
+    /// with Basic auth, or the OAuth2 password grant) and to the holder of
+    /// `identity_token` (the OAuth2 refresh grant, as a Docker identity token
+    /// is used).
+    pub fn start(dir: &Path, user: &str, password: &str, identity_token: &str) -> TokenServer {
         let cert = dir.join("token-cert.pem");
         self_signed(
             dir,
@@ -46,30 +64,33 @@ impl TokenServer {
             "token-cert.pem",
         );
         let der = openssl(dir, &["x509", "-in", "token-cert.pem", "-outform", "DER"]);
-        let x5c = STANDARD.encode(der);
-
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let realm = format!("http://{}/token", listener.local_addr().unwrap());
-        let issued = Arc::new(AtomicUsize::new(0));
-        let refused = Arc::new(AtomicUsize::new(0));
-        let expected = format!("Basic {}", STANDARD.encode(format!("{user}:{password}")));
-        let (i, r, user) = (issued.clone(), refused.clone(), user.to_string());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (key, x5c, expected, user) =
-                    (key.clone(), x5c.clone(), expected.clone(), user.clone());
-                let (i, r) = (i.clone(), r.clone());
-                std::thread::spawn(move || {
-                    serve(stream, &key, &x5c, &expected, &user, &i, &r);
-                });
-            }
+        let issuer = Arc::new(Issuer {
+            key: dir.join("token-key.pem"),
+            x5c: STANDARD.encode(der),
+            user: user.to_string(),
+            basic: format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))),
+            password: password.to_string(),
+            identity_token: identity_token.to_string(),
+            issued: Arc::default(),
+            refused: Arc::default(),
+            refreshed: Arc::default(),
         });
-        TokenServer {
+        let server = TokenServer {
             realm,
             cert,
-            issued,
-            refused,
-        }
+            issued: issuer.issued.clone(),
+            refused: issuer.refused.clone(),
+            refreshed: issuer.refreshed.clone(),
+        };
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let issuer = issuer.clone();
+                std::thread::spawn(move || serve(stream, &issuer));
+            }
+        });
+        server
     }
 
     pub fn issued(&self) -> usize {
@@ -79,18 +100,14 @@ impl TokenServer {
     pub fn refused(&self) -> usize {
         self.refused.load(Ordering::SeqCst)
     }
+
+    pub fn refreshed(&self) -> usize {
+        self.refreshed.load(Ordering::SeqCst)
+    }
 }
 
 /// One connection: requests until the client closes it.
-fn serve(
-    stream: TcpStream,
-    key: &Path,
-    x5c: &str,
-    expected: &str,
-    user: &str,
-    issued: &AtomicUsize,
-    refused: &AtomicUsize,
-) {
+fn serve(stream: TcpStream, issuer: &Issuer) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut out = stream;
     loop {
@@ -122,24 +139,50 @@ fn serve(
             return;
         }
         let target = request.split_whitespace().nth(1).unwrap_or("");
-        let (status, json) = if !request.starts_with("GET /token") {
-            (
-                "405 Method Not Allowed",
-                r#"{"errors":[{"code":"UNSUPPORTED"}]}"#.to_string(),
-            )
-        } else if authorization.as_deref() != Some(expected) {
-            refused.fetch_add(1, Ordering::SeqCst);
-            (
-                "401 Unauthorized",
-                r#"{"errors":[{"code":"UNAUTHORIZED","message":"wrong credentials"}]}"#.to_string(),
-            )
+        let query = target.split_once('?').map_or("", |(_, q)| q);
+        let form = pairs(&String::from_utf8_lossy(&body));
+        let field = |name: &str| {
+            form.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let granted = if request.starts_with("GET /token") {
+            (authorization.as_deref() == Some(issuer.basic.as_str())).then(|| pairs(query))
+        } else if request.starts_with("POST /token") {
+            let ok = match field("grant_type") {
+                Some("refresh_token") => {
+                    field("refresh_token") == Some(issuer.identity_token.as_str())
+                }
+                Some("password") => {
+                    field("username") == Some(issuer.user.as_str())
+                        && field("password") == Some(issuer.password.as_str())
+                }
+                _ => false,
+            };
+            if ok && field("grant_type") == Some("refresh_token") {
+                issuer.refreshed.fetch_add(1, Ordering::SeqCst);
+            }
+            ok.then(|| form.clone())
         } else {
-            issued.fetch_add(1, Ordering::SeqCst);
-            let token = token(key, x5c, user, &scopes(target));
-            (
-                "200 OK",
-                format!(r#"{{"token":"{token}","access_token":"{token}","expires_in":300}}"#),
-            )
+            None
+        };
+        let (status, json) = match granted {
+            None => {
+                issuer.refused.fetch_add(1, Ordering::SeqCst);
+                (
+                    "401 Unauthorized",
+                    r#"{"errors":[{"code":"UNAUTHORIZED","message":"wrong credentials"}]}"#
+                        .to_string(),
+                )
+            }
+            Some(params) => {
+                issuer.issued.fetch_add(1, Ordering::SeqCst);
+                let token = token(issuer, &scopes(&params));
+                (
+                    "200 OK",
+                    format!(r#"{{"token":"{token}","access_token":"{token}","expires_in":300}}"#),
+                )
+            }
         };
         let response = format!(
             "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
@@ -151,18 +194,20 @@ fn serve(
     }
 }
 
-/// The `scope` parameters of the query: `repository:NAME:ACTIONS`.
-fn scopes(target: &str) -> Vec<(String, String, Vec<String>)> {
-    let query = target.split_once('?').map_or("", |(_, q)| q);
-    query
-        .split('&')
-        .filter_map(|kv| kv.strip_prefix("scope="))
-        .flat_map(|v| {
-            percent_decode(v)
-                .split(' ')
-                .map(String::from)
-                .collect::<Vec<_>>()
-        })
+/// `a=1&b=2` (a query or a form body), decoded.
+fn pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
+        .collect()
+}
+
+/// The `scope` parameters: `repository:NAME:ACTIONS`, space-separated or repeated.
+fn scopes(params: &[(String, String)]) -> Vec<(String, String, Vec<String>)> {
+    params
+        .iter()
+        .filter(|(k, _)| k == "scope")
+        .flat_map(|(_, v)| v.split(' ').map(String::from).collect::<Vec<_>>())
         .filter_map(|scope| {
             let (kind, rest) = scope.split_once(':')?;
             let (name, actions) = rest.rsplit_once(':')?;
@@ -201,19 +246,19 @@ fn percent_decode(s: &str) -> String {
 
 /// A JWT the registry accepts: its issuer and service, five minutes of
 /// validity, every action asked for.
-fn token(key: &Path, x5c: &str, user: &str, scopes: &[(String, String, Vec<String>)]) -> String {
+fn token(issuer: &Issuer, scopes: &[(String, String, Vec<String>)]) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
+    let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [issuer.x5c]});
     let access: Vec<_> = scopes
         .iter()
         .map(|(kind, name, actions)| serde_json::json!({"type": kind, "name": name, "actions": actions}))
         .collect();
     let claims = serde_json::json!({
         "iss": ISSUER,
-        "sub": user,
+        "sub": issuer.user,
         "aud": SERVICE,
         "exp": now + 300,
         "nbf": now - 10,
@@ -227,7 +272,7 @@ fn token(key: &Path, x5c: &str, user: &str, scopes: &[(String, String, Vec<Strin
         URL_SAFE_NO_PAD.encode(claims.to_string())
     );
     let mut sign = Command::new("openssl")
-        .args(["dgst", "-sha256", "-sign", key.to_str().unwrap()])
+        .args(["dgst", "-sha256", "-sign", issuer.key.to_str().unwrap()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
