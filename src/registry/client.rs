@@ -311,7 +311,11 @@ impl Registry {
             _ => RegistryError::Protocol {
                 registry: registry.clone(),
                 what: what.clone(),
-                detail: format!("HTTP {status}: {detail}"),
+                detail: if detail.is_empty() {
+                    format!("HTTP {status}, with no message")
+                } else {
+                    format!("HTTP {status}: {detail}")
+                },
             },
         }
     }
