@@ -43,7 +43,8 @@ Files (under --out-dir, default build/stacktag, or the single-directory options)
 
 The commit is HEAD of the git repository around --repo-dir (default: the current directory).
 The daemon is found like the docker CLI finds it: DOCKER_HOST (unix:// or tcp://), else
-/var/run/docker.sock.";
+/var/run/docker.sock; with DOCKER_TLS_VERIFY=1, over TLS with ca.pem, cert.pem and key.pem from
+DOCKER_CERT_PATH (default ~/.docker). ssh:// is not supported: tunnel the socket instead.";
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -77,7 +78,7 @@ Examples:
 const REGISTRY_HELP: &str = "\
 Credentials, first found wins: --username with --password-stdin; STACKTAG_REGISTRY_USER and
 STACKTAG_REGISTRY_PASSWORD; the Docker config (DOCKER_CONFIG or ~/.docker/config.json, credential
-helpers included); else anonymous. Loopback registries (localhost, 127.*) are spoken to in plain
+helpers and identity tokens included); else anonymous. Loopback registries (localhost, 127.*) are spoken to in plain
 HTTP, others in HTTPS. Exit codes: 11 registry unreachable or failing, 12 credentials refused,
 13 platform image or tag missing in the registry (see `stacktag --help`).";
 
