@@ -232,15 +232,8 @@ pub struct MergeArgs {
     /// Image name, as in the hierarchy file
     #[arg(long)]
     pub image: String,
-    /// Registry of the image names [default: from the hierarchy file]
-    #[arg(long)]
-    pub registry: Option<String>,
-    /// Owner (organisation) of the image names [default: from the hierarchy file]
-    #[arg(long)]
-    pub owner: Option<String>,
-    /// Variant of the image, e.g. cuda12
-    #[arg(long, default_value = DEFAULT_VARIANT)]
-    pub variant: String,
+    #[command(flatten)]
+    pub name: ImageName,
     #[command(flatten)]
     pub tags: TagsDir,
     /// Check the registry and print what would be put; write nothing
@@ -258,15 +251,8 @@ pub struct ImageRefArgs {
     /// Image name, as in the hierarchy file
     #[arg(long)]
     pub image: String,
-    /// Registry of the image names [default: from the hierarchy file]
-    #[arg(long)]
-    pub registry: Option<String>,
-    /// Owner (organisation) of the image names [default: from the hierarchy file]
-    #[arg(long)]
-    pub owner: Option<String>,
-    /// Variant of the image, e.g. cuda12
-    #[arg(long, default_value = DEFAULT_VARIANT)]
-    pub variant: String,
+    #[command(flatten)]
+    pub name: ImageName,
     /// The platform image ({platform}-latest) instead of the multi-platform one (latest)
     #[arg(long)]
     pub platform: Option<String>,
@@ -315,9 +301,9 @@ pub struct ApplyArgs {
     pub dirs: Dirs,
 }
 
-/// Image naming; defaults from the hierarchy file.
+/// Registry, owner and variant of the image names; defaults from the hierarchy file.
 #[derive(Debug, Args, Clone)]
-pub struct Naming {
+pub struct ImageName {
     /// Registry of the image names [default: from the hierarchy file]
     #[arg(long)]
     pub registry: Option<String>,
@@ -327,6 +313,23 @@ pub struct Naming {
     /// Variant of the image, e.g. cuda12
     #[arg(long, default_value = DEFAULT_VARIANT)]
     pub variant: String,
+}
+
+impl ImageName {
+    /// The registry and owner given, else the hierarchy file's.
+    pub fn registry_owner(&self, h: &Hierarchy) -> (String, String) {
+        (
+            self.registry.clone().unwrap_or_else(|| h.registry.clone()),
+            self.owner.clone().unwrap_or_else(|| h.owner.clone()),
+        )
+    }
+}
+
+/// Image naming and platform; defaults from the hierarchy file.
+#[derive(Debug, Args, Clone)]
+pub struct Naming {
+    #[command(flatten)]
+    pub name: ImageName,
     /// x86_64 or aarch64 (arm64); read from the image, an error if it disagrees
     #[arg(long)]
     pub platform: Option<String>,
@@ -523,12 +526,8 @@ async fn execute(
     images: Vec<String>,
     quiet: bool,
 ) -> Result<(), Error> {
-    let platform = run
-        .naming
-        .platform
-        .as_deref()
-        .map(str::parse::<Platform>)
-        .transpose()?;
+    let platform = Platform::parse_option(run.naming.platform.as_deref())?;
+    let (registry, owner) = run.naming.name.registry_owner(&hierarchy);
     let build = BuildInfo {
         timestamp: run.timestamp.unwrap_or_else(Utc::now).trunc_subsecs(0),
         commit: Commit::head(&run.repo_dir)?,
@@ -552,17 +551,9 @@ async fn execute(
             hierarchy: &hierarchy,
             build: &build,
             progress: &progress,
-            registry: run
-                .naming
-                .registry
-                .clone()
-                .unwrap_or_else(|| hierarchy.registry.clone()),
-            owner: run
-                .naming
-                .owner
-                .clone()
-                .unwrap_or_else(|| hierarchy.owner.clone()),
-            variant: run.naming.variant.clone(),
+            registry,
+            owner,
+            variant: run.naming.name.variant.clone(),
             platform,
             source,
             dirs: run.dirs.resolve(),
@@ -591,38 +582,15 @@ async fn execute(
 
 async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
     hierarchy.resolve(&args.image)?;
-    let registry = args
-        .naming
-        .registry
-        .unwrap_or_else(|| hierarchy.registry.clone());
-    let owner = args.naming.owner.unwrap_or_else(|| hierarchy.owner.clone());
+    let (registry, owner) = args.naming.name.registry_owner(&hierarchy);
     let full = tags::image_name(&registry, &owner, &args.image);
     let source = args.source.unwrap_or_else(|| format!("{full}:latest"));
+    let given = Platform::parse_option(args.naming.platform.as_deref())?;
     let session = Session::connect().await?;
-    let found = crate::image::inspect(&session.docker, &source)
-        .await?
-        .ok_or_else(|| Error::ImageNotFound {
-            image: source.clone(),
-            short: args.image.clone(),
-        })?;
-    if let Some(given) = args
-        .naming
-        .platform
-        .as_deref()
-        .map(str::parse::<Platform>)
-        .transpose()?
-    {
-        if given != found.platform {
-            return Err(Error::PlatformMismatch {
-                image: source,
-                actual: found.platform.to_string(),
-                given: given.to_string(),
-            });
-        }
-    }
+    let found = crate::image::find(&session.docker, &source, &args.image, given).await?;
     let path = args.dirs.resolve().tags.join(format!(
         "{}.txt",
-        tags::file_stem(found.platform, &args.naming.variant, &args.image)
+        tags::file_stem(found.platform, &args.naming.name.variant, &args.image)
     ));
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let mut wanted = Vec::new();

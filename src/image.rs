@@ -30,6 +30,30 @@ pub async fn inspect(
     }
 }
 
+/// The image `source` on the daemon (`short` names it in the hierarchy),
+/// which must be of `given` platform when one is given.
+pub async fn find(
+    docker: &bollard::Docker,
+    source: &str,
+    short: &str,
+    given: Option<Platform>,
+) -> Result<Inspected, Error> {
+    let found = inspect(docker, source)
+        .await?
+        .ok_or_else(|| Error::ImageNotFound {
+            image: source.to_string(),
+            short: short.to_string(),
+        })?;
+    match given {
+        Some(given) if given != found.platform => Err(Error::PlatformMismatch {
+            image: source.to_string(),
+            actual: found.platform.to_string(),
+            given: given.to_string(),
+        }),
+        _ => Ok(found),
+    }
+}
+
 /// Points `{name}:{tag}` at `source` for every tag. If one fails, the tags
 /// already moved are put back as they were (restored or removed), so the
 /// image never ends up with part of its tag set. The caller can still undo

@@ -96,21 +96,7 @@ impl Job<'_> {
             .source
             .clone()
             .unwrap_or_else(|| format!("{full}:latest"));
-        let found = image::inspect(&self.session.docker, &source)
-            .await?
-            .ok_or_else(|| Error::ImageNotFound {
-                image: source.clone(),
-                short: image.to_string(),
-            })?;
-        if let Some(given) = self.platform {
-            if given != found.platform {
-                return Err(Error::PlatformMismatch {
-                    image: source,
-                    actual: found.platform.to_string(),
-                    given: given.to_string(),
-                });
-            }
-        }
+        let found = image::find(&self.session.docker, &source, image, self.platform).await?;
         Ok(ImageInfo {
             image: image.to_string(),
             registry: self.registry.clone(),

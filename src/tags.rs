@@ -29,6 +29,13 @@ impl Platform {
     }
 }
 
+impl Platform {
+    /// A `--platform` option: none, or one of the names [`FromStr`] knows.
+    pub fn parse_option(given: Option<&str>) -> Result<Option<Platform>, Error> {
+        given.map(str::parse).transpose()
+    }
+}
+
 impl FromStr for Platform {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {

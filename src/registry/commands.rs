@@ -10,7 +10,7 @@ use super::push;
 use super::retry::Policy;
 use super::tags_files;
 use super::RegistryError;
-use crate::cli::{ImageRefArgs, MergeArgs, PublishAuth, PushArgs};
+use crate::cli::{ImageName, ImageRefArgs, MergeArgs, PublishAuth, PushArgs};
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
 use crate::session::Session;
@@ -26,15 +26,9 @@ struct Target {
     repository: String,
 }
 
-fn target(
-    h: &Hierarchy,
-    image: &str,
-    registry: &Option<String>,
-    owner: &Option<String>,
-) -> Result<Target, Error> {
+fn target(h: &Hierarchy, image: &str, name: &ImageName) -> Result<Target, Error> {
     h.resolve(image)?;
-    let registry = registry.clone().unwrap_or_else(|| h.registry.clone());
-    let owner = owner.clone().unwrap_or_else(|| h.owner.clone());
+    let (registry, owner) = name.registry_owner(h);
     let host = if registry.is_empty() {
         "docker.io".to_string()
     } else {
@@ -65,10 +59,6 @@ fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error> {
     )?)
 }
 
-fn platform_arg(p: &Option<String>) -> Result<Option<Platform>, Error> {
-    p.as_deref().map(str::parse::<Platform>).transpose()
-}
-
 fn say(quiet: bool, line: &str) {
     if !quiet {
         eprintln!("{line}");
@@ -77,11 +67,11 @@ fn say(quiet: bool, line: &str) {
 
 pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error> {
     let start = Instant::now();
-    let t = target(&h, &args.image, &args.naming.registry, &args.naming.owner)?;
+    let t = target(&h, &args.image, &args.naming.name)?;
     let dir = args.tags.dir();
-    let variant = &args.naming.variant;
+    let variant = &args.naming.name.variant;
     let session = Session::connect().await?;
-    let platform = match platform_arg(&args.naming.platform)? {
+    let platform = match Platform::parse_option(args.naming.platform.as_deref())? {
         Some(p) => p,
         None => {
             let present = tags_files::read_all(&dir, variant, &args.image, &t.name)?;
@@ -156,13 +146,14 @@ pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error
 
 pub async fn merge(h: Hierarchy, args: MergeArgs, quiet: bool) -> Result<(), Error> {
     let start = Instant::now();
-    let t = target(&h, &args.image, &args.registry, &args.owner)?;
+    let t = target(&h, &args.image, &args.name)?;
+    let variant = &args.name.variant;
     let dir = args.tags.dir();
-    let files = tags_files::read_all(&dir, &args.variant, &args.image, &t.name)?;
+    let files = tags_files::read_all(&dir, variant, &args.image, &t.name)?;
     let absent = Platform::ALL
         .into_iter()
         .filter(|p| !files.iter().any(|f| f.platform == *p))
-        .map(|p| (p, tags_files::path(&dir, p, &args.variant, &args.image)))
+        .map(|p| (p, tags_files::path(&dir, p, variant, &args.image)))
         .collect();
     let found = credentials(&t.host, &args.auth)?;
     let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
@@ -208,12 +199,13 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, quiet: bool) -> Result<(), Err
 }
 
 pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
-    let t = target(&h, &args.image, &args.registry, &args.owner)?;
-    let tag = match (&args.tag, platform_arg(&args.platform)?) {
+    let t = target(&h, &args.image, &args.name)?;
+    let variant = &args.name.variant;
+    let tag = match (&args.tag, Platform::parse_option(args.platform.as_deref())?) {
         (Some(tag), _) => tag.clone(),
-        (None, Some(p)) => format!("{}-latest", tags::tag_prefix(p, &args.variant)),
-        (None, None) if args.variant == tags::DEFAULT_VARIANT => "latest".to_string(),
-        (None, None) => format!("{}-latest", args.variant),
+        (None, Some(p)) => format!("{}-latest", tags::tag_prefix(p, variant)),
+        (None, None) if variant == tags::DEFAULT_VARIANT => "latest".to_string(),
+        (None, None) => format!("{variant}-latest"),
     };
     let found = credentials(&t.host, &args.auth)?;
     let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));

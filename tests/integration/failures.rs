@@ -312,9 +312,7 @@ async fn panic_in_a_tagger_still_removes_the_container() {
 fn missing_image_exit_4_names_image_and_fix() {
     let dir = tempfile::tempdir().unwrap();
     let config = hierarchy(dir.path(), "t-noimage", "  box:\n    taggers: [date]\n");
-    let out = stacktag("t-noimage")
-        .arg("--config")
-        .arg(&config)
+    let out = stacktag_config("t-noimage", &config)
         .args(["hook", "box"])
         .output()
         .unwrap();
@@ -339,9 +337,7 @@ fn broken_hierarchy_exit_3_with_file_and_line() {
         "images:\n  box:\n    taggers: [date\n  other: {}\n",
     )
     .unwrap();
-    let out = stacktag("t-broken")
-        .arg("--config")
-        .arg(&config)
+    let out = stacktag_config("t-broken", &config)
         .arg("check")
         .output()
         .unwrap();
@@ -362,9 +358,7 @@ fn unknown_tagger_exit_3_lists_known_ones() {
         "t-unknown",
         "  box:\n    taggers:\n      - date\n      - pyhton_version\n",
     );
-    let out = stacktag("t-unknown")
-        .arg("--config")
-        .arg(&config)
+    let out = stacktag_config("t-unknown", &config)
         .args(["hook", "box"])
         .output()
         .unwrap();
@@ -381,9 +375,7 @@ fn cycle_exit_3() {
         "t-cycle",
         "  a:\n    parent: b\n  b:\n    parent: a\n",
     );
-    let out = stacktag("t-cycle")
-        .arg("--config")
-        .arg(&config)
+    let out = stacktag_config("t-cycle", &config)
         .arg("check")
         .output()
         .unwrap();
@@ -400,9 +392,7 @@ fn platform_that_disagrees_with_the_image_exit_4() {
     let image = TestImage::new("t-platform", "");
     let dir = tempfile::tempdir().unwrap();
     let config = hierarchy(dir.path(), "t-platform", "  box:\n    taggers: [date]\n");
-    let out = stacktag("t-platform")
-        .arg("--config")
-        .arg(&config)
+    let out = stacktag_config("t-platform", &config)
         .args(["tags", "--image", "box", "--platform", "arm64", "--out-dir"])
         .arg(dir.path().join("out"))
         .output()
@@ -421,10 +411,8 @@ fn platform_that_disagrees_with_the_image_exit_4() {
 fn unreachable_daemon_exit_6_says_how_to_fix() {
     let dir = tempfile::tempdir().unwrap();
     let config = hierarchy(dir.path(), "t-nodaemon", "  box:\n    taggers: [date]\n");
-    let out = stacktag("t-nodaemon")
+    let out = stacktag_config("t-nodaemon", &config)
         .env("DOCKER_HOST", "tcp://127.0.0.1:9")
-        .arg("--config")
-        .arg(&config)
         .args(["hook", "box"])
         .output()
         .unwrap();
@@ -506,10 +494,8 @@ fn signal_during_apply_finishes_the_tag_set() {
 
 /// `stacktag hook box` of a test hierarchy, files under `dir/out`, stderr kept.
 fn hook_box(owner: &str, config: &Path, dir: &Path) -> std::process::Command {
-    let mut cmd = stacktag(owner);
-    cmd.arg("--config")
-        .arg(config)
-        .args(["hook", "box", "--out-dir"])
+    let mut cmd = stacktag_config(owner, config);
+    cmd.args(["hook", "box", "--out-dir"])
         .arg(dir.join("out"))
         .stderr(std::process::Stdio::piped());
     cmd

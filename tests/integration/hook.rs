@@ -294,9 +294,7 @@ fn variant_goes_into_tags_and_file_names() {
         "  box:\n    taggers: [os_version]\n    variants: [cuda12]\n",
     );
     let run = |variant: &str| {
-        stacktag(owner)
-            .arg("--config")
-            .arg(&config)
+        stacktag_config(owner, &config)
             .args(["hook", "box", "--variant", variant, "--out-dir"])
             .arg(dir.path().join("out"))
             .output()
@@ -343,10 +341,8 @@ fn docker_host_tcp_is_honoured() {
 
     let dir = tempfile::tempdir().unwrap();
     let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [os_version]\n");
-    let out = stacktag(owner)
+    let out = stacktag_config(owner, &config)
         .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
-        .arg("--config")
-        .arg(&config)
         .args(["tags", "--image", "box", "--out-dir"])
         .arg(dir.path().join("out"))
         .output()
@@ -381,12 +377,10 @@ fn docker_host_tcp_with_tls_verify_is_honoured() {
     let port = tls_docker_proxy(&server.0, &server.1, &good.join("ca.pem"));
     let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [os_version]\n");
     let run = |cert_path: &Path| {
-        stacktag(owner)
+        stacktag_config(owner, &config)
             .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
             .env("DOCKER_TLS_VERIFY", "1")
             .env("DOCKER_CERT_PATH", cert_path)
-            .arg("--config")
-            .arg(&config)
             .args(["tags", "--image", "box", "--out-dir"])
             .arg(dir.path().join("out"))
             .output()

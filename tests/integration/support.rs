@@ -24,6 +24,13 @@ pub fn stacktag(run_id: &str) -> Command {
     cmd
 }
 
+/// `stacktag --config CONFIG`, with a run id as [`stacktag`].
+pub fn stacktag_config(run_id: &str, config: &Path) -> Command {
+    let mut cmd = stacktag(run_id);
+    cmd.arg("--config").arg(config);
+    cmd
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
