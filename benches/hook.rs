@@ -31,8 +31,11 @@ const RUNS: usize = 3;
 
 fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let hierarchy = Hierarchy::load(&std::path::Path::new(root).join("hierarchy.yaml"))
-        .expect("hierarchy.yaml");
+    let hierarchy = Hierarchy::load(
+        &std::path::Path::new(root).join("hierarchy.yaml"),
+        stacktag::hierarchy::Names::Known,
+    )
+    .expect("hierarchy.yaml");
     let images: Vec<String> = hierarchy
         .topological()
         .iter()

@@ -25,11 +25,14 @@ pub struct Limits {
     pub max_output: usize,
 }
 
+/// Bytes of output a command may write unless told otherwise.
+pub const DEFAULT_MAX_OUTPUT: usize = 64 << 20;
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            timeout: Duration::from_secs(300),
-            max_output: 64 << 20,
+            timeout: Duration::from_secs(crate::hierarchy::defaults::COMMAND_TIMEOUT),
+            max_output: DEFAULT_MAX_OUTPUT,
         }
     }
 }

@@ -6,15 +6,49 @@ use std::path::PathBuf;
 
 use crate::command::ExecError;
 
-/// A problem in a hierarchy file, with where it is.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{path}:{line}: {message}")]
+/// A problem in a hierarchy file, with where it is; `more` holds the file's
+/// other problems, so that one run reports them all.
+#[derive(Debug, Clone)]
 pub struct ConfigError {
     pub path: PathBuf,
-    /// 1-based; 0 when the problem has no single line (an empty file).
+    /// 1-based; 0 when the problem has no single line (then none is shown).
     pub line: usize,
     pub message: String,
+    pub more: Vec<ConfigError>,
 }
+
+impl ConfigError {
+    /// The first of `errors`, carrying the rest.
+    pub fn several(mut errors: Vec<ConfigError>) -> ConfigError {
+        errors.sort_by_key(|e| e.line);
+        let mut first = errors.remove(0);
+        first.more = errors;
+        first
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.path.display(), self.message)?,
+            n => write!(f, "{}:{n}: {}", self.path.display(), self.message)?,
+        }
+        for e in &self.more {
+            write!(f, "\n{e}")?;
+        }
+        if !self.more.is_empty() {
+            write!(
+                f,
+                "\n({} problems in {})",
+                self.more.len() + 1,
+                self.path.display()
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// Why a tagger or manifest could not produce its value.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -35,6 +69,15 @@ pub enum PluginError {
 pub enum Error {
     #[error(transparent)]
     Config(#[from] ConfigError),
+
+    #[error("no {file} in {dir}: stacktag reads the stack from the hierarchy file and does not guess\n  fix: run stacktag in the stack's directory, or pass --config FILE (or set STACKTAG_CONFIG)", file = crate::hierarchy::defaults::FILE, dir = .dir.display())]
+    NoHierarchy { dir: PathBuf },
+
+    #[error("cannot read the hierarchy file {path}: {source}\n  fix: check the path given to --config (or STACKTAG_CONFIG)", path = .path.display())]
+    Hierarchy {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("cannot reach the Docker daemon ({host}): {source}\n  fix: {fix}")]
     Connect {
@@ -117,6 +160,14 @@ pub enum Error {
 
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
+
+    /// Some images of a run failed; the others were tagged.
+    #[error("{}\n{} of {} images not tagged ({}); {}", .errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"), .failed.len(), .failed.len() + .tagged.len(), .failed.join(", "), tagged_list(.tagged))]
+    Partial {
+        tagged: Vec<crate::pipeline::ImageReport>,
+        failed: Vec<String>,
+        errors: Vec<Error>,
+    },
 }
 
 /// Documented exit codes (README, "Exit codes").
@@ -137,6 +188,27 @@ pub mod exit {
     pub const MISSING_PLATFORM: i32 = 13;
     pub const INTERRUPTED: i32 = 130;
     pub const TERMINATED: i32 = 143;
+
+    /// Every code and what it means: the one list. `--help` is made from it,
+    /// and a test checks the README's table against it.
+    pub const TABLE: &[(i32, &str)] = &[
+        (OK, "success"),
+        (INTERNAL, "internal error (a bug: please report it)"),
+        (USAGE, "bad command line"),
+        (CONFIG, "bad or missing hierarchy file; unknown image, tagger or manifest"),
+        (IMAGE, "image not found on the daemon, or --platform disagrees with it"),
+        (COMMAND, "a command in the container failed, hung, or gave output no tag can be made of"),
+        (DOCKER, "the Docker daemon is unreachable, refused a request, or went away during the run"),
+        (GIT, "git: no repository or no commit at --repo-dir"),
+        (IO, "a file could not be read or written"),
+        (WIKI_FORMAT, "wiki: an input manifest or history line, a wiki page or the Home template is not in the expected format (nothing was written)"),
+        (WIKI_LOCKED, "wiki: another `stacktag wiki` is updating the same wiki (see --wait)"),
+        (REGISTRY, "the registry is unreachable or failed (after retries), or refused a request"),
+        (REGISTRY_AUTH, "the registry refused the credentials (401/403), or they could not be read"),
+        (MISSING_PLATFORM, "merge: a platform image is missing in the registry; image-ref: no such tag there"),
+        (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
+        (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
+    ];
 }
 
 impl Error {
@@ -148,7 +220,8 @@ impl Error {
             Error::Connect { .. } | Error::Docker { .. } | Error::Apply { .. } => exit::DOCKER,
             Error::ContainerExited { .. } => exit::IMAGE,
             Error::Git { .. } => exit::GIT,
-            Error::Io { .. } | Error::BadFile { .. } => exit::IO,
+            Error::Io { .. } | Error::BadFile { .. } | Error::Hierarchy { .. } => exit::IO,
+            Error::NoHierarchy { .. } => exit::CONFIG,
             Error::Wiki(e) => e.exit_code(),
             Error::Registry(e) => {
                 use crate::registry::RegistryError as R;
@@ -169,7 +242,9 @@ impl Error {
             Error::Interrupted("SIGTERM") => exit::TERMINATED,
             Error::Interrupted(_) => exit::INTERRUPTED,
             // The most severe one wins: the first failure's code.
-            Error::Several(all) => all.first().map_or(exit::INTERNAL, Error::exit_code),
+            Error::Several(all) | Error::Partial { errors: all, .. } => {
+                all.first().map_or(exit::INTERNAL, Error::exit_code)
+            }
         }
     }
 
@@ -186,6 +261,14 @@ impl Error {
             source: Box::new(source),
         }
     }
+}
+
+fn tagged_list(tagged: &[crate::pipeline::ImageReport]) -> String {
+    if tagged.is_empty() {
+        return "no image was tagged".into();
+    }
+    let names: Vec<&str> = tagged.iter().map(|r| r.info.image.as_str()).collect();
+    format!("tagged, with their files written: {}", names.join(", "))
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod plugin;
 pub mod progress;
 pub mod registry;
+pub mod rule;
 pub mod run;
 pub mod session;
 pub mod taggers;

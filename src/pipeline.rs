@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use futures_util::future::join_all;
+use futures_util::{stream, StreamExt};
 
 use crate::container::{Container, Limits};
 use crate::error::{Error, PluginError};
@@ -15,8 +16,8 @@ use crate::hierarchy::{Hierarchy, Inherited, Resolved};
 use crate::history::HistoryLine;
 use crate::image;
 use crate::manifests::build_info;
-use crate::plugin::{self, CommandCache, Context, Runner};
-use crate::progress::Progress;
+use crate::plugin::{CommandCache, Context, Runner};
+use crate::progress::{counted, Progress};
 use crate::run::{BuildInfo, ImageInfo};
 use crate::session::Session;
 use crate::tags::{self, is_valid_tag, Platform};
@@ -46,22 +47,24 @@ impl Steps {
 }
 
 pub struct Job<'a> {
-    pub session: &'a Session,
-    pub hierarchy: &'a Hierarchy,
-    pub build: &'a BuildInfo,
-    pub progress: &'a Progress,
-    pub registry: String,
-    pub owner: String,
-    pub variant: String,
+    session: &'a Session,
+    hierarchy: &'a Hierarchy,
+    build: &'a BuildInfo,
+    progress: &'a Progress,
+    registry: String,
+    owner: String,
+    variant: String,
     /// Checked against the image's own architecture when given.
-    pub platform: Option<Platform>,
+    platform: Option<Platform>,
     /// The reference to tag; default `{registry}/{owner}/{image}:latest`.
-    pub source: Option<String>,
-    pub dirs: OutputDirs,
-    pub steps: Steps,
-    pub limits: Limits,
+    source: Option<String>,
+    dirs: OutputDirs,
+    steps: Steps,
+    limits: Limits,
     /// Networking for every image's container, whatever hierarchy.yaml says.
-    pub network: bool,
+    network: bool,
+    /// Images processed at once.
+    jobs: usize,
 }
 
 /// What one image's run produced.
@@ -75,17 +78,120 @@ pub struct ImageReport {
     pub seconds: f64,
 }
 
-impl Job<'_> {
-    /// Runs every image concurrently; each image is all or nothing, and the
-    /// failures of all images are reported together.
+/// The images processed at once by default: the commands are mostly
+/// CPU-bound interpreters starting up, so a few per core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+impl<'a> Job<'a> {
+    /// A hook run with the hierarchy's defaults: its registry and owner, the
+    /// default variant, every step, its command timeout, the files under
+    /// `dirs`; change any of them with the setters below.
+    pub fn new(
+        session: &'a Session,
+        hierarchy: &'a Hierarchy,
+        build: &'a BuildInfo,
+        progress: &'a Progress,
+        dirs: OutputDirs,
+    ) -> Self {
+        Job {
+            session,
+            hierarchy,
+            build,
+            progress,
+            registry: hierarchy.registry.clone(),
+            owner: hierarchy.owner.clone(),
+            variant: tags::DEFAULT_VARIANT.to_string(),
+            platform: None,
+            source: None,
+            dirs,
+            steps: Steps::HOOK,
+            limits: Limits {
+                timeout: hierarchy.command_timeout,
+                max_output: crate::container::DEFAULT_MAX_OUTPUT,
+            },
+            network: false,
+            jobs: default_jobs(),
+        }
+    }
+
+    pub fn naming(mut self, registry: String, owner: String, variant: String) -> Self {
+        (self.registry, self.owner, self.variant) = (registry, owner, variant);
+        self
+    }
+
+    pub fn platform(mut self, platform: Option<Platform>) -> Self {
+        self.platform = platform;
+        self
+    }
+
+    pub fn source(mut self, source: Option<String>) -> Self {
+        self.source = source;
+        self
+    }
+
+    pub fn steps(mut self, steps: Steps) -> Self {
+        self.steps = steps;
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn network(mut self, network: bool) -> Self {
+        self.network = network;
+        self
+    }
+
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+
+    /// Checks that every image exists (and matches --platform) before any
+    /// container starts, then runs them, `jobs` at a time. Each image is all
+    /// or nothing; the images that failed are reported with those that were
+    /// tagged.
     pub async fn run_all(&self, images: &[String]) -> Result<Vec<ImageReport>, Error> {
-        let results = join_all(images.iter().map(|i| self.run_image(i))).await;
-        let (ok, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-        let mut errors: Vec<Error> = errors.into_iter().filter_map(Result::err).collect();
+        let found = join_all(images.iter().map(|i| self.identify(i))).await;
+        let (infos, missing): (Vec<_>, Vec<_>) = found.into_iter().partition(Result::is_ok);
+        let mut missing: Vec<Error> = missing.into_iter().filter_map(Result::err).collect();
+        match missing.len() {
+            0 => {}
+            1 => return Err(missing.remove(0)),
+            _ => return Err(Error::Several(missing)),
+        }
+        let infos = infos.into_iter().filter_map(Result::ok);
+        let results: Vec<_> = stream::iter(infos.map(|info| self.run_image(info)))
+            .buffered(self.jobs)
+            .collect()
+            .await;
+        let mut reports = Vec::new();
+        let mut errors = Vec::new();
+        let mut failed = Vec::new();
+        for (image, r) in images.iter().zip(results) {
+            match r {
+                Ok(report) => reports.push(report),
+                Err(e) => {
+                    failed.push(image.clone());
+                    errors.push(e);
+                }
+            }
+        }
         match errors.len() {
-            0 => Ok(ok.into_iter().filter_map(Result::ok).collect()),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::Several(errors)),
+            0 => Ok(reports),
+            _ if errors.iter().any(|e| matches!(e, Error::Interrupted(_))) => Err(errors
+                .into_iter()
+                .find(|e| matches!(e, Error::Interrupted(_)))
+                .expect("found")),
+            _ => Err(Error::Partial {
+                tagged: reports,
+                failed,
+                errors,
+            }),
         }
     }
 
@@ -108,8 +214,10 @@ impl Job<'_> {
         })
     }
 
-    pub async fn run_image(&self, image: &str) -> Result<ImageReport, Error> {
+    /// One image, found by [`Job::identify`].
+    pub async fn run_image(&self, info: ImageInfo) -> Result<ImageReport, Error> {
         let started = Instant::now();
+        let image = info.image.as_str();
         let resolved = self.hierarchy.resolve(image)?;
         if self.variant != tags::DEFAULT_VARIANT && !resolved.variants.contains(&self.variant) {
             return Err(crate::error::ConfigError {
@@ -124,10 +232,10 @@ impl Job<'_> {
                         .map(|v| format!(", {v}"))
                         .collect::<String>()
                 ),
+                more: Vec::new(),
             }
             .into());
         }
-        let info = self.identify(image).await?;
         let network = self.network || resolved.network;
         let key = format!("{image}-{}", info.variant);
         let container =
@@ -135,16 +243,19 @@ impl Job<'_> {
         self.progress.log(
             image,
             format_args!(
-                "container started from {} ({}, network {}); {} taggers, {} manifests",
+                "container started from {} ({}, network {}); {}, {}",
                 info.source,
                 info.platform,
                 if network { "on" } else { "off" },
-                resolved.taggers.len(),
-                if self.steps.manifest {
-                    resolved.manifests.len()
-                } else {
-                    0
-                },
+                counted(resolved.taggers.len(), "tagger"),
+                counted(
+                    if self.steps.manifest {
+                        resolved.manifests.len()
+                    } else {
+                        0
+                    },
+                    "manifest"
+                ),
             ),
         );
         let cache = CommandCache::default();
@@ -155,7 +266,7 @@ impl Job<'_> {
         let commands = cache.len();
         self.progress.log(
             image,
-            format_args!("{commands} commands ran, container removed"),
+            format_args!("{} ran, container removed", counted(commands, "command")),
         );
 
         let prefix = info.prefix();
@@ -190,9 +301,9 @@ impl Job<'_> {
     ) -> Result<(Vec<String>, Vec<String>), Error> {
         let image = info.image.as_str();
         let taggers = join_all(resolved.taggers.iter().map(|t| async move {
-            let entry = plugin::tagger(&t.name).expect("validated");
+            let tagger = self.hierarchy.tagger(&t.name).expect("validated");
             let ctx = Context::new(info, self.build, runner, cache);
-            let value = entry.tagger.tag_value(&ctx).await;
+            let value = tagger.tag_value(&ctx).await;
             (t, value, ctx.last_command())
         }));
         let manifests = async {
@@ -200,9 +311,9 @@ impl Job<'_> {
                 return Vec::new();
             }
             join_all(resolved.manifests.iter().map(|m| async move {
-                let entry = plugin::manifest(&m.name).expect("validated");
+                let manifest = self.hierarchy.manifest(&m.name).expect("validated");
                 let ctx = Context::new(info, self.build, runner, cache);
-                (m, entry.manifest.markdown(&ctx).await)
+                (m, manifest.markdown(&ctx).await)
             }))
             .await
         };

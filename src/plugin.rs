@@ -31,12 +31,32 @@ pub struct TaggerEntry {
     pub name: &'static str,
     pub about: &'static str,
     pub tagger: &'static dyn Tagger,
+    /// `module_path!()` where it was registered: tells built-ins from plugins.
+    pub module: &'static str,
 }
 
 pub struct ManifestEntry {
     pub name: &'static str,
     pub about: &'static str,
     pub manifest: &'static dyn Manifest,
+    pub module: &'static str,
+}
+
+impl TaggerEntry {
+    /// Part of stacktag itself, not of a plugin crate.
+    pub fn builtin(&self) -> bool {
+        is_builtin(self.module)
+    }
+}
+
+impl ManifestEntry {
+    pub fn builtin(&self) -> bool {
+        is_builtin(self.module)
+    }
+}
+
+fn is_builtin(module: &str) -> bool {
+    module == "stacktag" || module.starts_with("stacktag::")
 }
 
 inventory::collect!(TaggerEntry);
@@ -47,7 +67,7 @@ inventory::collect!(ManifestEntry);
 macro_rules! tagger {
     ($name:literal, $about:literal, $value:expr) => {
         $crate::inventory::submit! {
-            $crate::plugin::TaggerEntry { name: $name, about: $about, tagger: &$value }
+            $crate::plugin::TaggerEntry { name: $name, about: $about, tagger: &$value, module: module_path!() }
         }
     };
 }
@@ -57,7 +77,7 @@ macro_rules! tagger {
 macro_rules! manifest {
     ($name:literal, $about:literal, $value:expr) => {
         $crate::inventory::submit! {
-            $crate::plugin::ManifestEntry { name: $name, about: $about, manifest: &$value }
+            $crate::plugin::ManifestEntry { name: $name, about: $about, manifest: &$value, module: module_path!() }
         }
     };
 }
@@ -208,8 +228,15 @@ impl<'a> Context<'a> {
         pick: fn(&str) -> Option<&str>,
     ) -> Result<String, PluginError> {
         let out = self.stdout(argv).await?;
-        match pick(&out).and_then(parse::version) {
-            Some(v) => Ok(format!("{name}-{v}")),
+        match pick(&out) {
+            Some(v) if parse::version(v).is_some() => Ok(format!("{name}-{v}")),
+            Some(v) => Err(PluginError::Other(format!(
+                "`{}` gave `{v}`, which is not a version: a version starts with a digit and \
+                 holds only letters, digits, `.`, `+`, `-` and `_` (no spaces)\n  \
+                 fix: make the pick function return only the version, e.g. \
+                 `.map(|v| v.trim_start_matches('v'))` for `v18.20.4`",
+                Cmd::new(argv)
+            ))),
             None => Err(self.parse_error(argv, &out, expected)),
         }
     }
@@ -247,6 +274,7 @@ fn first_lines(stderr: &str, stdout: &str) -> String {
 pub mod prelude {
     pub use super::{parse, Context, Manifest, Tagger};
     pub use crate::error::PluginError;
+    pub use crate::rule::Stream;
     pub use async_trait::async_trait;
 }
 
@@ -333,18 +361,18 @@ pub mod fake {
     }
 
     /// Runs one tagger against canned outputs.
-    pub async fn tag(tagger: &dyn Tagger, runner: FakeRunner) -> Result<String, PluginError> {
+    pub async fn tag(tagger: &dyn Tagger, runner: &FakeRunner) -> Result<String, PluginError> {
         let (image, build) = (ImageInfo::example(), BuildInfo::example());
         let cache = CommandCache::default();
-        let ctx = Context::new(&image, &build, &runner, &cache);
+        let ctx = Context::new(&image, &build, runner, &cache);
         tagger.tag_value(&ctx).await
     }
 
     /// Runs one manifest against canned outputs.
-    pub async fn manifest(m: &dyn Manifest, runner: FakeRunner) -> Result<String, PluginError> {
+    pub async fn manifest(m: &dyn Manifest, runner: &FakeRunner) -> Result<String, PluginError> {
         let (image, build) = (ImageInfo::example(), BuildInfo::example());
         let cache = CommandCache::default();
-        let ctx = Context::new(&image, &build, &runner, &cache);
+        let ctx = Context::new(&image, &build, runner, &cache);
         m.markdown(&ctx).await
     }
 

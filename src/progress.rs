@@ -216,6 +216,15 @@ impl Runner for Watched<'_> {
     }
 }
 
+/// `1 command`, `2 commands`: a count with its noun, plural by `s`.
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,7 +39,7 @@ mod tests {
             .with(&["conda", "info"], &data("conda-info.txt"), "", 0)
             .with(&["mamba", "info"], &data("mamba-info.txt"), "", 0)
             .with(&["mamba", "list"], &data("mamba-list.txt"), "", 0);
-        let md = manifest(&PythonPackages, runner).await.unwrap();
+        let md = manifest(&PythonPackages, &runner).await.unwrap();
         assert!(
             md.starts_with("## Python Packages\n\nPython 3.13.5\n\n`conda info`:\n\n```text\n"),
             "{md}"

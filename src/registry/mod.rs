@@ -11,11 +11,10 @@
 //! | `tags_files.rs` | the per-platform tags files, read back |
 //! | `push.rs` | `stacktag push`: one daemon push per tag, progress, errors sorted |
 //! | `merge.rs` | `stacktag merge`: plan, check every platform image, put indexes |
-//! | `commands.rs` | the subcommands' glue, called from `cli.rs` |
+//!
 //! | `error.rs` | [`RegistryError`] |
 
 pub mod client;
-pub mod commands;
 pub mod credentials;
 pub mod error;
 pub mod merge;

@@ -15,17 +15,3 @@ crate::tagger!(
     "git commit of the stack repository, 12 characters",
     CommitSha
 );
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plugin::fake::{tag, FakeRunner};
-
-    #[tokio::test]
-    async fn twelve_characters_of_head() {
-        assert_eq!(
-            tag(&CommitSha, FakeRunner::default()).await.unwrap(),
-            "1ffe43816ba9"
-        );
-    }
-}

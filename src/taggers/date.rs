@@ -11,17 +11,3 @@ impl Tagger for Date {
 }
 
 crate::tagger!("date", "build date (UTC) of this run", Date);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plugin::fake::{tag, FakeRunner};
-
-    #[tokio::test]
-    async fn utc_date_of_the_run() {
-        assert_eq!(
-            tag(&Date, FakeRunner::default()).await.unwrap(),
-            "2026-11-22"
-        );
-    }
-}

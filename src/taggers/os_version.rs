@@ -36,16 +36,16 @@ mod tests {
             "",
             0,
         );
-        assert_eq!(tag(&OsVersion, ubuntu).await.unwrap(), "ubuntu-24.04");
+        assert_eq!(tag(&OsVersion, &ubuntu).await.unwrap(), "ubuntu-24.04");
         let debian = FakeRunner::default().with(
             CMD,
             include_str!("../../tests/data/debian-os-release.txt"),
             "",
             0,
         );
-        assert_eq!(tag(&OsVersion, debian).await.unwrap(), "debian-12");
+        assert_eq!(tag(&OsVersion, &debian).await.unwrap(), "debian-12");
         let busybox = FakeRunner::default().with(CMD, "NAME=Busybox\n", "", 0);
-        assert!(tag(&OsVersion, busybox)
+        assert!(tag(&OsVersion, &busybox)
             .await
             .unwrap_err()
             .to_string()

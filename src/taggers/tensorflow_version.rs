@@ -42,7 +42,7 @@ mod tests {
     async fn reads_real_output_and_falls_back_to_cpu() {
         let gpu = FakeRunner::default().with(GPU, SHOW, "", 0);
         assert_eq!(
-            tag(&TensorflowVersion, gpu).await.unwrap(),
+            tag(&TensorflowVersion, &gpu).await.unwrap(),
             "tensorflow-2.18.0"
         );
         let missing = "WARNING: Package(s) not found: tensorflow";
@@ -53,13 +53,13 @@ mod tests {
             0,
         );
         assert_eq!(
-            tag(&TensorflowVersion, cpu).await.unwrap(),
+            tag(&TensorflowVersion, &cpu).await.unwrap(),
             "tensorflow-2.18.0"
         );
         let neither = FakeRunner::default()
             .with(GPU, "", missing, 1)
             .with(CPU, "", missing, 1);
-        assert!(tag(&TensorflowVersion, neither)
+        assert!(tag(&TensorflowVersion, &neither)
             .await
             .unwrap_err()
             .to_string()

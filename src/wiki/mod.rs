@@ -23,15 +23,12 @@ pub mod table;
 pub mod update;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use crate::cli::WikiArgs;
-use crate::error::{exit, Error};
-use crate::hierarchy::Hierarchy;
+use crate::error::exit;
 
 pub use update::{update, Options, Report};
 
-/// The wiki's own failures; files and git have their own [`Error`] variants.
+/// The wiki's own failures; files and git have their own [`crate::Error`] variants.
 #[derive(Debug, thiserror::Error)]
 pub enum WikiError {
     #[error("refused: {} input file(s) do not parse, so nothing was written to the wiki:\n{}\n  fix: run `stacktag hook` again for these images, or remove the files", .0.len(), problems(.0))]
@@ -78,66 +75,6 @@ impl WikiError {
             _ => exit::WIKI_FORMAT,
         }
     }
-}
-
-/// `stacktag wiki`: update the wiki, render it, or both.
-pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, quiet: bool) -> Result<(), Error> {
-    let say = |text: String| {
-        if !quiet {
-            out(&text);
-        }
-    };
-    if let (Some(hist_lines), Some(manifests)) = (&args.hist_lines_dir, &args.manifests_dir) {
-        let root = match &args.root_image {
-            Some(r) => r.clone(),
-            None => hierarchy
-                .images
-                .iter()
-                .find(|i| i.parent.is_none())
-                .map(|i| i.name.clone())
-                .unwrap_or_default(),
-        };
-        let options = Options {
-            wiki_dir: args.wiki_dir.clone(),
-            hist_lines_dir: hist_lines.clone(),
-            manifests_dir: manifests.clone(),
-            repository: args
-                .repository
-                .clone()
-                .unwrap_or_else(|| hierarchy.repository.clone()),
-            repo_dir: args.repo_dir.clone(),
-            root_image: root,
-            keep: args.keep,
-            home_template: args.home_template.clone(),
-            allow_no_files: args.allow_no_files,
-            wait: Duration::from_secs(args.wait),
-        };
-        let report = update(&options, &mut |w| eprintln!("stacktag: warning: {w}"))?;
-        say(report.to_string());
-    }
-    if let Some(out) = &args.html {
-        if !args.wiki_dir.is_dir() {
-            return Err(Error::BadFile {
-                path: args.wiki_dir.clone(),
-                message: "no wiki here to render".into(),
-            });
-        }
-        // Not while an update rewrites the pages.
-        let _lock =
-            lock::Lock::acquire(&args.wiki_dir, Duration::from_secs(args.wait), &mut |w| {
-                eprintln!("stacktag: warning: {w}")
-            })?;
-        let report = site::render(&args.wiki_dir, out)?;
-        say(report.to_string());
-    }
-    Ok(())
-}
-
-/// Writes to stdout; a closed pipe is not an error.
-fn out(text: &str) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", text.trim_end());
 }
 
 /// `path` relative to `base`, for messages and the index.

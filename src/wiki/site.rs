@@ -38,10 +38,10 @@ impl fmt::Display for SiteReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "site {}: {} pages rendered ({} links to pages the wiki no longer has); {:.2}s; open {}",
+            "site {}: {} rendered ({} to pages the wiki no longer has); {:.2}s; open {}",
             self.out.display(),
-            self.pages,
-            self.broken_links,
+            crate::progress::counted(self.pages, "page"),
+            crate::progress::counted(self.broken_links, "link"),
             self.seconds,
             self.out.join("index.html").display()
         )

@@ -8,6 +8,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::progress::counted;
+
 use super::commits::Commits;
 use super::home;
 use super::index::{blob_id, Index, Loaded, Page};
@@ -67,18 +69,18 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "wiki {}: {} manifests added ({} already there), {} rows added to {} monthly pages ({} already there), Home.md {}, {} manifests pruned ({} kept){}; {:.2}s",
+            "wiki {}: {} added ({} already there), {} added to {} ({} already there), Home.md {}, {} pruned ({} kept){}; {:.2}s",
             self.wiki.display(),
-            self.manifests_added.len(),
+            counted(self.manifests_added.len(), "manifest"),
             self.manifests_present,
-            self.rows_added,
-            self.pages_written.len(),
+            counted(self.rows_added, "row"),
+            counted(self.pages_written.len(), "monthly page"),
             self.rows_present,
             if self.home_written { "rewritten" } else { "unchanged" },
-            self.pruned.len(),
+            counted(self.pruned.len(), "manifest"),
             self.kept,
             if self.reindexed > 0 {
-                format!(", {} monthly pages indexed from their markdown", self.reindexed)
+                format!(", {} indexed from their markdown", counted(self.reindexed, "monthly page"))
             } else {
                 String::new()
             },

@@ -2,35 +2,46 @@
 
 use crate::support::*;
 
-/// `--help` is the manual: its text is pinned. UPDATE_GOLDEN=1 rewrites it.
-fn golden(name: &str, actual: &str) {
-    let path = repo_root().join("tests/golden").join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs (UPDATE_GOLDEN=1 to accept)",
-        path.display()
-    );
-}
-
+/// `--help` is the manual: the top level's and every command's text is
+/// pinned, and each command's says what it does, its exit codes and examples.
 #[test]
 fn help_is_the_manual() {
-    for (args, file) in [
-        (&["--help"][..], "help.txt"),
-        (&["help", "hook"][..], "help-hook.txt"),
-        (&["help", "wiki"][..], "help-wiki.txt"),
-    ] {
+    let top = stacktag("t-help").arg("--help").env("COLUMNS", "100").output().unwrap();
+    assert_eq!(code(&top), 0);
+    golden("help.txt", &text(&top.stdout));
+    let commands: Vec<String> = text(&top.stdout)
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 11, "{commands:?}");
+    for c in commands {
         let out = stacktag("t-help")
-            .args(args)
+            .args(["help", &c])
             .env("COLUMNS", "100")
             .output()
             .unwrap();
-        assert_eq!(code(&out), 0);
-        golden(file, &text(&out.stdout));
+        assert_eq!(code(&out), 0, "help {c}");
+        let manual = text(&out.stdout);
+        for part in ["Usage: stacktag ", "Exit codes:\n  0    success\n", "Examples:\n  stacktag "] {
+            assert!(manual.contains(part), "`stacktag help {c}` lacks {part:?}:\n{manual}");
+        }
+        golden(&format!("help-{c}.txt"), &manual);
+    }
+}
+
+/// The README's exit-code table is the one `--help` is made from.
+#[test]
+fn readme_lists_every_exit_code() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    for (code, meaning) in stacktag::error::exit::TABLE {
+        let row = format!("| {code} | {meaning} |");
+        assert!(readme.contains(&row), "README.md lacks the row `{row}`");
     }
 }
 
@@ -57,11 +68,11 @@ fn check_validates_the_upstream_tree() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("\n        pytorch-notebook (variants: cuda11, cuda12)\n"),
+        stdout.contains("\n          pytorch-notebook (variants: cuda11, cuda12)  quay.io/jupyter/pytorch-notebook:latest\n"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("\n          all-spark-notebook\n"),
+        stdout.contains("\n            all-spark-notebook  quay.io/jupyter/all-spark-notebook:latest\n"),
         "{stdout}"
     );
 }
@@ -130,6 +141,7 @@ fn list_has_every_built_in() {
             "r_version",
             "spark_version",
             "tensorflow_version",
+            "numpy_version",
             "apt_packages",
             "julia_packages",
             "pip_packages",

@@ -11,7 +11,7 @@ use stacktag::container::Limits;
 use stacktag::git::Commit;
 use stacktag::guard::guarded;
 use stacktag::hierarchy::Hierarchy;
-use stacktag::pipeline::{ImageReport, Job, OutputDirs, Steps};
+use stacktag::pipeline::{ImageReport, Job, OutputDirs};
 use stacktag::plugin::prelude::*;
 use stacktag::progress::Progress;
 use stacktag::run::BuildInfo;
@@ -77,7 +77,7 @@ async fn hook(
     images: &[&str],
     limits: Limits,
 ) -> Result<Vec<ImageReport>, stacktag::Error> {
-    let hierarchy = Hierarchy::load(config).unwrap();
+    let hierarchy = Hierarchy::load(config, stacktag::hierarchy::Names::Known).unwrap();
     let build = BuildInfo {
         timestamp: DateTime::parse_from_rfc3339("2026-11-22T23:48:58Z")
             .unwrap()
@@ -88,25 +88,12 @@ async fn hook(
     let mut session = Session::connect().await.unwrap();
     session.run_id = run_id.to_string();
     let progress = Progress::new(true);
-    let job = Job {
-        session: &session,
-        hierarchy: &hierarchy,
-        build: &build,
-        progress: &progress,
-        registry: hierarchy.registry.clone(),
-        owner: hierarchy.owner.clone(),
-        variant: "default".into(),
-        platform: None,
-        source: None,
-        dirs: OutputDirs {
-            tags: dir.join("tags"),
-            manifests: dir.join("manifests"),
-            hist_lines: dir.join("hist_lines"),
-        },
-        steps: Steps::HOOK,
-        limits,
-        network: false,
+    let dirs = OutputDirs {
+        tags: dir.join("tags"),
+        manifests: dir.join("manifests"),
+        hist_lines: dir.join("hist_lines"),
     };
+    let job = Job::new(&session, &hierarchy, &build, &progress, dirs).limits(limits);
     let images: Vec<String> = images.iter().map(|s| s.to_string()).collect();
     job.run_all(&images).await
 }

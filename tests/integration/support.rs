@@ -362,3 +362,19 @@ pub fn self_signed(dir: &Path, cn: &str, key: &str, cert: &str) {
         ],
     );
 }
+
+/// Compares `actual` with `tests/golden/{name}`; `STACKTAG_BLESS=1` rewrites it
+/// (the one variable for every golden file, unit tests included).
+pub fn golden(name: &str, actual: &str) {
+    let path = repo_root().join("tests/golden").join(name);
+    if std::env::var_os("STACKTAG_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs (STACKTAG_BLESS=1 to accept)",
+        path.display()
+    );
+}

@@ -370,12 +370,7 @@ fn golden_home_and_monthly_page() {
         ),
     ] {
         let got = std::fs::read_to_string(wiki.join(file)).unwrap();
-        let golden = Path::new(ROOT).join(golden);
-        if std::env::var_os("STACKTAG_BLESS").is_some() {
-            std::fs::write(&golden, &got).unwrap();
-        }
-        let want = std::fs::read_to_string(&golden).unwrap();
-        assert_eq!(got, want, "{file} differs from {}", golden.display());
+        crate::support::golden(golden.trim_start_matches("tests/golden/"), &got);
     }
 }
 

@@ -1,18 +1,21 @@
 //! `stacktag push`, `merge` and `image-ref`: from the parsed command line to
-//! the library calls, and what is printed.
+//! the registry calls, and what is printed.
 
 use std::time::Instant;
 
-use super::client::Registry;
-use super::credentials::{self, Found, Given};
-use super::merge::{self, Options};
-use super::push;
-use super::retry::Policy;
-use super::tags_files;
-use super::RegistryError;
-use crate::cli::{ImageName, ImageRefArgs, MergeArgs, PublishAuth, PushArgs};
+use clap::Args;
+
+use super::args::{ImageName, Naming, PublishAuth, TagsDir};
+use super::{out, Ui};
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
+use crate::registry::client::Registry;
+use crate::registry::credentials::{self, Found, Given};
+use crate::registry::merge::{self, Options};
+use crate::registry::push;
+use crate::registry::retry::Policy;
+use crate::registry::tags_files;
+use crate::registry::RegistryError;
 use crate::session::Session;
 use crate::tags::{self, Platform};
 
@@ -59,13 +62,56 @@ fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error> {
     )?)
 }
 
-fn say(quiet: bool, line: &str) {
-    if !quiet {
-        eprintln!("{line}");
-    }
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    #[command(flatten)]
+    pub naming: Naming,
+    #[command(flatten)]
+    pub tags: TagsDir,
+    #[command(flatten)]
+    pub auth: PublishAuth,
 }
 
-pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error> {
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    #[command(flatten)]
+    pub name: ImageName,
+    #[command(flatten)]
+    pub tags: TagsDir,
+    /// Check the registry and print what would be put; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Merge what is there when a platform image is missing, instead of refusing
+    #[arg(long)]
+    pub allow_missing_platform: bool,
+    #[command(flatten)]
+    pub auth: PublishAuth,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageRefArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    #[command(flatten)]
+    pub name: ImageName,
+    /// The platform image ({platform}-latest) instead of the multi-platform one (latest)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Any tag instead of latest
+    #[arg(long, conflicts_with = "platform")]
+    pub tag: Option<String>,
+    #[command(flatten)]
+    pub auth: PublishAuth,
+}
+
+pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
     let start = Instant::now();
     let t = target(&h, &args.image, &args.naming.name)?;
     let dir = args.tags.dir();
@@ -122,29 +168,26 @@ pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error
         &args.image,
         &file.tags,
         &policy,
-        quiet,
-        |line| say(quiet, line),
+        ui.quiet,
+        |line| ui.say(line),
     )
     .await?;
     let mut text = String::new();
     for p in &pushed {
         text += &format!("{}:{} {}\n", t.name, p.tag, p.digest);
     }
-    crate::cli::out(&text);
-    say(
-        quiet,
-        &format!(
-            "{}: {} tags pushed to {} in {:.2}s",
-            args.image,
-            pushed.len(),
-            t.host,
-            start.elapsed().as_secs_f64()
-        ),
-    );
+    out(&text);
+    ui.say(format_args!(
+        "{}: {} tags pushed to {} in {:.2}s",
+        args.image,
+        pushed.len(),
+        t.host,
+        start.elapsed().as_secs_f64()
+    ));
     Ok(())
 }
 
-pub async fn merge(h: Hierarchy, args: MergeArgs, quiet: bool) -> Result<(), Error> {
+pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> {
     let start = Instant::now();
     let t = target(&h, &args.image, &args.name)?;
     let variant = &args.name.variant;
@@ -180,21 +223,18 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, quiet: bool) -> Result<(), Err
             None => text += &format!("would put {}:{} <- {from}\n", t.name, m.merged),
         }
     }
-    crate::cli::out(&text);
-    say(
-        quiet,
-        &format!(
-            "{}: {} merged tags {} in {:.2}s",
-            args.image,
-            merged.len(),
-            if args.dry_run {
-                "checked (dry run, nothing written)"
-            } else {
-                "put"
-            },
-            start.elapsed().as_secs_f64()
-        ),
-    );
+    out(&text);
+    ui.say(format_args!(
+        "{}: {} merged tags {} in {:.2}s",
+        args.image,
+        merged.len(),
+        if args.dry_run {
+            "checked (dry run, nothing written)"
+        } else {
+            "put"
+        },
+        start.elapsed().as_secs_f64()
+    ));
     Ok(())
 }
 
@@ -221,6 +261,6 @@ pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
         }
         other => other?,
     };
-    crate::cli::out(&format!("{}@{digest}\n", t.name));
+    out(&format!("{}@{digest}\n", t.name));
     Ok(())
 }

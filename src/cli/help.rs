@@ -1,0 +1,249 @@
+//! The manual: the texts `--help` shows, and the exit-code table (from
+//! [`crate::error::exit::TABLE`], the one list of codes).
+
+use crate::error::exit;
+
+pub const ABOUT: &str =
+    "Tag a stack of Docker images from what runs inside them, and write their build manifests";
+
+pub const LONG_ABOUT: &str = "\
+Tag a stack of Docker images from what runs inside them, and write their build manifests.
+
+After a stack is built, stacktag starts each image once (one container, networking off,
+its entrypoint replaced by `sleep infinity`), runs the commands its taggers and manifests
+need (each command once, all at the same time, no shell), removes the container, and then,
+only if every tagger and manifest of the image succeeded, writes the files and applies the tags.
+
+The stack is described by a hierarchy file (--config or STACKTAG_CONFIG, else ./hierarchy.yaml;
+nothing else): each image names its parent, taggers, manifests and variants, and gets its
+ancestors' taggers and manifests, root first.
+
+Files (under --out-dir, default build/stacktag, or the single-directory options):
+  tags/{platform}-{variant}-{image}.txt                 full references, one per line
+  manifests/{platform}-{variant}-{image}-{sha12}.md     the build manifest (markdown)
+  hist_lines/{platform}-{variant}-{image}-{sha12}.txt   the wiki's build history row
+
+The commit is HEAD of the git repository around --repo-dir (default: the current directory).
+The daemon is found like the docker CLI finds it: DOCKER_HOST (unix:// or tcp://), else
+/var/run/docker.sock; with DOCKER_TLS_VERIFY=1, over TLS with ca.pem, cert.pem and key.pem from
+DOCKER_CERT_PATH (default ~/.docker). ssh:// is not supported: tunnel the socket instead.";
+
+pub const EXAMPLES: &str = "\
+Examples:
+  stacktag hook base-notebook                 tag, manifest and history line, in one go
+  stacktag hook --all                         every image of the stack, concurrently
+  stacktag explain r-notebook                 what runs on an image, and where it comes from
+  stacktag check --config my/hierarchy.yaml   validate a hierarchy file
+  stacktag wiki --wiki-dir ../stack.wiki --hist-lines-dir build/stacktag/hist_lines \\
+      --manifests-dir build/stacktag/manifests --html build/wiki-html
+                                              add the builds to the wiki, then render it";
+
+pub const REGISTRY_HELP: &str = "\
+Credentials, first found wins: --username with --password-stdin; STACKTAG_REGISTRY_USER and
+STACKTAG_REGISTRY_PASSWORD; the Docker config (DOCKER_CONFIG or ~/.docker/config.json, credential
+helpers and identity tokens included); else anonymous. Loopback registries (localhost, 127.*) are spoken to in plain
+HTTP, others in HTTPS. Exit codes: 11 registry unreachable or failing, 12 credentials refused,
+13 platform image or tag missing in the registry (see `stacktag --help`).";
+
+/// Credentials, exit codes and examples of the registry commands.
+pub fn registry_after(examples: &str) -> String {
+    let credentials = REGISTRY_HELP
+        .split(" Exit codes:")
+        .next()
+        .unwrap_or_default();
+    format!("{credentials}\n\n{}", after(REGISTRY_CODES, examples))
+}
+
+/// `Exit codes:` and the examples, for the top-level `--help`.
+pub fn after_long_help() -> String {
+    format!(
+        "{}\n{EXAMPLES}",
+        exit_codes(exit::TABLE.iter().map(|(c, _)| *c))
+    )
+}
+
+/// The `Exit codes:` block for these codes, as the table words them.
+pub fn exit_codes(codes: impl IntoIterator<Item = i32>) -> String {
+    let mut text = String::from("Exit codes:\n");
+    for code in codes {
+        let (_, meaning) = exit::TABLE
+            .iter()
+            .find(|(c, _)| *c == code)
+            .expect("a documented code");
+        let mut lines = wrap(meaning, 86).into_iter();
+        text += &format!("  {code:<4} {}\n", lines.next().unwrap_or_default());
+        for l in lines {
+            text += &format!("       {l}\n");
+        }
+    }
+    text
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let cur = lines.last_mut().expect("one line");
+        if !cur.is_empty() && cur.len() + 1 + word.len() > width {
+            lines.push(word.to_string());
+        } else {
+            if !cur.is_empty() {
+                cur.push(' ');
+            }
+            cur.push_str(word);
+        }
+    }
+    lines
+}
+
+/// `Exit codes:` for these codes, then the examples.
+pub fn after(codes: &[i32], examples: &str) -> String {
+    format!(
+        "{}\nExamples:\n{examples}",
+        exit_codes(codes.iter().copied())
+    )
+}
+
+use exit::*;
+
+pub const HOOK: &str = "\
+Tag images after a build: for each image, start one container from {registry}/{owner}/{image}:latest
+(networking off unless `network: true`), run every command its taggers and manifests need (each once,
+all at the same time, no shell, stdout and stderr apart), remove the container, then write the files
+and apply the tags.
+
+All or nothing per image: when any tagger or manifest of an image fails, that image gets no tag and
+no file. Before anything starts, every image named (or every image, with --all) must exist on the
+daemon: a missing one stops the run with nothing done, all missing ones named. At the end the run
+says which images were tagged and which were not.
+
+Tags: {platform}-latest, then one {platform}-{value} per tagger, root's taggers first
+({platform}-{variant}- for a variant), e.g. x86_64-python-3.13.5. The platform is read from the image.
+
+Files, under --out-dir (default build/stacktag; add build/ to your .gitignore):
+  tags/{platform}-{variant}-{image}.txt                 full references, one per line
+  manifests/{platform}-{variant}-{image}-{sha12}.md     the build manifest (markdown)
+  hist_lines/{platform}-{variant}-{image}-{sha12}.txt   the wiki's build history row
+Each is written to a temporary name and renamed into place once every tag is applied.";
+
+pub const HOOK_EXAMPLES: &str =
+    "  stacktag hook base-notebook              one image (build it first)
+  stacktag hook --all --jobs 2             every image, at most 2 at a time
+  stacktag hook --all --out-dir out/       files under out/
+  STACKTAG_TIMESTAMP=2026-11-22T23:48:58Z stacktag hook base-notebook   reproducible files";
+
+pub const HOOK_CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    IMAGE,
+    COMMAND,
+    DOCKER,
+    GIT,
+    IO,
+    INTERRUPTED,
+    TERMINATED,
+];
+
+pub const TAGS: &str = "\
+Write the tags file of one image (upstream's write_tags_file): the same container and taggers as
+`stacktag hook`, only tags/{platform}-{variant}-{image}.txt is written and nothing is applied.";
+
+pub const TAGS_EXAMPLES: &str = "  stacktag tags --image base-notebook
+  stacktag tags --image base-notebook --variant cuda12 --tags-dir /tmp/tags";
+
+pub const MANIFEST: &str = "\
+Write the build manifest and history line of one image (upstream's write_manifest): the same
+container, taggers and manifests as `stacktag hook`; no tags file, nothing applied.";
+
+pub const MANIFEST_EXAMPLES: &str = "  stacktag manifest --image base-notebook
+  stacktag manifest --image base-notebook --manifests-dir m/ --hist-lines-dir h/";
+
+pub const APPLY: &str = "\
+Apply the tags of an image's tags file (tags/{platform}-{variant}-{image}.txt) to the image
+(upstream's apply_tags). Every tag or none: a failure removes the tags already applied.";
+
+pub const APPLY_EXAMPLES: &str = "  stacktag apply --image base-notebook
+  stacktag apply --image base-notebook --source my-build:42";
+
+pub const APPLY_CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    IMAGE,
+    DOCKER,
+    IO,
+    INTERRUPTED,
+    TERMINATED,
+];
+
+pub const EXPLAIN: &str = "\
+Show what runs on an image: the reference it is read from, its parent and chain, the Dockerfile its
+history line links, and every tagger and manifest in the order they run, with the ancestor whose
+list names it (and the file line of those declared in the hierarchy file).";
+
+pub const EXPLAIN_EXAMPLES: &str = "  stacktag explain r-notebook
+  stacktag explain --chain r-notebook      root first, one per line (for scripts)";
+
+pub const CHECK: &str = "\
+Validate the hierarchy file and print the image tree: each image's full reference, and the
+registry, owner and repository (saying which are defaults: quay.io, jupyter, jupyter/docker-stacks).
+Every problem of the file is reported in one run, each with its line.";
+
+pub const CHECK_EXAMPLES: &str = "  stacktag check
+  stacktag check --config my/hierarchy.yaml
+  for img in $(stacktag check --images); do ...; done   parents before children";
+
+pub const NAMES_CODES: &[i32] = &[OK, USAGE, CONFIG, IO];
+
+pub const LIST: &str = "\
+List the taggers and manifests this binary knows (built-ins and plugins compiled in), and those the
+hierarchy file declares, with where.";
+
+pub const LIST_EXAMPLES: &str = "  stacktag list";
+
+pub const WIKI: &str = "\
+Add builds to the stack's wiki (a git checkout of {repository}.wiki), as upstream's update_wiki:
+each manifest to manifests/YYYY/YYYY-MM/, each history line into monthly-files/YYYY/YYYY-MM.md
+(newest first, never twice), Home.md rewritten from the template, at most --keep manifests kept.
+Every input is checked before anything is written; pages are written whole (temporary file, then
+rename). With --html, render the wiki as a static site. Commit and push the checkout yourself.";
+
+pub const WIKI_EXAMPLES: &str =
+    "  stacktag wiki --wiki-dir ../stack.wiki --hist-lines-dir build/stacktag/hist_lines \\
+      --manifests-dir build/stacktag/manifests
+  stacktag wiki --wiki-dir ../stack.wiki --html build/wiki-html";
+
+pub const WIKI_CODES: &[i32] = &[OK, USAGE, CONFIG, GIT, IO, WIKI_FORMAT, WIKI_LOCKED];
+
+pub const PUSH: &str = "\
+Push every tag of an image's tags file to its registry, through the Docker daemon, then read each
+tag's digest back from the registry (printed as `name:tag sha256:...`).";
+
+pub const PUSH_EXAMPLES: &str = "  stacktag push --image base-notebook
+  echo \"$TOKEN\" | stacktag push --image base-notebook --username bot --password-stdin";
+
+pub const MERGE: &str = "\
+Put the multi-platform tags of an image: for each tag of the platforms' tags files with the
+leading {platform}- removed, one image index in the registry holding every platform's image.
+Everything is checked before anything is written.";
+
+pub const MERGE_EXAMPLES: &str = "  stacktag merge --image base-notebook --dry-run
+  stacktag merge --image base-notebook --allow-missing-platform";
+
+pub const IMAGE_REF: &str = "\
+Print name@sha256:... of a pushed image, read from the registry: of `latest` (the merged index), of
+{platform}-latest with --platform, or of any --tag. For signing steps.";
+
+pub const IMAGE_REF_EXAMPLES: &str = "  stacktag image-ref --image base-notebook
+  cosign sign --yes $(stacktag image-ref --image base-notebook --platform x86_64)";
+
+pub const REGISTRY_CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    DOCKER,
+    IO,
+    REGISTRY,
+    REGISTRY_AUTH,
+    MISSING_PLATFORM,
+];

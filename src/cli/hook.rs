@@ -1,0 +1,190 @@
+//! `stacktag hook`, `tags`, `manifest` and `apply`: one container per image,
+//! its taggers and manifests, the files and the tags.
+
+use std::time::Duration;
+
+use chrono::{SubsecRound, Utc};
+use clap::Args;
+
+use super::args::{Dirs, Naming, RunArgs};
+use super::{out, Ui};
+use crate::container::Limits;
+use crate::error::Error;
+use crate::git::Commit;
+use crate::guard::{guarded, Critical};
+use crate::hierarchy::Hierarchy;
+use crate::pipeline::{ImageReport, Job, Steps};
+use crate::progress::Progress;
+use crate::run::BuildInfo;
+use crate::session::Session;
+use crate::tags::{self, Platform};
+
+#[derive(Debug, Args)]
+#[command(
+    override_usage = "stacktag hook [OPTIONS] <IMAGE>...\n       stacktag hook [OPTIONS] --all"
+)]
+pub struct HookArgs {
+    /// Images to process (names from the hierarchy file)
+    #[arg(required_unless_present = "all", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// Process every image of the hierarchy
+    #[arg(long, conflicts_with = "images")]
+    pub all: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OneImage {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    /// Reference of the built image [default: {registry}/{owner}/{image}:latest]
+    #[arg(long, value_name = "REF")]
+    pub source: Option<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    /// Reference of the built image [default: {registry}/{owner}/{image}:latest]
+    #[arg(long, value_name = "REF")]
+    pub source: Option<String>,
+    #[command(flatten)]
+    pub naming: Naming,
+    #[command(flatten)]
+    pub dirs: Dirs,
+}
+
+pub async fn execute(
+    hierarchy: Hierarchy,
+    run: RunArgs,
+    source: Option<String>,
+    steps: Steps,
+    images: Vec<String>,
+    ui: &Ui,
+) -> Result<(), Error> {
+    let platform = Platform::parse_option(run.naming.platform.as_deref())?;
+    let (registry, owner) = run.naming.name.registry_owner(&hierarchy);
+    let build = BuildInfo {
+        timestamp: run.timestamp.unwrap_or_else(Utc::now).trunc_subsecs(0),
+        commit: Commit::head(&run.repo_dir)?,
+        repository: run
+            .repository
+            .clone()
+            .unwrap_or_else(|| hierarchy.repository.clone()),
+    };
+    let session = Session::connect().await?;
+    let limits = Limits {
+        timeout: run
+            .command_timeout
+            .map_or(hierarchy.command_timeout, Duration::from_secs),
+        max_output: run.max_output,
+    };
+    let work_session = session.clone();
+    let quiet = ui.quiet;
+    let result = guarded(&session, async move {
+        let progress = Progress::new(quiet);
+        let job = Job::new(
+            &work_session,
+            &hierarchy,
+            &build,
+            &progress,
+            run.dirs.resolve(),
+        )
+        .naming(registry, owner, run.naming.name.variant.clone())
+        .platform(platform)
+        .source(source)
+        .steps(steps)
+        .limits(limits)
+        .network(run.network)
+        .jobs(
+            run.jobs
+                .map_or_else(crate::pipeline::default_jobs, usize::from),
+        );
+        job.run_all(&images).await
+    })
+    .await;
+    let reports = match result {
+        Ok(reports) => reports,
+        Err(Error::Partial {
+            tagged,
+            failed,
+            errors,
+        }) => {
+            print_reports(&tagged);
+            return Err(Error::Partial {
+                tagged,
+                failed,
+                errors,
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    print_reports(&reports);
+    Ok(())
+}
+
+/// What each image got, on stdout.
+fn print_reports(reports: &[ImageReport]) {
+    for r in reports {
+        let mut text = format!(
+            "{} ({:.2}s, {}):\n",
+            r.info.image,
+            r.seconds,
+            crate::progress::counted(r.commands, "command")
+        );
+        for t in &r.tags {
+            text += &format!("  {}:{t}\n", r.info.full_name());
+        }
+        for f in &r.files {
+            text += &format!("  wrote {}\n", f.display());
+        }
+        out(&text);
+    }
+}
+
+pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
+    hierarchy.resolve(&args.image)?;
+    let (registry, owner) = args.naming.name.registry_owner(&hierarchy);
+    let full = tags::image_name(&registry, &owner, &args.image);
+    let source = args.source.unwrap_or_else(|| format!("{full}:latest"));
+    let given = Platform::parse_option(args.naming.platform.as_deref())?;
+    let session = Session::connect().await?;
+    let found = crate::image::find(&session.docker, &source, &args.image, given).await?;
+    let path = args.dirs.resolve().tags.join(format!(
+        "{}.txt",
+        tags::file_stem(found.platform, &args.naming.name.variant, &args.image)
+    ));
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let mut wanted = Vec::new();
+    for (name, tag) in tags::parse_tags_file(&text) {
+        if name != full || !tags::is_valid_tag(&tag) {
+            return Err(Error::BadFile {
+                path,
+                message: format!("`{name}:{tag}` is not a tag of {full}"),
+            });
+        }
+        wanted.push(tag);
+    }
+    let docker = session.docker.clone();
+    let (image, tags) = (args.image.clone(), wanted.clone());
+    guarded(&session, async move {
+        let _section = Critical::enter()?;
+        crate::image::apply_tags(&docker, &image, &source, &full, &tags)
+            .await
+            .map(drop)
+    })
+    .await?;
+    out(&format!(
+        "{}: {} tags applied from {}\n",
+        args.image,
+        wanted.len(),
+        path.display()
+    ));
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! The command line: clap definitions, one small file per command group,
+//! and the only place that prints for the user. `--help` is the manual.
+//! The library never imports this module.
+
+mod args;
+mod help;
+mod hook;
+mod publish;
+mod stack;
+mod wiki;
+
+use std::fmt::Display;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use args::{Dirs, ImageName, Naming, PublishAuth, RunArgs, TagsDir};
+pub use hook::{ApplyArgs, HookArgs, OneImage};
+pub use publish::{ImageRefArgs, MergeArgs, PushArgs};
+pub use wiki::WikiArgs;
+
+use crate::error::{exit, Error};
+use crate::hierarchy::{Hierarchy, Names};
+use crate::pipeline::Steps;
+
+#[derive(Debug, Parser)]
+#[command(name = "stacktag", version, max_term_width = 100, about = help::ABOUT, long_about = help::LONG_ABOUT, after_long_help = help::after_long_help())]
+pub struct Cli {
+    /// Hierarchy file [default: ./hierarchy.yaml]
+    #[arg(long, global = true, env = "STACKTAG_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print no progress (step lines; on a terminal, the status line of running commands)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tags file, manifest, history line and tags applied: one container per image, images concurrently
+    #[command(long_about = help::HOOK, after_long_help = help::after(help::HOOK_CODES, help::HOOK_EXAMPLES))]
+    Hook(HookArgs),
+    /// Write the tags file of one image (upstream's write_tags_file)
+    #[command(long_about = help::TAGS, after_long_help = help::after(help::HOOK_CODES, help::TAGS_EXAMPLES))]
+    Tags(OneImage),
+    /// Write the build manifest and history line of one image (upstream's write_manifest)
+    #[command(long_about = help::MANIFEST, after_long_help = help::after(help::HOOK_CODES, help::MANIFEST_EXAMPLES))]
+    Manifest(OneImage),
+    /// Apply the tags of an image's tags file to the image (upstream's apply_tags)
+    #[command(long_about = help::APPLY, after_long_help = help::after(help::APPLY_CODES, help::APPLY_EXAMPLES))]
+    Apply(ApplyArgs),
+    /// Show the taggers and manifests an image gets, and the ancestor each comes from
+    #[command(long_about = help::EXPLAIN, after_long_help = help::after(help::NAMES_CODES, help::EXPLAIN_EXAMPLES))]
+    Explain {
+        /// Image name, as in the hierarchy file
+        image: String,
+        /// Print only the image's ancestors and itself, root first, one per line
+        #[arg(long)]
+        chain: bool,
+    },
+    /// Validate the hierarchy file and print the image tree
+    #[command(long_about = help::CHECK, after_long_help = help::after(help::NAMES_CODES, help::CHECK_EXAMPLES))]
+    Check {
+        /// Print only the image names, parents before children, one per line
+        #[arg(long)]
+        images: bool,
+    },
+    /// List the known taggers and manifests (built-in, plugins, declared in the hierarchy file)
+    #[command(long_about = help::LIST, after_long_help = help::after(help::NAMES_CODES, help::LIST_EXAMPLES))]
+    List,
+    /// Add builds (manifests, history lines) to the wiki checkout, and/or render it as HTML
+    #[command(long_about = help::WIKI, after_long_help = help::after(help::WIKI_CODES, help::WIKI_EXAMPLES))]
+    Wiki(WikiArgs),
+    /// Push every tag of an image's tags file to its registry, through the Docker daemon
+    #[command(long_about = help::PUSH, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::PUSH_EXAMPLES))]
+    Push(PushArgs),
+    /// Put the multi-platform tags: one image index per merged tag, straight into the registry
+    #[command(long_about = help::MERGE, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::MERGE_EXAMPLES))]
+    Merge(MergeArgs),
+    /// Print name@sha256:... of a pushed image, read from the registry (for signing)
+    #[command(long_about = help::IMAGE_REF, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::IMAGE_REF_EXAMPLES))]
+    ImageRef(ImageRefArgs),
+}
+
+/// How the run speaks to the user: warnings and progress on stderr (none
+/// with --quiet), results on stdout.
+pub struct Ui {
+    pub quiet: bool,
+}
+
+impl Ui {
+    pub fn warn(&self, message: impl Display) {
+        if !self.quiet {
+            eprintln!("stacktag: warning: {message}");
+        }
+    }
+
+    /// A progress or summary line on stderr.
+    pub fn say(&self, line: impl Display) {
+        if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Parses the command line, runs, prints any error, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE as u8 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("stacktag: error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::INTERNAL as u8);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stacktag: error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`stacktag list | head`) is not an error.
+pub(crate) fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush());
+}
+
+impl Command {
+    /// Commands that run taggers need every name of the hierarchy in this
+    /// binary; the others accept a plugin binary's names with a warning.
+    fn names(&self) -> Names {
+        match self {
+            Command::Hook(_)
+            | Command::Tags(_)
+            | Command::Manifest(_)
+            | Command::Explain { .. }
+            | Command::List
+            | Command::Check { images: false } => Names::Known,
+            _ => Names::Any,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), Error> {
+    let ui = Ui { quiet: cli.quiet };
+    let hierarchy = Hierarchy::load_default(cli.config.as_deref(), cli.command.names())?;
+    for w in &hierarchy.warnings {
+        ui.warn(w);
+    }
+    match cli.command {
+        Command::Check { images } => {
+            out(&stack::check(&hierarchy, images));
+            Ok(())
+        }
+        Command::List => {
+            out(&stack::list(&hierarchy));
+            Ok(())
+        }
+        Command::Explain { image, chain } => {
+            out(&stack::explain(&hierarchy, &image, chain)?);
+            Ok(())
+        }
+        Command::Hook(args) => {
+            let images = if args.all {
+                hierarchy
+                    .topological()
+                    .iter()
+                    .map(|i| i.name.clone())
+                    .collect()
+            } else {
+                args.images.clone()
+            };
+            for i in &images {
+                hierarchy.resolve(i)?;
+            }
+            hook::execute(hierarchy, args.run, None, Steps::HOOK, images, &ui).await
+        }
+        Command::Tags(one) => {
+            let steps = Steps {
+                tags_file: true,
+                manifest: false,
+                apply: false,
+            };
+            hook::execute(hierarchy, one.run, one.source, steps, vec![one.image], &ui).await
+        }
+        Command::Manifest(one) => {
+            let steps = Steps {
+                tags_file: false,
+                manifest: true,
+                apply: false,
+            };
+            hook::execute(hierarchy, one.run, one.source, steps, vec![one.image], &ui).await
+        }
+        Command::Apply(args) => hook::apply(hierarchy, args).await,
+        Command::Wiki(args) => wiki::run(&hierarchy, &args, &ui),
+        Command::Push(args) => publish::push(hierarchy, args, &ui).await,
+        Command::Merge(args) => publish::merge(hierarchy, args, &ui).await,
+        Command::ImageRef(args) => publish::image_ref(hierarchy, args).await,
+    }
+}

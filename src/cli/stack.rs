@@ -1,0 +1,161 @@
+//! `stacktag check`, `list` and `explain`: what the hierarchy file says.
+
+use std::collections::HashMap;
+
+use crate::error::ConfigError;
+use crate::hierarchy::Hierarchy;
+use crate::plugin;
+use crate::progress::counted;
+use crate::tags;
+
+/// The image tree with each image's full reference, and the settings the
+/// file leaves to their defaults; or only the names, parents first.
+pub fn check(h: &Hierarchy, names_only: bool) -> String {
+    if names_only {
+        return h
+            .topological()
+            .iter()
+            .map(|i| format!("{}\n", i.name))
+            .collect();
+    }
+    let n = h.images.len();
+    let mut text = format!("{}: {}, valid\n", h.path.display(), counted(n, "image"));
+    text += &format!("  registry: {}{}\n", h.registry, defaulted(h, "registry"));
+    text += &format!("  owner: {}{}\n", h.owner, defaulted(h, "owner"));
+    text += &format!(
+        "  repository: {}{}\n",
+        h.repository,
+        defaulted(h, "repository")
+    );
+    text += "images (the hook tags {registry}/{owner}/{image}:latest):\n";
+    text += &tree(h);
+    text
+}
+
+fn defaulted(h: &Hierarchy, key: &str) -> &'static str {
+    if h.defaulted.contains(&key) {
+        "  (default: not set in the file)"
+    } else {
+        ""
+    }
+}
+
+pub fn list(h: &Hierarchy) -> String {
+    let mut taggers: Vec<_> = plugin::taggers().collect();
+    taggers.sort_by_key(|t| t.name);
+    let mut manifests: Vec<_> = plugin::manifests().collect();
+    manifests.sort_by_key(|m| m.name);
+    let mut text = String::from("taggers:\n");
+    for t in taggers {
+        text += &format!("  {:<20} {}\n", t.name, t.about);
+    }
+    for d in &h.declared_taggers {
+        let r = &d.rule;
+        text += &format!(
+            "  {:<20} `{}` gives `{}-...` (declared in {}:{}, image {})\n",
+            d.name,
+            crate::command::Cmd(r.command.clone()),
+            r.prefix,
+            h.path.display(),
+            d.line,
+            d.image
+        );
+    }
+    text += "manifests:\n";
+    for m in manifests {
+        text += &format!("  {:<20} {}\n", m.name, m.about);
+    }
+    for d in &h.declared_manifests {
+        text += &format!(
+            "  {:<20} `## {}` (declared in {}:{}, image {})\n",
+            d.name,
+            d.rule.heading,
+            h.path.display(),
+            d.line,
+            d.image
+        );
+    }
+    text
+}
+
+pub fn explain(h: &Hierarchy, image: &str, chain_only: bool) -> Result<String, ConfigError> {
+    let r = h.resolve(image)?;
+    if chain_only {
+        return Ok(r.chain.iter().map(|i| format!("{i}\n")).collect());
+    }
+    let spec = h.image(image).expect("resolved");
+    let origin = |name: &str, from: &str| {
+        let declared = h
+            .declared_taggers
+            .iter()
+            .map(|d| (&d.name, d.line))
+            .chain(h.declared_manifests.iter().map(|d| (&d.name, d.line)))
+            .find(|(n, _)| *n == name);
+        match declared {
+            Some((_, line)) => format!("from {from} (declared at {}:{line})", h.path.display()),
+            None => format!("from {from}"),
+        }
+    };
+    let mut text = format!("{image}\n");
+    text += &format!(
+        "  image: {}:latest\n",
+        tags::image_name(&h.registry, &h.owner, image)
+    );
+    text += &format!(
+        "  parent: {}\n",
+        spec.parent.as_deref().unwrap_or("(none: a root)")
+    );
+    text += &format!("  chain: {}\n", r.chain.join(" -> "));
+    text += &format!(
+        "  dockerfile: {}\n",
+        spec.dockerfile_path(tags::DEFAULT_VARIANT)
+    );
+    text += &format!("  network: {}\n", if r.network { "on" } else { "off" });
+    text += &format!(
+        "  variants: default{}\n",
+        r.variants
+            .iter()
+            .map(|v| format!(", {v}"))
+            .collect::<String>()
+    );
+    text += "  taggers (in tag order, after `latest`):\n";
+    for t in &r.taggers {
+        text += &format!("    {:<20} {}\n", t.name, origin(&t.name, &t.from));
+    }
+    text += "  manifests (after the Build Info header):\n";
+    for m in &r.manifests {
+        text += &format!("    {:<20} {}\n", m.name, origin(&m.name, &m.from));
+    }
+    Ok(text)
+}
+
+fn tree(h: &Hierarchy) -> String {
+    fn walk(
+        h: &Hierarchy,
+        name: &str,
+        depth: usize,
+        kids: &HashMap<&str, Vec<&str>>,
+        text: &mut String,
+    ) {
+        let spec = h.image(name).expect("listed");
+        let variants = if spec.variants.is_empty() {
+            String::new()
+        } else {
+            format!(" (variants: {})", spec.variants.join(", "))
+        };
+        let full = tags::image_name(&h.registry, &h.owner, name);
+        text.push_str(&format!(
+            "{}{name}{variants}  {full}:latest\n",
+            "  ".repeat(depth + 1)
+        ));
+        for k in kids.get(name).into_iter().flatten() {
+            walk(h, k, depth + 1, kids, text);
+        }
+    }
+    let kids = h.children();
+    let mut text = String::new();
+    for root in h.images.iter().filter(|i| i.parent.is_none()) {
+        walk(h, &root.name, 0, &kids, &mut text);
+    }
+    text
+}
