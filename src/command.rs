@@ -59,7 +59,7 @@ pub struct Output {
 /// tagger and manifest that asked for the same command.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ExecError {
-    #[error("`{command}` is not in the image (exit {code}): {stderr}\n  fix: install it in the image, or remove the tagger/manifest that needs it from this image in hierarchy.yaml")]
+    #[error("`{command}` is not in the image (exit {code}): {stderr}\n  fix: install it in the image, or take the tagger/manifest that needs it out of the list that names it (said above)")]
     Missing {
         command: String,
         code: i64,

@@ -92,7 +92,7 @@ pub enum Error {
         source: Box<bollard::errors::Error>,
     },
 
-    #[error("image {image} not found on the Docker daemon\n  fix: build it first (`make build/{short}`) or pass the right --registry/--owner")]
+    #[error("image {image} not found on the Docker daemon\n  fix: build it first (`stacktag build {short}`, or `docker build -t {image} <its folder>`), or name it as it is with --registry/--owner (or `registry:`/`owner:` in the hierarchy file)")]
     ImageNotFound { image: String, short: String },
 
     #[error("image {image} is {actual}, but --platform says {given}\n  fix: drop --platform (it is read from the image) or tag the right image")]
@@ -108,17 +108,20 @@ pub enum Error {
     #[error("unsupported platform {0:?}: stacktag knows x86_64 (amd64) and aarch64 (arm64)")]
     UnknownPlatform(String),
 
-    #[error("{image}: tagger `{tagger}` failed: {source}")]
+    #[error("{image}: tagger `{tagger}`{origin} failed: {source}")]
     Tagger {
         image: String,
         tagger: String,
+        /// ` (from image `x`, hierarchy.yaml:12)`: where the image gets it.
+        origin: String,
         source: Box<PluginError>,
     },
 
-    #[error("{image}: manifest `{manifest}` failed: {source}")]
+    #[error("{image}: manifest `{manifest}`{origin} failed: {source}")]
     Manifest {
         image: String,
         manifest: String,
+        origin: String,
         source: Box<PluginError>,
     },
 

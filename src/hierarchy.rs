@@ -43,6 +43,8 @@ pub struct ImageSpec {
     /// Dockerfile, relative to the context.
     pub dockerfile: String,
     pub line: usize,
+    /// The line of each tagger and manifest name in this image's lists.
+    pub item_lines: Vec<(String, usize)>,
 }
 
 impl ImageSpec {
@@ -264,21 +266,6 @@ impl Hierarchy {
             }
         }
         m
-    }
-
-    /// Where a tagger or manifest of an image comes from, for hints: the
-    /// image whose list names it and the file's line.
-    pub fn declared_at(&self, image: &str, name: &str) -> Option<(String, usize)> {
-        let resolved = self.resolve(image).ok()?;
-        let from = resolved
-            .taggers
-            .iter()
-            .chain(&resolved.manifests)
-            .find(|i| i.name == name)?
-            .from
-            .clone();
-        let line = self.image(&from).map_or(0, |i| i.line);
-        Some((from, line))
     }
 }
 
@@ -535,6 +522,11 @@ impl Parser<'_> {
                 }
             }
         };
+        let item_lines = taggers
+            .iter()
+            .chain(&manifests)
+            .map(|n| (n.clone(), self.lines.find(n, line + 1)))
+            .collect();
         let context = path_key(self, "context", defaults::CONTEXT.replace("{image}", name));
         let dockerfile = path_key(self, "dockerfile", defaults::DOCKERFILE.to_string());
         h.images.push(ImageSpec {
@@ -547,6 +539,7 @@ impl Parser<'_> {
             context,
             dockerfile,
             line,
+            item_lines,
         });
     }
 

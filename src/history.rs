@@ -1,7 +1,5 @@
 //! The build history line (formats.md, "Build history line").
 
-use crate::tags::DEFAULT_VARIANT;
-
 pub struct HistoryLine<'a> {
     pub timestamp: &'a str,
     pub full_image: &'a str,
@@ -9,8 +7,8 @@ pub struct HistoryLine<'a> {
     pub tags: &'a [String],
     pub repository: &'a str,
     pub sha: &'a str,
-    pub image: &'a str,
-    pub variant: &'a str,
+    /// The variant's Dockerfile in the repository, e.g. `images/{image}/Dockerfile`.
+    pub dockerfile: &'a str,
     /// `{platform}-{variant}-{image}-{sha12}`: the manifest's page name.
     pub manifest_page: &'a str,
 }
@@ -23,12 +21,7 @@ impl HistoryLine<'_> {
             .map(|t| format!("`{}:{t}`", self.full_image))
             .collect::<Vec<_>>()
             .join("<br />");
-        let dockerfile = if self.variant == DEFAULT_VARIANT {
-            format!("images/{}/Dockerfile", self.image)
-        } else {
-            format!("images/{}/{}/Dockerfile", self.image, self.variant)
-        };
-        let (repo, sha) = (self.repository, self.sha);
+        let (repo, sha, dockerfile) = (self.repository, self.sha, self.dockerfile);
         format!(
             "| `{}` | {images} | [Git diff](https://github.com/{repo}/commit/{sha})<br />[Dockerfile](https://github.com/{repo}/blob/{sha}/{dockerfile})<br />[Build manifest](./{}) |",
             self.timestamp, self.manifest_page
@@ -41,6 +34,11 @@ mod tests {
     use super::*;
 
     fn line(variant: &str, page: &str) -> String {
+        let dockerfile = if variant == "default" {
+            "images/pytorch-notebook/Dockerfile".to_string()
+        } else {
+            format!("images/pytorch-notebook/{variant}/Dockerfile")
+        };
         let tags = [
             "x86_64-cuda12-1ffe43816ba9".to_string(),
             "x86_64-cuda12-python-3.13".to_string(),
@@ -51,8 +49,7 @@ mod tests {
             tags: &tags,
             repository: "jupyter/docker-stacks",
             sha: "1ffe43816ba9bd6a5bc0d29c0c8e5e4e16a8d3a2",
-            image: "pytorch-notebook",
-            variant,
+            dockerfile: &dockerfile,
             manifest_page: page,
         }
         .render()

@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use futures_util::{stream, StreamExt};
 
 use crate::container::{Container, Limits};
-use crate::error::{Error, PluginError};
+use crate::error::Error;
 use crate::guard::Critical;
 use crate::hierarchy::{Hierarchy, Inherited, Resolved};
 use crate::history::HistoryLine;
@@ -325,7 +325,12 @@ impl<'a> Job<'a> {
             match value {
                 Ok(v) if is_valid_tag(&format!("{}-{v}", info.prefix())) => values.push(v),
                 Ok(v) => errors.push(bad_tag(image, t, &format!("{}-{v}", info.prefix()), last)),
-                Err(source) => errors.push(tagger_error(image, t, source)),
+                Err(source) => errors.push(Error::Tagger {
+                    image: image.into(),
+                    tagger: t.name.clone(),
+                    origin: self.origin(image, t),
+                    source: Box::new(source),
+                }),
             }
         }
         let mut sections = Vec::new();
@@ -335,6 +340,7 @@ impl<'a> Job<'a> {
                 Err(source) => errors.push(Error::Manifest {
                     image: image.into(),
                     manifest: m.name.clone(),
+                    origin: self.origin(image, m),
                     source: Box::new(source),
                 }),
             }
@@ -343,6 +349,23 @@ impl<'a> Job<'a> {
             0 => Ok((values, sections)),
             1 => Err(errors.remove(0)),
             _ => Err(Error::Several(errors)),
+        }
+    }
+
+    /// ` (from image `base`, hierarchy.yaml:12)` for a tagger or manifest an
+    /// image inherits; ` (hierarchy.yaml:12)` for one of its own list.
+    fn origin(&self, image: &str, item: &Inherited) -> String {
+        let line = self.hierarchy.image(&item.from).map_or(0, |i| {
+            i.item_lines
+                .iter()
+                .find(|(n, _)| *n == item.name)
+                .map_or(i.line, |(_, l)| *l)
+        });
+        let at = format!("{}:{line}", self.hierarchy.path.display());
+        if item.from == image {
+            format!(" ({at})")
+        } else {
+            format!(" (inherited from image `{}`, {at})", item.from)
         }
     }
 
@@ -365,14 +388,18 @@ impl<'a> Job<'a> {
             let page = format!("{stem}-{}", self.build.sha12());
             let doc = build_info::document(build_info::header(info, self.build), sections);
             staged.add(&self.dirs.manifests.join(format!("{page}.md")), &doc)?;
+            let dockerfile = self
+                .hierarchy
+                .image(&info.image)
+                .expect("resolved")
+                .dockerfile_path(&info.variant);
             let line = HistoryLine {
                 timestamp: &self.build.timestamp_str(),
                 full_image: &full,
                 tags: &all_tags[1..],
                 repository: &self.build.repository,
                 sha: &self.build.commit.sha,
-                image: &info.image,
-                variant: &info.variant,
+                dockerfile: &dockerfile,
                 manifest_page: &page,
             }
             .render();
@@ -404,14 +431,6 @@ impl<'a> Job<'a> {
                 Err(e)
             }
         }
-    }
-}
-
-fn tagger_error(image: &str, t: &Inherited, source: PluginError) -> Error {
-    Error::Tagger {
-        image: image.into(),
-        tagger: t.name.clone(),
-        source: Box::new(source),
     }
 }
 

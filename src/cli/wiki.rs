@@ -25,6 +25,10 @@ pub struct WikiArgs {
     /// GitHub OWNER/REPO of the stack, for Home.md's links [default: from the hierarchy file]
     #[arg(long)]
     pub repository: Option<String>,
+    /// Branch of the stack repository that Home.md's commit links name [default: the repository's
+    /// default branch (origin/HEAD), else the checked-out one]
+    #[arg(long)]
+    pub branch: Option<String>,
     /// Directory inside the stack's git checkout (full history), whose commits Home.md counts
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub repo_dir: PathBuf,
@@ -79,6 +83,7 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, ui: &Ui) -> Result<(), Error>
             home_template: args.home_template.clone(),
             allow_no_files: args.allow_no_files,
             wait: Duration::from_secs(args.wait),
+            branch: args.branch.clone(),
         };
         let report = update(&options, &mut |w| ui.warn(w))?;
         say(report.to_string());

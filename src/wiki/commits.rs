@@ -16,6 +16,9 @@ pub struct Commits {
     pub by_month: BTreeMap<Month, u64>,
     /// A shallow clone's counts stop where its history does.
     pub shallow: bool,
+    /// The repository's default branch, for the links to its commits:
+    /// `origin/HEAD`'s branch, else the checked-out branch, else `main`.
+    pub branch: String,
 }
 
 impl Commits {
@@ -42,10 +45,28 @@ impl Commits {
         Ok(Commits {
             by_month,
             shallow: repo.is_shallow(),
+            branch: default_branch(&repo),
         })
     }
 
     pub fn in_month(&self, month: Month) -> u64 {
         self.by_month.get(&month).copied().unwrap_or(0)
     }
+}
+
+fn default_branch(repo: &git2::Repository) -> String {
+    let remote_head = repo
+        .find_reference("refs/remotes/origin/HEAD")
+        .ok()
+        .and_then(|r| r.symbolic_target().ok().flatten().map(str::to_string))
+        .and_then(|t| t.strip_prefix("refs/remotes/origin/").map(str::to_string));
+    let checked_out = || {
+        let head = repo.head().ok()?;
+        head.is_branch()
+            .then(|| head.shorthand().ok().map(str::to_string))
+            .flatten()
+    };
+    remote_head
+        .or_else(checked_out)
+        .unwrap_or_else(|| "main".to_string())
 }

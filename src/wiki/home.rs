@@ -46,13 +46,28 @@ pub fn stats(index: &Index, root_image: &str, commits: &Commits) -> BTreeMap<Mon
         .collect()
 }
 
-/// The template up to its marker, `{REPOSITORY}` filled in, then the tables.
-/// `None` when the template has no marker.
-pub fn render(template: &str, repository: &str, months: &BTreeMap<Month, Stats>) -> Option<String> {
+/// Where the page comes from and where its links point.
+pub struct Source<'a> {
+    /// GitHub `OWNER/REPO`.
+    pub repository: &'a str,
+    /// The branch whose commits are counted and linked.
+    pub branch: &'a str,
+    /// What the page says it is made from (`{TEMPLATE}` in the template).
+    pub template: &'a str,
+}
+
+/// The template up to its marker, `{REPOSITORY}` and `{TEMPLATE}` filled in,
+/// then the tables. `None` when the template has no marker.
+pub fn render(template: &str, src: &Source, months: &BTreeMap<Month, Stats>) -> Option<String> {
     let end = template.find(MARKER)? + MARKER.len();
-    let mut page = template[..end].replace("{REPOSITORY}", repository);
+    let (repository, branch) = (src.repository, src.branch);
+    let mut page = template[..end]
+        .replace("{REPOSITORY}", repository)
+        .replace("{TEMPLATE}", src.template);
     let commits_link = |n: u64, since: String, until: String| {
-        format!("[{n}](https://github.com/{repository}/commits/main/?since={since}&until={until})")
+        format!(
+            "[{n}](https://github.com/{repository}/commits/{branch}/?since={since}&until={until})"
+        )
     };
     let mut years: BTreeMap<i32, Vec<(Month, Stats)>> = BTreeMap::new();
     for (&m, &s) in months {
@@ -142,13 +157,18 @@ mod tests {
                 },
             );
         }
+        let src = Source {
+            repository: "o/r",
+            branch: "main",
+            template: "t.md",
+        };
         let page = render(
-            "# Hi {REPOSITORY}\n<!-- YEAR_MONTHLY_TABLES -->\nignored\n",
-            "o/r",
+            "# Hi {REPOSITORY} from {TEMPLATE}\n<!-- YEAR_MONTHLY_TABLES -->\nignored\n",
+            &src,
             &months,
         )
         .unwrap();
-        let expected = "# Hi o/r\n<!-- YEAR_MONTHLY_TABLES -->
+        let expected = "# Hi o/r from t.md\n<!-- YEAR_MONTHLY_TABLES -->
 
 ## 2026
 
@@ -166,6 +186,12 @@ mod tests {
 | **Total**              |        3 |       18 | [2](https://github.com/o/r/commits/main/?since=2025-01-01&until=2025-12-31) |
 ";
         assert_eq!(page, expected);
-        assert!(render("no marker", "o/r", &months).is_none());
+        assert!(render("no marker", &src, &months).is_none());
+        let master = Source {
+            branch: "master",
+            ..src
+        };
+        let page = render(MARKER, &master, &months).unwrap();
+        assert!(page.contains("https://github.com/o/r/commits/master/?since=2026-02-01"));
     }
 }

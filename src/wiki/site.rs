@@ -93,7 +93,7 @@ pub fn render(wiki: &Path, out: &Path) -> Result<SiteReport, Error> {
     for (name, path) in &names {
         let markdown = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let body = to_html(&markdown, &options);
-        write(&file_of(name), &page(name, &body))?;
+        write(&file_of(name), &page(name, &body, month_of(wiki, path)))?;
     }
 
     // Swap the new site in; a failure before this point leaves the old one.
@@ -159,10 +159,31 @@ pub fn to_html(markdown: &str, options: &Options) -> String {
     html
 }
 
-fn page(name: &str, body: &str) -> String {
+/// The month folder of a manifest page (`manifests/YYYY/YYYY-MM/x.md`).
+fn month_of(wiki: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(wiki).ok()?;
+    let mut parts = rel.iter().filter_map(|p| p.to_str());
+    if parts.next()? != super::layout::MANIFESTS_DIR {
+        return None;
+    }
+    let month = parts.nth(1)?;
+    month.parse::<super::month::Month>().ok()?;
+    Some(month.to_string())
+}
+
+/// The page around a body: a bar with Home, the month of a manifest (its
+/// build history), and the page's name.
+fn page(name: &str, body: &str, month: Option<String>) -> String {
     let title = escape(name);
+    let mut bar = String::from("<a href=\"./index.html\">Home</a>");
+    if let Some(m) = &month {
+        bar += &format!(" / <a href=\"./{m}.html\">Builds of {m}</a>");
+    }
+    if name != "Home" {
+        bar += &format!(" <span class=\"page\">{title}</span>");
+    }
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<link rel=\"stylesheet\" href=\"./style.css\">\n</head>\n<body>\n<nav><a href=\"./index.html\">Home</a> <span class=\"page\">{title}</span></nav>\n<main>\n{body}</main>\n</body>\n</html>\n"
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<link rel=\"stylesheet\" href=\"./style.css\">\n</head>\n<body>\n<nav>{bar}</nav>\n<main>\n{body}</main>\n</body>\n</html>\n"
     )
 }
 

@@ -43,6 +43,8 @@ pub struct Options {
     pub allow_no_files: bool,
     /// How long to wait for another update of the same wiki to finish.
     pub wait: Duration,
+    /// The branch Home.md's commit links name; default: the repository's default branch.
+    pub branch: Option<String>,
 }
 
 /// What an update did, relative to the wiki.
@@ -109,10 +111,20 @@ const TEMP_MARK: &str = ".stacktag-wiki-";
 pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error> {
     let started = Instant::now();
     let wiki = o.wiki_dir.as_path();
-    if !wiki.is_dir() {
+    if !wiki.join(".git").exists() {
+        let what = if wiki.is_dir() {
+            "is not a git checkout"
+        } else {
+            "does not exist"
+        };
         return Err(Error::BadFile {
             path: wiki.into(),
-            message: "no wiki checkout here\n  fix: git clone https://github.com/OWNER/REPO.wiki.git first (or `git init` it for a new wiki)".into(),
+            message: format!(
+                "{what}: the wiki is a git repository, and its history keeps what pruning removes\n  \
+                 fix: git clone https://github.com/{}.wiki.git {} (or `git init` it for a new wiki)",
+                o.repository,
+                wiki.display()
+            ),
         });
     }
     let template = match &o.home_template {
@@ -255,7 +267,16 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
             o.root_image
         ));
     }
-    let home = home::render(&template, &o.repository, &stats).expect("marker checked");
+    let template_name = match &o.home_template {
+        Some(p) => format!("the Home template {}", p.display()),
+        None => "stacktag's built-in Home template".to_string(),
+    };
+    let source = home::Source {
+        repository: &o.repository,
+        branch: o.branch.as_deref().unwrap_or(&commits.branch),
+        template: &template_name,
+    };
+    let home = home::render(&template, &source, &stats).expect("marker checked");
 
     // 4. Pruning, counting the manifests just added.
     let pruned = prune::beyond(&index.manifests, o.keep);

@@ -6,7 +6,11 @@ use crate::support::*;
 /// pinned, and each command's says what it does, its exit codes and examples.
 #[test]
 fn help_is_the_manual() {
-    let top = stacktag("t-help").arg("--help").env("COLUMNS", "100").output().unwrap();
+    let top = stacktag("t-help")
+        .arg("--help")
+        .env("COLUMNS", "100")
+        .output()
+        .unwrap();
     assert_eq!(code(&top), 0);
     golden("help.txt", &text(&top.stdout));
     let commands: Vec<String> = text(&top.stdout)
@@ -28,8 +32,15 @@ fn help_is_the_manual() {
             .unwrap();
         assert_eq!(code(&out), 0, "help {c}");
         let manual = text(&out.stdout);
-        for part in ["Usage: stacktag ", "Exit codes:\n  0    success\n", "Examples:\n  stacktag "] {
-            assert!(manual.contains(part), "`stacktag help {c}` lacks {part:?}:\n{manual}");
+        for part in [
+            "Usage: stacktag ",
+            "Exit codes:\n  0    success\n",
+            "Examples:\n  stacktag ",
+        ] {
+            assert!(
+                manual.contains(part),
+                "`stacktag help {c}` lacks {part:?}:\n{manual}"
+            );
         }
         golden(&format!("help-{c}.txt"), &manual);
     }
@@ -72,7 +83,9 @@ fn check_validates_the_upstream_tree() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("\n            all-spark-notebook  quay.io/jupyter/all-spark-notebook:latest\n"),
+        stdout.contains(
+            "\n            all-spark-notebook  quay.io/jupyter/all-spark-notebook:latest\n"
+        ),
         "{stdout}"
     );
 }

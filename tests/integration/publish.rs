@@ -874,7 +874,7 @@ fn help_names_the_credential_sources_and_exit_codes() {
             "STACKTAG_REGISTRY_USER",
             "STACKTAG_REGISTRY_PASSWORD",
             "DOCKER_CONFIG",
-            "12 credentials refused",
+            "12   the registry refused the credentials",
         ] {
             assert!(
                 help.contains(needle),

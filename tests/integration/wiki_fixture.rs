@@ -165,7 +165,12 @@ pub fn write_upstream_wiki(wiki: &Path, runs: &[Vec<Build>], stack_repo: &Path) 
             },
         );
     }
-    let homepage = home::render(home::TEMPLATE, REPOSITORY, &stats).unwrap();
+    let source = home::Source {
+        repository: REPOSITORY,
+        branch: "main",
+        template: "stacktag's built-in Home template",
+    };
+    let homepage = home::render(home::TEMPLATE, &source, &stats).unwrap();
     std::fs::write(wiki.join("Home.md"), homepage).unwrap();
 }
 
