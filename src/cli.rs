@@ -21,6 +21,8 @@ use crate::run::BuildInfo;
 use crate::session::Session;
 use crate::tags::{self, Platform, DEFAULT_VARIANT};
 
+pub mod supply;
+
 const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
 
@@ -242,6 +244,8 @@ pub struct MergeArgs {
     /// Merge what is there when a platform image is missing, instead of refusing
     #[arg(long)]
     pub allow_missing_platform: bool,
+    #[command(flatten)]
+    pub annotate: supply::Annotate,
     #[command(flatten)]
     pub auth: PublishAuth,
 }

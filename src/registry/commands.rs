@@ -155,12 +155,15 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, quiet: bool) -> Result<(), Err
         .filter(|p| !files.iter().any(|f| f.platform == *p))
         .map(|p| (p, tags_files::path(&dir, p, variant, &args.image)))
         .collect();
+    let (annotations, created_from_images) = args.annotate.resolve(&h, &args.image)?;
     let found = credentials(&t.host, &args.auth)?;
     let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
     let opts = Options {
         dry_run: args.dry_run,
         allow_missing_platform: args.allow_missing_platform,
         absent,
+        annotations,
+        created_from_images,
     };
     let (merged, warnings) =
         merge::merge(&registry, &t.repository, &args.image, &files, opts).await?;
@@ -172,12 +175,23 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, quiet: bool) -> Result<(), Err
         let from = m
             .images
             .iter()
-            .map(|i| format!("{} {}", i.platform, i.digest))
+            .map(|i| {
+                let mut entry = format!("{} {}", i.platform, i.digest);
+                for a in &i.attestations {
+                    entry += &format!(" + attestation {}", a.digest);
+                }
+                entry
+            })
             .collect::<Vec<_>>()
             .join(", ");
         match &m.digest {
             Some(d) => text += &format!("{}:{} {d} <- {from}\n", t.name, m.merged),
-            None => text += &format!("would put {}:{} <- {from}\n", t.name, m.merged),
+            None => {
+                text += &format!("would put {}:{} <- {from}\n", t.name, m.merged);
+                for (k, v) in &m.annotations {
+                    text += &format!("  annotation {k}={v}\n");
+                }
+            }
         }
     }
     crate::cli::out(&text);

@@ -10,10 +10,12 @@
 //! | `retry.rs` | bounded retries with backoff for transient failures |
 //! | `tags_files.rs` | the per-platform tags files, read back |
 //! | `push.rs` | `stacktag push`: one daemon push per tag, progress, errors sorted |
-//! | `merge.rs` | `stacktag merge`: plan, check every platform image, put indexes |
+//! | `merge.rs` | `stacktag merge`: plan, check every platform image, put indexes (attestations kept) |
+//! | `annotations.rs` | the OCI annotations of the merged indexes, and the rules of a key |
 //! | `commands.rs` | the subcommands' glue, called from `cli.rs` |
 //! | `error.rs` | [`RegistryError`] |
 
+pub mod annotations;
 pub mod client;
 pub mod commands;
 pub mod credentials;
