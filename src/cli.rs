@@ -136,6 +136,9 @@ pub enum Command {
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
     #[command(after_help = REGISTRY_HELP)]
     ImageRef(ImageRefArgs),
+    /// Attach the SBOM files of an image's build to its pushed platform image (OCI artifacts)
+    #[command(after_help = REGISTRY_HELP)]
+    Attach(supply::AttachArgs),
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +230,8 @@ pub struct PushArgs {
     pub tags: TagsDir,
     #[command(flatten)]
     pub auth: PublishAuth,
+    #[command(flatten)]
+    pub sbom: supply::PushSbom,
 }
 
 #[derive(Debug, Args)]
@@ -253,8 +258,8 @@ pub struct MergeArgs {
 #[derive(Debug, Args)]
 pub struct ImageRefArgs {
     /// Image name, as in the hierarchy file
-    #[arg(long)]
-    pub image: String,
+    #[arg(long, required_unless_present = "all")]
+    pub image: Option<String>,
     #[command(flatten)]
     pub name: ImageName,
     /// The platform image ({platform}-latest) instead of the multi-platform one (latest)
@@ -265,6 +270,8 @@ pub struct ImageRefArgs {
     pub tag: Option<String>,
     #[command(flatten)]
     pub auth: PublishAuth,
+    #[command(flatten)]
+    pub supply: supply::ImageRefMore,
 }
 
 #[derive(Debug, Args)]
@@ -519,6 +526,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Push(args) => crate::registry::commands::push(hierarchy, args, cli.quiet).await,
         Command::Merge(args) => crate::registry::commands::merge(hierarchy, args, cli.quiet).await,
         Command::ImageRef(args) => crate::registry::commands::image_ref(hierarchy, args).await,
+        Command::Attach(args) => supply::attach(hierarchy, args, cli.quiet).await,
     }
 }
 

@@ -17,16 +17,16 @@ use crate::session::Session;
 use crate::tags::{self, Platform};
 
 /// The image's naming, resolved against the hierarchy's defaults.
-struct Target {
+pub(crate) struct Target {
     /// As the daemon names it: `{registry}/{owner}/{image}`.
-    name: String,
+    pub(crate) name: String,
     /// The registry host (`docker.io` when the hierarchy names none).
-    host: String,
+    pub(crate) host: String,
     /// `{owner}/{image}`.
-    repository: String,
+    pub(crate) repository: String,
 }
 
-fn target(h: &Hierarchy, image: &str, name: &ImageName) -> Result<Target, Error> {
+pub(crate) fn target(h: &Hierarchy, image: &str, name: &ImageName) -> Result<Target, Error> {
     h.resolve(image)?;
     let (registry, owner) = name.registry_owner(h);
     let host = if registry.is_empty() {
@@ -41,7 +41,7 @@ fn target(h: &Hierarchy, image: &str, name: &ImageName) -> Result<Target, Error>
     })
 }
 
-fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error> {
+pub(crate) fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error> {
     let password = if auth.password_stdin {
         Some(credentials::password_from_stdin().map_err(|e| Error::Io {
             path: "<stdin>".into(),
@@ -111,6 +111,16 @@ pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error
             });
         }
     }
+    // The SBOM files are checked before anything is pushed.
+    let sboms = if args.sbom.attach_sbom {
+        Some(
+            args.sbom
+                .files
+                .read(&args.tags, platform, variant, &args.image)?,
+        )
+    } else {
+        None
+    };
     let found = credentials(&t.host, &args.auth)?;
     let policy = Policy::new(args.auth.tries);
     let registry = Registry::new(&t.host, &found, policy);
@@ -131,6 +141,9 @@ pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error
         text += &format!("{}:{} {}\n", t.name, p.tag, p.digest);
     }
     crate::cli::out(&text);
+    if let Some(sboms) = &sboms {
+        crate::cli::supply::attach_one(&registry, &t, platform, &file.tags[0], sboms).await?;
+    }
     say(
         quiet,
         &format!(
@@ -213,7 +226,14 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, quiet: bool) -> Result<(), Err
 }
 
 pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
-    let t = target(&h, &args.image, &args.name)?;
+    if args.supply.all {
+        return crate::cli::supply::image_ref_all(&h, &args).await;
+    }
+    let image = args
+        .image
+        .clone()
+        .expect("clap requires --image without --all");
+    let t = target(&h, &image, &args.name)?;
     let variant = &args.name.variant;
     let tag = match (&args.tag, Platform::parse_option(args.platform.as_deref())?) {
         (Some(tag), _) => tag.clone(),
@@ -223,6 +243,9 @@ pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
     };
     let found = credentials(&t.host, &args.auth)?;
     let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
+    if args.supply.referrers {
+        return crate::cli::supply::print_referrers(&registry, &t, &tag, args.supply.format).await;
+    }
     let digest = match registry
         .digest(&registry.reference(&t.repository, &tag))
         .await

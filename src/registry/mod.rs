@@ -12,6 +12,8 @@
 //! | `push.rs` | `stacktag push`: one daemon push per tag, progress, errors sorted |
 //! | `merge.rs` | `stacktag merge`: plan, check every platform image, put indexes (attestations kept) |
 //! | `annotations.rs` | the OCI annotations of the merged indexes, and the rules of a key |
+//! | `referrers.rs` | SBOMs attached as OCI artifacts; the referrers API or tag scheme |
+//! | `digests.rs` | every digest of a build, for signing (`image-ref --all`) |
 //! | `commands.rs` | the subcommands' glue, called from `cli.rs` |
 //! | `error.rs` | [`RegistryError`] |
 
@@ -19,10 +21,12 @@ pub mod annotations;
 pub mod client;
 pub mod commands;
 pub mod credentials;
+pub mod digests;
 pub mod error;
 pub mod merge;
 pub mod oauth;
 pub mod push;
+pub mod referrers;
 pub mod retry;
 pub mod tags_files;
 
