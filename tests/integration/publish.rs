@@ -15,7 +15,7 @@ use crate::token_server::TokenServer;
 
 pub(crate) const USER: &str = "publish-test";
 pub(crate) const PASSWORD: &str = "pw-Publish-7c1e9a";
-const WRONG: &str = "wrong-Hunter2-4d5f";
+pub(crate) const WRONG: &str = "wrong-Hunter2-4d5f";
 /// What `docker login` stores for an OAuth registry, instead of a password.
 const IDENTITY_TOKEN: &str = "identity-Refresh-9b2e71";
 pub(crate) const OWNER: &str = "stacktag-test";
@@ -31,7 +31,7 @@ pub(crate) struct Registry {
     pub(crate) dir: tempfile::TempDir,
     pub(crate) images: Vec<String>,
     /// Bearer-token auth from this server instead of Basic auth.
-    token: Option<TokenServer>,
+    pub(crate) token: Option<TokenServer>,
 }
 
 impl Registry {
@@ -40,7 +40,7 @@ impl Registry {
     }
 
     /// A registry that wants bearer tokens, from a token server of its own.
-    fn start_with_token_auth() -> Registry {
+    pub(crate) fn start_with_token_auth() -> Registry {
         Registry::start_with(true)
     }
 

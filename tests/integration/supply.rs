@@ -808,3 +808,74 @@ async fn image_ref_all_lists_every_digest_the_registry_holds_for_the_stack() {
     let o = r.stacktag(&["image-ref", "--all", "--image", "nope", "--tags-dir", &td]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o).1);
 }
+
+/// Bearer tokens (as Docker Hub, GHCR, Quay): the blobs, the artifacts and the
+/// referrers tag are put with tokens from the token server; credentials it
+/// refuses are exit 12, named by where they came from, never shown.
+#[tokio::test]
+async fn attach_with_bearer_tokens_and_refused_credentials() {
+    use crate::publish::{PASSWORD, USER, WRONG};
+    let mut r = Registry::start_with_token_auth();
+    let arm_tags = tags("aarch64", &["latest"]);
+    r.image("arm64", &format!("arm token {}", r.port), &arm_tags);
+    r.tags_file(&r.dir.path().join("tags"), "aarch64", &arm_tags);
+    let td = tags_dir(&r);
+    let sha12 = &head_commit()[..12];
+    let sbom_dir = r.dir.path().join("sbom");
+    std::fs::create_dir_all(&sbom_dir).unwrap();
+    let cdx = sbom_dir.join(format!("aarch64-default-{IMAGE}-{sha12}.cdx.json"));
+    std::fs::write(&cdx, cyclonedx("arm64")).unwrap();
+    let sd = sbom_dir.display().to_string();
+    assert_ok(&r.stacktag(&["push", "--image", IMAGE, "--tags-dir", &td]));
+
+    let o = r.stacktag_with(
+        &[
+            "attach",
+            "--image",
+            IMAGE,
+            "--tags-dir",
+            &td,
+            "--sbom-dir",
+            &sd,
+        ],
+        &[
+            ("STACKTAG_REGISTRY_USER", USER),
+            ("STACKTAG_REGISTRY_PASSWORD", WRONG),
+        ],
+        None,
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(12), "{err}");
+    assert!(
+        err.contains("STACKTAG_REGISTRY_PASSWORD") && err.contains("fix:"),
+        "{err}"
+    );
+    for secret in [WRONG, PASSWORD] {
+        assert!(!out.contains(secret) && !err.contains(secret), "{err}");
+    }
+
+    let issued = r.token.as_ref().unwrap().issued();
+    let out = assert_ok(&r.stacktag(&[
+        "attach",
+        "--image",
+        IMAGE,
+        "--tags-dir",
+        &td,
+        "--sbom-dir",
+        &sd,
+    ]));
+    assert!(r.token.as_ref().unwrap().issued() > issued);
+    let (_, digest) = r.manifest("aarch64-latest").await;
+    assert!(
+        out.starts_with(&format!(
+            "{}@{digest} <- application/vnd.cyclonedx+json",
+            r.name()
+        )),
+        "{out}"
+    );
+    let entries = referrers_tag(&r, &digest).await;
+    assert_eq!(entries.len(), 1);
+    let artifact = manifest_at(&r, entries[0]["digest"].as_str().unwrap()).await;
+    let bytes = blob_at(&r, artifact["layers"][0]["digest"].as_str().unwrap()).await;
+    assert_eq!(bytes, std::fs::read(&cdx).unwrap());
+}
