@@ -208,7 +208,7 @@ pub mod exit {
         (WIKI_LOCKED, "wiki: another `stacktag wiki` is updating the same wiki (see --wait)"),
         (REGISTRY, "the registry is unreachable or failed (after retries), or refused a request"),
         (REGISTRY_AUTH, "the registry refused the credentials (401/403), or they could not be read"),
-        (MISSING_PLATFORM, "merge: a platform image is missing in the registry; image-ref: no such tag there"),
+        (MISSING_PLATFORM, "merge: a platform image is missing in the registry; image-ref, attach: no such tag there (`--all`: every one missing is named)"),
         (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
         (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
     ];

@@ -7,6 +7,7 @@ mod help;
 mod hook;
 mod publish;
 mod stack;
+mod supply;
 mod wiki;
 
 use std::fmt::Display;
@@ -85,6 +86,9 @@ pub enum Command {
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
     #[command(long_about = help::IMAGE_REF, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::IMAGE_REF_EXAMPLES))]
     ImageRef(ImageRefArgs),
+    /// Attach the SBOM files of an image's build to its pushed platform image (OCI artifacts)
+    #[command(long_about = help::ATTACH, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::ATTACH_EXAMPLES))]
+    Attach(supply::AttachArgs),
 }
 
 /// How the run speaks to the user: warnings and progress on stderr (none
@@ -215,5 +219,6 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Push(args) => publish::push(hierarchy, args, &ui).await,
         Command::Merge(args) => publish::merge(hierarchy, args, &ui).await,
         Command::ImageRef(args) => publish::image_ref(hierarchy, args).await,
+        Command::Attach(args) => supply::attach(hierarchy, args, &ui).await,
     }
 }

@@ -20,16 +20,16 @@ use crate::session::Session;
 use crate::tags::{self, Platform};
 
 /// The image's naming, resolved against the hierarchy's defaults.
-struct Target {
+pub(crate) struct Target {
     /// As the daemon names it: `{registry}/{owner}/{image}`.
-    name: String,
+    pub(crate) name: String,
     /// The registry host (`docker.io` when the hierarchy names none).
-    host: String,
+    pub(crate) host: String,
     /// `{owner}/{image}`.
-    repository: String,
+    pub(crate) repository: String,
 }
 
-fn target(h: &Hierarchy, image: &str, name: &ImageName) -> Result<Target, Error> {
+pub(crate) fn target(h: &Hierarchy, image: &str, name: &ImageName) -> Result<Target, Error> {
     h.resolve(image)?;
     let (registry, owner) = name.registry_owner(h);
     let host = if registry.is_empty() {
@@ -44,7 +44,7 @@ fn target(h: &Hierarchy, image: &str, name: &ImageName) -> Result<Target, Error>
     })
 }
 
-fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error> {
+pub(crate) fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error> {
     let password = if auth.password_stdin {
         Some(credentials::password_from_stdin().map_err(|e| Error::Io {
             path: "<stdin>".into(),
@@ -73,6 +73,8 @@ pub struct PushArgs {
     pub tags: TagsDir,
     #[command(flatten)]
     pub auth: PublishAuth,
+    #[command(flatten)]
+    pub sbom: super::supply::PushSbom,
 }
 
 #[derive(Debug, Args)]
@@ -91,14 +93,16 @@ pub struct MergeArgs {
     #[arg(long)]
     pub allow_missing_platform: bool,
     #[command(flatten)]
+    pub annotate: super::supply::Annotate,
+    #[command(flatten)]
     pub auth: PublishAuth,
 }
 
 #[derive(Debug, Args)]
 pub struct ImageRefArgs {
     /// Image name, as in the hierarchy file
-    #[arg(long)]
-    pub image: String,
+    #[arg(long, required_unless_present = "all")]
+    pub image: Option<String>,
     #[command(flatten)]
     pub name: ImageName,
     /// The platform image ({platform}-latest) instead of the multi-platform one (latest)
@@ -109,6 +113,8 @@ pub struct ImageRefArgs {
     pub tag: Option<String>,
     #[command(flatten)]
     pub auth: PublishAuth,
+    #[command(flatten)]
+    pub supply: super::supply::ImageRefMore,
 }
 
 pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
@@ -157,6 +163,16 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
             });
         }
     }
+    // The SBOM files are checked before anything is pushed.
+    let sboms = if args.sbom.attach_sbom {
+        Some(
+            args.sbom
+                .files
+                .read(&args.tags, platform, variant, &args.image)?,
+        )
+    } else {
+        None
+    };
     let found = credentials(&t.host, &args.auth)?;
     let policy = Policy::new(args.auth.tries);
     let registry = Registry::new(&t.host, &found, policy);
@@ -177,6 +193,9 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
         text += &format!("{}:{} {}\n", t.name, p.tag, p.digest);
     }
     out(&text);
+    if let Some(sboms) = &sboms {
+        super::supply::attach_one(&registry, &t, platform, &file.tags[0], sboms).await?;
+    }
     ui.say(format_args!(
         "{}: {} tags pushed to {} in {:.2}s",
         args.image,
@@ -198,12 +217,15 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
         .filter(|p| !files.iter().any(|f| f.platform == *p))
         .map(|p| (p, tags_files::path(&dir, p, variant, &args.image)))
         .collect();
+    let (annotations, created_from_images) = args.annotate.resolve(&h, &args.image)?;
     let found = credentials(&t.host, &args.auth)?;
     let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
     let opts = Options {
         dry_run: args.dry_run,
         allow_missing_platform: args.allow_missing_platform,
         absent,
+        annotations,
+        created_from_images,
     };
     let (merged, warnings) =
         merge::merge(&registry, &t.repository, &args.image, &files, opts).await?;
@@ -215,12 +237,23 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
         let from = m
             .images
             .iter()
-            .map(|i| format!("{} {}", i.platform, i.digest))
+            .map(|i| {
+                let mut entry = format!("{} {}", i.platform, i.digest);
+                for a in &i.attestations {
+                    entry += &format!(" + attestation {}", a.digest);
+                }
+                entry
+            })
             .collect::<Vec<_>>()
             .join(", ");
         match &m.digest {
             Some(d) => text += &format!("{}:{} {d} <- {from}\n", t.name, m.merged),
-            None => text += &format!("would put {}:{} <- {from}\n", t.name, m.merged),
+            None => {
+                text += &format!("would put {}:{} <- {from}\n", t.name, m.merged);
+                for (k, v) in &m.annotations {
+                    text += &format!("  annotation {k}={v}\n");
+                }
+            }
         }
     }
     out(&text);
@@ -239,7 +272,14 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
 }
 
 pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
-    let t = target(&h, &args.image, &args.name)?;
+    if args.supply.all {
+        return super::supply::image_ref_all(&h, &args).await;
+    }
+    let image = args
+        .image
+        .clone()
+        .expect("clap requires --image without --all");
+    let t = target(&h, &image, &args.name)?;
     let variant = &args.name.variant;
     let tag = match (&args.tag, Platform::parse_option(args.platform.as_deref())?) {
         (Some(tag), _) => tag.clone(),
@@ -249,6 +289,9 @@ pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
     };
     let found = credentials(&t.host, &args.auth)?;
     let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
+    if args.supply.referrers {
+        return super::supply::print_referrers(&registry, &t, &tag, args.supply.format).await;
+    }
     let digest = match registry
         .digest(&registry.reference(&t.repository, &tag))
         .await

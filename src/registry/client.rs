@@ -174,6 +174,15 @@ impl Registry {
         Reference::with_tag(self.host.clone(), repository.to_string(), tag.to_string())
     }
 
+    /// `{host}/{repository}@{digest}`.
+    pub fn reference_digest(&self, repository: &str, digest: &str) -> Reference {
+        Reference::with_digest(
+            self.host.clone(),
+            repository.to_string(),
+            digest.to_string(),
+        )
+    }
+
     async fn call<T, Fut>(&self, what: &str, op: impl Fn() -> Fut) -> Result<T, RegistryError>
     where
         Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
@@ -248,14 +257,26 @@ impl Registry {
         .await
     }
 
-    /// Puts a manifest (here: an image index) under `reference`'s tag.
+    /// Puts an image index under `reference`'s tag.
     pub async fn put_manifest(
         &self,
         reference: &Reference,
         body: &[u8],
         media_type: &'static str,
     ) -> Result<(), RegistryError> {
-        let what = format!("putting the image index {reference}");
+        self.put(reference, body, media_type, "the image index")
+            .await
+    }
+
+    /// Puts a manifest (`what`, for messages) under `reference`'s tag or digest.
+    pub async fn put(
+        &self,
+        reference: &Reference,
+        body: &[u8],
+        media_type: &'static str,
+        what: &str,
+    ) -> Result<(), RegistryError> {
+        let what = format!("putting {what} {reference}");
         let auth = self.auth_for(reference.repository()).await?;
         self.call(&what, || async {
             self.client
@@ -265,6 +286,51 @@ impl Registry {
                 .push_manifest_raw(reference, body.to_vec(), reqwest_header(media_type))
                 .await
                 .map(|_| ())
+        })
+        .await
+    }
+
+    /// Uploads a blob unless the repository has it already.
+    pub async fn push_blob(
+        &self,
+        reference: &Reference,
+        data: &[u8],
+        digest: &str,
+    ) -> Result<(), RegistryError> {
+        let what = format!("uploading blob {digest} to {}", reference.repository());
+        let auth = self.auth_for(reference.repository()).await?;
+        self.call(&what, || async {
+            self.client
+                .store_auth_if_needed(reference.resolve_registry(), &auth)
+                .await;
+            if self.client.blob_exists(reference, digest).await? {
+                return Ok(());
+            }
+            self.client
+                .push_blob(reference, data.to_vec(), digest)
+                .await
+                .map(|_| ())
+        })
+        .await
+    }
+
+    /// The referrers of `subject` (a digest reference) through the registry's
+    /// referrers API; on a registry without one (404), oci-client reads the
+    /// referrers tag (`sha256-{hex}`) instead.
+    pub async fn referrers(
+        &self,
+        subject: &Reference,
+    ) -> Result<Vec<oci_client::manifest::ImageIndexEntry>, RegistryError> {
+        let what = format!("listing the referrers of {subject}");
+        let auth = self.auth_for(subject.repository()).await?;
+        self.call(&what, || async {
+            self.client
+                .store_auth_if_needed(subject.resolve_registry(), &auth)
+                .await;
+            self.client
+                .pull_referrers(subject, None)
+                .await
+                .map(|i| i.manifests)
         })
         .await
     }

@@ -4,7 +4,7 @@
 //! never a layer). A platform image that should be there and is not stops the
 //! merge before anything is written.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
@@ -66,8 +66,16 @@ pub fn plan(files: &[PlatformTags]) -> Vec<Wanted> {
         .collect()
 }
 
+/// The annotations BuildKit puts on an attestation manifest's entry in an
+/// image index: what it is, and the image it is about.
+pub mod reference {
+    pub const TYPE: &str = "vnd.docker.reference.type";
+    pub const DIGEST: &str = "vnd.docker.reference.digest";
+    pub const ATTESTATION: &str = "attestation-manifest";
+}
+
 /// A platform image as the registry has it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlatformImage {
     pub platform: Platform,
     pub digest: String,
@@ -76,6 +84,21 @@ pub struct PlatformImage {
     pub os: String,
     pub architecture: String,
     pub variant: Option<String>,
+    /// The entry that goes into the merged index: made from the image's config
+    /// for a plain manifest, kept as it was when the platform tag is an index.
+    pub descriptor: serde_json::Value,
+    /// Attestation manifests (provenance, SBOM) that came with the image in the
+    /// platform tag's index; they go next to it in the merged index.
+    pub attestations: Vec<Attestation>,
+    /// `created` of the image's config, as `2026-11-22T23:48:58Z`.
+    pub created: Option<String>,
+}
+
+/// An attestation manifest's entry, kept as it was in the platform tag's index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attestation {
+    pub digest: String,
+    pub descriptor: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,7 +106,9 @@ pub struct PlatformImage {
 struct RawManifest {
     media_type: Option<String>,
     config: Option<RawDescriptor>,
-    manifests: Option<Vec<RawDescriptor>>,
+    manifests: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -96,6 +121,8 @@ struct RawDescriptor {
     size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     platform: Option<RawPlatform>,
+    #[serde(default, skip_serializing)]
+    annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -106,21 +133,39 @@ struct RawPlatform {
     variant: Option<String>,
 }
 
+/// The parts of an image config merge reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct RawConfig {
+    #[serde(flatten)]
+    platform: RawPlatform,
+    #[serde(default)]
+    created: Option<String>,
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Index<'a> {
     schema_version: u32,
     media_type: &'a str,
-    manifests: Vec<RawDescriptor>,
+    manifests: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: &'a BTreeMap<String, String>,
 }
 
-/// The image index over `images`: a Docker manifest list when every platform
-/// image is a Docker manifest, else an OCI index (what buildx does too).
-pub fn index(images: &[PlatformImage]) -> (Vec<u8>, &'static str) {
-    let media_type = if images
-        .iter()
-        .all(|i| i.media_type == media::DOCKER_MANIFEST)
-    {
+/// The image index over `images`, each followed by its attestation manifests
+/// (as `docker buildx imagetools create` lays them out). A Docker manifest list
+/// when every platform image is a Docker manifest and there is nothing else to
+/// carry; an OCI index as soon as an entry or the annotations need one (a
+/// Docker manifest list has no annotations, and BuildKit's attestations are OCI).
+pub fn index(
+    images: &[PlatformImage],
+    annotations: &BTreeMap<String, String>,
+) -> (Vec<u8>, &'static str) {
+    let docker = annotations.is_empty()
+        && images
+            .iter()
+            .all(|i| i.media_type == media::DOCKER_MANIFEST && i.attestations.is_empty());
+    let media_type = if docker {
         media::DOCKER_LIST
     } else {
         media::OCI_INDEX
@@ -130,29 +175,26 @@ pub fn index(images: &[PlatformImage]) -> (Vec<u8>, &'static str) {
         media_type,
         manifests: images
             .iter()
-            .map(|i| RawDescriptor {
-                media_type: i.media_type.clone(),
-                digest: i.digest.clone(),
-                size: i.size,
-                platform: Some(RawPlatform {
-                    architecture: i.architecture.clone(),
-                    os: i.os.clone(),
-                    variant: i.variant.clone(),
-                }),
+            .flat_map(|i| {
+                std::iter::once(i.descriptor.clone())
+                    .chain(i.attestations.iter().map(|a| a.descriptor.clone()))
             })
             .collect(),
+        annotations,
     };
     let text = serde_json::to_vec_pretty(&body).expect("an index always serialises");
     (text, media_type)
 }
 
-/// Reads what a platform tag points at: `None` when the registry has no such tag.
+/// What a platform tag points at, read from the registry: `None` when there is
+/// no such tag. For a platform tag that is an index, also its digest and what
+/// was left out of it, each named, for the warnings.
 async fn resolve(
     registry: &Registry,
     repository: &str,
     source: &Source,
-    configs: &Mutex<HashMap<String, RawPlatform>>,
-) -> Result<Option<PlatformImage>, RegistryError> {
+    configs: &Mutex<HashMap<String, RawConfig>>,
+) -> Result<Option<(PlatformImage, Option<LeftOut>)>, RegistryError> {
     let reference = registry.reference(repository, &source.tag);
     let (body, digest) = match registry.manifest(&reference).await {
         Ok(found) => found,
@@ -160,78 +202,195 @@ async fn resolve(
         Err(e) => return Err(e),
     };
     let shown = format!("{}/{repository}:{}", registry.host, source.tag);
+    let protocol = |what: &str, detail: String| RegistryError::Protocol {
+        registry: registry.host.clone(),
+        what: format!("reading {what}"),
+        detail,
+    };
+    let raw: RawManifest = serde_json::from_slice(&body)
+        .map_err(|e| protocol(&shown, format!("not a manifest: {e}")))?;
+    let Some(entries) = raw.manifests else {
+        // A plain image manifest: the entry is made from it and its config.
+        let media_type = raw
+            .media_type
+            .unwrap_or_else(|| media::OCI_MANIFEST.to_string());
+        let config = image_config(registry, repository, &shown, raw.config, configs).await?;
+        let image = platform_image(
+            source,
+            &shown,
+            digest,
+            media_type,
+            body.len() as u64,
+            config,
+        )?;
+        return Ok(Some((image, None)));
+    };
+
+    // An index (BuildKit's: the image and its attestation manifests): keep
+    // this platform's image and what is attached to it; name all else.
+    let mut left_out = Vec::new();
+    let mut parsed = Vec::new();
+    for value in entries {
+        let entry: RawDescriptor = serde_json::from_value(value.clone()).map_err(|e| {
+            protocol(
+                &shown,
+                format!("an index entry that is not a descriptor: {e}"),
+            )
+        })?;
+        parsed.push((entry, value));
+    }
+    let is_ours = |e: &RawDescriptor| {
+        e.platform
+            .as_ref()
+            .is_some_and(|p| p.os == "linux" && p.architecture == source.platform.docker_arch())
+            && !e.annotations.contains_key(reference::TYPE)
+    };
+    let Some(at) = parsed.iter().position(|(e, _)| is_ours(e)) else {
+        return Err(protocol(
+            &shown,
+            format!(
+                "an image index without a linux/{} image",
+                source.platform.docker_arch()
+            ),
+        ));
+    };
+    let (entry, descriptor) = parsed.remove(at);
+    let mut attestations = Vec::new();
+    for (e, value) in parsed {
+        let about = e.annotations.get(reference::DIGEST);
+        let kind = e.annotations.get(reference::TYPE);
+        if kind.map(String::as_str) == Some(reference::ATTESTATION) && about == Some(&entry.digest)
+        {
+            attestations.push(Attestation {
+                digest: e.digest,
+                descriptor: value,
+            });
+            continue;
+        }
+        let what = match (kind, about, &e.platform) {
+            (Some(kind), Some(about), _) => format!("a {kind} about {about}, not this image"),
+            (Some(kind), None, _) => format!("a {kind} that names no image"),
+            (None, _, Some(p)) => format!(
+                "the {}/{}{} image",
+                p.os,
+                p.architecture,
+                p.variant
+                    .as_deref()
+                    .map(|v| format!("/{v}"))
+                    .unwrap_or_default()
+            ),
+            (None, _, None) => format!("a {} with no platform", e.media_type),
+        };
+        left_out.push(format!("{} ({what})", e.digest));
+    }
+    if !raw.annotations.is_empty() {
+        left_out.push(format!(
+            "the index's own annotations ({})",
+            raw.annotations
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    // The image's own manifest and config: the platform is checked there, not
+    // only trusted from the index entry.
+    let entry_ref = registry.reference_digest(repository, &entry.digest);
+    let (image_body, _) = registry.manifest(&entry_ref).await?;
+    let image_shown = format!("{}/{repository}@{}", registry.host, entry.digest);
+    let image: RawManifest = serde_json::from_slice(&image_body)
+        .map_err(|e| protocol(&image_shown, format!("not a manifest: {e}")))?;
+    let config = image_config(registry, repository, &image_shown, image.config, configs).await?;
+    let mut image = platform_image(
+        source,
+        &shown,
+        entry.digest,
+        entry.media_type,
+        entry.size,
+        config,
+    )?;
+    image.descriptor = descriptor;
+    image.attestations = attestations;
+    let left_out = (!left_out.is_empty()).then_some(LeftOut {
+        index: digest,
+        what: left_out,
+    });
+    Ok(Some((image, left_out)))
+}
+
+/// What a platform tag's index held that the merged index does not take.
+#[derive(Debug, Clone)]
+struct LeftOut {
+    index: String,
+    what: Vec<String>,
+}
+
+/// The config of an image manifest (read once per config digest).
+async fn image_config(
+    registry: &Registry,
+    repository: &str,
+    shown: &str,
+    config: Option<RawDescriptor>,
+    configs: &Mutex<HashMap<String, RawConfig>>,
+) -> Result<RawConfig, RegistryError> {
     let protocol = |detail: String| RegistryError::Protocol {
         registry: registry.host.clone(),
         what: format!("reading {shown}"),
         detail,
     };
-    let raw: RawManifest =
-        serde_json::from_slice(&body).map_err(|e| protocol(format!("not a manifest: {e}")))?;
-    let wrong = |actual: &RawPlatform| RegistryError::WrongPlatform {
-        reference: shown.clone(),
-        expected: source.platform.to_string(),
-        actual: format!("{}/{}", actual.os, actual.architecture),
-    };
-    // Already an index (buildx with attestations): take this platform's entry.
-    if let Some(entries) = raw.manifests {
-        let entry = entries
-            .into_iter()
-            .find(|e| {
-                e.platform.as_ref().is_some_and(|p| {
-                    p.os == "linux" && p.architecture == source.platform.docker_arch()
-                })
-            })
-            .ok_or_else(|| {
-                protocol(format!(
-                    "an image index without a linux/{} entry",
-                    source.platform.docker_arch()
-                ))
-            })?;
-        let p = entry.platform.clone().unwrap_or_default();
-        return Ok(Some(PlatformImage {
-            platform: source.platform,
-            digest: entry.digest,
-            media_type: entry.media_type,
-            size: entry.size,
-            os: p.os,
-            architecture: p.architecture,
-            variant: p.variant,
-        }));
+    let config = config.ok_or_else(|| protocol("a manifest without a config".into()))?;
+    if let Some(c) = configs.lock().await.get(&config.digest) {
+        return Ok(c.clone());
     }
-    let config = raw
-        .config
-        .ok_or_else(|| protocol("a manifest without a config".into()))?;
-    let media_type = raw
-        .media_type
-        .unwrap_or_else(|| media::OCI_MANIFEST.to_string());
-    let cached = configs.lock().await.get(&config.digest).cloned();
-    let platform = match cached {
-        Some(p) => p,
-        None => {
-            let blob = registry.blob(&reference, &config.digest).await?;
-            let p: RawPlatform = serde_json::from_slice(&blob)
-                .map_err(|e| protocol(format!("image config {}: {e}", config.digest)))?;
-            configs
-                .lock()
-                .await
-                .insert(config.digest.clone(), p.clone());
-            p
-        }
-    };
-    if platform.os != "linux"
-        || Platform::from_docker_arch(&platform.architecture).ok() != Some(source.platform)
+    let reference = registry.reference_digest(repository, &config.digest);
+    let blob = registry.blob(&reference, &config.digest).await?;
+    let c: RawConfig = serde_json::from_slice(&blob)
+        .map_err(|e| protocol(format!("image config {}: {e}", config.digest)))?;
+    configs.lock().await.insert(config.digest, c.clone());
+    Ok(c)
+}
+
+/// The platform image, once its config says it is the platform its tag says.
+fn platform_image(
+    source: &Source,
+    shown: &str,
+    digest: String,
+    media_type: String,
+    size: u64,
+    config: RawConfig,
+) -> Result<PlatformImage, RegistryError> {
+    let p = config.platform;
+    if p.os != "linux" || Platform::from_docker_arch(&p.architecture).ok() != Some(source.platform)
     {
-        return Err(wrong(&platform));
+        return Err(RegistryError::WrongPlatform {
+            reference: shown.to_string(),
+            expected: source.platform.to_string(),
+            actual: format!("{}/{}", p.os, p.architecture),
+        });
     }
-    Ok(Some(PlatformImage {
+    let descriptor = serde_json::to_value(RawDescriptor {
+        media_type: media_type.clone(),
+        digest: digest.clone(),
+        size,
+        platform: Some(p.clone()),
+        annotations: BTreeMap::new(),
+    })
+    .expect("a descriptor always serialises");
+    Ok(PlatformImage {
         platform: source.platform,
         digest,
         media_type,
-        size: body.len() as u64,
-        os: platform.os,
-        architecture: platform.architecture,
-        variant: platform.variant,
-    }))
+        size,
+        os: p.os,
+        architecture: p.architecture,
+        variant: p.variant,
+        descriptor,
+        attestations: Vec::new(),
+        created: config
+            .created
+            .as_deref()
+            .and_then(super::annotations::timestamp),
+    })
 }
 
 /// One merged tag as put (or, with `--dry-run`, as it would be put).
@@ -241,6 +400,8 @@ pub struct Merged {
     pub images: Vec<PlatformImage>,
     /// The index's digest read back from the registry; `None` on a dry run.
     pub digest: Option<String>,
+    /// The annotations of the index.
+    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -249,6 +410,24 @@ pub struct Options {
     pub allow_missing_platform: bool,
     /// Platforms with no tags file at all (where it was looked for): missing too.
     pub absent: Vec<(Platform, PathBuf)>,
+    /// Put on every index (`org.opencontainers.image.*` and `--annotation`s);
+    /// none: the index is what it was before annotations (a Docker manifest
+    /// list over Docker manifests).
+    pub annotations: BTreeMap<String, String>,
+    /// Without a `created` annotation given: the newest `created` of the
+    /// index's platform images.
+    pub created_from_images: bool,
+}
+
+/// The platform tags, each once, in plan order.
+fn unique_order(wanted: &[Wanted]) -> Vec<&str> {
+    let mut tags: Vec<&str> = Vec::new();
+    for s in wanted.iter().flat_map(|w| &w.sources) {
+        if !tags.contains(&s.tag.as_str()) {
+            tags.push(&s.tag);
+        }
+    }
+    tags
 }
 
 /// Checks every platform image of every merged tag, then (unless it is a dry
@@ -276,7 +455,7 @@ pub async fn merge(
         }
     }
     // A few requests at a time: quick on a remote registry, gentle on it too.
-    let found: HashMap<String, Option<PlatformImage>> = stream::iter(unique)
+    let found: HashMap<String, Option<(PlatformImage, Option<LeftOut>)>> = stream::iter(unique)
         .map(|s| {
             let configs = &configs;
             async move {
@@ -297,11 +476,30 @@ pub async fn merge(
         .collect();
     let mut done = Vec::new();
     let mut warnings = Vec::new();
+    // What an index of BuildKit held and the merged index does not take: said
+    // once per index, with every platform tag that points at it.
+    let mut left_out: Vec<(LeftOut, Vec<&str>)> = Vec::new();
+    for s in &unique_order(&wanted) {
+        if let Some(Some((_, Some(l)))) = found.get(*s) {
+            match left_out.iter_mut().find(|(o, _)| o.index == l.index) {
+                Some((_, tags)) => tags.push(s),
+                None => left_out.push((l.clone(), vec![s])),
+            }
+        }
+    }
+    for (l, tags) in left_out {
+        warnings.push(format!(
+            "{name}:{} (index {}) holds what the merged index leaves out: {}",
+            tags.join(", "),
+            l.index,
+            l.what.join("; ")
+        ));
+    }
     for w in &wanted {
         let mut images = Vec::new();
         for s in &w.sources {
             match found.get(&s.tag).cloned().flatten() {
-                Some(i) => images.push(i),
+                Some((i, _)) => images.push(i),
                 None => missing.push(match &s.declared_in {
                     Some(path) => format!(
                         "{name}:{} ({}, declared in {})",
@@ -323,10 +521,17 @@ pub async fn merge(
             ));
             continue;
         }
+        let mut annotations = opts.annotations.clone();
+        if opts.created_from_images && !annotations.contains_key(super::annotations::CREATED) {
+            if let Some(newest) = images.iter().filter_map(|i| i.created.clone()).max() {
+                annotations.insert(super::annotations::CREATED.to_string(), newest);
+            }
+        }
         done.push(Merged {
             merged: w.merged.clone(),
             images,
             digest: None,
+            annotations,
         });
     }
     if !missing.is_empty() {
@@ -343,7 +548,7 @@ pub async fn merge(
         return Ok((done, warnings));
     }
     for m in &mut done {
-        let (body, media_type) = index(&m.images);
+        let (body, media_type) = index(&m.images, &m.annotations);
         let reference = registry.reference(repository, &m.merged);
         registry.put_manifest(&reference, &body, media_type).await?;
         m.digest = Some(registry.digest(&reference).await?);
@@ -399,34 +604,86 @@ mod tests {
     }
 
     fn img(platform: Platform, media_type: &str) -> PlatformImage {
+        let variant = (platform == Platform::Aarch64).then(|| "v8".to_string());
+        let digest = format!("sha256:{platform}");
         PlatformImage {
             platform,
-            digest: format!("sha256:{platform}"),
+            digest: digest.clone(),
             media_type: media_type.into(),
             size: 523,
             os: "linux".into(),
             architecture: platform.docker_arch().into(),
-            variant: (platform == Platform::Aarch64).then(|| "v8".into()),
+            variant: variant.clone(),
+            descriptor: serde_json::to_value(RawDescriptor {
+                media_type: media_type.into(),
+                digest,
+                size: 523,
+                platform: Some(RawPlatform {
+                    architecture: platform.docker_arch().into(),
+                    os: "linux".into(),
+                    variant,
+                }),
+                annotations: BTreeMap::new(),
+            })
+            .unwrap(),
+            attestations: Vec::new(),
+            created: None,
         }
     }
 
     #[test]
     fn index_type_follows_the_platform_manifests() {
+        let none = BTreeMap::new();
         let docker = [
             img(Platform::X86_64, media::DOCKER_MANIFEST),
             img(Platform::Aarch64, media::DOCKER_MANIFEST),
         ];
-        let (body, t) = index(&docker);
+        let (body, t) = index(&docker, &none);
         assert_eq!(t, media::DOCKER_LIST);
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["mediaType"], media::DOCKER_LIST);
         assert_eq!(v["manifests"][1]["platform"]["architecture"], "arm64");
         assert_eq!(v["manifests"][1]["platform"]["variant"], "v8");
         assert!(v["manifests"][0]["platform"].get("variant").is_none());
+        assert!(v.get("annotations").is_none());
         let mixed = [
             img(Platform::X86_64, media::OCI_MANIFEST),
             img(Platform::Aarch64, media::DOCKER_MANIFEST),
         ];
-        assert_eq!(index(&mixed).1, media::OCI_INDEX);
+        assert_eq!(index(&mixed, &none).1, media::OCI_INDEX);
+        // A Docker manifest list cannot carry annotations.
+        let a = BTreeMap::from([("com.example.k".to_string(), "v".to_string())]);
+        let (body, t) = index(&docker, &a);
+        assert_eq!(t, media::OCI_INDEX);
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["annotations"]["com.example.k"], "v");
+    }
+
+    #[test]
+    fn attestations_go_next_to_their_image() {
+        let mut x86 = img(Platform::X86_64, media::DOCKER_MANIFEST);
+        let att = serde_json::json!({
+            "mediaType": media::OCI_MANIFEST,
+            "digest": "sha256:att",
+            "size": 1,
+            "platform": {"architecture": "unknown", "os": "unknown"},
+            "annotations": {reference::TYPE: reference::ATTESTATION, reference::DIGEST: "sha256:x86_64"},
+        });
+        x86.attestations.push(Attestation {
+            digest: "sha256:att".into(),
+            descriptor: att.clone(),
+        });
+        let arm = img(Platform::Aarch64, media::DOCKER_MANIFEST);
+        let (body, t) = index(&[x86, arm], &BTreeMap::new());
+        assert_eq!(t, media::OCI_INDEX);
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let digests: Vec<_> = v["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["digest"].as_str().unwrap())
+            .collect();
+        assert_eq!(digests, ["sha256:x86_64", "sha256:att", "sha256:aarch64"]);
+        assert_eq!(v["manifests"][1], att);
     }
 }

@@ -10,16 +10,22 @@
 //! | `retry.rs` | bounded retries with backoff for transient failures |
 //! | `tags_files.rs` | the per-platform tags files, read back |
 //! | `push.rs` | `stacktag push`: one daemon push per tag, progress, errors sorted |
-//! | `merge.rs` | `stacktag merge`: plan, check every platform image, put indexes |
+//! | `merge.rs` | `stacktag merge`: plan, check every platform image, put indexes (attestations kept) |
+//! | `annotations.rs` | the OCI annotations of the merged indexes, and the rules of a key |
+//! | `referrers.rs` | SBOMs attached as OCI artifacts; the referrers API or tag scheme |
+//! | `digests.rs` | every digest of a build, for signing (`image-ref --all`) |
 //!
 //! | `error.rs` | [`RegistryError`] |
 
+pub mod annotations;
 pub mod client;
 pub mod credentials;
+pub mod digests;
 pub mod error;
 pub mod merge;
 pub mod oauth;
 pub mod push;
+pub mod referrers;
 pub mod retry;
 pub mod tags_files;
 

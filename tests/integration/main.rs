@@ -10,6 +10,7 @@ mod hook;
 mod own_stack;
 mod plugin_crate;
 mod publish;
+mod supply;
 mod support;
 mod token_server;
 mod wiki;

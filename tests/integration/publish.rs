@@ -13,34 +13,34 @@ use oci_client::{Reference, RegistryOperation};
 
 use crate::token_server::TokenServer;
 
-const USER: &str = "publish-test";
-const PASSWORD: &str = "pw-Publish-7c1e9a";
-const WRONG: &str = "wrong-Hunter2-4d5f";
+pub(crate) const USER: &str = "publish-test";
+pub(crate) const PASSWORD: &str = "pw-Publish-7c1e9a";
+pub(crate) const WRONG: &str = "wrong-Hunter2-4d5f";
 /// What `docker login` stores for an OAuth registry, instead of a password.
 const IDENTITY_TOKEN: &str = "identity-Refresh-9b2e71";
-const OWNER: &str = "stacktag-test";
-const IMAGE: &str = "tiny";
+pub(crate) const OWNER: &str = "stacktag-test";
+pub(crate) const IMAGE: &str = "tiny";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A registry of this test only; stopped (and its images removed) on drop.
-struct Registry {
-    port: u16,
-    dir: tempfile::TempDir,
-    images: Vec<String>,
+pub(crate) struct Registry {
+    pub(crate) port: u16,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) images: Vec<String>,
     /// Bearer-token auth from this server instead of Basic auth.
-    token: Option<TokenServer>,
+    pub(crate) token: Option<TokenServer>,
 }
 
 impl Registry {
-    fn start() -> Registry {
+    pub(crate) fn start() -> Registry {
         Registry::start_with(false)
     }
 
     /// A registry that wants bearer tokens, from a token server of its own.
-    fn start_with_token_auth() -> Registry {
+    pub(crate) fn start_with_token_auth() -> Registry {
         Registry::start_with(true)
     }
 
@@ -94,17 +94,17 @@ impl Registry {
         }
     }
 
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
-    fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!("{}/{OWNER}/{IMAGE}", self.host())
     }
 
     /// A tiny image for `arch` (amd64, arm64) under `tags`, made from scratch:
     /// it never runs, so any architecture will do.
-    fn image(&mut self, arch: &str, content: &str, tags: &[String]) {
+    pub(crate) fn image(&mut self, arch: &str, content: &str, tags: &[String]) {
         let ctx = tempfile::tempdir().unwrap();
         std::fs::write(ctx.path().join("hello"), content).unwrap();
         std::fs::write(
@@ -129,7 +129,7 @@ impl Registry {
     }
 
     /// The tags file `stacktag hook` would have written.
-    fn tags_file(&self, tags_dir: &Path, platform: &str, tags: &[String]) {
+    pub(crate) fn tags_file(&self, tags_dir: &Path, platform: &str, tags: &[String]) {
         std::fs::create_dir_all(tags_dir).unwrap();
         let text = tags
             .iter()
@@ -143,7 +143,7 @@ impl Registry {
         .unwrap();
     }
 
-    fn hierarchy(&self) -> PathBuf {
+    pub(crate) fn hierarchy(&self) -> PathBuf {
         let path = self.dir.path().join("hierarchy.yaml");
         std::fs::write(
             &path,
@@ -154,7 +154,7 @@ impl Registry {
     }
 
     /// Runs stacktag with the registry's credentials in the environment.
-    fn stacktag(&self, args: &[&str]) -> Output {
+    pub(crate) fn stacktag(&self, args: &[&str]) -> Output {
         self.stacktag_with(
             args,
             &[
@@ -165,7 +165,12 @@ impl Registry {
         )
     }
 
-    fn stacktag_with(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    pub(crate) fn stacktag_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Output {
         let mut cmd = self.command(args, env);
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -184,13 +189,14 @@ impl Registry {
         child.wait_with_output().unwrap()
     }
 
-    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+    pub(crate) fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stacktag"));
         cmd.arg("--config")
             .arg(self.hierarchy())
             .args(args)
             .env_remove("STACKTAG_REGISTRY_USER")
             .env_remove("STACKTAG_REGISTRY_PASSWORD")
+            .env_remove("STACKTAG_TIMESTAMP")
             // No Docker config of the user's leaks in.
             .env("DOCKER_CONFIG", self.dir.path().join("no-docker-config"));
         for (k, v) in env {
@@ -226,7 +232,7 @@ impl Registry {
     }
 
     /// The registry's API, as any client sees it.
-    fn client(&self) -> (oci_client::Client, RegistryAuth) {
+    pub(crate) fn client(&self) -> (oci_client::Client, RegistryAuth) {
         let config = oci_client::client::ClientConfig {
             protocol: oci_client::client::ClientProtocol::Http,
             ..Default::default()
@@ -238,11 +244,11 @@ impl Registry {
         )
     }
 
-    fn reference(&self, tag: &str) -> Reference {
+    pub(crate) fn reference(&self, tag: &str) -> Reference {
         Reference::with_tag(self.host(), format!("{OWNER}/{IMAGE}"), tag.into())
     }
 
-    async fn tags(&self) -> Vec<String> {
+    pub(crate) async fn tags(&self) -> Vec<String> {
         let (c, auth) = self.client();
         match c
             .list_tags(&self.reference("latest"), &auth, None, None)
@@ -257,7 +263,7 @@ impl Registry {
         }
     }
 
-    async fn manifest(&self, tag: &str) -> (serde_json::Value, String) {
+    pub(crate) async fn manifest(&self, tag: &str) -> (serde_json::Value, String) {
         let (c, auth) = self.client();
         c.auth(&self.reference(tag), &auth, RegistryOperation::Pull)
             .await
@@ -291,18 +297,18 @@ impl Drop for Registry {
     }
 }
 
-fn tags(platform: &str, values: &[&str]) -> Vec<String> {
+pub(crate) fn tags(platform: &str, values: &[&str]) -> Vec<String> {
     values.iter().map(|v| format!("{platform}-{v}")).collect()
 }
 
-fn text(o: &Output) -> (String, String) {
+pub(crate) fn text(o: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&o.stdout).into(),
         String::from_utf8_lossy(&o.stderr).into(),
     )
 }
 
-fn assert_ok(o: &Output) -> String {
+pub(crate) fn assert_ok(o: &Output) -> String {
     let (out, err) = text(o);
     assert!(
         o.status.success(),
@@ -312,7 +318,7 @@ fn assert_ok(o: &Output) -> String {
     out
 }
 
-fn tags_dir(r: &Registry) -> String {
+pub(crate) fn tags_dir(r: &Registry) -> String {
     r.dir.path().join("tags").display().to_string()
 }
 
@@ -553,7 +559,24 @@ async fn merge_puts_one_index_with_each_platform_and_digest() {
     let mut r = Registry::start();
     two_platforms(&mut r, &["latest", "python-3.11"]);
 
+    // Without annotations, Docker manifests merge into a Docker manifest list;
+    // with them (the default), into an OCI index with the same entries.
+    let plain = assert_ok(&r.stacktag(&[
+        "merge",
+        "--image",
+        IMAGE,
+        "--tags-dir",
+        &tags_dir(&r),
+        "--no-annotations",
+    ]));
+    let (list, _) = r.manifest("latest").await;
+    assert_eq!(
+        list["mediaType"],
+        "application/vnd.docker.distribution.manifest.list.v2+json"
+    );
+    assert!(list.get("annotations").is_none(), "{list}");
     let out = assert_ok(&r.stacktag(&["merge", "--image", IMAGE, "--tags-dir", &tags_dir(&r)]));
+    assert_eq!(plain.lines().count(), out.lines().count(), "{plain}\n{out}");
 
     let (x86, x86_digest) = r.manifest("x86_64-latest").await;
     let (_, arm_digest) = r.manifest("aarch64-latest").await;
@@ -562,7 +585,12 @@ async fn merge_puts_one_index_with_each_platform_and_digest() {
         let (index, digest) = r.manifest(merged).await;
         assert_eq!(
             index["mediaType"],
-            "application/vnd.docker.distribution.manifest.list.v2+json"
+            "application/vnd.oci.image.index.v1+json"
+        );
+        assert_eq!(index["manifests"], list["manifests"]);
+        assert_eq!(
+            index["annotations"]["org.opencontainers.image.title"],
+            IMAGE
         );
         let entries = index["manifests"].as_array().unwrap();
         assert_eq!(entries.len(), 2, "{index}");

@@ -1,0 +1,366 @@
+//! The supply-chain options: OCI annotations on merged indexes, SBOMs attached
+//! to pushed images (`attach`, `push --attach-sbom`), and the digests to sign
+//! (`image-ref --all`, `image-ref --referrers`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::Args;
+
+use super::args::{ImageName, PublishAuth, TagsDir};
+use super::publish::{credentials, target, Target};
+use super::{ImageRefArgs, Ui};
+use crate::error::Error;
+use crate::git::Commit;
+use crate::hierarchy::Hierarchy;
+use crate::registry::annotations::{self, Build};
+use crate::registry::client::Registry;
+use crate::registry::referrers::{self, SbomFile};
+use crate::registry::retry::Policy;
+use crate::registry::{digests, tags_files, RegistryError};
+use crate::tags::{self, Platform};
+
+/// OCI annotations on every merged index.
+#[derive(Debug, Args, Clone)]
+pub struct Annotate {
+    /// Add an annotation to every index (repeatable); a pre-defined key replaces stacktag's value
+    #[arg(long = "annotation", value_name = "KEY=VALUE", value_parser = annotations::parse)]
+    pub annotation: Vec<(String, String)>,
+    /// No annotations: over Docker manifests the index is then a Docker manifest list
+    #[arg(long, conflicts_with_all = ["annotation", "revision", "timestamp"])]
+    pub no_annotations: bool,
+    /// GitHub OWNER/REPO for org.opencontainers.image.source [default: from the hierarchy file]
+    #[arg(long)]
+    pub repository: Option<String>,
+    /// Commit for org.opencontainers.image.revision [default: HEAD of the git checkout at --repo-dir]
+    #[arg(long, value_name = "SHA", value_parser = parse_revision)]
+    pub revision: Option<String>,
+    /// Directory inside the git checkout of the stack
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo_dir: PathBuf,
+    /// Build timestamp for org.opencontainers.image.created [default: the newest creation time of the platform images]
+    #[arg(long, env = "STACKTAG_TIMESTAMP")]
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+fn parse_revision(given: &str) -> Result<String, String> {
+    if given.len() >= 7 && given.len() <= 64 && given.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(given.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "`{given}` is not a git commit hash (7 to 64 hex digits)"
+        ))
+    }
+}
+
+impl Annotate {
+    /// The annotations of every index of `image`, and whether `created` is
+    /// to be taken from the images (no timestamp given).
+    pub fn resolve(
+        &self,
+        h: &Hierarchy,
+        image: &str,
+    ) -> Result<(BTreeMap<String, String>, bool), Error> {
+        if self.no_annotations {
+            return Ok((BTreeMap::new(), false));
+        }
+        let revision = match &self.revision {
+            Some(r) => r.clone(),
+            None => Commit::head(&self.repo_dir)?.sha,
+        };
+        let build = Build {
+            repository: self
+                .repository
+                .clone()
+                .unwrap_or_else(|| h.repository.clone()),
+            revision: Some(revision),
+            created: self.timestamp,
+            title: image.to_string(),
+        };
+        Ok((
+            annotations::for_build(&build, &self.annotation),
+            self.timestamp.is_none(),
+        ))
+    }
+}
+
+/// Where the SBOM files of a build are.
+#[derive(Debug, Args, Clone)]
+pub struct SbomFiles {
+    /// SBOM files ({platform}-{variant}-{image}-{sha12}.spdx.json, .cdx.json) [default: OUT_DIR/sbom]
+    #[arg(long, value_name = "DIR")]
+    pub sbom_dir: Option<PathBuf>,
+    /// Directory inside the git checkout of the stack: the SBOM files are named by its HEAD commit
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo_dir: PathBuf,
+}
+
+impl SbomFiles {
+    /// The SBOM files of this build of `image` on `platform`, read and checked.
+    pub fn read(
+        &self,
+        tags: &TagsDir,
+        platform: Platform,
+        variant: &str,
+        image: &str,
+    ) -> Result<Vec<SbomFile>, Error> {
+        let dir = self
+            .sbom_dir
+            .clone()
+            .unwrap_or_else(|| tags.out_dir.join("sbom"));
+        let commit = Commit::head(&self.repo_dir)?;
+        referrers::sbom_files(&dir, platform, variant, image, &commit.sha[..12])
+    }
+}
+
+/// `push --attach-sbom`.
+#[derive(Debug, Args, Clone)]
+pub struct PushSbom {
+    /// After the push, attach the build's SBOM files to the platform image (as `stacktag attach`)
+    #[arg(long)]
+    pub attach_sbom: bool,
+    #[command(flatten)]
+    pub files: SbomFiles,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Image name, as in the hierarchy file
+    #[arg(long)]
+    pub image: String,
+    #[command(flatten)]
+    pub name: ImageName,
+    /// x86_64 or aarch64 (arm64) [default: every platform with a tags file]
+    #[arg(long)]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub tags: TagsDir,
+    #[command(flatten)]
+    pub sbom: SbomFiles,
+    #[command(flatten)]
+    pub auth: PublishAuth,
+}
+
+/// Output of `image-ref --all` and `--referrers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// `image-ref --all`, `--referrers`, `--format`.
+#[derive(Debug, Args, Clone)]
+pub struct ImageRefMore {
+    /// Every digest of the build to sign, of every image of the stack (or only --image): its
+    /// platform tags (its tags files in the tags directory) and merged tags, read from the registry
+    #[arg(long, conflicts_with_all = ["platform", "tag", "referrers"])]
+    pub all: bool,
+    /// List what is attached to the image (SBOMs, signatures): referrers API, else the sha256-{hex} tag
+    #[arg(long)]
+    pub referrers: bool,
+    /// Output format of --all and --referrers
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    #[command(flatten)]
+    pub tags: TagsDir,
+}
+
+/// `stacktag attach`: every platform with a tags file (or the one asked for).
+/// Every SBOM file is read and checked before anything is pushed.
+pub async fn attach(h: Hierarchy, args: AttachArgs, ui: &Ui) -> Result<(), Error> {
+    let t = target(&h, &args.image, &args.name)?;
+    let variant = &args.name.variant;
+    let dir = args.tags.dir();
+    let files = match Platform::parse_option(args.platform.as_deref())? {
+        Some(p) => vec![
+            tags_files::read(&dir, p, variant, &args.image, &t.name)?.ok_or_else(|| {
+                RegistryError::NoTagsFile {
+                    image: args.image.clone(),
+                    variant: variant.clone(),
+                    dir: dir.clone(),
+                    expected: format!("{}.txt", tags::file_stem(p, variant, &args.image)),
+                }
+            })?,
+        ],
+        None => tags_files::read_all(&dir, variant, &args.image, &t.name)?,
+    };
+    let mut sboms = Vec::new();
+    for f in &files {
+        sboms.push(
+            args.sbom
+                .read(&args.tags, f.platform, variant, &args.image)?,
+        );
+    }
+    let found = credentials(&t.host, &args.auth)?;
+    let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
+    let mut n = 0;
+    for (f, sboms) in files.iter().zip(&sboms) {
+        n += attach_one(&registry, &t, f.platform, &f.tags[0], sboms).await?;
+    }
+    if !ui.quiet {
+        eprintln!("{}: {n} SBOM(s) attached in {}", args.image, t.host);
+    }
+    Ok(())
+}
+
+/// Attaches `sboms` to the platform image under `tag`; prints one line each.
+pub(crate) async fn attach_one(
+    registry: &Registry,
+    t: &Target,
+    platform: Platform,
+    tag: &str,
+    sboms: &[SbomFile],
+) -> Result<usize, Error> {
+    let subject = referrers::platform_subject(registry, &t.repository, tag, platform).await?;
+    let attached = referrers::attach(registry, &t.repository, &subject, sboms).await?;
+    let mut text = String::new();
+    for a in &attached {
+        text += &format!(
+            "{}@{} <- {} {}@{} ({}; {})\n",
+            t.name,
+            a.subject,
+            a.artifact_type,
+            t.name,
+            a.digest,
+            a.path.display(),
+            a.via
+        );
+    }
+    super::out(&text);
+    Ok(attached.len())
+}
+
+/// `image-ref --referrers`: what is attached to the tag's manifest and, for an
+/// index, to each image in it.
+pub(crate) async fn print_referrers(
+    registry: &Registry,
+    t: &Target,
+    tag: &str,
+    format: Format,
+) -> Result<(), Error> {
+    let mut all = Vec::new();
+    for (subject, what) in referrers::subjects_of(registry, &t.repository, tag).await? {
+        for r in referrers::list(registry, &t.repository, &subject).await? {
+            all.push((what.clone(), r));
+        }
+    }
+    let text = match format {
+        Format::Json => {
+            let doc: Vec<_> = all
+                .iter()
+                .map(|(what, r)| {
+                    serde_json::json!({
+                        "subject": format!("{}@{}", t.name, r.subject),
+                        "subject_is": what,
+                        "reference": format!("{}@{}", t.name, r.descriptor.digest),
+                        "artifact_type": r.descriptor.artifact_type,
+                        "media_type": r.descriptor.media_type,
+                        "size": r.descriptor.size,
+                        "annotations": r.descriptor.annotations,
+                        "found_through": r.via.to_string(),
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&serde_json::json!({ "referrers": doc }))
+                .expect("JSON always serialises")
+                + "\n"
+        }
+        Format::Text => all
+            .iter()
+            .map(|(what, r)| {
+                format!(
+                    "{}@{} ({what}) <- {} {}@{} ({})\n",
+                    t.name,
+                    r.subject,
+                    r.descriptor.artifact_type.as_deref().unwrap_or("-"),
+                    t.name,
+                    r.descriptor.digest,
+                    r.via
+                )
+            })
+            .collect(),
+    };
+    super::out(&text);
+    Ok(())
+}
+
+/// `image-ref --all`: every image of the stack, each variant with tags files.
+pub(crate) async fn image_ref_all(h: &Hierarchy, args: &ImageRefArgs) -> Result<(), Error> {
+    let dir = args.supply.tags.dir();
+    let mut builds = Vec::new();
+    if let Some(image) = &args.image {
+        h.resolve(image)?;
+    }
+    for spec in h.topological() {
+        let image = &spec.name;
+        if args.image.as_ref().is_some_and(|i| i != image) {
+            continue;
+        }
+        let variants =
+            std::iter::once(tags::DEFAULT_VARIANT.to_string()).chain(spec.variants.iter().cloned());
+        for variant in variants {
+            let name = ImageName {
+                variant: variant.clone(),
+                ..args.name.clone()
+            };
+            let t = target(h, image, &name)?;
+            let files = match tags_files::read_all(&dir, &variant, image, &t.name) {
+                Ok(f) => f,
+                // A variant is not built everywhere; the default one is.
+                Err(Error::Registry(RegistryError::NoTagsFile { .. }))
+                    if variant != tags::DEFAULT_VARIANT =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e),
+            };
+            builds.push((t, image.clone(), variant, files));
+        }
+    }
+    let mut registries: Vec<Registry> = Vec::new();
+    let mut found = Vec::new();
+    for (t, image, variant, files) in &builds {
+        let registry = match registries.iter().find(|r| r.host == t.host) {
+            Some(r) => r.clone(),
+            None => {
+                let creds = credentials(&t.host, &args.auth)?;
+                let r = Registry::new(&t.host, &creds, Policy::new(args.auth.tries));
+                registries.push(r.clone());
+                r
+            }
+        };
+        found.push(digests::collect(&registry, &t.repository, image, variant, files).await?);
+    }
+    let text = match args.supply.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&digests::Report::new(&found))
+                .expect("JSON always serialises")
+                + "\n"
+        }
+        Format::Text => {
+            let mut text = String::new();
+            for d in &found {
+                for p in &d.platforms {
+                    text += &format!(
+                        "{}@{} {} {}\n",
+                        d.name,
+                        p.digest,
+                        p.platform,
+                        p.tags.join(",")
+                    );
+                    if let Some(i) = &p.image_digest {
+                        text +=
+                            &format!("{}@{i} {}-image {}\n", d.name, p.platform, p.tags.join(","));
+                    }
+                }
+                for m in &d.merged {
+                    text += &format!("{}@{} merged {}\n", d.name, m.digest, m.tags.join(","));
+                }
+            }
+            text
+        }
+    };
+    super::out(&text);
+    Ok(())
+}
