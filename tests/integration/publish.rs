@@ -190,7 +190,7 @@ impl Registry {
     }
 
     pub(crate) fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stacktag"));
+        let mut cmd = crate::support::stacktag("t-publish");
         cmd.arg("--config")
             .arg(self.hierarchy())
             .args(args)
@@ -892,7 +892,7 @@ async fn a_registry_back_within_the_tries_is_waited_for() {
 #[test]
 fn help_names_the_credential_sources_and_exit_codes() {
     for cmd in ["push", "merge", "image-ref"] {
-        let o = Command::new(env!("CARGO_BIN_EXE_stacktag"))
+        let o = crate::support::stacktag("t-publish-help")
             .args([cmd, "--help"])
             .output()
             .unwrap();

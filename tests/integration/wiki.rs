@@ -8,14 +8,11 @@ use std::time::{Duration, Instant};
 
 use crate::wiki_fixture::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_stacktag");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn stacktag(args: &[&str]) -> Output {
-    Command::new(BIN)
+    crate::support::stacktag("t-wiki")
         .args(args)
-        .current_dir(ROOT)
-        .env_remove("STACKTAG_CONFIG")
         .output()
         .unwrap()
 }
@@ -442,7 +439,7 @@ fn a_second_update_of_the_same_wiki_is_refused_or_waits() {
         u.repo.display().to_string(),
     );
     let started = Instant::now();
-    let child = Command::new(BIN)
+    let child = crate::support::stacktag("t-wiki-lock")
         .args([
             "wiki",
             "--wiki-dir",
@@ -560,11 +557,9 @@ fn href_of(dom: &str, label: &str) -> String {
 
 #[test]
 fn the_site_renders_and_its_links_work_in_headless_chromium() {
-    let Some(chromium) = chromium() else {
-        // Only when it cannot be installed: `make test` runs `make chromium` first.
-        eprintln!("SKIPPED: chromium is not installed and `make chromium` could not install it");
-        return;
-    };
+    let chromium = chromium().expect(
+        "headless chromium is needed for the site test: `make chromium` installs it (`make test` does)",
+    );
     let u = upstream_wiki();
     let inputs = u.dir.join("hook");
     let builds = run("2026-11".parse().unwrap(), 24, 900, false);
