@@ -21,6 +21,8 @@ use crate::run::BuildInfo;
 use crate::session::Session;
 use crate::tags::{self, Platform, DEFAULT_VARIANT};
 
+mod archive;
+
 const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
 
@@ -63,6 +65,8 @@ Exit codes:
   11   the registry is unreachable or failed (after retries), or refused a request
   12   the registry refused the credentials (401/403), or they could not be read
   13   merge: a platform image is missing in the registry; image-ref: no such tag there
+  14   an image archive is corrupt or cut short, or does not match its checksum or its name
+  15   push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Containers are removed either way;
        an image whose tags were being applied gets all of them (and its files) first.
 
@@ -134,6 +138,10 @@ pub enum Command {
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
     #[command(after_help = REGISTRY_HELP)]
     ImageRef(ImageRefArgs),
+    /// Write each image to an archive (docker-archive, zstd) with its checksum
+    Save(archive::SaveArgs),
+    /// Load archives into the daemon, checked against their checksum and name
+    Load(archive::LoadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -515,6 +523,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Push(args) => crate::registry::commands::push(hierarchy, args, cli.quiet).await,
         Command::Merge(args) => crate::registry::commands::merge(hierarchy, args, cli.quiet).await,
         Command::ImageRef(args) => crate::registry::commands::image_ref(hierarchy, args).await,
+        Command::Save(args) => archive::save(hierarchy, args, cli.quiet).await,
+        Command::Load(args) => archive::load(args, cli.quiet).await,
     }
 }
 

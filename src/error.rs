@@ -115,6 +115,9 @@ pub enum Error {
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
 
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 }
@@ -135,6 +138,8 @@ pub mod exit {
     pub const REGISTRY: i32 = 11;
     pub const REGISTRY_AUTH: i32 = 12;
     pub const MISSING_PLATFORM: i32 = 13;
+    pub const ARCHIVE: i32 = 14;
+    pub const DIRTY: i32 = 15;
     pub const INTERRUPTED: i32 = 130;
     pub const TERMINATED: i32 = 143;
 }
@@ -166,6 +171,9 @@ impl Error {
                     | R::Push { .. } => exit::REGISTRY,
                 }
             }
+            Error::Archive(crate::archive::ArchiveError::Dirty { .. }) => exit::DIRTY,
+            Error::Archive(crate::archive::ArchiveError::BadVersion { .. }) => exit::USAGE,
+            Error::Archive(_) => exit::ARCHIVE,
             Error::Interrupted("SIGTERM") => exit::TERMINATED,
             Error::Interrupted(_) => exit::INTERRUPTED,
             // The most severe one wins: the first failure's code.

@@ -10,10 +10,12 @@
 //! | `retry.rs` | bounded retries with backoff for transient failures |
 //! | `tags_files.rs` | the per-platform tags files, read back |
 //! | `push.rs` | `stacktag push`: one daemon push per tag, progress, errors sorted |
+//! | `archive_push.rs` | `stacktag push --archive`: an archive's image straight into the registry |
 //! | `merge.rs` | `stacktag merge`: plan, check every platform image, put indexes |
 //! | `commands.rs` | the subcommands' glue, called from `cli.rs` |
 //! | `error.rs` | [`RegistryError`] |
 
+pub mod archive_push;
 pub mod client;
 pub mod commands;
 pub mod credentials;
