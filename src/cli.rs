@@ -21,7 +21,7 @@ use crate::run::BuildInfo;
 use crate::session::Session;
 use crate::tags::{self, Platform, DEFAULT_VARIANT};
 
-mod archive;
+pub mod archive;
 
 const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
@@ -224,15 +224,17 @@ pub struct PublishAuth {
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
-    /// Image name, as in the hierarchy file
-    #[arg(long)]
-    pub image: String,
+    /// Image name, as in the hierarchy file [default with --archive: from the archive's name]
+    #[arg(long, required_unless_present = "archive")]
+    pub image: Option<String>,
     #[command(flatten)]
     pub naming: Naming,
     #[command(flatten)]
     pub tags: TagsDir,
     #[command(flatten)]
     pub auth: PublishAuth,
+    #[command(flatten)]
+    pub checks: archive::PublishChecks,
 }
 
 #[derive(Debug, Args)]
@@ -484,6 +486,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             for i in &images {
                 hierarchy.resolve(i)?;
             }
+            archive::warn_if_dirty(&hierarchy, &images);
             execute(hierarchy, args.run, None, Steps::HOOK, images, cli.quiet).await
         }
         Command::Tags(one) => {

@@ -157,11 +157,12 @@ fn read_checked(
 }
 
 /// The newest archive of each image in `dir` (of `images`, or of every image
-/// there): the highest version where versions are numbers, else the one
-/// written last.
+/// there): when every archive of the image has a numbered version
+/// (`1.10.2`), the highest (then the one written last); else the one written
+/// last.
 pub fn newest(dir: &Path, images: &[String]) -> Result<Vec<PathBuf>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut best: Vec<(ArchiveName, SystemTime, PathBuf)> = Vec::new();
+    let mut all: Vec<(ArchiveName, SystemTime, PathBuf)> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
@@ -175,21 +176,13 @@ pub fn newest(dir: &Path, images: &[String]) -> Result<Vec<PathBuf>, Error> {
             .metadata()
             .and_then(|m| m.modified())
             .map_err(|e| Error::io(&path, e))?;
-        match best.iter_mut().find(|(n, _, _)| n.image == name.image) {
-            Some(slot) => {
-                let newer = match compare_versions(&name.version, &slot.0.version) {
-                    Some(std::cmp::Ordering::Equal) | None => mtime > slot.1,
-                    Some(o) => o.is_gt(),
-                };
-                if newer {
-                    *slot = (name, mtime, path);
-                }
-            }
-            None => best.push((name, mtime, path)),
-        }
+        all.push((name, mtime, path));
     }
+    let mut names: Vec<String> = all.iter().map(|(n, _, _)| n.image.clone()).collect();
+    names.sort();
+    names.dedup();
     for image in images {
-        if !best.iter().any(|(n, _, _)| &n.image == image) {
+        if !names.contains(image) {
             return Err(ArchiveError::NotInDir {
                 image: image.clone(),
                 dir: dir.into(),
@@ -197,7 +190,26 @@ pub fn newest(dir: &Path, images: &[String]) -> Result<Vec<PathBuf>, Error> {
             .into());
         }
     }
-    let mut paths: Vec<PathBuf> = best.into_iter().map(|(_, _, p)| p).collect();
-    paths.sort();
+    let mut paths = Vec::new();
+    for image in &names {
+        let mine: Vec<&(ArchiveName, SystemTime, PathBuf)> =
+            all.iter().filter(|(n, _, _)| &n.image == image).collect();
+        let numbered = mine
+            .iter()
+            .all(|(n, _, _)| compare_versions(&n.version, &n.version).is_some());
+        let best = mine
+            .into_iter()
+            .max_by(|a, b| {
+                let by_version = if numbered {
+                    compare_versions(&a.0.version, &b.0.version)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                } else {
+                    std::cmp::Ordering::Equal
+                };
+                by_version.then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2))
+            })
+            .expect("at least one");
+        paths.push(best.2.clone());
+    }
     Ok(paths)
 }

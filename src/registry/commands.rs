@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::archive_push;
 use super::client::Registry;
 use super::credentials::{self, Found, Given};
 use super::merge::{self, Options};
@@ -66,15 +67,20 @@ fn say(quiet: bool, line: &str) {
 }
 
 pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error> {
+    if args.checks.archive.is_some() {
+        return push_archive(h, args, quiet).await;
+    }
     let start = Instant::now();
-    let t = target(&h, &args.image, &args.naming.name)?;
+    let image = args.image.clone().unwrap_or_default(); // clap: required without --archive
+    crate::cli::archive::check_dirty(&h, &image, None, &args.checks, true)?;
+    let t = target(&h, &image, &args.naming.name)?;
     let dir = args.tags.dir();
     let variant = &args.naming.name.variant;
     let session = Session::connect().await?;
     let platform = match Platform::parse_option(args.naming.platform.as_deref())? {
         Some(p) => p,
         None => {
-            let present = tags_files::read_all(&dir, variant, &args.image, &t.name)?;
+            let present = tags_files::read_all(&dir, variant, &image, &t.name)?;
             match present.as_slice() {
                 [one] => one.platform,
                 _ => {
@@ -84,22 +90,21 @@ pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error
                         .await?
                         .ok_or_else(|| Error::ImageNotFound {
                             image: latest,
-                            short: args.image.clone(),
+                            short: image.clone(),
                         })?
                         .platform
                 }
             }
         }
     };
-    let file =
-        tags_files::read(&dir, platform, variant, &args.image, &t.name)?.ok_or_else(|| {
-            RegistryError::NoTagsFile {
-                image: args.image.clone(),
-                variant: variant.clone(),
-                dir: dir.clone(),
-                expected: format!("{}.txt", tags::file_stem(platform, variant, &args.image)),
-            }
-        })?;
+    let file = tags_files::read(&dir, platform, variant, &image, &t.name)?.ok_or_else(|| {
+        RegistryError::NoTagsFile {
+            image: image.clone(),
+            variant: variant.clone(),
+            dir: dir.clone(),
+            expected: format!("{}.txt", tags::file_stem(platform, variant, &image)),
+        }
+    })?;
     // The tags file says which platform; the image under its first tag must agree.
     let first = format!("{}:{}", t.name, file.tags[0]);
     if let Some(i) = crate::image::inspect(&session.docker, &first).await? {
@@ -119,7 +124,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error
         &registry,
         &found,
         &t.repository,
-        &args.image,
+        &image,
         &file.tags,
         &policy,
         quiet,
@@ -135,10 +140,110 @@ pub async fn push(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error
         quiet,
         &format!(
             "{}: {} tags pushed to {} in {:.2}s",
-            args.image,
+            image,
             pushed.len(),
             t.host,
             start.elapsed().as_secs_f64()
+        ),
+    );
+    Ok(())
+}
+
+/// `push --archive FILE`: no daemon; the archive's image straight into the registry.
+pub async fn push_archive(h: Hierarchy, args: PushArgs, quiet: bool) -> Result<(), Error> {
+    use crate::archive::{ArchiveError, ArchiveName};
+    let start = Instant::now();
+    let path = args.checks.archive.clone().expect("called with --archive");
+    let name =
+        ArchiveName::parse(&path).ok_or_else(|| ArchiveError::BadName { path: path.clone() })?;
+    let image = match &args.image {
+        Some(i) if *i != name.image => {
+            return Err(ArchiveError::Layout {
+                path,
+                detail: format!("the archive is of image {}, not {i} (--image)", name.image),
+            }
+            .into())
+        }
+        _ => name.image.clone(),
+    };
+    let t = target(&h, &image, &args.naming.name)?;
+    crate::cli::archive::check_dirty(&h, &image, Some(&name.version), &args.checks, false)?;
+    let head = {
+        let p = path.clone();
+        tokio::task::spawn_blocking(move || archive_push::read_head(&p))
+            .await
+            .map_err(|e| Error::io(&path, std::io::Error::other(e)))??
+    };
+    let platform = Platform::from_docker_arch(&head.architecture)?;
+    if let Some(given) = Platform::parse_option(args.naming.platform.as_deref())? {
+        if given != platform {
+            return Err(Error::PlatformMismatch {
+                image: path.display().to_string(),
+                actual: platform.to_string(),
+                given: given.to_string(),
+            });
+        }
+    }
+    let dir = args.tags.dir();
+    let variant = &args.naming.name.variant;
+    let file = tags_files::read(&dir, platform, variant, &image, &t.name)?.ok_or_else(|| {
+        RegistryError::NoTagsFile {
+            image: image.clone(),
+            variant: variant.clone(),
+            dir: dir.clone(),
+            expected: format!("{}.txt", tags::file_stem(platform, variant, &image)),
+        }
+    })?;
+    let owner = t
+        .repository
+        .rsplit_once('/')
+        .map_or("", |(o, _)| o)
+        .to_string();
+    let mount_from: Vec<String> = h
+        .resolve(&image)?
+        .chain
+        .iter()
+        .rev()
+        .filter(|a| **a != image)
+        .map(|a| {
+            if owner.is_empty() {
+                a.clone()
+            } else {
+                format!("{owner}/{a}")
+            }
+        })
+        .collect();
+    let found = credentials(&t.host, &args.auth)?;
+    let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
+    let pushed = archive_push::push(
+        &registry,
+        &head,
+        &t.repository,
+        &file.tags,
+        &mount_from,
+        |line| say(quiet, &format!("stacktag: {line}")),
+    )
+    .await?;
+    let mut text = String::new();
+    for tag in &file.tags {
+        text += &format!("{}:{tag} {}\n", t.name, pushed.digest);
+    }
+    crate::cli::out(&text);
+    say(
+        quiet,
+        &format!(
+            "{image}: {} tags ({} put) of image {} pushed to {} from {} in {:.2}s: {} layers, {} already there, {} mounted, {} uploaded ({})",
+            file.tags.len(),
+            pushed.tags_put.len(),
+            &head.id[7..19],
+            t.host,
+            path.display(),
+            start.elapsed().as_secs_f64(),
+            pushed.layers,
+            pushed.skipped,
+            pushed.mounted,
+            pushed.uploaded,
+            humansize::format_size(pushed.uploaded_bytes, humansize::DECIMAL),
         ),
     );
     Ok(())

@@ -43,13 +43,7 @@ impl Tiny {
             dockerfile += &format!("COPY f{i} /f{i}\n");
         }
         std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
-        let out = Command::new("docker")
-            .args(["build", "--quiet", "-t", &reference])
-            .arg(&ctx)
-            .env("DOCKER_BUILDKIT", "0")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "docker build: {}", text(&out.stderr));
+        build(&reference, &ctx);
         let id = image_id(&reference).expect("built");
         std::fs::write(
             dir.path().join("hierarchy.yaml"),
@@ -90,7 +84,10 @@ impl Tiny {
     /// Saves the image, returns the archive's path.
     pub fn save(&self, extra: &[&str]) -> PathBuf {
         let out_dir = self.out();
-        let mut args = vec!["save", "tiny", "--dir", out_dir.to_str().unwrap()];
+        let mut args = vec!["save", "tiny"];
+        if !extra.contains(&"--dir") {
+            args.extend(["--dir", out_dir.to_str().unwrap()]);
+        }
         args.extend(extra);
         let o = self.stacktag(&args);
         let stdout = ok(&o);
@@ -107,6 +104,25 @@ impl Drop for Tiny {
             .args(["rmi", "--force", &self.id])
             .output();
     }
+}
+
+/// `docker build` (classic builder); tried again if an intermediate image
+/// vanished (another user of the shared daemon pruned dangling images).
+pub fn build(reference: &str, ctx: &Path) {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let out = Command::new("docker")
+            .args(["build", "--quiet", "-t", reference])
+            .arg(ctx)
+            .env("DOCKER_BUILDKIT", "0")
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return;
+        }
+        last = text(&out.stderr);
+    }
+    panic!("docker build {reference}: {last}");
 }
 
 pub fn image_id(reference: &str) -> Option<String> {
@@ -459,13 +475,14 @@ fn load_dir_picks_the_newest_archive_of_each_image() {
     t.remove();
     let out = ok(&t.stacktag(&["load", "--dir", dir.to_str().unwrap()]));
     assert!(out.starts_with(&format!("{} ", old.display())), "{out}");
-    // Numbered versions: the highest, whatever the file times.
-    let v9 = t.save(&["--version", "1.9.0"]);
-    let v10 = t.save(&["--version", "1.10.0"]);
+    // Only numbered versions: the highest, whatever the file times.
+    let numbered = t.dir.path().join("numbered");
+    let v9 = t.save(&["--version", "1.9.0", "--dir", numbered.to_str().unwrap()]);
+    let v10 = t.save(&["--version", "1.10.0", "--dir", numbered.to_str().unwrap()]);
     filetime(&v10);
     let _ = v9;
     t.remove();
-    let out = ok(&t.stacktag(&["load", "--dir", dir.to_str().unwrap(), "tiny"]));
+    let out = ok(&t.stacktag(&["load", "--dir", numbered.to_str().unwrap(), "tiny"]));
     assert!(out.starts_with(&format!("{} ", v10.display())), "{out}");
     // An image with no archive there.
     let o = t.stacktag(&["load", "--dir", dir.to_str().unwrap(), "other"]);

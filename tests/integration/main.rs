@@ -5,6 +5,7 @@
 //! busybox test image (the busybox one is made here if missing).
 
 mod archive;
+mod archive_push;
 mod cli;
 mod failures;
 mod hook;
