@@ -494,3 +494,115 @@ fn load_dir_picks_the_newest_archive_of_each_image() {
     );
     let _ = docker(&["image", "inspect", &t.reference]);
 }
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@localhost"])
+        .args(args)
+        .current_dir(repo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn a_dirty_context_is_named_in_the_archive_and_refused_for_push() {
+    let t = Tiny::new("ctxcheck");
+    // The stack's checkout: a parent image `base` and `tiny`, each a folder.
+    let repo = t.dir.path().join("stack");
+    for (image, file) in [("base", "Dockerfile"), ("tiny", "Dockerfile")] {
+        std::fs::create_dir_all(repo.join("images").join(image)).unwrap();
+        std::fs::write(repo.join("images").join(image).join(file), "FROM scratch\n").unwrap();
+    }
+    std::fs::write(repo.join("README.md"), "stack\n").unwrap();
+    let config = repo.join("hierarchy.yaml");
+    std::fs::write(
+        &config,
+        format!("registry: localhost:5000\nowner: {}\nrepository: stacktag/tests\nimages:\n  base:\n    taggers: [date]\n  tiny:\n    parent: base\n    taggers: [date]\n", t.owner),
+    )
+    .unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "stack"]);
+    let sha12 = git(&repo, &["rev-parse", "HEAD"])[..12].to_string();
+    let out_dir = t.out();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_stacktag"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(&repo)
+            .env("STACKTAG_RUN_ID", &t.owner)
+            .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
+            .output()
+            .unwrap()
+    };
+    let save = || run(&["save", "tiny", "--dir", out_dir.to_str().unwrap()]);
+    let archive_of = |o: &Output| PathBuf::from(ok(o).split_once(' ').unwrap().0);
+    let id12 = &t.id[7..19];
+
+    // Clean: the commit's sha12, no warning.
+    let o = save();
+    assert_eq!(
+        file_name(&archive_of(&o)),
+        format!("tiny_{sha12}_{id12}.tar.zst")
+    );
+    assert!(!text(&o.stderr).contains("dirty"), "{}", text(&o.stderr));
+    // A change outside the image contexts does not count.
+    std::fs::write(repo.join("README.md"), "changed\n").unwrap();
+    assert!(!text(&save().stderr).contains("dirty"));
+
+    let dirty_name = format!("tiny_{sha12}.dirty_{id12}.tar.zst");
+    for (change, named) in [
+        ("changed", "images/tiny/Dockerfile"),
+        ("added", "images/tiny/new.txt"),
+        ("parent", "images/base/Dockerfile"),
+    ] {
+        git(&repo, &["checkout", "-q", "--", "."]);
+        let _ = std::fs::remove_file(repo.join("images/tiny/new.txt"));
+        match change {
+            "changed" => std::fs::write(repo.join(named), "FROM scratch\nLABEL x=1\n").unwrap(),
+            "added" => std::fs::write(repo.join(named), "new\n").unwrap(),
+            _ => std::fs::write(repo.join(named), "FROM scratch\n# edited\n").unwrap(),
+        }
+        let o = save();
+        let archive = archive_of(&o);
+        let err = text(&o.stderr);
+        assert_eq!(file_name(&archive), dirty_name, "{change}: {err}");
+        assert!(
+            err.contains("tiny is a dirty build") && err.contains(named),
+            "{change}: {err}"
+        );
+
+        // Neither push publishes it.
+        let o = run(&["push", "--image", "tiny"]);
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 15, "{change}: {err}");
+        assert!(
+            err.contains("refusing to publish tiny") && err.contains(named),
+            "{err}"
+        );
+        let o = run(&["push", "--archive", archive.to_str().unwrap()]);
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 15, "{change}: {err}");
+        assert!(
+            err.contains(".dirty") && err.contains("--allow-dirty"),
+            "{err}"
+        );
+    }
+
+    // The hook warns (and goes on: the tags say which commit).
+    let o = run(&[
+        "hook",
+        "tiny",
+        "--out-dir",
+        t.dir.path().join("hook").to_str().unwrap(),
+    ]);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("tiny is a dirty build") && err.contains("`stacktag push` will refuse it"),
+        "{err}"
+    );
+    support::assert_no_containers(&t.owner);
+}
