@@ -129,7 +129,7 @@ pub enum Command {
     List,
     /// Add builds (manifests, history lines) to the wiki checkout, and/or render it as HTML
     Wiki(WikiArgs),
-    /// Push every tag of an image's tags file to its registry, through the Docker daemon
+    /// Push every tag of an image's tags file to its registry: through the Docker daemon, or from an archive without one
     #[command(after_help = REGISTRY_HELP)]
     Push(PushArgs),
     /// Put the multi-platform tags: one image index per merged tag, straight into the registry

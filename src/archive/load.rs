@@ -45,7 +45,7 @@ pub async fn load(docker: &bollard::Docker, path: &Path) -> Result<Loaded, Error
     let opts = bollard::query_parameters::ImportImageOptionsBuilder::default()
         .quiet(true)
         .build();
-    let mut progress = std::pin::pin!(docker.import_image_stream(opts, pipe::stream(rx), None));
+    let mut progress = Box::pin(docker.import_image_stream(opts, pipe::stream(rx), None));
     let mut loaded = Vec::new();
     let mut daemon_error = None;
     while let Some(item) = progress.next().await {
@@ -67,6 +67,7 @@ pub async fn load(docker: &bollard::Docker, path: &Path) -> Result<Loaded, Error
             }
         }
     }
+    // Dropped before waiting for the reader: it may be blocked sending to it.
     drop(progress);
     let checked = reader
         .await

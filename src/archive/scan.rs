@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ use super::error::ArchiveError;
 const KEEP_JSON: u64 = 8 << 20;
 
 /// What one pass over the tar found.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Scanned {
     /// Small JSON entries by path.
     pub json: HashMap<String, Vec<u8>>,
@@ -310,7 +310,7 @@ impl Scanned {
                 stored,
             )
         } else if let Some(index) = self.json.get("index.json") {
-            self.from_index(archive, index)?
+            self.image_from_index(archive, index)?
         } else {
             return Err(bad(
                 "neither manifest.json nor index.json in the archive: not a docker-archive (docker save) tar".into(),
@@ -348,7 +348,7 @@ impl Scanned {
     }
 
     #[allow(clippy::type_complexity)]
-    fn from_index(
+    fn image_from_index(
         &self,
         archive: &Path,
         index: &[u8],
@@ -400,7 +400,6 @@ impl Scanned {
                 }
                 let name = blob(&first.digest);
                 doc = parse(self.get(archive, &name)?, &name)?;
-                let _ = &first.media_type;
                 continue;
             }
             let config = doc.config.as_ref().ok_or_else(|| {
@@ -449,10 +448,6 @@ pub fn chain(e: &dyn std::error::Error) -> String {
         cur = s.source();
     }
     parts.join(": ")
-}
-
-pub fn archive_path(p: &Path) -> PathBuf {
-    p.to_path_buf()
 }
 
 #[cfg(test)]

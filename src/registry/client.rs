@@ -288,10 +288,7 @@ impl Registry {
         let what = format!("signing in for {repository}");
         for op in [RegistryOperation::Pull, RegistryOperation::Push] {
             self.call(&what, || async {
-                self.client
-                    .auth(&reference, &auth, op.clone())
-                    .await
-                    .map(|_| ())
+                self.client.auth(&reference, &auth, op).await.map(|_| ())
             })
             .await?;
         }
