@@ -19,7 +19,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish
+.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -93,6 +93,20 @@ merge-all: registry-up stacktag ## merge every image of the stack from the tags 
 bench-publish: hook-all ## wall time of push + merge of the whole stack into an emptied local registry
 	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
 	  scripts/publish-bench $(STACKTAG) $(OUT)
+
+ARCHIVES ?= build/archives
+save/%: build/% ## write image % to $(ARCHIVES)/{image}_{sha12}_{id12}.tar.zst (+ .sha256)
+	@$(STACKTAG) save --registry $(REGISTRY) --owner $(OWNER) --dir $(ARCHIVES) $*
+
+push-archive/%: registry-up stacktag ## push the newest archive of image % from $(ARCHIVES), no daemon (tags from $(OUT)/tags)
+	@STACKTAG_REGISTRY_USER=$(REGISTRY_USER) STACKTAG_REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	  $(STACKTAG) push --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) \
+	    --archive "$$(ls -t $(ARCHIVES)/$*_*.tar* | grep -v '\.sha256$$' | head -n1)"
+
+bench-archive: build-all ## save/load/push --archive against docker save|zstd, zstd -d|docker load, docker push
+	@$(CARGO) build --quiet --release --bin stacktag
+	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
+	  scripts/archive-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag $(BENCH_IMAGES)
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

@@ -161,6 +161,9 @@ pub enum Error {
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
 
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 
@@ -189,6 +192,8 @@ pub mod exit {
     pub const REGISTRY: i32 = 11;
     pub const REGISTRY_AUTH: i32 = 12;
     pub const MISSING_PLATFORM: i32 = 13;
+    pub const ARCHIVE: i32 = 14;
+    pub const DIRTY: i32 = 15;
     pub const INTERRUPTED: i32 = 130;
     pub const TERMINATED: i32 = 143;
 
@@ -209,6 +214,8 @@ pub mod exit {
         (REGISTRY, "the registry is unreachable or failed (after retries), or refused a request"),
         (REGISTRY_AUTH, "the registry refused the credentials (401/403), or they could not be read"),
         (MISSING_PLATFORM, "merge: a platform image is missing in the registry; image-ref, attach: no such tag there (`--all`: every one missing is named)"),
+        (ARCHIVE, "an image archive is corrupt or cut short, or does not match its checksum or its name"),
+        (DIRTY, "push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused without --allow-dirty"),
         (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
         (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
     ];
@@ -242,6 +249,9 @@ impl Error {
                     | R::Push { .. } => exit::REGISTRY,
                 }
             }
+            Error::Archive(crate::archive::ArchiveError::Dirty { .. }) => exit::DIRTY,
+            Error::Archive(crate::archive::ArchiveError::BadVersion { .. }) => exit::USAGE,
+            Error::Archive(_) => exit::ARCHIVE,
             Error::Interrupted("SIGTERM") => exit::TERMINATED,
             Error::Interrupted(_) => exit::INTERRUPTED,
             // The most severe one wins: the first failure's code.

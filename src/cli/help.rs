@@ -257,3 +257,25 @@ what is attached.";
 
 pub const ATTACH_EXAMPLES: &str = "  stacktag attach --image base-notebook
   stacktag push --image base-notebook --attach-sbom      push, then attach";
+
+pub const SAVE: &str = "\
+Write each image ({registry}/{owner}/{image}:latest) to {dir}/{image}_{version}_{id12}.{ext}: the
+daemon's own export, streamed through the compressor (zstd by default, multi-threaded) into a
+temporary file renamed into place, with {file}.sha256 beside it (sha256sum format). The version is
+the commit's sha12, or {sha12}.dirty when the image's folder (or an ancestor's) has uncommitted
+changes, or --version.";
+
+pub const SAVE_EXAMPLES: &str = "  stacktag save --all --dir build/archives
+  stacktag save base-notebook --dir out --compress gzip";
+
+pub const LOAD: &str = "\
+Load archives made by `stacktag save` into the daemon: the checksum is checked first, the archive
+is streamed into the daemon's import, and the loaded image's ID must start with the id12 of the
+archive's name, else it is refused. With --dir, the newest archive of each image is loaded.
+Both layouts load: docker-archive (manifest.json, Docker 20.10) and OCI (index.json, Docker 25+).";
+
+pub const LOAD_EXAMPLES: &str =
+    "  stacktag load build/archives/base-notebook_1ffe43816ba9_0123456789ab.tar.zst
+  stacktag load --dir build/archives base-notebook minimal-notebook";
+
+pub const ARCHIVE_CODES: &[i32] = &[OK, USAGE, CONFIG, IMAGE, DOCKER, GIT, IO, ARCHIVE];

@@ -2,6 +2,7 @@
 //! and the only place that prints for the user. `--help` is the manual.
 //! The library never imports this module.
 
+mod archive;
 mod args;
 mod help;
 mod hook;
@@ -89,6 +90,12 @@ pub enum Command {
     /// Attach the SBOM files of an image's build to its pushed platform image (OCI artifacts)
     #[command(long_about = help::ATTACH, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::ATTACH_EXAMPLES))]
     Attach(supply::AttachArgs),
+    /// Write each image to an archive (docker-archive, zstd) with its checksum
+    #[command(long_about = help::SAVE, after_long_help = help::after(help::ARCHIVE_CODES, help::SAVE_EXAMPLES))]
+    Save(archive::SaveArgs),
+    /// Load archives into the daemon, checked against their checksum and name
+    #[command(long_about = help::LOAD, after_long_help = help::after(help::ARCHIVE_CODES, help::LOAD_EXAMPLES))]
+    Load(archive::LoadArgs),
 }
 
 /// How the run speaks to the user: warnings and progress on stderr (none
@@ -159,6 +166,7 @@ impl Command {
             | Command::Explain { .. }
             | Command::List
             | Command::Check { images: false } => Names::Known,
+            Command::Save(_) | Command::Load(_) => Names::Any,
             _ => Names::Any,
         }
     }
@@ -196,6 +204,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             for i in &images {
                 hierarchy.resolve(i)?;
             }
+            archive::warn_if_dirty(&hierarchy, &images);
             hook::execute(hierarchy, args.run, None, Steps::HOOK, images, &ui).await
         }
         Command::Tags(one) => {
@@ -220,5 +229,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Merge(args) => publish::merge(hierarchy, args, &ui).await,
         Command::ImageRef(args) => publish::image_ref(hierarchy, args).await,
         Command::Attach(args) => supply::attach(hierarchy, args, &ui).await,
+        Command::Save(args) => archive::save(hierarchy, args, ui.quiet).await,
+        Command::Load(args) => archive::load(args, ui.quiet).await,
     }
 }

@@ -9,6 +9,7 @@ use super::args::{ImageName, Naming, PublishAuth, TagsDir};
 use super::{out, Ui};
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
+use crate::registry::archive_push;
 use crate::registry::client::Registry;
 use crate::registry::credentials::{self, Found, Given};
 use crate::registry::merge::{self, Options};
@@ -64,9 +65,9 @@ pub(crate) fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error
 
 #[derive(Debug, Args)]
 pub struct PushArgs {
-    /// Image name, as in the hierarchy file
-    #[arg(long)]
-    pub image: String,
+    /// Image name, as in the hierarchy file [default with --archive: from the archive's name]
+    #[arg(long, required_unless_present = "archive")]
+    pub image: Option<String>,
     #[command(flatten)]
     pub naming: Naming,
     #[command(flatten)]
@@ -75,6 +76,8 @@ pub struct PushArgs {
     pub auth: PublishAuth,
     #[command(flatten)]
     pub sbom: super::supply::PushSbom,
+    #[command(flatten)]
+    pub checks: super::archive::PublishChecks,
 }
 
 #[derive(Debug, Args)]
@@ -118,15 +121,20 @@ pub struct ImageRefArgs {
 }
 
 pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
+    if args.checks.archive.is_some() {
+        return push_archive(h, args, ui).await;
+    }
     let start = Instant::now();
-    let t = target(&h, &args.image, &args.naming.name)?;
+    let image = args.image.clone().unwrap_or_default(); // clap: required without --archive
+    super::archive::check_dirty(&h, &image, None, &args.checks, true)?;
+    let t = target(&h, &image, &args.naming.name)?;
     let dir = args.tags.dir();
     let variant = &args.naming.name.variant;
     let session = Session::connect().await?;
     let platform = match Platform::parse_option(args.naming.platform.as_deref())? {
         Some(p) => p,
         None => {
-            let present = tags_files::read_all(&dir, variant, &args.image, &t.name)?;
+            let present = tags_files::read_all(&dir, variant, &image, &t.name)?;
             match present.as_slice() {
                 [one] => one.platform,
                 _ => {
@@ -136,22 +144,21 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
                         .await?
                         .ok_or_else(|| Error::ImageNotFound {
                             image: latest,
-                            short: args.image.clone(),
+                            short: image.clone(),
                         })?
                         .platform
                 }
             }
         }
     };
-    let file =
-        tags_files::read(&dir, platform, variant, &args.image, &t.name)?.ok_or_else(|| {
-            RegistryError::NoTagsFile {
-                image: args.image.clone(),
-                variant: variant.clone(),
-                dir: dir.clone(),
-                expected: format!("{}.txt", tags::file_stem(platform, variant, &args.image)),
-            }
-        })?;
+    let file = tags_files::read(&dir, platform, variant, &image, &t.name)?.ok_or_else(|| {
+        RegistryError::NoTagsFile {
+            image: image.clone(),
+            variant: variant.clone(),
+            dir: dir.clone(),
+            expected: format!("{}.txt", tags::file_stem(platform, variant, &image)),
+        }
+    })?;
     // The tags file says which platform; the image under its first tag must agree.
     let first = format!("{}:{}", t.name, file.tags[0]);
     if let Some(i) = crate::image::inspect(&session.docker, &first).await? {
@@ -168,7 +175,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
         Some(
             args.sbom
                 .files
-                .read(&args.tags, platform, variant, &args.image)?,
+                .read(&args.tags, platform, variant, &image)?,
         )
     } else {
         None
@@ -181,7 +188,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
         &registry,
         &found,
         &t.repository,
-        &args.image,
+        &image,
         &file.tags,
         &policy,
         ui.quiet,
@@ -198,10 +205,107 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
     }
     ui.say(format_args!(
         "{}: {} tags pushed to {} in {:.2}s",
-        args.image,
+        image,
         pushed.len(),
         t.host,
         start.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// `push --archive FILE`: no daemon; the archive's image straight into the registry.
+pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
+    use crate::archive::{ArchiveError, ArchiveName};
+    let start = Instant::now();
+    let path = args.checks.archive.clone().expect("called with --archive");
+    let name =
+        ArchiveName::parse(&path).ok_or_else(|| ArchiveError::BadName { path: path.clone() })?;
+    let image = match &args.image {
+        Some(i) if *i != name.image => {
+            return Err(ArchiveError::Layout {
+                path,
+                detail: format!("the archive is of image {}, not {i} (--image)", name.image),
+            }
+            .into())
+        }
+        _ => name.image.clone(),
+    };
+    let t = target(&h, &image, &args.naming.name)?;
+    super::archive::check_dirty(&h, &image, Some(&name.version), &args.checks, false)?;
+    let head = {
+        let p = path.clone();
+        tokio::task::spawn_blocking(move || archive_push::read_head(&p))
+            .await
+            .map_err(|e| Error::io(&path, std::io::Error::other(e)))??
+    };
+    let platform = Platform::from_docker_arch(&head.architecture)?;
+    if let Some(given) = Platform::parse_option(args.naming.platform.as_deref())? {
+        if given != platform {
+            return Err(Error::PlatformMismatch {
+                image: path.display().to_string(),
+                actual: platform.to_string(),
+                given: given.to_string(),
+            });
+        }
+    }
+    let dir = args.tags.dir();
+    let variant = &args.naming.name.variant;
+    let file = tags_files::read(&dir, platform, variant, &image, &t.name)?.ok_or_else(|| {
+        RegistryError::NoTagsFile {
+            image: image.clone(),
+            variant: variant.clone(),
+            dir: dir.clone(),
+            expected: format!("{}.txt", tags::file_stem(platform, variant, &image)),
+        }
+    })?;
+    let owner = t
+        .repository
+        .rsplit_once('/')
+        .map_or("", |(o, _)| o)
+        .to_string();
+    let mount_from: Vec<String> = h
+        .resolve(&image)?
+        .chain
+        .iter()
+        .rev()
+        .filter(|a| **a != image)
+        .map(|a| {
+            if owner.is_empty() {
+                a.clone()
+            } else {
+                format!("{owner}/{a}")
+            }
+        })
+        .collect();
+    let found = credentials(&t.host, &args.auth)?;
+    let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
+    let pushed = archive_push::push(
+        &registry,
+        &head,
+        &t.repository,
+        &file.tags,
+        &mount_from,
+        |line| ui.say(format_args!("stacktag: {line}")),
+    )
+    .await?;
+    let mut text = String::new();
+    for tag in &file.tags {
+        text += &format!("{}:{tag} {}\n", t.name, pushed.digest);
+    }
+    out(&text);
+    ui.say(format_args!(
+            "{image}: {} tags ({} put) of image {} pushed to {} from {} in {:.2}s: {} layers, {} already there, {} mounted, {} uploaded ({})",
+            file.tags.len(),
+            pushed.tags_put.len(),
+            &head.id[7..19],
+            t.host,
+            path.display(),
+            start.elapsed().as_secs_f64(),
+            pushed.layers,
+            pushed.skipped,
+            pushed.mounted,
+            pushed.uploaded,
+            humansize::format_size(pushed.uploaded_bytes, humansize::DECIMAL),
     ));
     Ok(())
 }

@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
+
 use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
@@ -37,6 +39,8 @@ pub struct Registry {
     policy: Policy,
     /// For trading an identity token, when that is the credential.
     identity: Option<Identity>,
+    /// Repositories the client has signed in for (blob calls).
+    signed_in: Arc<tokio::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 #[derive(Clone)]
@@ -113,6 +117,8 @@ impl Registry {
             protocol,
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: Some(Duration::from_secs(60)),
+            // Blobs go up in one PUT each (`push --archive`), not in 4 MiB PATCHes.
+            use_monolithic_push: true,
             ..Default::default()
         };
         Registry {
@@ -122,6 +128,7 @@ impl Registry {
             source: found.source,
             policy,
             identity,
+            signed_in: Arc::default(),
         }
     }
 
@@ -314,6 +321,83 @@ impl Registry {
         .await
     }
 
+    /// Signs the client in for `repository`, for reads and writes (blob
+    /// calls take no credentials of their own).
+    async fn sign_in(&self, repository: &str) -> Result<(), RegistryError> {
+        let mut signed_in = self.signed_in.lock().await;
+        if signed_in.contains(repository) {
+            return Ok(());
+        }
+        let reference = self.reference(repository, "latest");
+        let auth = self.auth_for(repository).await?;
+        let what = format!("signing in for {repository}");
+        for op in [RegistryOperation::Pull, RegistryOperation::Push] {
+            self.call(&what, || async {
+                self.client.auth(&reference, &auth, op).await.map(|_| ())
+            })
+            .await?;
+        }
+        signed_in.insert(repository.to_string());
+        Ok(())
+    }
+
+    /// Whether the repository has the blob (HEAD).
+    pub async fn has_blob(&self, repository: &str, digest: &str) -> Result<bool, RegistryError> {
+        self.sign_in(repository).await?;
+        let reference = self.reference(repository, "latest");
+        let what = format!("checking blob {digest} in {repository}");
+        self.call(&what, || self.client.blob_exists(&reference, digest))
+            .await
+    }
+
+    /// Mounts a blob of repository `from` (same registry) into `repository`,
+    /// without sending it. `false` when the registry would not (the blob is
+    /// not there, or the credentials may not read `from`): upload it then.
+    pub async fn mount_blob(
+        &self,
+        repository: &str,
+        from: &str,
+        digest: &str,
+    ) -> Result<bool, RegistryError> {
+        self.sign_in(repository).await?;
+        let target = self.reference(repository, "latest");
+        let source = self.reference(from, "latest");
+        let what = format!("mounting blob {digest} from {from} into {repository}");
+        match self
+            .call(&what, || self.client.mount_blob(&target, &source, digest))
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(e) if e.is_transient() => Err(e),
+            Err(_) => Ok(false),
+        }
+    }
+
+    /// Uploads a blob from a file (one PUT, the file re-read on each try).
+    pub async fn push_blob_file(
+        &self,
+        repository: &str,
+        digest: &str,
+        size: u64,
+        path: &std::path::Path,
+    ) -> Result<(), RegistryError> {
+        self.sign_in(repository).await?;
+        let reference = self.reference(repository, "latest");
+        let what = format!("uploading blob {digest} to {repository}");
+        self.call(&what, || async {
+            let file = tokio::fs::File::open(path)
+                .await
+                .map_err(OciDistributionError::IoError)?;
+            let body = tokio_util::io::ReaderStream::with_capacity(file, 1 << 20)
+                .map(|r| r.map_err(OciDistributionError::IoError));
+            self.client
+                .push_blob_stream(&reference, body, digest, Some(size))
+                .await
+                .map(|_| ())
+        })
+        .await
+    }
+
     /// The referrers of `subject` (a digest reference) through the registry's
     /// referrers API; on a registry without one (404), oci-client reads the
     /// referrers tag (`sha256-{hex}`) instead.
@@ -331,6 +415,45 @@ impl Registry {
                 .pull_referrers(subject, None)
                 .await
                 .map(|i| i.manifests)
+        })
+        .await
+    }
+
+    /// Uploads a small blob (an image config) from memory.
+    pub async fn push_blob_bytes(
+        &self,
+        repository: &str,
+        digest: &str,
+        data: &[u8],
+    ) -> Result<(), RegistryError> {
+        self.sign_in(repository).await?;
+        let reference = self.reference(repository, "latest");
+        let what = format!("uploading blob {digest} to {repository}");
+        let data = bytes::Bytes::copy_from_slice(data);
+        self.call(&what, || {
+            self.client.push_blob(&reference, data.clone(), digest)
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Puts an image manifest under `reference` (a tag, or its own digest).
+    pub async fn put_image_manifest(
+        &self,
+        reference: &Reference,
+        body: &[u8],
+        media_type: &'static str,
+    ) -> Result<(), RegistryError> {
+        let what = format!("putting the image manifest {reference}");
+        let auth = self.auth_for(reference.repository()).await?;
+        self.call(&what, || async {
+            self.client
+                .store_auth_if_needed(reference.resolve_registry(), &auth)
+                .await;
+            self.client
+                .push_manifest_raw(reference, body.to_vec(), reqwest_header(media_type))
+                .await
+                .map(|_| ())
         })
         .await
     }

@@ -14,10 +14,11 @@
 //! | `annotations.rs` | the OCI annotations of the merged indexes, and the rules of a key |
 //! | `referrers.rs` | SBOMs attached as OCI artifacts; the referrers API or tag scheme |
 //! | `digests.rs` | every digest of a build, for signing (`image-ref --all`) |
-//!
+//! | `archive_push.rs` | `stacktag push --archive`: an archive's image straight into the registry |
 //! | `error.rs` | [`RegistryError`] |
 
 pub mod annotations;
+pub mod archive_push;
 pub mod client;
 pub mod credentials;
 pub mod digests;

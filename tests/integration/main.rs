@@ -4,6 +4,8 @@
 //! Needs the fixtures `make test` builds first: the demo stack images and the
 //! busybox test image (the busybox one is made here if missing).
 
+mod archive;
+mod archive_push;
 mod cli;
 mod failures;
 mod hook;

@@ -1,0 +1,191 @@
+//! `stacktag save`: the daemon's export of an image (`GET /images/{name}/get`),
+//! streamed through the compressor into a temporary file in the target
+//! directory, checked on the way (it must hold the image that was asked
+//! for), then renamed into place with its `.sha256` beside it.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use super::codec::{Encoder, Hashing, Tee};
+use super::error::ArchiveError;
+use super::name::{ArchiveName, Compression};
+use super::pipe::{self, ChannelReader};
+use super::{checksum, scan};
+use crate::error::Error;
+
+pub struct SaveRequest {
+    /// Short name, as in the hierarchy (`base-notebook`): the archive's `{image}`.
+    pub image: String,
+    /// The reference on the daemon (`localhost:5000/stacktag/base-notebook:latest`).
+    pub reference: String,
+    pub version: String,
+    pub dir: PathBuf,
+    pub compression: Compression,
+}
+
+pub struct Saved {
+    pub path: PathBuf,
+    /// `sha256:...`
+    pub id: String,
+    /// Size of the archive file.
+    pub bytes: u64,
+    /// Size of the tar inside.
+    pub tar_bytes: u64,
+    pub seconds: f64,
+}
+
+pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, Error> {
+    let start = Instant::now();
+    if !super::name::valid_version(&req.version) {
+        return Err(ArchiveError::BadVersion {
+            version: req.version.clone(),
+        }
+        .into());
+    }
+    let found = crate::image::inspect(docker, &req.reference)
+        .await?
+        .ok_or_else(|| Error::ImageNotFound {
+            image: req.reference.clone(),
+            short: req.image.clone(),
+        })?;
+    let name = ArchiveName {
+        image: req.image.clone(),
+        version: req.version.clone(),
+        id12: found.id.trim_start_matches("sha256:")[..12].to_string(),
+        compression: req.compression,
+    };
+    std::fs::create_dir_all(&req.dir).map_err(|e| Error::io(&req.dir, e))?;
+    let path = req.dir.join(name.to_string());
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".partial")
+        .tempfile_in(&req.dir)
+        .map_err(|e| Error::io(&req.dir, e))?;
+
+    let (tx, rx) = mpsc::channel(pipe::DEPTH);
+    let file = temp
+        .as_file()
+        .try_clone()
+        .map_err(|e| Error::io(temp.path(), e))?;
+    let (compression, archive) = (req.compression, path.clone());
+    let writer =
+        tokio::task::spawn_blocking(move || write_archive(&archive, rx, file, compression));
+
+    let mut export = std::pin::pin!(docker.export_image(&req.reference));
+    let mut daemon_error = None;
+    while let Some(item) = export.next().await {
+        match item {
+            Ok(bytes) => {
+                if tx.send(Ok(bytes)).await.is_err() {
+                    break; // the writer failed; its error says why
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                daemon_error = Some(e);
+                break;
+            }
+        }
+    }
+    drop(tx);
+    let written = writer
+        .await
+        .map_err(|e| Error::io(&path, std::io::Error::other(e)))?;
+    if let Some(e) = daemon_error {
+        return Err(Error::docker(format!("export image {}", req.reference), e));
+    }
+    let (hex, bytes, tar_bytes, image) = written?;
+    if image.id != found.id {
+        return Err(ArchiveError::Layout {
+            path: path.clone(),
+            detail: format!(
+                "the daemon exported image {} for {}, which is {} (was it re-tagged during the save?); nothing was written",
+                image.id, req.reference, found.id
+            ),
+        }
+        .into());
+    }
+    publishable(temp.as_file(), &path)?;
+    temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+    let sum = checksum::sum_path(&path);
+    let mut sum_temp = tempfile::Builder::new()
+        .prefix(".sha256.")
+        .tempfile_in(&req.dir)
+        .map_err(|e| Error::io(&req.dir, e))?;
+    sum_temp
+        .write_all(checksum::line(&hex, &path).as_bytes())
+        .and_then(|_| sum_temp.as_file().sync_all())
+        .map_err(|e| Error::io(&sum, e))?;
+    publishable(sum_temp.as_file(), &sum)?;
+    sum_temp
+        .persist(&sum)
+        .map_err(|e| Error::io(&sum, e.error))?;
+    Ok(Saved {
+        path,
+        id: found.id,
+        bytes,
+        tar_bytes,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The blocking half: tar in from the channel, read by the scanner and,
+/// through the tee, compressed into the file. Returns the file's sha256 and
+/// size, the tar's size, and the image found in it.
+fn write_archive(
+    path: &Path,
+    rx: mpsc::Receiver<pipe::Chunk>,
+    file: std::fs::File,
+    compression: Compression,
+) -> Result<(String, u64, u64, scan::Image), Error> {
+    let io_err = |e: std::io::Error| Error::io(path, e);
+    let encoder = Encoder::new(
+        compression,
+        Hashing::new(BufWriter::with_capacity(1 << 20, file)),
+    )
+    .map_err(io_err)?;
+    let mut counted = 0u64;
+    let mut tee = Tee {
+        inner: Counting {
+            inner: ChannelReader::new(rx),
+            n: &mut counted,
+        },
+        out: encoder,
+    };
+    let scanned = scan::scan(path, &mut tee, false, &mut |_, _| Ok(()))?;
+    let image = scanned.image(path)?;
+    let Tee {
+        inner,
+        out: encoder,
+    } = tee;
+    drop(inner);
+    let hashing = encoder.finish().map_err(io_err)?;
+    let (hex, bytes, buffered) = hashing.finish();
+    let file = buffered.into_inner().map_err(|e| io_err(e.into_error()))?;
+    file.sync_all().map_err(io_err)?;
+    Ok((hex, bytes, counted, image))
+}
+
+struct Counting<'a, R> {
+    inner: R,
+    n: &'a mut u64,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        *self.n += n as u64;
+        Ok(n)
+    }
+}
+
+/// Temporary files are private (0600); the archive is for others to read.
+fn publishable(file: &std::fs::File, path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| Error::io(path, e))
+}

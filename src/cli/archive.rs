@@ -1,0 +1,280 @@
+//! `stacktag save`, `stacktag load`, and the checks `push` and
+//! `push --archive` make before publishing: the clap arguments and the glue.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::{out, ImageName};
+use crate::archive::dirty;
+use crate::archive::load::{self, Loaded};
+use crate::archive::save::{self, SaveRequest};
+use crate::archive::{ArchiveError, Compression};
+use crate::error::Error;
+use crate::git::Commit;
+use crate::hierarchy::Hierarchy;
+use crate::session::Session;
+use crate::tags;
+
+pub const SAVE_HELP: &str = "\
+Files: DIR/{image}_{version}_{id12}.tar.zst (or .tar.gz, .tar) and {file}.sha256 beside it
+(sha256sum format). The version is the commit's sha12 (or --version); a build whose context
+(images/{image}/ or an ancestor's) has uncommitted changes gets {version}.dirty, with a warning
+naming the files. Exit codes: 4 image not on the daemon, 6 daemon failed, 8 file not written,
+14 the daemon's export is not the image asked for (see `stacktag --help`).";
+
+pub const LOAD_HELP: &str = "\
+Each archive is checked against its .sha256, streamed into the daemon, and the load is
+refused (cut off before the daemon finishes it) when the archive does not hold the image its
+name says ({id12}). Reads Docker 20.10's layout (manifest.json) and the OCI layout of
+Docker 25+ (index.json). Exit codes: 14 corrupt or cut-short archive, checksum or name
+mismatch; 6 the daemon refused it (see `stacktag --help`).";
+
+#[derive(Debug, Args)]
+#[command(after_help = SAVE_HELP)]
+pub struct SaveArgs {
+    /// Images to save (names from the hierarchy file)
+    #[arg(required_unless_present = "all", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// Save every image of the hierarchy
+    #[arg(long, conflicts_with = "images")]
+    pub all: bool,
+    /// Directory the archives are written to
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+    /// zstd (multi-threaded), gzip or none
+    #[arg(long, default_value = "zstd", value_parser = parse_compression, value_name = "FORMAT")]
+    pub compress: Compression,
+    /// Version in the archive names [default: the commit's sha12]
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    #[command(flatten)]
+    pub name: ImageName,
+    /// Directory inside the git checkout of the stack
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub repo_dir: PathBuf,
+    #[command(flatten)]
+    pub contexts: Contexts,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = LOAD_HELP)]
+pub struct LoadArgs {
+    /// Archives to load; with --dir, image names (default: every image with an archive there)
+    #[arg(value_name = "FILE|IMAGE")]
+    pub targets: Vec<PathBuf>,
+    /// Load the newest archive of each image in DIR (highest version, else newest file)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Where the images' build contexts are, for the dirty check.
+#[derive(Debug, Args, Clone)]
+pub struct Contexts {
+    /// Folder of the image build contexts ({contexts}/{image}) [default: images/ beside the hierarchy file]
+    #[arg(long, value_name = "DIR")]
+    pub contexts: Option<PathBuf>,
+}
+
+impl Contexts {
+    pub fn dir(&self, h: &Hierarchy) -> PathBuf {
+        self.contexts
+            .clone()
+            .unwrap_or_else(|| dirty::default_contexts(h))
+    }
+}
+
+/// `push`'s options for archives and dirty builds.
+#[derive(Debug, Args, Clone)]
+pub struct PublishChecks {
+    /// Push this archive (from `stacktag save`) straight into the registry, with no Docker daemon
+    #[arg(long, value_name = "FILE")]
+    pub archive: Option<PathBuf>,
+    /// Publish a dirty build (uncommitted changes, or a version such as latest, dev, *.dirty)
+    #[arg(long)]
+    pub allow_dirty: bool,
+    #[command(flatten)]
+    pub contexts: Contexts,
+}
+
+fn parse_compression(s: &str) -> Result<Compression, String> {
+    Compression::parse(s).ok_or_else(|| format!("{s:?}: expected zstd, gzip or none"))
+}
+
+fn warn(line: &str) {
+    eprintln!("stacktag: warning: {line}");
+}
+
+fn mb_per_s(bytes: u64, seconds: f64) -> f64 {
+    bytes as f64 / 1e6 / seconds.max(1e-6)
+}
+
+fn size(bytes: u64) -> String {
+    humansize::format_size(bytes, humansize::DECIMAL)
+}
+
+/// Uncommitted changes in the image's context, or `None` when they cannot
+/// be known (the folder is in no git repository): said as a warning.
+fn changes(h: &Hierarchy, contexts: &Path, image: &str) -> Result<Vec<String>, Error> {
+    let dirs = dirty::context_dirs(h, contexts, image)?;
+    match dirty::changed_files(&dirs) {
+        Ok(c) => Ok(c),
+        Err(Error::Git { path, .. }) => {
+            warn(&format!(
+                "{image}: cannot tell whether {} is committed (not in a git repository)",
+                path.display()
+            ));
+            Ok(Vec::new())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn save(h: Hierarchy, args: SaveArgs, quiet: bool) -> Result<(), Error> {
+    let images: Vec<String> = if args.all {
+        h.topological().iter().map(|i| i.name.clone()).collect()
+    } else {
+        args.images.clone()
+    };
+    for i in &images {
+        h.resolve(i)?;
+    }
+    let (registry, owner) = args.name.registry_owner(&h);
+    let contexts = args.contexts.dir(&h);
+    let base = match &args.version {
+        Some(v) => v.clone(),
+        None => Commit::head(&args.repo_dir)?.sha[..12].to_string(),
+    };
+    let session = Session::connect().await?;
+    let mut text = String::new();
+    for image in &images {
+        let changed = changes(&h, &contexts, image)?;
+        let mut version = base.clone();
+        if !changed.is_empty() && !dirty::is_dirty_version(&version) {
+            version = format!("{version}.dirty");
+        }
+        if let Some(why) = dirty::reason(Some(&version), &changed) {
+            warn(&format!("{image} is a dirty build: {why}"));
+        }
+        let req = SaveRequest {
+            image: image.clone(),
+            reference: format!("{}:latest", tags::image_name(&registry, &owner, image)),
+            version,
+            dir: args.dir.clone(),
+            compression: args.compress,
+        };
+        let saved = save::save(&session.docker, &req).await?;
+        if !quiet {
+            eprintln!(
+                "stacktag: saved {} in {:.2}s: {} ({} tar, {:.0} MB/s)",
+                req.reference,
+                saved.seconds,
+                size(saved.bytes),
+                size(saved.tar_bytes),
+                mb_per_s(saved.tar_bytes, saved.seconds)
+            );
+        }
+        text += &format!("{} {}\n", saved.path.display(), saved.id);
+    }
+    out(&text);
+    Ok(())
+}
+
+pub async fn load(args: LoadArgs, quiet: bool) -> Result<(), Error> {
+    let files = match &args.dir {
+        Some(dir) => {
+            let images: Vec<String> = args
+                .targets
+                .iter()
+                .map(|p| p.to_string_lossy().to_string())
+                .collect();
+            let found = load::newest(dir, &images)?;
+            if found.is_empty() {
+                return Err(ArchiveError::NotInDir {
+                    image: "any image".into(),
+                    dir: dir.clone(),
+                }
+                .into());
+            }
+            found
+        }
+        None if args.targets.is_empty() => {
+            return Err(ArchiveError::Layout {
+                path: PathBuf::from("stacktag load"),
+                detail: "name the archives to load, or --dir DIR".into(),
+            }
+            .into())
+        }
+        None => args.targets.clone(),
+    };
+    let session = Session::connect().await?;
+    let mut text = String::new();
+    for f in &files {
+        let Loaded {
+            path,
+            id,
+            tags,
+            layout,
+            bytes,
+            seconds,
+        } = load::load(&session.docker, f).await?;
+        if !quiet {
+            eprintln!(
+                "stacktag: loaded {} in {:.2}s ({}, {:?} layout, {:.0} MB/s of archive)",
+                path.display(),
+                seconds,
+                size(bytes),
+                layout,
+                mb_per_s(bytes, seconds)
+            );
+        }
+        text += &format!("{} {id} {}\n", path.display(), tags.join(" "));
+    }
+    out(&text);
+    Ok(())
+}
+
+/// Refuses a dirty build of `image` unless `--allow-dirty` (then warns).
+pub fn check_dirty(
+    h: &Hierarchy,
+    image: &str,
+    version: Option<&str>,
+    checks: &PublishChecks,
+    look_at_contexts: bool,
+) -> Result<(), Error> {
+    let changed = if look_at_contexts {
+        changes(h, &checks.contexts.dir(h), image)?
+    } else {
+        Vec::new()
+    };
+    match dirty::reason(version, &changed) {
+        None => Ok(()),
+        Some(why) if checks.allow_dirty => {
+            warn(&format!(
+                "{image} is a dirty build (published: --allow-dirty): {why}"
+            ));
+            Ok(())
+        }
+        Some(reason) => Err(ArchiveError::Dirty {
+            image: image.to_string(),
+            reason,
+        }
+        .into()),
+    }
+}
+
+/// `hook` warns about a dirty build (it still tags it: the tags say which commit).
+pub fn warn_if_dirty(h: &Hierarchy, images: &[String]) {
+    let contexts = dirty::default_contexts(h);
+    for image in images {
+        if let Ok(changed) =
+            dirty::context_dirs(h, &contexts, image).and_then(|dirs| dirty::changed_files(&dirs))
+        {
+            if let Some(why) = dirty::reason(None, &changed) {
+                warn(&format!(
+                    "{image} is a dirty build: {why}; `stacktag push` will refuse it"
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,608 @@
+//! `stacktag push --archive` against a real registry with auth (Debian's
+//! docker-registry, htpasswd), with no Docker daemon: `DOCKER_HOST` points at
+//! a socket that does not exist. A proxy in front of the registry counts the
+//! requests and can kill the registry in the middle of an upload. The
+//! docker CLI (`docker pull`) and the registry's API (curl) are the oracles.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::archive::{image_id, ok, to_oci_layout, write_archive, Tiny};
+use crate::support::{code, repo_root, text};
+
+const USER: &str = "archive-push";
+const PASSWORD: &str = "pw-Archive-93b1c0";
+const NO_DAEMON: &str = "unix:///nonexistent/stacktag-test-no-daemon.sock";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A registry of one test, behind a counting proxy; stopped on drop.
+struct Registry {
+    port: u16,
+    proxy: u16,
+    state: tempfile::TempDir,
+    /// Request lines seen by the proxy (`PUT /v2/...`).
+    requests: Arc<Mutex<Vec<String>>>,
+    /// Kill the registry when the proxy sees this many blob uploads start.
+    kill_at_upload: Arc<Mutex<Option<usize>>>,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let mut r = Registry {
+            port: free_port(),
+            proxy: 0,
+            state: tempfile::tempdir().unwrap(),
+            requests: Arc::default(),
+            kill_at_upload: Arc::default(),
+        };
+        r.up();
+        r.proxy = proxy(
+            r.port,
+            r.requests.clone(),
+            r.kill_at_upload.clone(),
+            r.state.path().join("registry.pid"),
+        );
+        r
+    }
+
+    fn up(&self) {
+        let st = Command::new(repo_root().join("scripts/registry-up"))
+            .arg(self.port.to_string())
+            .arg(self.state.path())
+            .env("STACKTAG_TEST_USER", USER)
+            .env("STACKTAG_TEST_PASSWORD", PASSWORD)
+            .status()
+            .unwrap();
+        assert!(st.success(), "scripts/registry-up failed");
+    }
+
+    fn stop(&self) {
+        if let Ok(pid) = std::fs::read_to_string(self.state.path().join("registry.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The registry as clients see it: through the proxy.
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.proxy)
+    }
+
+    fn take_requests(&self) -> Vec<String> {
+        std::mem::take(&mut *self.requests.lock().unwrap())
+    }
+
+    /// `GET /v2/{repository}/manifests/{tag}` as JSON, through curl.
+    fn manifest(&self, repository: &str, tag: &str) -> serde_json::Value {
+        let out = Command::new("curl")
+            .args(["-sf", "-u", &format!("{USER}:{PASSWORD}")])
+            .args([
+                "-H",
+                "Accept: application/vnd.docker.distribution.manifest.v2+json",
+            ])
+            .arg(format!(
+                "http://127.0.0.1:{}/v2/{repository}/manifests/{tag}",
+                self.port
+            ))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "no manifest {repository}:{tag}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn tags(&self, repository: &str) -> Vec<String> {
+        let out = Command::new("curl")
+            .args(["-sf", "-u", &format!("{USER}:{PASSWORD}")])
+            .arg(format!(
+                "http://127.0.0.1:{}/v2/{repository}/tags/list",
+                self.port
+            ))
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return Vec::new();
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut tags: Vec<String> = v["tags"]
+            .as_array()
+            .map(|a| a.iter().map(|t| t.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        tags.sort();
+        tags
+    }
+
+    /// A Docker config of this test with `docker login` done.
+    fn docker_config(&self) -> PathBuf {
+        let dir = self.state.path().join("docker-config");
+        let mut login = Command::new("docker")
+            .args([
+                "login",
+                "--username",
+                USER,
+                "--password-stdin",
+                &self.host(),
+            ])
+            .env("DOCKER_CONFIG", &dir)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        login
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(PASSWORD.as_bytes())
+            .unwrap();
+        assert!(login.wait().unwrap().success(), "docker login");
+        dir
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A TCP proxy to the registry that records each request line, and kills
+/// the registry (by its pid file) when the upload count reaches the switch.
+fn proxy(
+    upstream: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+    kill_at_upload: Arc<Mutex<Option<usize>>>,
+    pid_file: PathBuf,
+) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue; // the registry is down: the client sees its connection closed
+            };
+            let (requests, kill, pid_file) =
+                (requests.clone(), kill_at_upload.clone(), pid_file.clone());
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 64 << 10];
+                let mut carry = String::new();
+                while let Ok(n) = c_read.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let seen = carry.clone() + &String::from_utf8_lossy(&buf[..n]);
+                    let mut killed = false;
+                    for line in seen.split("\r\n") {
+                        for m in ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE"] {
+                            // A request right after a body has no line break before it.
+                            let Some(at) = line.find(&format!("{m} /v2/")) else {
+                                continue;
+                            };
+                            let line = &line[at..];
+                            if line.ends_with("HTTP/1.1") {
+                                let mut all = requests.lock().unwrap();
+                                all.push(line.to_string());
+                                let uploads = all
+                                    .iter()
+                                    .filter(|l| {
+                                        l.starts_with("PUT ") && l.contains("/blobs/uploads/")
+                                    })
+                                    .count();
+                                let mut k = kill.lock().unwrap();
+                                if k.is_some_and(|at| uploads >= at) {
+                                    *k = None;
+                                    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+                                        let _ =
+                                            Command::new("kill").args(["-9", pid.trim()]).status();
+                                    }
+                                    killed = true;
+                                }
+                            }
+                        }
+                    }
+                    carry = seen.rsplit_once("\r\n").map_or_else(
+                        || {
+                            seen.chars()
+                                .rev()
+                                .take(64)
+                                .collect::<String>()
+                                .chars()
+                                .rev()
+                                .collect()
+                        },
+                        |(_, tail)| tail.chars().take(200).collect(),
+                    );
+                    if killed {
+                        // The request is cut off in the middle, as a dying registry cuts it.
+                        let _ = s_write.write_all(&buf[..n / 2]);
+                        let _ = s_write.shutdown(std::net::Shutdown::Both);
+                        let _ = c_read.shutdown(std::net::Shutdown::Both);
+                        break;
+                    }
+                    if s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_write.shutdown(std::net::Shutdown::Write);
+            });
+            let (mut s_read, mut c_write) = (server, client);
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+                let _ = c_write.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+/// A hierarchy of `images` (name, parent) for registry `host`, owner `owner`, in `dir`.
+fn hierarchy(dir: &Path, host: &str, owner: &str, images: &[(&str, Option<&str>)]) -> PathBuf {
+    let mut text =
+        format!("registry: {host}\nowner: {owner}\nrepository: stacktag/tests\nimages:\n");
+    for (name, parent) in images {
+        text += &format!("  {name}:\n    taggers: [date]\n");
+        if let Some(p) = parent {
+            text += &format!("    parent: {p}\n");
+        }
+    }
+    let path = dir.join("hierarchy.yaml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The tags file `stacktag hook` would have written for `image`.
+fn tags_file(dir: &Path, host: &str, owner: &str, image: &str, values: &[&str]) -> Vec<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    let tags: Vec<String> = values.iter().map(|v| format!("x86_64-{v}")).collect();
+    let text = tags
+        .iter()
+        .map(|t| format!("{host}/{owner}/{image}:{t}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join(format!("x86_64-default-{image}.txt")), text).unwrap();
+    tags
+}
+
+/// `stacktag push --archive` with no daemon and the registry's credentials.
+fn push_archive(config: &Path, archive: &Path, tags_dir: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stacktag"))
+        .arg("--config")
+        .arg(config)
+        .args(["push", "--archive"])
+        .arg(archive)
+        .arg("--tags-dir")
+        .arg(tags_dir)
+        .args(extra)
+        .env("DOCKER_HOST", NO_DAEMON)
+        .env("STACKTAG_REGISTRY_USER", USER)
+        .env("STACKTAG_REGISTRY_PASSWORD", PASSWORD)
+        .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
+        .env_remove("STACKTAG_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn count(requests: &[String], method: &str, part: &str) -> usize {
+    requests
+        .iter()
+        .filter(|l| l.starts_with(&format!("{method} ")) && l.contains(part))
+        .count()
+}
+
+#[test]
+fn push_archive_without_a_daemon_puts_every_tag_and_skips_what_is_there() {
+    let t = Tiny::with_layers("pusharchive", 3);
+    let archive = t.save(&[]);
+    let r = Registry::start();
+    let owner = &t.owner;
+    let config = hierarchy(t.dir.path(), &r.host(), owner, &[("tiny", None)]);
+    let tags_dir = t.dir.path().join("tags");
+    let tags = tags_file(
+        &tags_dir,
+        &r.host(),
+        owner,
+        "tiny",
+        &["latest", "2026-11-24", "abc"],
+    );
+    let repository = format!("{owner}/tiny");
+
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    let out = ok(&o);
+    let requests = r.take_requests();
+    let mut want = tags.clone();
+    want.sort();
+    assert_eq!(r.tags(&repository), want);
+    // The same image: its config digest is the image ID, and the CLI pulls it.
+    let m = r.manifest(&repository, &tags[1]);
+    assert_eq!(m["config"]["digest"], t.id.as_str());
+    assert_eq!(m["layers"].as_array().unwrap().len(), 3);
+    assert_eq!(out.lines().count(), 3, "{out}");
+    let digest = out
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit_once(' ')
+        .unwrap()
+        .1
+        .to_string();
+    assert!(out.lines().all(|l| l.ends_with(&digest)), "{out}");
+    // 3 layers and the config went up; the tags only after the manifest by digest.
+    assert_eq!(
+        count(&requests, "PUT", "/blobs/uploads/"),
+        4,
+        "{requests:#?}"
+    );
+    let manifest_puts: Vec<&String> = requests
+        .iter()
+        .filter(|l| l.starts_with("PUT ") && l.contains("/manifests/"))
+        .collect();
+    assert_eq!(manifest_puts.len(), 4, "{requests:#?}");
+    assert!(
+        manifest_puts[0].contains(&format!("/manifests/{digest}")),
+        "{manifest_puts:?}"
+    );
+    let last_blob = requests
+        .iter()
+        .rposition(|l| l.starts_with("PUT ") && l.contains("/blobs/uploads/"))
+        .unwrap();
+    let first_tag = requests
+        .iter()
+        .position(|l| l.starts_with("PUT ") && l.contains("/manifests/x86_64-"))
+        .unwrap();
+    assert!(last_blob < first_tag, "{requests:#?}");
+
+    // docker pull of a pushed tag runs, and gives the archive's image.
+    t.remove();
+    let docker_config = r.docker_config();
+    let reference = format!("{}/{repository}:{}", r.host(), tags[2]);
+    let pull = Command::new("docker")
+        .args(["pull", &reference])
+        .env("DOCKER_CONFIG", &docker_config)
+        .output()
+        .unwrap();
+    assert!(pull.status.success(), "docker pull: {}", text(&pull.stderr));
+    assert_eq!(image_id(&reference).as_deref(), Some(t.id.as_str()));
+    let _ = Command::new("docker").args(["rmi", &reference]).output();
+
+    // The second push finds everything there: no upload, no manifest put.
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    ok(&o);
+    let requests = r.take_requests();
+    assert_eq!(
+        count(&requests, "POST", "/blobs/uploads/"),
+        0,
+        "{requests:#?}"
+    );
+    assert_eq!(count(&requests, "PUT", ""), 0, "{requests:#?}");
+    assert!(
+        text(&o.stderr).contains("3 layers, 3 already there, 0 mounted, 0 uploaded"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn push_archive_mounts_the_parent_layers_from_the_parent_repository() {
+    let base = Tiny::with_layers("pushmount", 2);
+    let r = Registry::start();
+    let owner = base.owner.clone();
+    // The child: the base image and one more layer.
+    let ctx = base.dir.path().join("child");
+    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::write(ctx.join("more"), format!("child of {}\n", base.id)).unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        format!("FROM {}\nCOPY more /more\n", base.reference),
+    )
+    .unwrap();
+    let child_ref = format!("localhost:5000/{owner}/child:latest");
+    crate::archive::build(&child_ref, &ctx);
+    let child_id = image_id(&child_ref).unwrap();
+
+    let dir = base.dir.path();
+    let config = hierarchy(
+        dir,
+        "localhost:5000",
+        &owner,
+        &[("tiny", None), ("child", Some("tiny"))],
+    );
+    let out_dir = dir.join("archives");
+    let save = Command::new(env!("CARGO_BIN_EXE_stacktag"))
+        .arg("--config")
+        .arg(&config)
+        .args(["save", "--all", "--dir"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let saved = ok(&save);
+    let _ = Command::new("docker").args(["rmi", &child_ref]).output();
+    let path_of = |image: &str| {
+        PathBuf::from(
+            saved
+                .lines()
+                .find(|l| l.contains(&format!("/{image}_")))
+                .unwrap()
+                .split_once(' ')
+                .unwrap()
+                .0,
+        )
+    };
+    let config = hierarchy(
+        dir,
+        &r.host(),
+        &owner,
+        &[("tiny", None), ("child", Some("tiny"))],
+    );
+    let tags_dir = dir.join("tags");
+    tags_file(&tags_dir, &r.host(), &owner, "tiny", &["latest", "v1"]);
+    tags_file(&tags_dir, &r.host(), &owner, "child", &["latest", "v1"]);
+    ok(&push_archive(&config, &path_of("tiny"), &tags_dir, &[]));
+    r.take_requests();
+    let o = push_archive(&config, &path_of("child"), &tags_dir, &[]);
+    ok(&o);
+    let requests = r.take_requests();
+    let mounts: Vec<&String> = requests
+        .iter()
+        .filter(|l| l.contains("?mount=") || l.contains("&mount="))
+        .collect();
+    assert_eq!(mounts.len(), 2, "{requests:#?}");
+    assert!(
+        mounts
+            .iter()
+            .all(|l| l.contains(&format!("from={owner}%2Ftiny"))),
+        "{mounts:?}"
+    );
+    // Only the child's own layer and its config were sent.
+    assert_eq!(
+        count(&requests, "PUT", "/blobs/uploads/"),
+        2,
+        "{requests:#?}"
+    );
+    assert!(
+        text(&o.stderr).contains("3 layers, 0 already there, 2 mounted, 1 uploaded"),
+        "{}",
+        text(&o.stderr)
+    );
+    let m = r.manifest(&format!("{owner}/child"), "x86_64-v1");
+    assert_eq!(m["config"]["digest"], child_id.as_str());
+}
+
+#[test]
+fn a_registry_killed_mid_upload_then_a_rerun_completes() {
+    let t = Tiny::with_layers("pushkill", 3);
+    let archive = t.save(&[]);
+    let r = Registry::start();
+    let owner = &t.owner;
+    let config = hierarchy(t.dir.path(), &r.host(), owner, &[("tiny", None)]);
+    let tags_dir = t.dir.path().join("tags");
+    let tags = tags_file(&tags_dir, &r.host(), owner, "tiny", &["latest", "v1"]);
+    let repository = format!("{owner}/tiny");
+
+    // Killed as the second layer goes up.
+    *r.kill_at_upload.lock().unwrap() = Some(2);
+    let o = push_archive(&config, &archive, &tags_dir, &["--tries", "2"]);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 11, "{err}");
+    assert!(
+        err.contains(&format!("cannot reach registry {}", r.host())),
+        "{err}"
+    );
+    assert!(err.contains("run the same command again"), "{err}");
+    assert!(!err.contains(PASSWORD), "{err}");
+    r.stop();
+    r.up();
+    // Nothing half published: no tag.
+    assert_eq!(r.tags(&repository), Vec::<String>::new());
+    r.take_requests();
+
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    ok(&o);
+    let requests = r.take_requests();
+    let mut want = tags.clone();
+    want.sort();
+    assert_eq!(r.tags(&repository), want);
+    assert_eq!(
+        r.manifest(&repository, "x86_64-v1")["config"]["digest"],
+        t.id.as_str()
+    );
+    // The first layer was in: only the other two and the config went up.
+    assert_eq!(
+        count(&requests, "PUT", "/blobs/uploads/"),
+        3,
+        "{requests:#?}"
+    );
+    assert!(
+        text(&o.stderr).contains("3 layers, 1 already there, 0 mounted, 2 uploaded"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn push_archive_reads_an_oci_layout_archive() {
+    let t = Tiny::with_layers("pushoci", 2);
+    let tar = Command::new("docker")
+        .args(["save", &t.reference])
+        .output()
+        .unwrap()
+        .stdout;
+    // As Docker 25+ writes it, without the manifest.json of old daemons.
+    let oci = to_oci_layout(&tar, false);
+    let archive = write_archive(&t.out(), "tiny", "1.2.3", &t.id, &oci);
+    let r = Registry::start();
+    let config = hierarchy(t.dir.path(), &r.host(), &t.owner, &[("tiny", None)]);
+    let tags_dir = t.dir.path().join("tags");
+    tags_file(&tags_dir, &r.host(), &t.owner, "tiny", &["latest"]);
+    ok(&push_archive(&config, &archive, &tags_dir, &[]));
+    let m = r.manifest(&format!("{}/tiny", t.owner), "x86_64-latest");
+    assert_eq!(m["config"]["digest"], t.id.as_str());
+}
+
+#[test]
+fn push_archive_refuses_a_wrong_name_a_tags_file_of_another_image_and_a_dirty_version() {
+    let t = Tiny::new("pushrefused");
+    let archive = t.save(&[]);
+    let config = hierarchy(t.dir.path(), "127.0.0.1:1", &t.owner, &[("tiny", None)]);
+    let tags_dir = t.dir.path().join("tags");
+    std::fs::create_dir_all(&tags_dir).unwrap();
+    // The tags file names another image.
+    std::fs::write(
+        tags_dir.join("x86_64-default-tiny.txt"),
+        format!("127.0.0.1:1/{}/other:x86_64-latest", t.owner),
+    )
+    .unwrap();
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    assert_eq!(code(&o), 8, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("is not a tag of"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    // Renamed: the content is another image.
+    let renamed = archive.with_file_name(
+        archive
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace(&t.id[7..19], "0123456789ab"),
+    );
+    std::fs::copy(&archive, &renamed).unwrap();
+    let o = push_archive(&config, &renamed, &tags_dir, &[]);
+    assert_eq!(code(&o), 14, "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("the name says image ID 0123456789ab"));
+
+    // A dirty version is never published without --allow-dirty.
+    for version in ["latest", "1.2.3.0", "abc.dirty"] {
+        let dirty = archive.with_file_name(format!("tiny_{version}_{}.tar.zst", &t.id[7..19]));
+        std::fs::copy(&archive, &dirty).unwrap();
+        let o = push_archive(&config, &dirty, &tags_dir, &[]);
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 15, "{err}");
+        assert!(
+            err.contains("refusing to publish tiny") && err.contains("--allow-dirty"),
+            "{err}"
+        );
+        // With --allow-dirty it goes on (here to the tags file's error).
+        let o = push_archive(&config, &dirty, &tags_dir, &["--allow-dirty"]);
+        assert_eq!(code(&o), 8, "{}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("dirty build (published: --allow-dirty)"));
+    }
+}
