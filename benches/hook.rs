@@ -19,13 +19,13 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures_util::future::join_all;
 use humansize::{format_size, BINARY};
-use stacktag::command::{Cmd, ExecError, Output};
-use stacktag::container::{Container, Limits};
+use stacktag::hook::command::{Cmd, ExecError, Output};
+use stacktag::hook::container::{Container, Limits};
 use stacktag::git::Commit;
 use stacktag::hierarchy::Hierarchy;
 use stacktag::plugin::{self, CommandCache, Context, Runner};
-use stacktag::run::{BuildInfo, ImageInfo};
-use stacktag::session::Session;
+use stacktag::hook::run::{BuildInfo, ImageInfo};
+use stacktag::hook::session::Session;
 
 const RUNS: usize = 3;
 
@@ -211,7 +211,7 @@ async fn floor(h: &Hierarchy, images: &[String]) -> Vec<(String, Duration, Strin
 
 async fn image_info(session: &Session, h: &Hierarchy, image: &str) -> ImageInfo {
     let source = format!("{}/{}/{image}:latest", h.registry, h.owner);
-    let inspected = stacktag::image::inspect(&session.docker, &source)
+    let inspected = stacktag::hook::image::inspect(&session.docker, &source)
         .await
         .unwrap()
         .expect("built");

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::command::ExecError;
+use crate::hook::command::ExecError;
 
 /// A problem in a hierarchy file, with where it is; `more` holds the file's
 /// other problems, so that one run reports them all.
@@ -170,7 +170,7 @@ pub enum Error {
     /// Some images of a run failed; the others were tagged.
     #[error("{}\n{} of {} images not tagged ({}); {}", .errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"), .failed.len(), .failed.len() + .tagged.len(), .failed.join(", "), tagged_list(.tagged))]
     Partial {
-        tagged: Vec<crate::pipeline::ImageReport>,
+        tagged: Vec<crate::hook::pipeline::ImageReport>,
         failed: Vec<String>,
         errors: Vec<Error>,
     },
@@ -276,7 +276,7 @@ impl Error {
     }
 }
 
-fn tagged_list(tagged: &[crate::pipeline::ImageReport]) -> String {
+fn tagged_list(tagged: &[crate::hook::pipeline::ImageReport]) -> String {
     if tagged.is_empty() {
         return "no image was tagged".into();
     }

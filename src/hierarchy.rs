@@ -2,7 +2,7 @@
 //! problem of the file at once, each with its line), and inheritance: an
 //! image gets its ancestors' taggers and manifests, root first. Taggers and
 //! manifests are named (built-ins, plugins) or declared in the file as rules
-//! ([`crate::rule`]).
+//! ([`crate::plugin::rule`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,8 +12,8 @@ use serde_yaml::{Mapping, Value};
 
 use crate::error::{ConfigError, Error};
 use crate::plugin::{self, Manifest, Tagger};
-use crate::rule::{compile_pattern, ManifestRule, Stream, TaggerRule};
-use crate::tags::DEFAULT_VARIANT;
+use crate::plugin::rule::{compile_pattern, ManifestRule, Stream, TaggerRule};
+use crate::formats::tags::DEFAULT_VARIANT;
 
 /// Where a stack's settings come from when its file leaves them out.
 pub mod defaults {
@@ -602,7 +602,7 @@ impl Parser<'_> {
                 None
             }
             Some(v) => self.string(v, &format!("{what}: `prefix`"), line).filter(|p| {
-                let ok = crate::tags::is_valid_tag(p);
+                let ok = crate::formats::tags::is_valid_tag(p);
                 if !ok {
                     self.push(self.lines.key_after("prefix", line), format!("{what}: prefix `{p}` cannot start a Docker tag (letters, digits, `_`, `.`, `-`)"));
                 }

@@ -13,8 +13,8 @@ use crate::archive::{ArchiveError, Compression};
 use crate::error::Error;
 use crate::git::Commit;
 use crate::hierarchy::Hierarchy;
-use crate::session::Session;
-use crate::tags;
+use crate::hook::session::Session;
+use crate::formats::tags;
 
 pub const SAVE_HELP: &str = "\
 Files: DIR/{image}_{version}_{id12}.tar.zst (or .tar.gz, .tar) and {file}.sha256 beside it

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::hierarchy::Hierarchy;
-use crate::pipeline::OutputDirs;
-use crate::tags::DEFAULT_VARIANT;
+use crate::hook::pipeline::OutputDirs;
+use crate::formats::tags::DEFAULT_VARIANT;
 
 /// Where the tags files are.
 #[derive(Debug, Args, Clone)]
@@ -129,7 +129,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS")]
     pub command_timeout: Option<u64>,
     /// Bytes of output a command may write
-    #[arg(long, default_value_t = crate::container::DEFAULT_MAX_OUTPUT, value_name = "BYTES")]
+    #[arg(long, default_value_t = crate::hook::container::DEFAULT_MAX_OUTPUT, value_name = "BYTES")]
     pub max_output: usize,
     /// Give every container networking (otherwise only images with `network: true`)
     #[arg(long)]

@@ -8,16 +8,16 @@ use clap::Args;
 
 use super::args::{Dirs, Naming, RunArgs};
 use super::{out, Ui};
-use crate::container::Limits;
+use crate::hook::container::Limits;
 use crate::error::Error;
 use crate::git::Commit;
-use crate::guard::{guarded, Critical};
+use crate::hook::guard::{guarded, Critical};
 use crate::hierarchy::Hierarchy;
-use crate::pipeline::{ImageReport, Job, Steps};
-use crate::progress::Progress;
-use crate::run::BuildInfo;
-use crate::session::Session;
-use crate::tags::{self, Platform};
+use crate::hook::pipeline::{ImageReport, Job, Steps};
+use crate::hook::progress::Progress;
+use crate::hook::run::BuildInfo;
+use crate::hook::session::Session;
+use crate::formats::tags::{self, Platform};
 
 #[derive(Debug, Args)]
 #[command(
@@ -104,7 +104,7 @@ pub async fn execute(
         .network(run.network)
         .jobs(
             run.jobs
-                .map_or_else(crate::pipeline::default_jobs, usize::from),
+                .map_or_else(crate::hook::pipeline::default_jobs, usize::from),
         );
         job.run_all(&images).await
     })
@@ -136,7 +136,7 @@ fn print_reports(reports: &[ImageReport]) {
             "{} ({:.2}s, {}):\n",
             r.info.image,
             r.seconds,
-            crate::progress::counted(r.commands, "command")
+            crate::hook::progress::counted(r.commands, "command")
         );
         for t in &r.tags {
             text += &format!("  {}:{t}\n", r.info.full_name());
@@ -155,7 +155,7 @@ pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
     let source = args.source.unwrap_or_else(|| format!("{full}:latest"));
     let given = Platform::parse_option(args.naming.platform.as_deref())?;
     let session = Session::connect().await?;
-    let found = crate::image::find(&session.docker, &source, &args.image, given).await?;
+    let found = crate::hook::image::find(&session.docker, &source, &args.image, given).await?;
     let path = args.dirs.resolve().tags.join(format!(
         "{}.txt",
         tags::file_stem(found.platform, &args.naming.name.variant, &args.image)
@@ -175,7 +175,7 @@ pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
     let (image, tags) = (args.image.clone(), wanted.clone());
     guarded(&session, async move {
         let _section = Critical::enter()?;
-        crate::image::apply_tags(&docker, &image, &source, &full, &tags)
+        crate::hook::image::apply_tags(&docker, &image, &source, &full, &tags)
             .await
             .map(drop)
     })

@@ -25,7 +25,7 @@ pub use wiki::WikiArgs;
 
 use crate::error::{exit, Error};
 use crate::hierarchy::{Hierarchy, Names};
-use crate::pipeline::Steps;
+use crate::hook::pipeline::Steps;
 
 #[derive(Debug, Parser)]
 #[command(name = "stacktag", version, max_term_width = 100, about = help::ABOUT, long_about = help::LONG_ABOUT, after_long_help = help::after_long_help())]

@@ -17,8 +17,8 @@ use crate::registry::push;
 use crate::registry::retry::Policy;
 use crate::registry::tags_files;
 use crate::registry::RegistryError;
-use crate::session::Session;
-use crate::tags::{self, Platform};
+use crate::hook::session::Session;
+use crate::formats::tags::{self, Platform};
 
 /// The image's naming, resolved against the hierarchy's defaults.
 pub(crate) struct Target {
@@ -140,7 +140,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
                 _ => {
                     // Both platforms' files are here: push the one this daemon built.
                     let latest = format!("{}:latest", t.name);
-                    crate::image::inspect(&session.docker, &latest)
+                    crate::hook::image::inspect(&session.docker, &latest)
                         .await?
                         .ok_or_else(|| Error::ImageNotFound {
                             image: latest,
@@ -161,7 +161,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
     })?;
     // The tags file says which platform; the image under its first tag must agree.
     let first = format!("{}:{}", t.name, file.tags[0]);
-    if let Some(i) = crate::image::inspect(&session.docker, &first).await? {
+    if let Some(i) = crate::hook::image::inspect(&session.docker, &first).await? {
         if i.platform != platform {
             return Err(Error::PlatformMismatch {
                 image: first,

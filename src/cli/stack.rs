@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use crate::error::ConfigError;
 use crate::hierarchy::Hierarchy;
 use crate::plugin;
-use crate::progress::counted;
-use crate::tags;
+use crate::hook::progress::counted;
+use crate::formats::tags;
 
 /// The image tree with each image's full reference, and the settings the
 /// file leaves to their defaults; or only the names, parents first.
@@ -54,7 +54,7 @@ pub fn list(h: &Hierarchy) -> String {
         text += &format!(
             "  {:<20} `{}` gives `{}-...` (declared in {}:{}, image {})\n",
             d.name,
-            crate::command::Cmd(r.command.clone()),
+            crate::hook::command::Cmd(r.command.clone()),
             r.prefix,
             h.path.display(),
             d.line,

@@ -19,7 +19,7 @@ use crate::registry::client::Registry;
 use crate::registry::referrers::{self, SbomFile};
 use crate::registry::retry::Policy;
 use crate::registry::{digests, tags_files, RegistryError};
-use crate::tags::{self, Platform};
+use crate::formats::tags::{self, Platform};
 
 /// OCI annotations on every merged index.
 #[derive(Debug, Args, Clone)]

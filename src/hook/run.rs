@@ -4,7 +4,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::git::Commit;
-use crate::tags::{file_stem, image_name, tag_prefix, Platform};
+use crate::formats::tags::{file_stem, image_name, tag_prefix, Platform};
 
 /// Taken once per run and used everywhere (date tag, manifest, history line).
 #[derive(Debug, Clone)]

@@ -9,10 +9,12 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
-use crate::command::{Cmd, ExecError, Output};
+pub mod rule;
+
+use crate::hook::command::{Cmd, ExecError, Output};
 use crate::error::PluginError;
-use crate::markdown;
-use crate::run::{BuildInfo, ImageInfo};
+use crate::formats::markdown;
+use crate::hook::run::{BuildInfo, ImageInfo};
 
 /// Computes one tag value (without the platform prefix), e.g. `python-3.13.5`.
 #[async_trait]
@@ -99,7 +101,7 @@ pub fn manifest(name: &str) -> Option<&'static ManifestEntry> {
 }
 
 /// Runs a command in the image under test. The real one is
-/// [`crate::container::Container`]; unit tests use a fake.
+/// [`crate::hook::container::Container`]; unit tests use a fake.
 #[async_trait]
 pub trait Runner: Send + Sync {
     /// Runs `cmd` to the end; any exit code is an `Ok`.
@@ -274,7 +276,7 @@ fn first_lines(stderr: &str, stdout: &str) -> String {
 pub mod prelude {
     pub use super::{parse, Context, Manifest, Tagger};
     pub use crate::error::PluginError;
-    pub use crate::rule::Stream;
+    pub use crate::plugin::rule::Stream;
     pub use async_trait::async_trait;
 }
 

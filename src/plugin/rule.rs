@@ -7,8 +7,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::command::Cmd;
-use crate::command::ExecError;
+use crate::hook::command::Cmd;
+use crate::hook::command::ExecError;
 use crate::error::PluginError;
 use crate::plugin::{Context, Manifest, Tagger};
 
@@ -164,10 +164,10 @@ impl Manifest for BuiltinManifest {
 #[doc(hidden)]
 macro_rules! stream_or_stdout {
     () => {
-        $crate::rule::Stream::Stdout
+        $crate::plugin::rule::Stream::Stdout
     };
     ($s:ident) => {
-        $crate::rule::Stream::$s
+        $crate::plugin::rule::Stream::$s
     };
 }
 
@@ -184,7 +184,7 @@ macro_rules! tagger_rows {
                     about: $about,
                     module: module_path!(),
                     tagger: {
-                        static RULE: $crate::rule::BuiltinTagger = $crate::rule::BuiltinTagger {
+                        static RULE: $crate::plugin::rule::BuiltinTagger = $crate::plugin::rule::BuiltinTagger {
                             command: &[$($arg),+],
                             pattern: $pattern,
                             prefix: $prefix,

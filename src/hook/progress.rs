@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use crate::command::{Cmd, ExecError, Output};
+use crate::hook::command::{Cmd, ExecError, Output};
 use crate::plugin::Runner;
 
 /// How often the status line is redrawn.

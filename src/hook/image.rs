@@ -4,7 +4,7 @@
 use bollard::query_parameters::{RemoveImageOptionsBuilder, TagImageOptionsBuilder};
 
 use crate::error::Error;
-use crate::tags::Platform;
+use crate::formats::tags::Platform;
 
 pub struct Inspected {
     pub id: String,

@@ -9,18 +9,18 @@ use std::time::Instant;
 use futures_util::future::join_all;
 use futures_util::{stream, StreamExt};
 
-use crate::container::{Container, Limits};
+use crate::hook::container::{Container, Limits};
 use crate::error::Error;
-use crate::guard::Critical;
+use crate::hook::guard::Critical;
 use crate::hierarchy::{Hierarchy, Inherited, Resolved};
-use crate::history::HistoryLine;
-use crate::image;
+use crate::formats::history::HistoryLine;
+use crate::hook::image;
 use crate::manifests::build_info;
 use crate::plugin::{CommandCache, Context, Runner};
-use crate::progress::{counted, Progress};
-use crate::run::{BuildInfo, ImageInfo};
-use crate::session::Session;
-use crate::tags::{self, is_valid_tag, Platform};
+use crate::hook::progress::{counted, Progress};
+use crate::hook::run::{BuildInfo, ImageInfo};
+use crate::hook::session::Session;
+use crate::formats::tags::{self, is_valid_tag, Platform};
 
 /// Where the files go (formats.md names the files inside).
 #[derive(Debug, Clone)]
@@ -109,7 +109,7 @@ impl<'a> Job<'a> {
             steps: Steps::HOOK,
             limits: Limits {
                 timeout: hierarchy.command_timeout,
-                max_output: crate::container::DEFAULT_MAX_OUTPUT,
+                max_output: crate::hook::container::DEFAULT_MAX_OUTPUT,
             },
             network: false,
             jobs: default_jobs(),

@@ -57,7 +57,7 @@ mod tests {
 
     #[test]
     fn golden_history_lines() {
-        let golden = include_str!("../tests/golden/hist-lines.txt");
+        let golden = include_str!("../../tests/golden/hist-lines.txt");
         let mut lines = golden.lines();
         assert_eq!(
             line("cuda12", "x86_64-cuda12-pytorch-notebook-1ffe43816ba9"),

@@ -1,6 +1,6 @@
 //! The pieces manifests are made of (formats.md, "Build manifest").
 
-use crate::command::Output;
+use crate::hook::command::Output;
 
 /// A command's output as the manifest shows it: leading and trailing blank
 /// lines removed, trailing whitespace stripped from every line. `None` when

@@ -17,7 +17,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
 
 use crate::error::Error;
-use crate::session::Session;
+use crate::hook::session::Session;
 
 /// How long a signal waits for the critical sections already running.
 const FINISH_WAIT: Duration = Duration::from_secs(30);
