@@ -1,7 +1,34 @@
 //! The extension points: [`Tagger`] and [`Manifest`], registered with
 //! `inventory` through [`tagger!`](crate::tagger) and
 //! [`manifest!`](crate::manifest). Built-ins use the same path as a user's
-//! plugin crate.
+//! plugin crate. Most taggers need no Rust: a command, a pattern and a prefix
+//! declared in hierarchy.yaml ([`rule`]).
+//!
+//! A tagger of one's own, in a crate that depends on stacktag and whose
+//! `main` is `stacktag::cli::main()`:
+//!
+//! ```
+//! use stacktag::plugin::prelude::*;
+//!
+//! /// `node-18.20.4` from `node --version` (`v18.20.4`).
+//! struct NodeVersion;
+//!
+//! #[async_trait]
+//! impl Tagger for NodeVersion {
+//!     async fn tag_value(&self, ctx: &Context) -> Result<String, PluginError> {
+//!         // A version starts with a digit: strip the `v` in `pick`.
+//!         ctx.versioned("node", &["node", "--version"], "`vX.Y.Z`", |out| {
+//!             parse::word(out, 0).map(|v| v.trim_start_matches('v'))
+//!         })
+//!         .await
+//!     }
+//! }
+//!
+//! stacktag::tagger!("node_version", "`node --version` gives `node-18.20.4`", NodeVersion);
+//! ```
+//!
+//! A manifest section is the same with [`Manifest`], [`Context::quoted`] and
+//! [`manifest!`](crate::manifest).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -140,8 +167,11 @@ impl CommandCache {
     }
 }
 
-/// What a tagger or manifest sees: the image, the build, and the running
-/// container (through a run-once cache).
+/// What a tagger or manifest sees: the image (`ctx.image`: name, platform,
+/// variant, reference), the build (`ctx.build`: timestamp, commit), and the
+/// running container, through a run-once cache: every distinct command runs
+/// once per image, however many taggers and manifests ask for it, without a
+/// shell, stdout and stderr kept apart.
 pub struct Context<'a> {
     pub image: &'a ImageInfo,
     pub build: &'a BuildInfo,
@@ -222,6 +252,11 @@ impl<'a> Context<'a> {
 
     /// `{name}-{version}`, where `pick` finds the version in the stdout of
     /// `argv`; `expected` says what it looks for, for the error message.
+    ///
+    /// A version starts with a digit and holds only letters, digits, `.`,
+    /// `+`, `-` and `_`: `pick` returning `v18.20.4` or `6.4 beta` is an error
+    /// that says so (strip a leading `v` in `pick`); `pick` returning `None`
+    /// is an error that shows the output and `expected`.
     pub async fn versioned(
         &self,
         name: &str,
