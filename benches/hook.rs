@@ -19,13 +19,13 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures_util::future::join_all;
 use humansize::{format_size, BINARY};
-use stacktag::hook::command::{Cmd, ExecError, Output};
-use stacktag::hook::container::{Container, Limits};
 use stacktag::git::Commit;
 use stacktag::hierarchy::Hierarchy;
-use stacktag::plugin::{self, CommandCache, Context, Runner};
+use stacktag::hook::command::{Cmd, ExecError, Output};
+use stacktag::hook::container::{Container, Limits};
 use stacktag::hook::run::{BuildInfo, ImageInfo};
 use stacktag::hook::session::Session;
+use stacktag::plugin::{self, CommandCache, Context, Runner};
 
 const RUNS: usize = 3;
 

@@ -11,9 +11,9 @@ use std::time::Duration;
 use serde_yaml::{Mapping, Value};
 
 use crate::error::{ConfigError, Error};
-use crate::plugin::{self, Manifest, Tagger};
-use crate::plugin::rule::{compile_pattern, ManifestRule, Stream, TaggerRule};
 use crate::formats::tags::DEFAULT_VARIANT;
+use crate::plugin::rule::{compile_pattern, ManifestRule, Stream, TaggerRule};
+use crate::plugin::{self, Manifest, Tagger};
 
 /// Where a stack's settings come from when its file leaves them out.
 pub mod defaults {

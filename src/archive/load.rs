@@ -94,7 +94,11 @@ pub async fn load(docker: &bollard::Docker, path: &Path) -> Result<Loaded, Error
             tags.push(r.clone());
         }
     }
-    if loaded.is_empty() && crate::hook::image::inspect(docker, &image.id).await?.is_none() {
+    if loaded.is_empty()
+        && crate::hook::image::inspect(docker, &image.id)
+            .await?
+            .is_none()
+    {
         return Err(ArchiveError::Layout {
             path: path.into(),
             detail: format!(

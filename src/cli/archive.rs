@@ -11,10 +11,10 @@ use crate::archive::load::{self, Loaded};
 use crate::archive::save::{self, SaveRequest};
 use crate::archive::{ArchiveError, Compression};
 use crate::error::Error;
+use crate::formats::tags;
 use crate::git::Commit;
 use crate::hierarchy::Hierarchy;
 use crate::hook::session::Session;
-use crate::formats::tags;
 
 pub const SAVE_HELP: &str = "\
 Files: DIR/{image}_{version}_{id12}.tar.zst (or .tar.gz, .tar) and {file}.sha256 beside it

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
+use crate::formats::tags::DEFAULT_VARIANT;
 use crate::hierarchy::Hierarchy;
 use crate::hook::pipeline::OutputDirs;
-use crate::formats::tags::DEFAULT_VARIANT;
 
 /// Where the tags files are.
 #[derive(Debug, Args, Clone)]

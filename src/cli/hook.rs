@@ -8,16 +8,16 @@ use clap::Args;
 
 use super::args::{Dirs, Naming, RunArgs};
 use super::{out, Ui};
-use crate::hook::container::Limits;
 use crate::error::Error;
+use crate::formats::tags::{self, Platform};
 use crate::git::Commit;
-use crate::hook::guard::{guarded, Critical};
 use crate::hierarchy::Hierarchy;
+use crate::hook::container::Limits;
+use crate::hook::guard::{guarded, Critical};
 use crate::hook::pipeline::{ImageReport, Job, Steps};
 use crate::hook::progress::Progress;
 use crate::hook::run::BuildInfo;
 use crate::hook::session::Session;
-use crate::formats::tags::{self, Platform};
 
 #[derive(Debug, Args)]
 #[command(

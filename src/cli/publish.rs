@@ -8,7 +8,9 @@ use clap::Args;
 use super::args::{ImageName, Naming, PublishAuth, TagsDir};
 use super::{out, Ui};
 use crate::error::Error;
+use crate::formats::tags::{self, Platform};
 use crate::hierarchy::Hierarchy;
+use crate::hook::session::Session;
 use crate::registry::archive_push;
 use crate::registry::client::Registry;
 use crate::registry::credentials::{self, Found, Given};
@@ -17,8 +19,6 @@ use crate::registry::push;
 use crate::registry::retry::Policy;
 use crate::registry::tags_files;
 use crate::registry::RegistryError;
-use crate::hook::session::Session;
-use crate::formats::tags::{self, Platform};
 
 /// The image's naming, resolved against the hierarchy's defaults.
 pub(crate) struct Target {

@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 
 use crate::error::ConfigError;
-use crate::hierarchy::Hierarchy;
-use crate::plugin;
-use crate::hook::progress::counted;
 use crate::formats::tags;
+use crate::hierarchy::Hierarchy;
+use crate::hook::progress::counted;
+use crate::plugin;
 
 /// The image tree with each image's full reference, and the settings the
 /// file leaves to their defaults; or only the names, parents first.

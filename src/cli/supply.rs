@@ -12,6 +12,7 @@ use super::args::{ImageName, PublishAuth, TagsDir};
 use super::publish::{credentials, target, Target};
 use super::{ImageRefArgs, Ui};
 use crate::error::Error;
+use crate::formats::tags::{self, Platform};
 use crate::git::Commit;
 use crate::hierarchy::Hierarchy;
 use crate::registry::annotations::{self, Build};
@@ -19,7 +20,6 @@ use crate::registry::client::Registry;
 use crate::registry::referrers::{self, SbomFile};
 use crate::registry::retry::Policy;
 use crate::registry::{digests, tags_files, RegistryError};
-use crate::formats::tags::{self, Platform};
 
 /// OCI annotations on every merged index.
 #[derive(Debug, Args, Clone)]

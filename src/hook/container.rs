@@ -12,10 +12,10 @@ use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::CreateContainerOptionsBuilder;
 use futures_util::StreamExt;
 
-use crate::hook::command::{Cmd, ExecError, Output};
 use crate::error::Error;
-use crate::plugin::Runner;
+use crate::hook::command::{Cmd, ExecError, Output};
 use crate::hook::session::{Session, MANAGED_LABEL, RUN_LABEL};
+use crate::plugin::Runner;
 
 /// How long and how much a command may run and write.
 #[derive(Debug, Clone, Copy)]

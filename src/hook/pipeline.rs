@@ -9,18 +9,18 @@ use std::time::Instant;
 use futures_util::future::join_all;
 use futures_util::{stream, StreamExt};
 
-use crate::hook::container::{Container, Limits};
 use crate::error::Error;
-use crate::hook::guard::Critical;
-use crate::hierarchy::{Hierarchy, Inherited, Resolved};
 use crate::formats::history::HistoryLine;
+use crate::formats::tags::{self, is_valid_tag, Platform};
+use crate::hierarchy::{Hierarchy, Inherited, Resolved};
+use crate::hook::container::{Container, Limits};
+use crate::hook::guard::Critical;
 use crate::hook::image;
-use crate::manifests::build_info;
-use crate::plugin::{CommandCache, Context, Runner};
 use crate::hook::progress::{counted, Progress};
 use crate::hook::run::{BuildInfo, ImageInfo};
 use crate::hook::session::Session;
-use crate::formats::tags::{self, is_valid_tag, Platform};
+use crate::manifests::build_info;
+use crate::plugin::{CommandCache, Context, Runner};
 
 /// Where the files go (formats.md names the files inside).
 #[derive(Debug, Clone)]

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::git::Commit;
 use crate::formats::tags::{file_stem, image_name, tag_prefix, Platform};
+use crate::git::Commit;
 
 /// Taken once per run and used everywhere (date tag, manifest, history line).
 #[derive(Debug, Clone)]

@@ -38,9 +38,9 @@ use tokio::sync::OnceCell;
 
 pub mod rule;
 
-use crate::hook::command::{Cmd, ExecError, Output};
 use crate::error::PluginError;
 use crate::formats::markdown;
+use crate::hook::command::{Cmd, ExecError, Output};
 use crate::hook::run::{BuildInfo, ImageInfo};
 
 /// Computes one tag value (without the platform prefix), e.g. `python-3.13.5`.

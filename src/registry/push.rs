@@ -178,7 +178,10 @@ pub async fn push(
     }
     for tag in tags {
         let reference = format!("{name}:{tag}");
-        if crate::hook::image::inspect(docker, &reference).await?.is_none() {
+        if crate::hook::image::inspect(docker, &reference)
+            .await?
+            .is_none()
+        {
             return Err(Error::ImageNotFound {
                 image: reference,
                 short: image.to_string(),

@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
-use stacktag::hook::container::Limits;
 use stacktag::git::Commit;
-use stacktag::hook::guard::guarded;
 use stacktag::hierarchy::Hierarchy;
+use stacktag::hook::container::Limits;
+use stacktag::hook::guard::guarded;
 use stacktag::hook::pipeline::{ImageReport, Job, OutputDirs};
-use stacktag::plugin::prelude::*;
 use stacktag::hook::progress::Progress;
 use stacktag::hook::run::BuildInfo;
 use stacktag::hook::session::Session;
+use stacktag::plugin::prelude::*;
 
 use crate::support::*;
 
