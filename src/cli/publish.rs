@@ -334,7 +334,7 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
     let (merged, warnings) =
         merge::merge(&registry, &t.repository, &args.image, &files, opts).await?;
     for w in &warnings {
-        eprintln!("stacktag: warning: {w}");
+        ui.warn(w);
     }
     let mut text = String::new();
     for m in &merged {

@@ -198,9 +198,12 @@ pub async fn attach(h: Hierarchy, args: AttachArgs, ui: &Ui) -> Result<(), Error
     for (f, sboms) in files.iter().zip(&sboms) {
         n += attach_one(&registry, &t, f.platform, &f.tags[0], sboms).await?;
     }
-    if !ui.quiet {
-        eprintln!("{}: {n} SBOM(s) attached in {}", args.image, t.host);
-    }
+    ui.say(format_args!(
+        "{}: {} attached in {}",
+        args.image,
+        crate::hook::progress::counted(n, "SBOM"),
+        t.host
+    ));
     Ok(())
 }
 
