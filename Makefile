@@ -37,6 +37,7 @@ chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium
 
 stacktag: ## build the stacktag binary
+	@[ -x $(STACKTAG) ] || echo "stacktag: building the binary with cargo (a first build takes several minutes)" >&2
 	@$(CARGO) build --quiet --bin stacktag
 
 build/%: root-image stacktag | build ## build image % and its ancestors (docker's layer cache makes a warm run quick)
