@@ -5,8 +5,9 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::args::{ImageName, Naming, PublishAuth, TagsDir};
-use super::{out, Ui};
+use super::args::{ImageName, Naming, Output, PublishAuth, TagsDir};
+use super::json::{self, Body};
+use super::Ui;
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
 use crate::registry::client::Registry;
@@ -75,6 +76,8 @@ pub struct PushArgs {
     pub auth: PublishAuth,
     #[command(flatten)]
     pub sbom: super::supply::PushSbom,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +99,8 @@ pub struct MergeArgs {
     pub annotate: super::supply::Annotate,
     #[command(flatten)]
     pub auth: PublishAuth,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +120,8 @@ pub struct ImageRefArgs {
     pub auth: PublishAuth,
     #[command(flatten)]
     pub supply: super::supply::ImageRefMore,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
@@ -154,6 +161,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
         })?;
     // The tags file says which platform; the image under its first tag must agree.
     let first = format!("{}:{}", t.name, file.tags[0]);
+    let mut image_id = String::new();
     if let Some(i) = crate::image::inspect(&session.docker, &first).await? {
         if i.platform != platform {
             return Err(Error::PlatformMismatch {
@@ -162,6 +170,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
                 given: platform.to_string(),
             });
         }
+        image_id = i.id;
     }
     // The SBOM files are checked before anything is pushed.
     let sboms = if args.sbom.attach_sbom {
@@ -192,10 +201,35 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
     for p in &pushed {
         text += &format!("{}:{} {}\n", t.name, p.tag, p.digest);
     }
-    out(&text);
+    ui.out(&text);
+    let mut doc = json::Push {
+        image: args.image.clone(),
+        name: t.name.clone(),
+        platform: platform.to_string(),
+        variant: variant.clone(),
+        image_id,
+        registry: t.host.clone(),
+        tags_file: file.path.display().to_string(),
+        pushed: pushed
+            .iter()
+            .map(|p| json::Pushed::new(&t.name, p))
+            .collect(),
+        attached: Vec::new(),
+        seconds: 0.0,
+    };
     if let Some(sboms) = &sboms {
-        super::supply::attach_one(&registry, &t, platform, &file.tags[0], sboms).await?;
+        match super::supply::attach_one(&registry, &t, platform, &file.tags[0], sboms, ui).await {
+            Ok(attached) => doc.attached = attached,
+            Err(e) => {
+                // The tags are pushed: the document says so.
+                doc.seconds = start.elapsed().as_secs_f64();
+                ui.result(Body::Push(doc));
+                return Err(e);
+            }
+        }
     }
+    doc.seconds = start.elapsed().as_secs_f64();
+    ui.result(Body::Push(doc));
     ui.say(format_args!(
         "{}: {} tags pushed to {} in {:.2}s",
         args.image,
@@ -229,6 +263,19 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
     };
     let (merged, warnings) =
         merge::merge(&registry, &t.repository, &args.image, &files, opts).await?;
+    ui.result(Body::Merge(json::Merge {
+        image: args.image.clone(),
+        name: t.name.clone(),
+        variant: variant.clone(),
+        registry: t.host.clone(),
+        dry_run: args.dry_run,
+        merged: merged
+            .iter()
+            .map(|m| json::MergedTag::new(&t.name, m))
+            .collect(),
+        warnings: warnings.clone(),
+        seconds: start.elapsed().as_secs_f64(),
+    }));
     for w in &warnings {
         eprintln!("stacktag: warning: {w}");
     }
@@ -256,7 +303,7 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
             }
         }
     }
-    out(&text);
+    ui.out(&text);
     ui.say(format_args!(
         "{}: {} merged tags {} in {:.2}s",
         args.image,
@@ -271,9 +318,9 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
     Ok(())
 }
 
-pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
+pub async fn image_ref(h: Hierarchy, args: ImageRefArgs, ui: &Ui) -> Result<(), Error> {
     if args.supply.all {
-        return super::supply::image_ref_all(&h, &args).await;
+        return super::supply::image_ref_all(&h, &args, ui).await;
     }
     let image = args
         .image
@@ -290,7 +337,7 @@ pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
     let found = credentials(&t.host, &args.auth)?;
     let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
     if args.supply.referrers {
-        return super::supply::print_referrers(&registry, &t, &tag, args.supply.format).await;
+        return super::supply::print_referrers(&registry, &t, &image, &tag, ui).await;
     }
     let digest = match registry
         .digest(&registry.reference(&t.repository, &tag))
@@ -304,6 +351,13 @@ pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
         }
         other => other?,
     };
-    out(&format!("{}@{digest}\n", t.name));
+    ui.out(&format!("{}@{digest}\n", t.name));
+    ui.result(Body::ImageRef(json::ImageRef::Tag {
+        image: image.clone(),
+        name: t.name.clone(),
+        tag,
+        reference: format!("{}@{digest}", t.name),
+        digest,
+    }));
     Ok(())
 }
