@@ -7,6 +7,7 @@
 mod cli;
 mod failures;
 mod hook;
+mod json;
 mod own_stack;
 mod plugin_crate;
 mod publish;
