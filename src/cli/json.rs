@@ -82,7 +82,7 @@ pub struct ErrorItem {
 impl ErrorDoc {
     pub fn of(e: &Error) -> Self {
         let item = |image: Option<&String>, e: &Error| ErrorItem {
-            image: image.cloned(),
+            image: image.or_else(|| image_of(e)).cloned(),
             message: e.to_string(),
             exit_code: e.exit_code(),
         };
@@ -100,6 +100,19 @@ impl ErrorDoc {
             exit_code: e.exit_code(),
             errors,
         }
+    }
+}
+
+/// The image (short name) an error is about, when it names one.
+fn image_of(e: &Error) -> Option<&String> {
+    match e {
+        Error::ImageNotFound { short: image, .. }
+        | Error::ContainerExited { image }
+        | Error::Tagger { image, .. }
+        | Error::Manifest { image, .. }
+        | Error::BadTag { image, .. }
+        | Error::Apply { image, .. } => Some(image),
+        _ => None,
     }
 }
 
@@ -806,7 +819,9 @@ mod tests {
         assert_eq!(v["schema"], SCHEMA);
         assert_eq!(v["ok"], false);
         assert_eq!(v["error"]["exit_code"], 4);
+        assert_eq!(v["error"]["errors"][0]["image"], "a");
         assert_eq!(v["error"]["errors"][1]["exit_code"], 3);
+        assert!(v["error"]["errors"][1].get("image").is_none());
         assert!(v.get("images").is_none());
     }
 

@@ -586,3 +586,50 @@ fn the_schema_refuses_what_it_does_not_describe() {
     failed["ok"] = json!(false);
     assert!(!validator.is_valid(&failed), "not ok without an error");
 }
+
+/// Ctrl-C is a failed run like any other: exit 130, and the document says so
+/// (on stdout and in the metadata file), with no image done.
+#[test]
+fn an_interrupted_hook_still_prints_its_document() {
+    let owner = "t-json-signal";
+    let run = "t-json-signal";
+    let _image = TestImage::new(
+        owner,
+        "RUN printf '#!/bin/sh\\nexec sleep 600\\n' > /bin/python && chmod +x /bin/python",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [python_version]\n");
+    let meta = dir.path().join("hook.json");
+    let child = stacktag_config(run, &config)
+        .args(["hook", "box", "--format", "json", "--metadata-file"])
+        .arg(&meta)
+        .arg("--out-dir")
+        .arg(dir.path().join("out"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while containers_of(run) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no container started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 130, "{}", text(&out.stderr));
+    let doc = document("interrupted hook", &out, "hook");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("interrupted by SIGINT"),
+        "{doc}"
+    );
+    assert!(doc.get("images").is_none(), "nothing was done: {doc}");
+    assert_eq!(std::fs::read_to_string(&meta).unwrap(), text(&out.stdout));
+    assert_no_containers(run);
+}
