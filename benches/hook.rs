@@ -222,6 +222,7 @@ async fn image_info(session: &Session, h: &Hierarchy, image: &str) -> ImageInfo 
         variant: "default".into(),
         platform: inspected.platform,
         source,
+        id: inspected.id,
         size: inspected.size,
     }
 }

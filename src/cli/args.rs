@@ -138,3 +138,28 @@ pub struct RunArgs {
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
 }
+
+/// What stdout gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// `--format` and `--metadata-file`, on every command.
+#[derive(Debug, Args, Clone)]
+pub struct Output {
+    /// What stdout gets: text for people, or one JSON document, also on failure (docs/json.md)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the JSON document to FILE (whole: a temporary name, then renamed), whatever --format says
+    #[arg(long, value_name = "FILE")]
+    pub metadata_file: Option<PathBuf>,
+}
+
+impl Output {
+    /// Whether a JSON document is made at all.
+    pub fn wants_json(&self) -> bool {
+        self.format == Format::Json || self.metadata_file.is_some()
+    }
+}

@@ -23,6 +23,12 @@ Files (under --out-dir, default build/stacktag, or the single-directory options)
   manifests/{platform}-{variant}-{image}-{sha12}.md     the build manifest (markdown)
   hist_lines/{platform}-{variant}-{image}-{sha12}.txt   the wiki's build history row
 
+Output: results on stdout, progress and errors on stderr. With --format json, stdout gets one JSON
+document instead (schema `stacktag/v1`, see docs/json.md): the images, tags, files, image IDs,
+digests and timings, and on a failed run an `error` object with the message and the exit code.
+--metadata-file FILE writes the same document to FILE, whatever --format says (for CI steps that
+also want the text).
+
 The commit is HEAD of the git repository around --repo-dir (default: the current directory).
 The daemon is found like the docker CLI finds it: DOCKER_HOST (unix:// or tcp://), else
 /var/run/docker.sock; with DOCKER_TLS_VERIFY=1, over TLS with ca.pem, cert.pem and key.pem from
@@ -34,6 +40,7 @@ Examples:
   stacktag hook --all                         every image of the stack, concurrently
   stacktag explain r-notebook                 what runs on an image, and where it comes from
   stacktag check --config my/hierarchy.yaml   validate a hierarchy file
+  stacktag hook --all --format json > hook.json    the same, as one JSON document (docs/json.md)
   stacktag wiki --wiki-dir ../stack.wiki --hist-lines-dir build/stacktag/hist_lines \\
       --manifests-dir build/stacktag/manifests --html build/wiki-html
                                               add the builds to the wiki, then render it";
@@ -123,12 +130,17 @@ Files, under --out-dir (default build/stacktag; add build/ to your .gitignore):
   tags/{platform}-{variant}-{image}.txt                 full references, one per line
   manifests/{platform}-{variant}-{image}-{sha12}.md     the build manifest (markdown)
   hist_lines/{platform}-{variant}-{image}-{sha12}.txt   the wiki's build history row
-Each is written to a temporary name and renamed into place once every tag is applied.";
+Each is written to a temporary name and renamed into place once every tag is applied.
+
+--format json: per image its reference, image ID, platform, variant, tags, files, every command
+run (exit code, seconds) and timings; a partial run lists the images that were tagged, beside the
+error.";
 
 pub const HOOK_EXAMPLES: &str =
     "  stacktag hook base-notebook              one image (build it first)
   stacktag hook --all --jobs 2             every image, at most 2 at a time
   stacktag hook --all --out-dir out/       files under out/
+  stacktag hook --all --metadata-file hook.json    the text, and the JSON document in hook.json
   STACKTAG_TIMESTAMP=2026-11-22T23:48:58Z stacktag hook base-notebook   reproducible files";
 
 pub const HOOK_CODES: &[i32] = &[
@@ -220,7 +232,8 @@ Push every tag of an image's tags file to its registry, through the Docker daemo
 tag's digest back from the registry (printed as `name:tag sha256:...`).";
 
 pub const PUSH_EXAMPLES: &str = "  stacktag push --image base-notebook
-  echo \"$TOKEN\" | stacktag push --image base-notebook --username bot --password-stdin";
+  echo \"$TOKEN\" | stacktag push --image base-notebook --username bot --password-stdin
+  stacktag push --image base-notebook --metadata-file push.json   each tag's digest in push.json";
 
 pub const MERGE: &str = "\
 Put the multi-platform tags of an image: for each tag of the platforms' tags files with the
@@ -228,14 +241,16 @@ leading {platform}- removed, one image index in the registry holding every platf
 Everything is checked before anything is written.";
 
 pub const MERGE_EXAMPLES: &str = "  stacktag merge --image base-notebook --dry-run
-  stacktag merge --image base-notebook --allow-missing-platform";
+  stacktag merge --image base-notebook --allow-missing-platform
+  stacktag merge --image base-notebook --format json | jq -r '.merged[].digest'";
 
 pub const IMAGE_REF: &str = "\
 Print name@sha256:... of a pushed image, read from the registry: of `latest` (the merged index), of
 {platform}-latest with --platform, or of any --tag. For signing steps.";
 
 pub const IMAGE_REF_EXAMPLES: &str = "  stacktag image-ref --image base-notebook
-  cosign sign --yes $(stacktag image-ref --image base-notebook --platform x86_64)";
+  cosign sign --yes $(stacktag image-ref --image base-notebook --platform x86_64)
+  stacktag image-ref --all --format json | jq -r '.references[]'   every digest of the build";
 
 pub const REGISTRY_CODES: &[i32] = &[
     OK,

@@ -1,13 +1,14 @@
 //! `stacktag hook`, `tags`, `manifest` and `apply`: one container per image,
 //! its taggers and manifests, the files and the tags.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{SubsecRound, Utc};
 use clap::Args;
 
-use super::args::{Dirs, Naming, RunArgs};
-use super::{out, Ui};
+use super::args::{Dirs, Naming, Output, RunArgs};
+use super::json::{self, Body};
+use super::Ui;
 use crate::error::Error;
 use crate::formats::tags::{self, Platform};
 use crate::git::Commit;
@@ -32,6 +33,8 @@ pub struct HookArgs {
     pub all: bool,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +47,8 @@ pub struct OneImage {
     pub source: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +63,8 @@ pub struct ApplyArgs {
     pub naming: Naming,
     #[command(flatten)]
     pub dirs: Dirs,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 pub async fn execute(
@@ -86,6 +93,7 @@ pub async fn execute(
         max_output: run.max_output,
     };
     let work_session = session.clone();
+    let build_info = build.clone();
     let quiet = ui.quiet;
     let result = guarded(&session, async move {
         let progress = Progress::new(quiet);
@@ -116,7 +124,8 @@ pub async fn execute(
             failed,
             errors,
         }) => {
-            print_reports(&tagged);
+            print_reports(&tagged, ui);
+            ui.result(Body::Hook(json::Hook::new(&build_info, &tagged)));
             return Err(Error::Partial {
                 tagged,
                 failed,
@@ -125,12 +134,13 @@ pub async fn execute(
         }
         Err(e) => return Err(e),
     };
-    print_reports(&reports);
+    print_reports(&reports, ui);
+    ui.result(Body::Hook(json::Hook::new(&build_info, &reports)));
     Ok(())
 }
 
 /// What each image got, on stdout.
-fn print_reports(reports: &[ImageReport]) {
+fn print_reports(reports: &[ImageReport], ui: &Ui) {
     for r in reports {
         let mut text = format!(
             "{} ({:.2}s, {}):\n",
@@ -142,13 +152,14 @@ fn print_reports(reports: &[ImageReport]) {
             text += &format!("  {}:{t}\n", r.info.full_name());
         }
         for f in &r.files {
-            text += &format!("  wrote {}\n", f.display());
+            text += &format!("  wrote {}\n", f.path.display());
         }
-        out(&text);
+        ui.out(&text);
     }
 }
 
-pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
+pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs, ui: &Ui) -> Result<(), Error> {
+    let start = Instant::now();
     hierarchy.resolve(&args.image)?;
     let (registry, owner) = args.naming.name.registry_owner(&hierarchy);
     let full = tags::image_name(&registry, &owner, &args.image);
@@ -173,6 +184,14 @@ pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
     }
     let docker = session.docker.clone();
     let (image, tags) = (args.image.clone(), wanted.clone());
+    let doc = json::Image {
+        image: args.image.clone(),
+        name: full.clone(),
+        reference: source.clone(),
+        image_id: found.id.clone(),
+        platform: found.platform.to_string(),
+        variant: args.naming.name.variant.clone(),
+    };
     guarded(&session, async move {
         let _section = Critical::enter()?;
         crate::hook::image::apply_tags(&docker, &image, &source, &full, &tags)
@@ -180,7 +199,11 @@ pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
             .map(drop)
     })
     .await?;
-    out(&format!(
+    let applied = json::ApplyImage::new(doc, wanted.clone(), &path, start.elapsed().as_secs_f64());
+    ui.result(Body::Apply(json::Apply {
+        images: vec![applied],
+    }));
+    ui.out(&format!(
         "{}: {} tags applied from {}\n",
         args.image,
         wanted.len(),

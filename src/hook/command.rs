@@ -55,6 +55,18 @@ pub struct Output {
     pub exit_code: i64,
 }
 
+/// One distinct command run in an image's container, as a report lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ran {
+    pub command: Cmd,
+    /// `None` when it did not finish (timeout, output cap, daemon error).
+    pub exit_code: Option<i64>,
+    /// Wall time of the exec, start to end.
+    pub seconds: f64,
+    /// Why it did not finish, when it did not.
+    pub error: Option<String>,
+}
+
 /// Why a command gave no usable output. Cloneable: one run serves every
 /// tagger and manifest that asked for the same command.
 #[derive(Debug, Clone, thiserror::Error)]

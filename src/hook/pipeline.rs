@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::formats::history::HistoryLine;
 use crate::formats::tags::{self, is_valid_tag, Platform};
 use crate::hierarchy::{Hierarchy, Inherited, Resolved};
+use crate::hook::command::Ran;
 use crate::hook::container::{Container, Limits};
 use crate::hook::guard::Critical;
 use crate::hook::image;
@@ -73,9 +74,55 @@ pub struct ImageReport {
     pub info: ImageInfo,
     /// `{prefix}-latest` first, then one per tagger.
     pub tags: Vec<String>,
-    pub files: Vec<PathBuf>,
+    /// Whether the tags were applied to the image (the hook and `apply`
+    /// steps), or only computed (`tags`, `manifest`).
+    pub applied: bool,
+    /// In this order: tags file, manifest, history line (those the steps asked for).
+    pub files: Vec<OutputFile>,
     pub commands: usize,
+    /// Each distinct command, sorted as it reads.
+    pub ran: Vec<Ran>,
     pub seconds: f64,
+    pub timings: Timings,
+}
+
+/// A file a run wrote, and which of the hook's files it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    pub kind: FileKind,
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    TagsFile,
+    Manifest,
+    HistoryLine,
+}
+
+impl FileKind {
+    /// `tags_file`, `manifest`, `history_line`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::TagsFile => "tags_file",
+            FileKind::Manifest => "manifest",
+            FileKind::HistoryLine => "history_line",
+        }
+    }
+}
+
+/// Where one image's time went, in seconds (the parts add up to about the
+/// report's `seconds`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Creating and starting the container.
+    pub container_start: f64,
+    /// Every tagger and manifest, their commands running concurrently.
+    pub commands: f64,
+    /// Removing the container.
+    pub container_remove: f64,
+    /// Writing the files and applying the tags.
+    pub files_and_tags: f64,
 }
 
 /// The images processed at once by default: the commands are mostly
@@ -210,6 +257,7 @@ impl<'a> Job<'a> {
             variant: self.variant.clone(),
             platform: found.platform,
             source,
+            id: found.id,
             size: found.size,
         })
     }
@@ -238,8 +286,15 @@ impl<'a> Job<'a> {
         }
         let network = self.network || resolved.network;
         let key = format!("{image}-{}", info.variant);
+        let mut timings = Timings::default();
+        let mut lap = Instant::now();
+        let mut split = |into: &mut f64| {
+            *into = lap.elapsed().as_secs_f64();
+            lap = Instant::now();
+        };
         let container =
             Container::start(self.session, &info.source, &key, network, self.limits).await?;
+        split(&mut timings.container_start);
         self.progress.log(
             image,
             format_args!(
@@ -261,7 +316,9 @@ impl<'a> Job<'a> {
         let cache = CommandCache::default();
         let watched = self.progress.watch(image, &container);
         let computed = self.compute(&resolved, &info, &watched, &cache).await;
+        split(&mut timings.commands);
         container.remove().await;
+        split(&mut timings.container_remove);
         let (values, sections) = computed?;
         let commands = cache.len();
         self.progress.log(
@@ -273,6 +330,7 @@ impl<'a> Job<'a> {
         let mut all_tags = vec![format!("{prefix}-latest")];
         all_tags.extend(values.iter().map(|v| format!("{prefix}-{v}")));
         let files = self.write_and_apply(&info, &all_tags, sections).await?;
+        split(&mut timings.files_and_tags);
         self.progress.log(
             image,
             format_args!(
@@ -284,9 +342,12 @@ impl<'a> Job<'a> {
         Ok(ImageReport {
             info,
             tags: all_tags,
+            applied: self.steps.apply,
             files,
             commands,
+            ran: cache.ran(),
             seconds: started.elapsed().as_secs_f64(),
+            timings,
         })
     }
 
@@ -376,18 +437,21 @@ impl<'a> Job<'a> {
         info: &ImageInfo,
         all_tags: &[String],
         sections: Vec<String>,
-    ) -> Result<Vec<PathBuf>, Error> {
+    ) -> Result<Vec<OutputFile>, Error> {
         let full = info.full_name();
         let stem = info.stem();
         let mut staged = Staged::new(&self.session.run_id);
+        let mut kinds = Vec::new();
         if self.steps.tags_file {
             let path = self.dirs.tags.join(format!("{stem}.txt"));
             staged.add(&path, &tags::tags_file_content(&full, all_tags))?;
+            kinds.push(FileKind::TagsFile);
         }
         if self.steps.manifest {
             let page = format!("{stem}-{}", self.build.sha12());
             let doc = build_info::document(build_info::header(info, self.build), sections);
             staged.add(&self.dirs.manifests.join(format!("{page}.md")), &doc)?;
+            kinds.push(FileKind::Manifest);
             let dockerfile = self
                 .hierarchy
                 .image(&info.image)
@@ -404,6 +468,7 @@ impl<'a> Job<'a> {
             }
             .render();
             staged.add(&self.dirs.hist_lines.join(format!("{page}.txt")), &line)?;
+            kinds.push(FileKind::HistoryLine);
         }
         // From here to the end the daemon and the files change: a signal
         // waits for this section instead of cutting it in half.
@@ -423,7 +488,11 @@ impl<'a> Job<'a> {
             None
         };
         match staged.commit() {
-            Ok(files) => Ok(files),
+            Ok(files) => Ok(kinds
+                .into_iter()
+                .zip(files)
+                .map(|(kind, path)| OutputFile { kind, path })
+                .collect()),
             Err(e) => {
                 if let Some(applied) = applied {
                     applied.rollback(&self.session.docker).await;

@@ -56,6 +56,8 @@ pub struct ImageInfo {
     pub platform: Platform,
     /// The reference the container is started from (`...:latest`).
     pub source: String,
+    /// The daemon's image ID (`sha256:...`) of `source`.
+    pub id: String,
     /// Size as the daemon reports it, in bytes.
     pub size: u64,
 }
@@ -83,6 +85,7 @@ impl ImageInfo {
             variant: "default".into(),
             platform: Platform::X86_64,
             source: "quay.io/jupyter/base-notebook:latest".into(),
+            id: "sha256:4f7256bbe3fb8b2a1e6e1c8f3b7a9d2c5e0f1a2b3c4d5e6f708192a3b4c5d6e7".into(),
             size: 1_050_000_000,
         }
     }

@@ -32,6 +32,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
@@ -40,7 +41,7 @@ pub mod rule;
 
 use crate::error::PluginError;
 use crate::formats::markdown;
-use crate::hook::command::{Cmd, ExecError, Output};
+use crate::hook::command::{Cmd, ExecError, Output, Ran};
 use crate::hook::run::{BuildInfo, ImageInfo};
 
 /// Computes one tag value (without the platform prefix), e.g. `python-3.13.5`.
@@ -141,6 +142,7 @@ type Slot = Arc<OnceCell<Result<Arc<Output>, ExecError>>>;
 #[derive(Default)]
 pub struct CommandCache {
     slots: Mutex<HashMap<Cmd, Slot>>,
+    ran: Mutex<Vec<Ran>>,
 }
 
 impl CommandCache {
@@ -152,9 +154,27 @@ impl CommandCache {
             .entry(cmd.clone())
             .or_default()
             .clone();
-        slot.get_or_init(|| async { runner.exec(cmd).await.map(Arc::new) })
-            .await
-            .clone()
+        slot.get_or_init(|| async {
+            let started = Instant::now();
+            let result = runner.exec(cmd).await;
+            self.ran.lock().expect("poisoned").push(Ran {
+                command: cmd.clone(),
+                exit_code: result.as_ref().ok().map(|o| o.exit_code),
+                seconds: started.elapsed().as_secs_f64(),
+                error: result.as_ref().err().map(ToString::to_string),
+            });
+            result.map(Arc::new)
+        })
+        .await
+        .clone()
+    }
+
+    /// Every command that ran to an end (or was stopped), sorted by how it
+    /// reads, so that reports list them in a stable order.
+    pub fn ran(&self) -> Vec<Ran> {
+        let mut ran = self.ran.lock().expect("poisoned").clone();
+        ran.sort_by_cached_key(|r| r.command.to_string());
+        ran
     }
 
     /// How many distinct commands ran.

@@ -9,6 +9,7 @@ mod archive_push;
 mod cli;
 mod failures;
 mod hook;
+mod json;
 mod own_stack;
 mod plugin_crate;
 mod publish;
