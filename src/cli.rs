@@ -21,6 +21,8 @@ use crate::run::BuildInfo;
 use crate::session::Session;
 use crate::tags::{self, Platform, DEFAULT_VARIANT};
 
+mod build;
+
 const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
 
@@ -63,6 +65,8 @@ Exit codes:
   11   the registry is unreachable or failed (after retries), or refused a request
   12   the registry refused the credentials (401/403), or they could not be read
   13   merge: a platform image is missing in the registry; image-ref: no such tag there
+  14   build: an image failed to build (its log's last lines are shown)
+  15   build: an image's verify command failed
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Containers are removed either way;
        an image whose tags were being applied gets all of them (and its files) first.
 
@@ -99,6 +103,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build images and their ancestors in dependency order; unchanged ones are reused, not rebuilt
+    #[command(after_help = build::AFTER_HELP)]
+    Build(build::BuildArgs),
     /// Tags file, manifest, history line and tags applied: one container per image, images concurrently
     Hook(HookArgs),
     /// Write the tags file of one image (upstream's write_tags_file)
@@ -511,6 +518,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             .await
         }
         Command::Apply(args) => apply(hierarchy, args).await,
+        Command::Build(args) => build::run(hierarchy, args, cli.quiet).await,
         Command::Wiki(args) => crate::wiki::run(&hierarchy, &args, cli.quiet),
         Command::Push(args) => crate::registry::commands::push(hierarchy, args, cli.quiet).await,
         Command::Merge(args) => crate::registry::commands::merge(hierarchy, args, cli.quiet).await,

@@ -115,6 +115,9 @@ pub enum Error {
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
 
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 }
@@ -135,6 +138,8 @@ pub mod exit {
     pub const REGISTRY: i32 = 11;
     pub const REGISTRY_AUTH: i32 = 12;
     pub const MISSING_PLATFORM: i32 = 13;
+    pub const BUILD: i32 = 14;
+    pub const VERIFY: i32 = 15;
     pub const INTERRUPTED: i32 = 130;
     pub const TERMINATED: i32 = 143;
 }
@@ -150,6 +155,7 @@ impl Error {
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } => exit::IO,
             Error::Wiki(e) => e.exit_code(),
+            Error::Build(e) => e.exit_code(),
             Error::Registry(e) => {
                 use crate::registry::RegistryError as R;
                 match e {

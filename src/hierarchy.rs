@@ -45,6 +45,18 @@ struct RawImage {
     variants: Vec<String>,
     #[serde(default)]
     network: bool,
+    #[serde(default)]
+    context: Option<String>,
+    #[serde(default)]
+    dockerfile: Option<String>,
+    #[serde(default)]
+    build_args: Option<serde_yaml::Mapping>,
+    #[serde(default)]
+    unhashed_build_args: Vec<String>,
+    #[serde(default)]
+    verify: Option<String>,
+    #[serde(default)]
+    refresh: Option<String>,
 }
 
 /// Images in file order; a name given twice is kept twice so that
@@ -83,6 +95,20 @@ pub struct ImageSpec {
     pub variants: Vec<String>,
     /// Run the tagging container with networking (off by default).
     pub network: bool,
+    /// `stacktag build`: the context directory, relative to the hierarchy
+    /// file's directory [default: `images/{image}`].
+    pub context: Option<PathBuf>,
+    /// `stacktag build`: the Dockerfile, relative to the context [default: `Dockerfile`].
+    pub dockerfile: Option<PathBuf>,
+    /// `stacktag build`: build args, part of the inputs digest (file order).
+    pub build_args: Vec<(String, String)>,
+    /// `stacktag build`: names of build args passed from the environment,
+    /// never hashed, never logged (tokens).
+    pub unhashed_build_args: Vec<String>,
+    /// `stacktag build`: the verify command (`{image}` is the reference built).
+    pub verify: Option<String>,
+    /// `stacktag build`: rebuild at least once per this period (`7d`).
+    pub refresh: Option<Duration>,
     pub line: usize,
 }
 
@@ -162,6 +188,7 @@ impl Hierarchy {
                     format!("`{name}` is not a valid image name: lowercase letters and digits, separated by `.`, `_` or `-`"),
                 ));
             }
+            let build = build_keys(&name, &r, line, &lines).map_err(|(l, m)| err(l, m))?;
             images.push(ImageSpec {
                 name,
                 parent: r.parent,
@@ -169,6 +196,12 @@ impl Hierarchy {
                 manifests: r.manifests,
                 variants: r.variants,
                 network: r.network,
+                context: build.context,
+                dockerfile: build.dockerfile,
+                build_args: build.build_args,
+                unhashed_build_args: r.unhashed_build_args,
+                verify: r.verify,
+                refresh: build.refresh,
                 line,
             });
         }
@@ -354,6 +387,112 @@ impl Hierarchy {
     }
 }
 
+/// The `stacktag build` keys of one image, checked.
+struct BuildKeys {
+    context: Option<PathBuf>,
+    dockerfile: Option<PathBuf>,
+    build_args: Vec<(String, String)>,
+    refresh: Option<Duration>,
+}
+
+/// Checks the build keys of image `name` (described at `line`); an error is
+/// (line, message).
+fn build_keys(
+    name: &str,
+    r: &RawImage,
+    line: usize,
+    lines: &Lines,
+) -> Result<BuildKeys, (usize, String)> {
+    let at = |key: &str| lines.after(line, key);
+    let mut build_args = Vec::new();
+    for (k, v) in r.build_args.iter().flatten() {
+        let key = match k {
+            serde_yaml::Value::String(k) => k.clone(),
+            other => {
+                return Err((
+                    at("build_args"),
+                    format!("image `{name}`: build arg name {other:?} is not a string"),
+                ))
+            }
+        };
+        if !is_arg_name(&key) {
+            return Err((at(&key), format!("image `{name}`: `{key}` is not a build arg name: letters, digits and `_`, not starting with a digit")));
+        }
+        let value = match v {
+            serde_yaml::Value::String(s) => s.clone(),
+            serde_yaml::Value::Number(n) => n.to_string(),
+            serde_yaml::Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err((
+                    at(&key),
+                    format!("image `{name}`: build arg `{key}` must have a string, number or boolean value; for a secret from the environment, list its name under `unhashed_build_args`"),
+                ))
+            }
+        };
+        build_args.push((key, value));
+    }
+    for key in &r.unhashed_build_args {
+        if !is_arg_name(key) {
+            return Err((at(key), format!("image `{name}`: `{key}` is not a build arg name: letters, digits and `_`, not starting with a digit")));
+        }
+        if build_args.iter().any(|(k, _)| k == key) {
+            return Err((at(key), format!("image `{name}`: build arg `{key}` is both in `build_args` and in `unhashed_build_args`; keep it in one")));
+        }
+    }
+    let relative = |key: &str, v: &Option<String>| -> Result<Option<PathBuf>, (usize, String)> {
+        match v.as_deref() {
+            None => Ok(None),
+            Some("") => Err((at(key), format!("image `{name}`: `{key}` is empty"))),
+            Some(p) => Ok(Some(PathBuf::from(p))),
+        }
+    };
+    let context = relative("context", &r.context)?;
+    let dockerfile = relative("dockerfile", &r.dockerfile)?;
+    if dockerfile.as_ref().is_some_and(|d| d.is_absolute()) {
+        return Err((
+            at("dockerfile"),
+            format!("image `{name}`: `dockerfile` must be a path relative to the context, e.g. `Dockerfile` or `docker/Dockerfile.cuda`"),
+        ));
+    }
+    if r.verify.as_deref().is_some_and(|v| v.trim().is_empty()) {
+        return Err((at("verify"), format!("image `{name}`: `verify` is empty; give a command, e.g. `images/{name}/test.sh {{image}}`, or drop the key")));
+    }
+    let refresh = match &r.refresh {
+        None => None,
+        Some(text) => Some(parse_period(text).ok_or_else(|| {
+            (
+                at("refresh"),
+                format!("image `{name}`: refresh `{text}` is not a period: a whole number of hours, days or weeks, e.g. `12h`, `7d`, `2w`"),
+            )
+        })?),
+    };
+    Ok(BuildKeys {
+        context,
+        dockerfile,
+        build_args,
+        refresh,
+    })
+}
+
+/// `12h`, `7d`, `2w` (at least one hour).
+pub fn parse_period(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let unit = match text.chars().last()? {
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return None,
+    };
+    let n: u64 = text[..text.len() - 1].parse().ok()?;
+    (n > 0).then(|| Duration::from_secs(n * unit))
+}
+
+/// A Dockerfile `ARG` name.
+fn is_arg_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Docker's rule for a repository path component, `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`,
 /// less the rare `__`.
 fn is_image_name(name: &str) -> bool {
@@ -502,6 +641,46 @@ mod tests {
             "{e}"
         );
         assert!(!is_image_name("-x") && !is_image_name("x--") && !is_image_name(""));
+    }
+
+    #[test]
+    fn build_keys_are_read_and_checked() {
+        let h = parse("images:\n  a:\n    context: src/a\n    dockerfile: Dockerfile.x\n    build_args:\n      PY: \"3.12\"\n      N: 3\n    unhashed_build_args: [TOKEN]\n    verify: ./t.sh {image}\n    refresh: 7d\n").unwrap();
+        let a = h.image("a").unwrap();
+        assert_eq!(a.context.as_deref(), Some(Path::new("src/a")));
+        assert_eq!(a.dockerfile.as_deref(), Some(Path::new("Dockerfile.x")));
+        assert_eq!(
+            a.build_args,
+            [("PY".into(), "3.12".into()), ("N".into(), "3".into())]
+        );
+        assert_eq!(a.unhashed_build_args, ["TOKEN"]);
+        assert_eq!(a.verify.as_deref(), Some("./t.sh {image}"));
+        assert_eq!(a.refresh, Some(Duration::from_secs(7 * 86_400)));
+
+        let e = parse("images:\n  a:\n    taggers: [date]\n    refresh: weekly\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(
+            e.message.contains("refresh `weekly` is not a period"),
+            "{e}"
+        );
+        let e = parse("images:\n  a:\n    build_args:\n      1X: y\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("`1X` is not a build arg name"), "{e}");
+        let e = parse("images:\n  a:\n    build_args:\n      X: [1]\n").unwrap_err();
+        assert!(
+            e.message.contains("build arg `X` must have a string"),
+            "{e}"
+        );
+        let e = parse("images:\n  a:\n    build_args: {T: x}\n    unhashed_build_args: [T]\n")
+            .unwrap_err();
+        assert!(e.message.contains("both in `build_args`"), "{e}");
+        let e = parse("images:\n  a:\n    dockerfile: /abs/Dockerfile\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        let e = parse("images:\n  a:\n    verify: \" \"\n").unwrap_err();
+        assert!(e.message.contains("`verify` is empty"), "{e}");
+        assert_eq!(parse_period("12h"), Some(Duration::from_secs(43_200)));
+        assert_eq!(parse_period("0d"), None);
+        assert_eq!(parse_period("7"), None);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! section is a [`plugin::Manifest`] registered with [`manifest!`]. See the
 //! README for how to write one in your own crate.
 
+pub mod build;
 pub mod cli;
 pub mod command;
 pub mod container;
