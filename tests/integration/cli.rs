@@ -23,6 +23,7 @@ fn help_is_the_manual() {
         (&["--help"][..], "help.txt"),
         (&["help", "hook"][..], "help-hook.txt"),
         (&["help", "wiki"][..], "help-wiki.txt"),
+        (&["help", "build"][..], "help-build.txt"),
     ] {
         let out = stacktag("t-help")
             .args(args)

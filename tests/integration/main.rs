@@ -4,6 +4,7 @@
 //! Needs the fixtures `make test` builds first: the demo stack images and the
 //! busybox test image (the busybox one is made here if missing).
 
+mod build;
 mod cli;
 mod failures;
 mod hook;

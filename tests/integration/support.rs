@@ -15,9 +15,12 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `stacktag` with a run id the test can check for leaks.
+/// `stacktag` with a run id the test can check for leaks. `STACKTAG_BIN`
+/// overrides the binary (a copy of one's own when a target dir is shared).
 pub fn stacktag(run_id: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stacktag"));
+    let bin =
+        std::env::var_os("STACKTAG_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_stacktag").into());
+    let mut cmd = Command::new(bin);
     cmd.env("STACKTAG_RUN_ID", run_id)
         .env_remove("STACKTAG_CONFIG")
         .current_dir(repo_root());

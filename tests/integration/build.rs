@@ -1,0 +1,645 @@
+//! `stacktag build` on the real daemon, with tiny stacks of the tests' own:
+//! a hierarchy file in a temporary directory with its own `images/` folders,
+//! every image FROM the busybox fixture. The docker CLI is the oracle.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// A stack of the test's own; its images (every tag of
+/// `localhost:5000/{owner}/*`) are removed when it is dropped.
+pub struct Stack {
+    pub dir: tempfile::TempDir,
+    pub owner: String,
+}
+
+impl Stack {
+    /// `hierarchy` is the `images:` section; `files` are (path, text) under the stack.
+    pub fn new(owner: &str, hierarchy_images: &str, files: &[(&str, &str)]) -> Stack {
+        ensure_busybox();
+        let s = Stack {
+            dir: tempfile::tempdir().unwrap(),
+            owner: format!("wtbuild-{owner}"),
+        };
+        s.remove_images();
+        s.write(
+            "hierarchy.yaml",
+            &format!(
+                "registry: {DEMO_REGISTRY}\nowner: {}\nimages:\n{hierarchy_images}",
+                s.owner
+            ),
+        );
+        for (p, t) in files {
+            s.write(p, t);
+        }
+        s
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    pub fn append(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        let old = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(p, old + text).unwrap();
+    }
+
+    pub fn name(&self, image: &str) -> String {
+        format!("{DEMO_REGISTRY}/{}/{image}", self.owner)
+    }
+
+    /// `stacktag build ARGS` in the stack's directory.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = stacktag_config(&self.owner, &self.path().join("hierarchy.yaml"));
+        cmd.arg("build")
+            .args(args)
+            .arg("--out-dir")
+            .arg(self.path().join("out"))
+            .current_dir(self.path());
+        cmd
+    }
+
+    pub fn build(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Builds and insists it worked.
+    pub fn build_ok(&self, args: &[&str]) -> String {
+        let out = self.build(args);
+        assert_eq!(code(&out), 0, "build {args:?}: {}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// `--plan --format json` of `args`.
+    pub fn plan(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--plan", "--format", "json"]);
+        let out = self.build_ok(&all);
+        serde_json::from_str(&out).unwrap()
+    }
+
+    /// Image name to the plan's action for it.
+    pub fn actions(&self, args: &[&str]) -> Vec<(String, String)> {
+        let plan = self.plan(args);
+        plan["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["image"].as_str().unwrap().to_string(),
+                    i["action"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The image ID of `image:latest`, if any.
+    pub fn id(&self, image: &str) -> Option<String> {
+        image_id(&format!("{}:latest", self.name(image)))
+    }
+
+    /// Every tag of the stack's repositories.
+    pub fn tags(&self) -> Vec<String> {
+        let prefix = format!("{DEMO_REGISTRY}/{}/", self.owner);
+        let mut v: Vec<String> = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .lines()
+            .filter(|l| l.starts_with(&prefix))
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn remove_images(&self) {
+        for t in self.tags() {
+            let _ = Command::new("docker").args(["rmi", "-f", &t]).output();
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.remove_images();
+    }
+}
+
+pub fn image_id(reference: &str) -> Option<String> {
+    let out = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", reference])
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| text(&out.stdout).trim().to_string())
+}
+
+/// Containers on the daemon (any state) whose command contains `marker`.
+fn containers_running(marker: &str) -> usize {
+    docker(&["ps", "-a", "--no-trunc", "--format", "{{.Command}}"])
+        .lines()
+        .filter(|l| l.contains(marker))
+        .count()
+}
+
+/// The seconds of the progress line `[  1.23s] {image}: {what}...`.
+fn at(stderr: &str, image: &str, what: &str) -> f64 {
+    let needle = format!("] {image}: {what}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(&needle))
+        .unwrap_or_else(|| panic!("no `{needle}` in:\n{stderr}"));
+    line.trim_start_matches('[')
+        .split('s')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+const FROM_BUSYBOX: &str = "FROM stacktag-test/busybox:latest\n";
+const FROM_PARENT: &str = "ARG REGISTRY\nARG OWNER\nARG PARENT\nFROM $REGISTRY/$OWNER/$PARENT\n";
+
+/// base -> (kid-a, kid-b), and a separate root `other`.
+fn tree(owner: &str, kid_step: &str) -> Stack {
+    let kid = format!("{FROM_PARENT}COPY file.txt /kid.txt\n{kid_step}");
+    Stack::new(
+        owner,
+        "  base:\n    build_args: {GREETING: hello}\n  kid-a:\n    parent: base\n    build_args: {PARENT: base}\n  kid-b:\n    parent: base\n    build_args: {PARENT: base}\n  other: {}\n",
+        &[
+            (
+                "images/base/Dockerfile",
+                &format!("{FROM_BUSYBOX}ARG GREETING\nRUN echo $GREETING > /greeting\n"),
+            ),
+            ("images/kid-a/Dockerfile", &kid),
+            ("images/kid-a/file.txt", "a\n"),
+            ("images/kid-b/Dockerfile", &kid),
+            ("images/kid-b/file.txt", "b\n"),
+            ("images/other/Dockerfile", &format!("{FROM_BUSYBOX}COPY . /ctx/\n")),
+            ("images/other/keep.txt", "keep\n"),
+        ],
+    )
+}
+
+#[test]
+fn parents_first_and_independent_children_at_the_same_time() {
+    let s = tree("order", "RUN sleep 2\n");
+    let out = s.build(&["kid-a", "kid-b", "--jobs", "2"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{err}");
+    // The children start after their parent is built, and overlap.
+    let base_done = at(&err, "base", "built");
+    let (a_start, b_start) = (at(&err, "kid-a", "building"), at(&err, "kid-b", "building"));
+    let (a_done, b_done) = (at(&err, "kid-a", "built"), at(&err, "kid-b", "built"));
+    assert!(a_start >= base_done && b_start >= base_done, "{err}");
+    assert!(
+        a_start < b_done && b_start < a_done,
+        "not concurrent:\n{err}"
+    );
+    // `other` was not asked for; each child is FROM the base built in this run.
+    assert_eq!(s.id("other"), None);
+    let base = s.id("base").unwrap();
+    for kid in ["kid-a", "kid-b"] {
+        let history = docker(&[
+            "history",
+            "-q",
+            "--no-trunc",
+            &format!("{}:latest", s.name(kid)),
+        ]);
+        assert!(history.lines().any(|l| l == base), "{kid} not FROM {base}");
+        assert!(s
+            .path()
+            .join(format!("out/build-logs/x86_64-default-{kid}.log"))
+            .is_file());
+    }
+    // The digest is on the image, and the inputs tag beside latest.
+    let label = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{index .Config.Labels \"org.stacktag.inputs\"}}",
+        &format!("{}:latest", s.name("kid-a")),
+    ]);
+    let label = label.trim();
+    assert!(label.starts_with("sha256:") && label.len() == 71, "{label}");
+    let short = &label[7..23];
+    assert!(s
+        .tags()
+        .contains(&format!("{}:inputs-{short}", s.name("kid-a"))));
+    assert!(
+        !s.tags().iter().any(|t| t.contains("stacktag-build-")),
+        "{:?}",
+        s.tags()
+    );
+
+    // One job: the second child waits for the first.
+    s.write("images/kid-a/file.txt", "a2\n");
+    s.write("images/kid-b/file.txt", "b2\n");
+    let out = s.build(&["kid-a", "kid-b", "--jobs", "1"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{err}");
+    let (a_start, b_start) = (at(&err, "kid-a", "building"), at(&err, "kid-b", "building"));
+    let (a_done, b_done) = (at(&err, "kid-a", "built"), at(&err, "kid-b", "built"));
+    assert!(
+        a_start >= b_done || b_start >= a_done,
+        "overlapped with --jobs 1:\n{err}"
+    );
+}
+
+#[test]
+fn the_digest_changes_when_and_only_when_an_input_changes() {
+    let s = tree("digest", "");
+    s.write("images/other/.dockerignore", "*.log\n");
+    s.write("images/other/debug.log", "1\n");
+    s.build_ok(&["--all"]);
+    let all_reuse = |s: &Stack, args: &[&str]| {
+        let actions = s.actions(args);
+        assert!(actions.iter().all(|(_, a)| a == "reuse"), "{actions:?}");
+    };
+    all_reuse(&s, &["--all"]);
+    let plan = |args: &[&str]| -> Vec<(String, String, String)> {
+        s.plan(args)["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["action"] != "reuse")
+            .map(|i| {
+                (
+                    i["image"].as_str().unwrap().to_string(),
+                    i["action"].as_str().unwrap().to_string(),
+                    i["why"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|w| w.as_str().unwrap())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })
+            .collect()
+    };
+    let build = |image: &str, why: &str| (image.to_string(), "build".to_string(), why.to_string());
+
+    // A file .dockerignore leaves out: nothing.
+    s.write("images/other/debug.log", "2\n");
+    assert_eq!(plan(&["--all"]), []);
+    // A context file: that image only.
+    s.write("images/other/keep.txt", "changed\n");
+    assert_eq!(
+        plan(&["--all"]),
+        [build("other", "context file keep.txt changed")]
+    );
+    s.write("images/other/keep.txt", "keep\n");
+    // A new file, and a changed mode.
+    s.write("images/other/new.txt", "n\n");
+    assert_eq!(
+        plan(&["--all"]),
+        [build("other", "context file new.txt added")]
+    );
+    std::fs::remove_file(s.path().join("images/other/new.txt")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let keep = s.path().join("images/other/keep.txt");
+    std::fs::set_permissions(&keep, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        plan(&["--all"]),
+        [build("other", "context file keep.txt changed")]
+    );
+    std::fs::set_permissions(&keep, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // .dockerignore itself.
+    s.write("images/other/.dockerignore", "*.log\n*.tmp\n");
+    assert_eq!(
+        plan(&["--all"]),
+        [build("other", "context file .dockerignore changed")]
+    );
+    s.write("images/other/.dockerignore", "*.log\n");
+    // The Dockerfile.
+    s.append("images/kid-a/Dockerfile", "ENV X=1\n");
+    assert_eq!(plan(&["--all"]), [build("kid-a", "Dockerfile changed")]);
+    s.write(
+        "images/kid-a/Dockerfile",
+        &format!("{FROM_PARENT}COPY file.txt /kid.txt\n"),
+    );
+    all_reuse(&s, &["--all"]);
+    // A hashed build arg up the tree: the base and exactly its descendants.
+    s.write(
+        "hierarchy.yaml",
+        &std::fs::read_to_string(s.path().join("hierarchy.yaml"))
+            .unwrap()
+            .replace("GREETING: hello", "GREETING: bye"),
+    );
+    assert_eq!(
+        plan(&["--all"]),
+        [
+            build("base", "build arg GREETING changed"),
+            build("kid-a", "parent base is rebuilt"),
+            build("kid-b", "parent base is rebuilt"),
+        ]
+    );
+    // --build-arg: hashed where the Dockerfile declares it, not elsewhere.
+    s.write(
+        "hierarchy.yaml",
+        &std::fs::read_to_string(s.path().join("hierarchy.yaml"))
+            .unwrap()
+            .replace("GREETING: bye", "GREETING: hello"),
+    );
+    all_reuse(&s, &["--all", "--build-arg", "UNDECLARED=1"]);
+    assert_eq!(
+        plan(&["other", "--build-arg", "GREETING=x"]),
+        [],
+        "other does not declare GREETING"
+    );
+    // A refresh period is an input of its own.
+    s.write(
+        "hierarchy.yaml",
+        &std::fs::read_to_string(s.path().join("hierarchy.yaml"))
+            .unwrap()
+            .replace("  other: {}", "  other:\n    refresh: 7d"),
+    );
+    assert_eq!(plan(&["other"]), [build("other", "refresh period added")]);
+
+    // What was built is what the plan said: only base's descendants move.
+    s.write(
+        "hierarchy.yaml",
+        &std::fs::read_to_string(s.path().join("hierarchy.yaml"))
+            .unwrap()
+            .replace("    refresh: 7d", "    taggers: []")
+            .replace("GREETING: hello", "GREETING: bye"),
+    );
+    let before: Vec<_> = ["base", "kid-a", "kid-b", "other"]
+        .iter()
+        .map(|i| s.id(i).unwrap())
+        .collect();
+    let out = s.build_ok(&["--all"]);
+    let after: Vec<_> = ["base", "kid-a", "kid-b", "other"]
+        .iter()
+        .map(|i| s.id(i).unwrap())
+        .collect();
+    assert_ne!(before[0], after[0], "{out}");
+    assert_ne!(before[1], after[1], "{out}");
+    assert_ne!(before[2], after[2], "{out}");
+    assert_eq!(before[3], after[3], "{out}");
+    assert!(
+        out.contains(&format!("{}:latest: reused", s.name("other"))),
+        "{out}"
+    );
+}
+
+#[test]
+fn unhashed_build_args_are_passed_never_hashed_never_logged() {
+    let s = Stack::new(
+        "secret",
+        "  box:\n    unhashed_build_args: [WTBUILD_TOKEN]\n",
+        &[(
+            "images/box/Dockerfile",
+            &format!("{FROM_BUSYBOX}ARG WTBUILD_TOKEN\nRUN echo \"token=$WTBUILD_TOKEN\" && test -n \"$WTBUILD_TOKEN\"\n"),
+        )],
+    );
+    let missing = s.build(&["box"]);
+    assert_eq!(code(&missing), 3, "{}", text(&missing.stderr));
+    assert!(
+        text(&missing.stderr).contains("WTBUILD_TOKEN is not set"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let out = s
+        .cmd(&["box"])
+        .env("WTBUILD_TOKEN", "Tok-9f8e7d")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let log =
+        std::fs::read_to_string(s.path().join("out/build-logs/x86_64-default-box.log")).unwrap();
+    assert!(log.contains("token=***"), "{log}");
+    assert!(!log.contains("Tok-9f8e7d"));
+    assert!(!text(&out.stderr).contains("Tok-9f8e7d"));
+    // Another value: the same inputs, reused.
+    let out = s
+        .cmd(&["box"])
+        .env("WTBUILD_TOKEN", "Other-123")
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("reused"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn an_image_with_these_inputs_is_reused_and_latest_moves_back_to_it() {
+    let s = Stack::new(
+        "reuse",
+        "  box: {}\n",
+        &[
+            (
+                "images/box/Dockerfile",
+                &format!("{FROM_BUSYBOX}COPY v.txt /v.txt\n"),
+            ),
+            ("images/box/v.txt", "1\n"),
+        ],
+    );
+    s.build_ok(&["box"]);
+    let first = s.id("box").unwrap();
+    s.write("images/box/v.txt", "2\n");
+    s.build_ok(&["box"]);
+    let second = s.id("box").unwrap();
+    assert_ne!(first, second);
+    s.write("images/box/v.txt", "1\n");
+    let plan = s.plan(&["box"]);
+    assert_eq!(plan["images"][0]["action"], "reuse", "{plan}");
+    assert!(
+        plan["images"][0]["why"][0]
+            .as_str()
+            .unwrap()
+            .contains(":inputs-"),
+        "{plan}"
+    );
+    let started = Instant::now();
+    let out = s.build_ok(&["box"]);
+    assert!(out.contains("reused"), "{out}");
+    assert_eq!(
+        s.id("box").unwrap(),
+        first,
+        "latest moved back without a build"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_failing_run_shows_the_log_tail_and_latest_stays() {
+    let s = tree("fail", "");
+    s.build_ok(&["kid-a"]);
+    let (base, kid) = (s.id("base").unwrap(), s.id("kid-a").unwrap());
+    let tags = s.tags();
+    s.append(
+        "images/base/Dockerfile",
+        "RUN echo wtbuild-fail-marker-before && sleep 1 && exit 7\n",
+    );
+    let out = s.build(&["kid-a"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 14, "{err}");
+    assert!(err.contains("base: the build failed"), "{err}");
+    assert!(err.contains("returned a non-zero code: 7"), "{err}");
+    assert!(
+        err.contains("    wtbuild-fail-marker-before"),
+        "log tail in the error: {err}"
+    );
+    assert!(err.contains("x86_64-default-base.log"), "{err}");
+    assert!(
+        err.contains("kid-a: not built: its parent base failed"),
+        "{err}"
+    );
+    assert_eq!(s.id("base").unwrap(), base, "latest moved");
+    assert_eq!(s.id("kid-a").unwrap(), kid);
+    assert_eq!(s.tags(), tags, "tags changed");
+    assert_eq!(containers_running("wtbuild-fail-marker"), 0);
+
+    // A Dockerfile syntax error is a build failure too.
+    s.write(
+        "images/base/Dockerfile",
+        &format!("{FROM_BUSYBOX}RUNN echo\n"),
+    );
+    let out = s.build(&["base"]);
+    assert_eq!(code(&out), 14, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unknown instruction: RUNN"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(s.id("base").unwrap(), base);
+}
+
+#[test]
+fn missing_context_or_dockerfile_is_a_clear_error() {
+    let s = Stack::new(
+        "missing",
+        "  box: {}\n  other:\n    context: elsewhere\n",
+        &[],
+    );
+    let out = s.build(&["box"]);
+    assert_eq!(code(&out), 3, "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("box: no build context at"), "{err}");
+    assert!(err.contains("images/box"), "{err}");
+    s.write("images/box/README", "no Dockerfile here\n");
+    let out = s.build(&["box"]);
+    assert_eq!(code(&out), 3, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("box: cannot read the Dockerfile"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = s.build(&["nope"]);
+    assert_eq!(code(&out), 3);
+    assert!(text(&out.stderr).contains("no image `nope`"));
+    // A bad key of the hierarchy file: file and line.
+    s.append("hierarchy.yaml", "    refresh: soon\n");
+    let out = s.build(&["box"]);
+    assert_eq!(code(&out), 3);
+    assert!(
+        text(&out.stderr).contains("hierarchy.yaml:7: image `other`: refresh `soon`"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_json_plan_groups_images_in_dependency_levels() {
+    let s = tree("plan", "");
+    s.build_ok(&["base"]);
+    s.write("images/kid-b/file.txt", "b2\n");
+    let plan = s.plan(&["--all"]);
+    assert_eq!(plan["platform"], "linux/amd64");
+    assert_eq!(
+        plan["levels"],
+        serde_json::json!([["base", "other"], ["kid-a", "kid-b"]])
+    );
+    assert_eq!(
+        plan["build_levels"],
+        serde_json::json!([["other"], ["kid-a", "kid-b"]])
+    );
+    let images = plan["images"].as_array().unwrap();
+    let base = &images[0];
+    assert_eq!(base["image"], "base");
+    assert_eq!(base["action"], "reuse");
+    assert_eq!(base["level"], 0);
+    assert_eq!(base["parent"], Value::Null);
+    assert_eq!(base["reference"], format!("{}:latest", s.name("base")));
+    assert!(base["inputs"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(base["id"].as_str(), s.id("base").as_deref());
+    let kid = images.iter().find(|i| i["image"] == "kid-a").unwrap();
+    assert_eq!(kid["action"], "build");
+    assert_eq!(kid["parent"], "base");
+    assert_eq!(kid["level"], 1);
+    assert_eq!(
+        kid["why"][0],
+        format!("no image {}:latest yet", s.name("kid-a"))
+    );
+    // The text plan says the same.
+    let out = s.build_ok(&["--all", "--plan"]);
+    assert!(
+        out.starts_with("plan for linux/amd64: 4 images, 3 to build or pull\n"),
+        "{out}"
+    );
+    assert!(out.contains("  reuse  base   inputs unchanged\n"), "{out}");
+    // A plan builds nothing.
+    assert_eq!(s.id("kid-a"), None);
+}
+
+/// Ctrl-C mid-build: exit 130, the daemon's build container gone, no tag.
+#[test]
+fn ctrl_c_stops_the_build_and_leaves_no_container() {
+    let s = Stack::new(
+        "signal",
+        "  box: {}\n",
+        &[(
+            "images/box/Dockerfile",
+            &format!("{FROM_BUSYBOX}RUN echo wtbuild-signal-marker && sleep 60\n"),
+        )],
+    );
+    let child = s.cmd(&["box"]).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while containers_running("wtbuild-signal-marker") == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the build container never started"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 130, "{}", text(&out.stderr));
+    // The daemon stops the build when the request goes away, and forcerm removes the container.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while containers_running("wtbuild-signal-marker") > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "a build container outlived the run"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(s.tags(), Vec::<String>::new());
+    let logs: Vec<PathBuf> = std::fs::read_dir(s.path().join("out/build-logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(
+        logs.iter().all(|l| l.extension().unwrap() == "log"),
+        "{logs:?}"
+    );
+}
