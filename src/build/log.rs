@@ -1,6 +1,6 @@
 //! One build log per image: the daemon's build output and the verify
 //! command's, with the values of unhashed build args (tokens) blotted out.
-//! Written under `{name}.part` and renamed when the build ends, so a log
+//! Written under `{name}.{pid}.part` and renamed when the build ends, so a log
 //! under its final name is always whole.
 
 use std::collections::VecDeque;
@@ -41,8 +41,9 @@ impl BuildLog {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
+        // One per process: two runs on the same directory do not share it.
         let mut part = path.as_os_str().to_owned();
-        part.push(".part");
+        part.push(format!(".{}.part", std::process::id()));
         let part = PathBuf::from(part);
         if append && path.exists() {
             std::fs::copy(path, &part).map_err(io)?;

@@ -42,6 +42,8 @@ pub struct Options {
     pub push_cache: bool,
     /// Verify reused and pulled images again.
     pub reverify: bool,
+    /// Reuse nothing: build every image, without the daemon's layer cache.
+    pub no_cache: bool,
     /// Now, Unix seconds (refresh periods).
     pub now: u64,
 }

@@ -238,7 +238,7 @@ impl<'a> Builder<'a> {
         };
         // Reuse: a local image tagged with these inputs (and labelled so).
         let cached_ref = format!("{}:{}", t.name, inputs.tag());
-        let cached = if pending_parent {
+        let cached = if pending_parent || self.options.no_cache {
             None
         } else {
             inspect_labels(docker, &cached_ref)
@@ -267,7 +267,11 @@ impl<'a> Builder<'a> {
             report.seconds = started.elapsed().as_secs_f64();
             return Ok(report);
         }
-        report.why = why_build(&inputs, latest.as_ref(), t, pending_parent);
+        report.why = if self.options.no_cache {
+            vec!["--no-cache".to_string()]
+        } else {
+            why_build(&inputs, latest.as_ref(), t, pending_parent)
+        };
         if self.plan_only {
             return Ok(report);
         }
@@ -338,6 +342,7 @@ impl<'a> Builder<'a> {
             .t(&temp)
             .rm(true)
             .forcerm(true)
+            .nocache(self.options.no_cache)
             .buildargs(&args)
             .labels(&labels)
             .build();
@@ -439,6 +444,9 @@ impl<'a> Builder<'a> {
         };
         log.write(&format!("--- verify: {command}\n"))?;
         log.write(&output)?;
+        if !output.is_empty() && !output.ends_with('\n') {
+            log.write("\n")?;
+        }
         if code == Some(0) {
             log.write("--- verify passed\n")?;
             return Ok(());

@@ -68,6 +68,9 @@ pub struct BuildArgs {
     /// Run the verify command of reused and pulled images too
     #[arg(long)]
     pub reverify: bool,
+    /// Reuse nothing: build every image, without the daemon's layer cache
+    #[arg(long)]
+    pub no_cache: bool,
     /// Directory of the build logs (OUT_DIR/build-logs)
     #[arg(
         long,
@@ -106,6 +109,7 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
         cache_from_registry: args.cache_from_registry,
         push_cache: args.push_cache,
         reverify: args.reverify,
+        no_cache: args.no_cache,
         now: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),

@@ -643,3 +643,125 @@ fn ctrl_c_stops_the_build_and_leaves_no_container() {
         "{logs:?}"
     );
 }
+
+/// The verify gate: run after the build, before the children; a failure
+/// stops the branch, keeps `latest` and leaves no tag.
+#[test]
+fn verify_gates_latest_and_the_children() {
+    let s = tree("verify", "");
+    // The default verify: {context}/test.sh {image}, from the hierarchy file's
+    // directory; kept out of the context, so that changing it is no new build.
+    s.write("images/base/.dockerignore", "test.sh\n");
+    s.write(
+        "images/base/test.sh",
+        "#!/bin/sh\necho \"verifying $1\"\ndocker run --rm --network none \"$1\" cat /greeting\n",
+    );
+    std::fs::set_permissions(
+        s.path().join("images/base/test.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = s.build(&["kid-a"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(
+        at(&err, "base", "verify: images/base/test.sh") < at(&err, "kid-a", "building"),
+        "{err}"
+    );
+    assert!(text(&out.stdout).contains(&format!("{}:latest: built", s.name("base"))));
+    assert!(
+        text(&out.stdout).contains(", verified"),
+        "{}",
+        text(&out.stdout)
+    );
+    let log =
+        std::fs::read_to_string(s.path().join("out/build-logs/x86_64-default-base.log")).unwrap();
+    assert!(log.contains("--- verify: images/base/test.sh"), "{log}");
+    assert!(
+        log.contains(&format!("verifying {}:stacktag-build-", s.name("base"))),
+        "{log}"
+    );
+    assert!(log.contains("hello\n--- verify passed"), "{log}");
+    let (base, kid) = (s.id("base").unwrap(), s.id("kid-a").unwrap());
+    let tags = s.tags();
+
+    // A change, and a verify that fails: exit 15, the branch stops, nothing moves.
+    s.write(
+        "hierarchy.yaml",
+        &std::fs::read_to_string(s.path().join("hierarchy.yaml"))
+            .unwrap()
+            .replace("GREETING: hello", "GREETING: broken"),
+    );
+    s.write(
+        "images/base/test.sh",
+        "#!/bin/sh\ngot=$(docker run --rm --network none \"$1\" cat /greeting)\necho \"greeting is $got\" >&2\n[ \"$got\" = hello ] || exit 4\n",
+    );
+    let out = s.build(&["kid-a", "kid-b"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 15, "{err}");
+    assert!(err.contains("base: verify `images/base/test.sh"), "{err}");
+    assert!(err.contains("failed (exit code 4)"), "{err}");
+    assert!(err.contains("    greeting is broken"), "output tail: {err}");
+    assert!(
+        err.contains("kid-a: not built: its parent base failed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("kid-b: not built: its parent base failed"),
+        "{err}"
+    );
+    assert_eq!(s.id("base").unwrap(), base, "latest moved");
+    assert_eq!(s.id("kid-a").unwrap(), kid);
+    assert_eq!(s.tags(), tags, "a tag was left");
+    // The failed image is not reused next time: it is built (and verified) again.
+    assert_eq!(
+        s.actions(&["base"]),
+        [("base".to_string(), "build".to_string())]
+    );
+
+    // A verify command that does not exist.
+    s.write(
+        "hierarchy.yaml",
+        &std::fs::read_to_string(s.path().join("hierarchy.yaml"))
+            .unwrap()
+            .replace(
+                "  other: {}",
+                "  other:\n    verify: ./no-such-check {image}",
+            ),
+    );
+    let out = s.build(&["other"]);
+    assert_eq!(code(&out), 15, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("exit code 127: command not found"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(s.id("other"), None);
+
+    // Reused images are verified again only with --reverify.
+    s.write(
+        "hierarchy.yaml",
+        &std::fs::read_to_string(s.path().join("hierarchy.yaml"))
+            .unwrap()
+            .replace("GREETING: broken", "GREETING: hello"),
+    );
+    let out = s.build(&["base"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stderr).contains("verify:"),
+        "{}",
+        text(&out.stderr)
+    );
+    s.write(
+        "images/base/test.sh",
+        "#!/bin/sh\necho reverified; exit 9\n",
+    );
+    let out = s.build(&["base", "--reverify"]);
+    assert_eq!(code(&out), 15, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("    reverified"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(s.id("base").unwrap(), base);
+}
