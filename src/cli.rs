@@ -22,6 +22,7 @@ use crate::session::Session;
 use crate::tags::{self, Platform, DEFAULT_VARIANT};
 
 mod build;
+mod hook_cache;
 
 const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
@@ -280,6 +281,8 @@ pub struct HookArgs {
     pub all: bool,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub cache: hook_cache::CacheArgs,
 }
 
 #[derive(Debug, Args)]
@@ -483,7 +486,17 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             for i in &images {
                 hierarchy.resolve(i)?;
             }
-            execute(hierarchy, args.run, None, Steps::HOOK, images, cli.quiet).await
+            let cache = args.cache.cache();
+            execute(
+                hierarchy,
+                args.run,
+                None,
+                Steps::HOOK,
+                images,
+                cli.quiet,
+                cache,
+            )
+            .await
         }
         Command::Tags(one) => {
             let steps = Steps {
@@ -498,6 +511,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 steps,
                 vec![one.image],
                 cli.quiet,
+                None,
             )
             .await
         }
@@ -514,6 +528,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 steps,
                 vec![one.image],
                 cli.quiet,
+                None,
             )
             .await
         }
@@ -533,6 +548,7 @@ async fn execute(
     steps: Steps,
     images: Vec<String>,
     quiet: bool,
+    cache: Option<crate::hook::cache::DiskCache>,
 ) -> Result<(), Error> {
     let platform = Platform::parse_option(run.naming.platform.as_deref())?;
     let (registry, owner) = run.naming.name.registry_owner(&hierarchy);
@@ -568,6 +584,7 @@ async fn execute(
             steps,
             limits,
             network: run.network,
+            cache,
         };
         job.run_all(&images).await
     })

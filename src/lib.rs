@@ -14,6 +14,7 @@ pub mod git;
 pub mod guard;
 pub mod hierarchy;
 pub mod history;
+pub mod hook;
 pub mod image;
 pub mod manifests;
 pub mod markdown;

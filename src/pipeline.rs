@@ -4,15 +4,20 @@
 //! nothing per image. Images are processed concurrently.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
+use async_trait::async_trait;
 use futures_util::future::join_all;
 
+use crate::command::{Cmd, ExecError, Output};
 use crate::container::{Container, Limits};
 use crate::error::{Error, PluginError};
 use crate::guard::Critical;
 use crate::hierarchy::{Hierarchy, Inherited, Resolved};
 use crate::history::HistoryLine;
+use crate::hook::cache::DiskCache;
 use crate::image;
 use crate::manifests::build_info;
 use crate::plugin::{self, CommandCache, Context, Runner};
@@ -62,6 +67,8 @@ pub struct Job<'a> {
     pub limits: Limits,
     /// Networking for every image's container, whatever hierarchy.yaml says.
     pub network: bool,
+    /// Command outputs kept by image ID; `None`: every command runs.
+    pub cache: Option<DiskCache>,
 }
 
 /// What one image's run produced.
@@ -91,21 +98,29 @@ impl Job<'_> {
 
     /// Finds the image on the daemon and what it is.
     pub async fn identify(&self, image: &str) -> Result<ImageInfo, Error> {
+        Ok(self.identify_with_id(image).await?.0)
+    }
+
+    /// [`Job::identify`], and the image ID.
+    async fn identify_with_id(&self, image: &str) -> Result<(ImageInfo, String), Error> {
         let full = tags::image_name(&self.registry, &self.owner, image);
         let source = self
             .source
             .clone()
             .unwrap_or_else(|| format!("{full}:latest"));
         let found = image::find(&self.session.docker, &source, image, self.platform).await?;
-        Ok(ImageInfo {
-            image: image.to_string(),
-            registry: self.registry.clone(),
-            owner: self.owner.clone(),
-            variant: self.variant.clone(),
-            platform: found.platform,
-            source,
-            size: found.size,
-        })
+        Ok((
+            ImageInfo {
+                image: image.to_string(),
+                registry: self.registry.clone(),
+                owner: self.owner.clone(),
+                variant: self.variant.clone(),
+                platform: found.platform,
+                source,
+                size: found.size,
+            },
+            found.id,
+        ))
     }
 
     pub async fn run_image(&self, image: &str) -> Result<ImageReport, Error> {
@@ -127,18 +142,14 @@ impl Job<'_> {
             }
             .into());
         }
-        let info = self.identify(image).await?;
+        let (info, id) = self.identify_with_id(image).await?;
         let network = self.network || resolved.network;
-        let key = format!("{image}-{}", info.variant);
-        let container =
-            Container::start(self.session, &info.source, &key, network, self.limits).await?;
-        self.progress.log(
-            image,
-            format_args!(
-                "container started from {} ({}, network {}); {} taggers, {} manifests",
-                info.source,
-                info.platform,
-                if network { "on" } else { "off" },
+        let lazy = Lazy {
+            job: self,
+            info: &info,
+            id: &id,
+            network,
+            plugins: (
                 resolved.taggers.len(),
                 if self.steps.manifest {
                     resolved.manifests.len()
@@ -146,17 +157,34 @@ impl Job<'_> {
                     0
                 },
             ),
-        );
+            container: tokio::sync::OnceCell::new(),
+            start_error: Mutex::new(None),
+            from_cache: AtomicUsize::new(0),
+        };
         let cache = CommandCache::default();
-        let watched = self.progress.watch(image, &container);
-        let computed = self.compute(&resolved, &info, &watched, &cache).await;
-        container.remove().await;
-        let (values, sections) = computed?;
+        let computed = self.compute(&resolved, &info, &lazy, &cache).await;
         let commands = cache.len();
-        self.progress.log(
-            image,
-            format_args!("{commands} commands ran, container removed"),
-        );
+        let cached = lazy.from_cache.load(Ordering::SeqCst);
+        let container_started = lazy.container.get().is_some_and(Option::is_some);
+        let start_error = lazy.start_error.lock().expect("poisoned").take();
+        if let Some(Some(container)) = lazy.container.into_inner() {
+            container.remove().await;
+        }
+        if let Some(e) = start_error {
+            return Err(e);
+        }
+        let (values, sections) = computed?;
+        if container_started {
+            self.progress.log(
+                image,
+                format_args!("{commands} commands ({cached} from the cache), container removed"),
+            );
+        } else {
+            self.progress.log(
+                image,
+                format_args!("{commands} commands, all from the cache: no container started"),
+            );
+        }
 
         let prefix = info.prefix();
         let mut all_tags = vec![format!("{prefix}-latest")];
@@ -313,6 +341,87 @@ fn bad_tag(image: &str, t: &Inherited, tag: &str, last: Option<(String, String)>
         tagger: t.name.clone(),
         tag: tag.into(),
         origin,
+    }
+}
+
+/// The image's container, started on the first command the cache does not
+/// have: a re-run on an unchanged image starts none.
+struct Lazy<'a> {
+    job: &'a Job<'a>,
+    info: &'a ImageInfo,
+    /// The image ID: the cache's key.
+    id: &'a str,
+    network: bool,
+    /// Taggers and manifests, for the log line.
+    plugins: (usize, usize),
+    container: tokio::sync::OnceCell<Option<Container>>,
+    /// Why the container could not start: the image's error, before any plugin's.
+    start_error: Mutex<Option<Error>>,
+    from_cache: AtomicUsize,
+}
+
+impl Lazy<'_> {
+    async fn container(&self) -> Option<&Container> {
+        let job = self.job;
+        let info = self.info;
+        self.container
+            .get_or_init(|| async {
+                let key = format!("{}-{}", info.image, info.variant);
+                match Container::start(job.session, &info.source, &key, self.network, job.limits)
+                    .await
+                {
+                    Ok(c) => {
+                        job.progress.log(
+                            &info.image,
+                            format_args!(
+                                "container started from {} ({}, network {}); {} taggers, {} manifests",
+                                info.source,
+                                info.platform,
+                                if self.network { "on" } else { "off" },
+                                self.plugins.0,
+                                self.plugins.1,
+                            ),
+                        );
+                        Some(c)
+                    }
+                    Err(e) => {
+                        *self.start_error.lock().expect("poisoned") = Some(e);
+                        None
+                    }
+                }
+            })
+            .await
+            .as_ref()
+    }
+}
+
+#[async_trait]
+impl Runner for Lazy<'_> {
+    async fn exec(&self, cmd: &Cmd) -> Result<Output, ExecError> {
+        let cache = self.job.cache.as_ref();
+        if let Some(out) = cache.and_then(|c| c.get(self.id, self.network, cmd)) {
+            self.from_cache.fetch_add(1, Ordering::SeqCst);
+            return Ok(out);
+        }
+        let Some(container) = self.container().await else {
+            return Err(ExecError::Docker {
+                command: cmd.to_string(),
+                message: "the container could not be started".into(),
+            });
+        };
+        let out = self
+            .job
+            .progress
+            .watch(&self.info.image, container)
+            .exec(cmd)
+            .await?;
+        // Only a success is kept: a failure may be the run's, not the image's.
+        if out.exit_code == 0 {
+            if let Some(c) = cache {
+                c.put(self.id, self.network, cmd, &out);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -8,6 +8,7 @@ mod build;
 mod cli;
 mod failures;
 mod hook;
+mod hook_cache;
 mod plugin_crate;
 mod publish;
 mod support;
