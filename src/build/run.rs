@@ -18,6 +18,7 @@ use super::context::Context;
 use super::error::BuildError;
 use super::inputs::{period_start, Extra, Inputs, LABEL, PARTS_LABEL};
 use super::log::BuildLog;
+use super::registry_cache::RegistryCache;
 use super::verify;
 use super::{Options, Target};
 use crate::error::Error;
@@ -85,6 +86,8 @@ pub struct Builder<'a> {
     /// Temporary tags of builds not yet verified: removed if the run stops.
     pub temp_tags: Arc<Mutex<HashSet<String>>>,
     slots: Semaphore,
+    /// With --cache-from-registry or --push-cache.
+    registry: Option<RegistryCache>,
 }
 
 impl<'a> Builder<'a> {
@@ -105,6 +108,11 @@ impl<'a> Builder<'a> {
             v.os.as_deref().unwrap_or("linux"),
             v.arch.as_deref().unwrap_or("amd64")
         );
+        let registry = if options.cache_from_registry || options.push_cache {
+            Some(RegistryCache::new(&options.registry)?)
+        } else {
+            None
+        };
         Ok(Builder {
             session,
             options,
@@ -113,6 +121,7 @@ impl<'a> Builder<'a> {
             plan_only,
             temp_tags: Arc::default(),
             slots: Semaphore::new(options.jobs.max(1)),
+            registry,
         })
     }
 
@@ -267,6 +276,48 @@ impl<'a> Builder<'a> {
             report.seconds = started.elapsed().as_secs_f64();
             return Ok(report);
         }
+        // Pull: the registry has these inputs (and says so in the label).
+        let repository = format!("{}/{}", self.options.owner, t.image);
+        if let (Some(rc), true, false) = (
+            self.registry.as_ref(),
+            self.options.cache_from_registry && !pending_parent,
+            self.options.no_cache,
+        ) {
+            let from = format!("{}/{repository}:{}", rc.host, inputs.tag());
+            if self.plan_only {
+                if rc.has(&repository, &inputs.tag()).await? {
+                    report.action = Action::Pull;
+                    report.why = vec![format!("{from} is in the registry")];
+                    return Ok(report);
+                }
+            } else if rc.pull(docker, &repository, &inputs.tag()).await? {
+                let pulled = inspect_labels(docker, &cached_ref).await?;
+                match pulled {
+                    Some((id, labels)) if labels.get(LABEL) == Some(&inputs.digest) => {
+                        report.action = Action::Pull;
+                        report.why = vec![format!("{from} is in the registry")];
+                        report.id = Some(id.clone());
+                        if self.options.reverify {
+                            self.verify(t, &id, &cached_ref, None).await?;
+                            report.verified = t.verify.is_some();
+                        }
+                        self.move_latest(t, &id, &inputs).await?;
+                        self.progress
+                            .log(&t.image, format!("pulled {} from {from}", short_id(&id)));
+                        report.seconds = started.elapsed().as_secs_f64();
+                        return Ok(report);
+                    }
+                    _ => {
+                        // Not what its tag says: never trusted, built instead.
+                        remove_tag(docker, &cached_ref).await;
+                        self.progress.log(
+                            &t.image,
+                            format!("warning: {from} does not carry the label {LABEL}={}; building instead", inputs.digest),
+                        );
+                    }
+                }
+            }
+        }
         report.why = if self.options.no_cache {
             vec!["--no-cache".to_string()]
         } else {
@@ -276,6 +327,13 @@ impl<'a> Builder<'a> {
             return Ok(report);
         }
         let id = self.build(t, &scan, &inputs, &report.why).await?;
+        if let (Some(rc), true) = (self.registry.as_ref(), self.options.push_cache) {
+            self.progress.log(
+                &t.image,
+                format!("pushing {}/{repository}:{}", rc.host, inputs.tag()),
+            );
+            rc.push(docker, &repository, &inputs.tag()).await?;
+        }
         report.id = Some(id.clone());
         report.verified = t.verify.is_some();
         report.log = Some(self.log_path(t));

@@ -765,3 +765,141 @@ fn verify_gates_latest_and_the_children() {
     );
     assert_eq!(s.id("base").unwrap(), base);
 }
+
+/// A registry with basic auth on a free loopback port, stopped on drop.
+struct AuthRegistry {
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+const REG_USER: &str = "wtbuild-user";
+const REG_PASSWORD: &str = "pw-Wtbuild-51c3";
+
+impl AuthRegistry {
+    fn start() -> AuthRegistry {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let st = Command::new(repo_root().join("scripts/registry-up"))
+            .arg(port.to_string())
+            .arg(dir.path().join("registry"))
+            .env("STACKTAG_TEST_USER", REG_USER)
+            .env("STACKTAG_TEST_PASSWORD", REG_PASSWORD)
+            .status()
+            .unwrap();
+        assert!(st.success(), "scripts/registry-up failed");
+        AuthRegistry { port, dir }
+    }
+}
+
+impl Drop for AuthRegistry {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("registry/registry.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+/// `--push-cache` puts `inputs-…` in the registry; with the local images gone,
+/// `--cache-from-registry` pulls instead of building. Credentials refused: exit 12.
+#[test]
+fn the_registry_is_a_cache_of_builds() {
+    let reg = AuthRegistry::start();
+    let s = Stack::new(
+        "regcache",
+        "  box: {}\n",
+        &[
+            (
+                "images/box/Dockerfile",
+                &format!("{FROM_BUSYBOX}COPY v.txt /v.txt\n"),
+            ),
+            ("images/box/v.txt", "1\n"),
+        ],
+    );
+    let registry = format!("127.0.0.1:{}", reg.port);
+    let name = format!("{registry}/{}/box", s.owner);
+    let with_auth = |cmd: &mut Command, password: &str| {
+        cmd.env("STACKTAG_REGISTRY_USER", REG_USER)
+            .env("STACKTAG_REGISTRY_PASSWORD", password)
+            .env("DOCKER_CONFIG", s.path().join("no-docker-config"));
+    };
+    let rm_local = || {
+        for t in docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &name]).lines() {
+            docker(&["rmi", "-f", t]);
+        }
+    };
+    let run = |args: &[&str], password: &str| {
+        let mut all = vec!["--registry", registry.as_str()];
+        all.extend(args);
+        let mut cmd = s.cmd(&all);
+        with_auth(&mut cmd, password);
+        cmd.output().unwrap()
+    };
+
+    let out = run(&["box", "--push-cache"], REG_PASSWORD);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let built = image_id(&format!("{name}:latest")).unwrap();
+    let tag = text(&out.stderr)
+        .lines()
+        .find_map(|l| {
+            l.split(&format!("pushing {name}:"))
+                .nth(1)
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| panic!("no push line: {}", text(&out.stderr)));
+    assert!(tag.starts_with("inputs-"), "{tag}");
+    rm_local();
+
+    // The plan asks the registry; the build pulls.
+    let out = run(&["box", "--cache-from-registry", "--plan"], REG_PASSWORD);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&format!("pull   box  {name}:{tag} is in the registry")),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&["box", "--cache-from-registry"], REG_PASSWORD);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&format!("{name}:latest: pulled")),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        !text(&out.stderr).contains("building"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        image_id(&format!("{name}:latest")).unwrap(),
+        built,
+        "the same image"
+    );
+
+    // Another input: not in the registry, so built.
+    s.write("images/box/v.txt", "2\n");
+    let out = run(&["box", "--cache-from-registry"], REG_PASSWORD);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(": built "),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Wrong password: exit 12, named, never printed; latest not moved.
+    s.write("images/box/v.txt", "3\n");
+    let before = image_id(&format!("{name}:latest"));
+    let out = run(&["box", "--cache-from-registry"], "Wrong-Hunter2-77");
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 12, "{err}");
+    assert!(
+        err.contains("401") && err.contains("STACKTAG_REGISTRY_USER"),
+        "{err}"
+    );
+    assert!(!err.contains("Wrong-Hunter2-77") && !text(&out.stdout).contains("Wrong-Hunter2-77"));
+    assert_eq!(image_id(&format!("{name}:latest")), before);
+    rm_local();
+}

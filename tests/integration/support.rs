@@ -15,12 +15,9 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `stacktag` with a run id the test can check for leaks. `STACKTAG_BIN`
-/// overrides the binary (a copy of one's own when a target dir is shared).
+/// `stacktag` with a run id the test can check for leaks.
 pub fn stacktag(run_id: &str) -> Command {
-    let bin =
-        std::env::var_os("STACKTAG_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_stacktag").into());
-    let mut cmd = Command::new(bin);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stacktag"));
     cmd.env("STACKTAG_RUN_ID", run_id)
         .env_remove("STACKTAG_CONFIG")
         .current_dir(repo_root());
