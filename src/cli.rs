@@ -23,6 +23,7 @@ use crate::tags::{self, Platform, DEFAULT_VARIANT};
 
 mod build;
 mod hook_cache;
+mod prune;
 
 const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
@@ -107,6 +108,8 @@ pub enum Command {
     /// Build images and their ancestors in dependency order; unchanged ones are reused, not rebuilt
     #[command(after_help = build::AFTER_HELP)]
     Build(build::BuildArgs),
+    /// Remove the stack's local images no longer needed (not latest, not a parent in use, not in a tags file)
+    Prune(prune::PruneArgs),
     /// Tags file, manifest, history line and tags applied: one container per image, images concurrently
     Hook(HookArgs),
     /// Write the tags file of one image (upstream's write_tags_file)
@@ -534,6 +537,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::Apply(args) => apply(hierarchy, args).await,
         Command::Build(args) => build::run(hierarchy, args, cli.quiet).await,
+        Command::Prune(args) => prune::run(hierarchy, args).await,
         Command::Wiki(args) => crate::wiki::run(&hierarchy, &args, cli.quiet),
         Command::Push(args) => crate::registry::commands::push(hierarchy, args, cli.quiet).await,
         Command::Merge(args) => crate::registry::commands::merge(hierarchy, args, cli.quiet).await,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod ignore;
 pub mod inputs;
 pub mod log;
+pub mod prune;
 pub mod registry_cache;
 pub mod run;
 pub mod verify;

@@ -903,3 +903,109 @@ fn the_registry_is_a_cache_of_builds() {
     assert_eq!(image_id(&format!("{name}:latest")), before);
     rm_local();
 }
+
+/// prune: dry run lists, a real run removes only what nothing needs.
+#[test]
+fn prune_removes_only_what_is_not_in_use() {
+    let s = tree("prune", "");
+    // No RUN step: nothing here needs the daemon's network.
+    s.write(
+        "images/base/Dockerfile",
+        &format!("{FROM_BUSYBOX}ARG GREETING\nLABEL greeting=$GREETING\n"),
+    );
+    let prune = |args: &[&str]| {
+        let out = stacktag_config(&s.owner, &s.path().join("hierarchy.yaml"))
+            .arg("prune")
+            .args(args)
+            .arg("--out-dir")
+            .arg(s.path().join("out"))
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let greet = |word: &str| {
+        let h = std::fs::read_to_string(s.path().join("hierarchy.yaml")).unwrap();
+        let old = h
+            .split("GREETING: ")
+            .nth(1)
+            .unwrap()
+            .split('}')
+            .next()
+            .unwrap()
+            .to_string();
+        s.write(
+            "hierarchy.yaml",
+            &h.replace(&format!("GREETING: {old}"), &format!("GREETING: {word}")),
+        );
+    };
+    // base v1 with kid-a FROM it; then base v2 and v3 alone: kid-a still needs v1.
+    s.build_ok(&["kid-a"]);
+    let v1 = s.id("base").unwrap();
+    greet("two");
+    s.build_ok(&["base"]);
+    let v2 = s.id("base").unwrap();
+    greet("three");
+    s.build_ok(&["base"]);
+    let v3 = s.id("base").unwrap();
+    // `other`: o1 named in a tags file, o2 nothing, o3 latest.
+    let mut others = Vec::new();
+    for v in ["1", "2", "3"] {
+        s.write("images/other/keep.txt", v);
+        s.build_ok(&["other"]);
+        others.push(s.id("other").unwrap());
+    }
+    docker(&[
+        "tag",
+        &others[0],
+        &format!("{}:x86_64-pinned", s.name("other")),
+    ]);
+    s.write(
+        "out/tags/x86_64-default-other.txt",
+        &format!("{0}:x86_64-latest\n{0}:x86_64-pinned", s.name("other")),
+    );
+    let short = |id: &str| id[7..19].to_string();
+
+    let dry = prune(&["--dry-run"]);
+    let line = |id: &str| {
+        dry.lines()
+            .find(|l| l.contains(&short(id)))
+            .unwrap_or_else(|| panic!("{id} not in\n{dry}"))
+            .to_string()
+    };
+    assert!(
+        line(&v1).starts_with("keep") && line(&v1).contains("parent of a current image"),
+        "{dry}"
+    );
+    assert!(line(&v2).starts_with("remove"), "{dry}");
+    assert!(
+        line(&v3).starts_with("keep") && line(&v3).contains("(latest)"),
+        "{dry}"
+    );
+    assert!(line(&others[0]).contains("in a tags file"), "{dry}");
+    assert!(line(&others[1]).starts_with("remove"), "{dry}");
+    assert!(line(&others[2]).starts_with("keep"), "{dry}");
+    assert!(image_id(&v2).is_some(), "a dry run removed something");
+    // --keep 2 keeps the newer of the two.
+    let kept = prune(&["--dry-run", "--keep", "2"]);
+    assert!(
+        kept.lines()
+            .any(|l| l.contains(&short(&others[1])) && l.contains("--keep")),
+        "{kept}"
+    );
+
+    let out = prune(&[]);
+    assert!(
+        out.contains(&short(&v2)) && out.contains(&short(&others[1])),
+        "{out}"
+    );
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_eq!(image_id(&v2), None);
+    assert_eq!(image_id(&others[1]), None);
+    for id in [&v1, &v3, &others[0], &others[2]] {
+        assert!(image_id(id).is_some(), "{id} removed");
+    }
+    // What is current is still reused: nothing to build.
+    let actions = s.actions(&["base", "other"]);
+    assert!(actions.iter().all(|(_, a)| a == "reuse"), "{actions:?}");
+}
