@@ -1009,3 +1009,45 @@ fn prune_removes_only_what_is_not_in_use() {
     let actions = s.actions(&["base", "other"]);
     assert!(actions.iter().all(|(_, a)| a == "reuse"), "{actions:?}");
 }
+
+/// --variant V builds the named image from `{context}/V/`, its ancestors as they are.
+#[test]
+fn a_variant_builds_from_its_own_folder() {
+    let s = Stack::new(
+        "variant",
+        "  base: {}\n  box:\n    parent: base\n    variants: [v2]\n    build_args: {PARENT: base}\n",
+        &[
+            ("images/base/Dockerfile", &format!("{FROM_BUSYBOX}LABEL which=base\n")),
+            ("images/box/Dockerfile", &format!("{FROM_PARENT}LABEL which=default\n")),
+            ("images/box/v2/Dockerfile", &format!("{FROM_PARENT}LABEL which=v2\n")),
+        ],
+    );
+    let label = |image: &str| {
+        docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"which\"}}",
+            &format!("{}:latest", s.name(image)),
+        ])
+        .trim()
+        .to_string()
+    };
+    s.build_ok(&["box", "--variant", "v2"]);
+    assert_eq!(label("box"), "v2");
+    assert_eq!(label("base"), "base");
+    assert!(s.path().join("out/build-logs/x86_64-v2-box.log").is_file());
+    assert!(s
+        .path()
+        .join("out/build-logs/x86_64-default-base.log")
+        .is_file());
+    s.build_ok(&["box"]);
+    assert_eq!(label("box"), "default");
+    let out = s.build(&["box", "--variant", "nope"]);
+    assert_eq!(code(&out), 3, "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("box: has no variant `nope` (its variants: default, v2)"),
+        "{}",
+        text(&out.stderr)
+    );
+}
