@@ -19,7 +19,11 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
+<<<<<<< HEAD
 .PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive
+=======
+.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-build
+>>>>>>> build
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -40,17 +44,14 @@ stacktag: ## build the stacktag binary
 	@[ -x $(STACKTAG) ] || echo "stacktag: building the binary with cargo (a first build takes several minutes)" >&2
 	@$(CARGO) build --quiet --bin stacktag
 
-build/%: root-image stacktag | build ## build image % and its ancestors (docker's layer cache makes a warm run quick)
-	@for img in $$($(STACKTAG) explain --chain $*); do \
-	  echo "build: $$img" >&2; \
-	  docker build --quiet --build-arg ROOT_IMAGE=$(ROOT_IMAGE) --build-arg REGISTRY=$(REGISTRY) --build-arg OWNER=$(OWNER) \
-	    -t $(REGISTRY)/$(OWNER)/$$img:latest images/$$img >/dev/null 2>build/.docker-build.log \
-	    || { cat build/.docker-build.log >&2; exit 1; }; \
-	done
+# ROOT_IMAGE reaches the root's `ARG ROOT_IMAGE` (hashed there: a new root image rebuilds the stack).
+BUILD_FLAGS := --registry $(REGISTRY) --owner $(OWNER) --build-arg ROOT_IMAGE=$(ROOT_IMAGE) --out-dir $(OUT)
 
-build-all: root-image stacktag ## build every image of hierarchy.yaml
-	@mkdir -p build
-	@for img in $$($(STACKTAG) check --images); do $(MAKE) --no-print-directory build/$$img || exit 1; done
+build/%: root-image stacktag ## build image % and its ancestors (`stacktag build`: unchanged images are reused)
+	@$(STACKTAG) build $(BUILD_FLAGS) $*
+
+build-all: root-image stacktag ## build every image of hierarchy.yaml, independent ones at the same time
+	@$(STACKTAG) build $(BUILD_FLAGS) --all
 
 hook/%: build/% ## build image % if needed, then tag it and write its files under $(OUT)
 	@$(STACKTAG) hook --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) $*
@@ -117,6 +118,9 @@ test: fixtures chromium build-all ## every test, on the real Docker daemon (and 
 	$(CARGO) test
 	@left=$$(docker ps -aq --filter label=org.stacktag.managed | wc -l); \
 	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind" >&2; exit 1; fi
+
+bench-build: root-image stacktag ## build figures: cold vs the old docker-build loop, unchanged re-run, one changed file
+	@REGISTRY=$(REGISTRY) ROOT_IMAGE=$(ROOT_IMAGE) scripts/build-bench $(STACKTAG)
 
 bench: build-all ## wall time and peak memory of `stacktag hook --all`, against the floor
 	$(CARGO) bench --bench hook

@@ -53,7 +53,7 @@ fn main() {
         let status = Command::new(env!("CARGO_BIN_EXE_stacktag"))
             .current_dir(root)
             .env("STACKTAG_RUN_ID", format!("bench-{run}"))
-            .args(["hook", "--all", "--quiet", "--out-dir"])
+            .args(["hook", "--all", "--quiet", "--no-cache", "--out-dir"])
             .arg(out.path())
             .stdout(std::process::Stdio::null())
             .status()

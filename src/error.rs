@@ -164,6 +164,9 @@ pub enum Error {
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
 
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 
@@ -194,6 +197,8 @@ pub mod exit {
     pub const MISSING_PLATFORM: i32 = 13;
     pub const ARCHIVE: i32 = 14;
     pub const DIRTY: i32 = 15;
+    pub const BUILD: i32 = 16;
+    pub const VERIFY: i32 = 17;
     pub const INTERRUPTED: i32 = 130;
     pub const TERMINATED: i32 = 143;
 
@@ -216,6 +221,8 @@ pub mod exit {
         (MISSING_PLATFORM, "merge: a platform image is missing in the registry; image-ref, attach: no such tag there (`--all`: every one missing is named)"),
         (ARCHIVE, "an image archive is corrupt or cut short, or does not match its checksum or its name"),
         (DIRTY, "push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused without --allow-dirty"),
+        (BUILD, "build: an image failed to build (its log's last lines are shown); `latest` is where it was"),
+        (VERIFY, "build: an image's verify command failed; its branch is not built further and `latest` is where it was"),
         (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
         (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
     ];
@@ -233,6 +240,7 @@ impl Error {
             Error::Io { .. } | Error::BadFile { .. } | Error::Hierarchy { .. } => exit::IO,
             Error::NoHierarchy { .. } => exit::CONFIG,
             Error::Wiki(e) => e.exit_code(),
+            Error::Build(e) => e.exit_code(),
             Error::Registry(e) => {
                 use crate::registry::RegistryError as R;
                 match e {

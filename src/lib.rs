@@ -6,6 +6,7 @@
 //! README for how to write one in your own crate.
 
 pub mod archive;
+pub mod build;
 pub mod cli;
 pub mod error;
 pub mod formats;

@@ -294,3 +294,33 @@ pub const LOAD_EXAMPLES: &str =
   stacktag load --dir build/archives base-notebook minimal-notebook";
 
 pub const ARCHIVE_CODES: &[i32] = &[OK, USAGE, CONFIG, IMAGE, DOCKER, GIT, IO, ARCHIVE];
+
+pub const PRUNE: &str = "\
+Remove local images of the stack's repositories that nothing needs: not the current `latest` of an
+image, not an ancestor of one in use, and holding no tag listed in the current tags files.
+Containers are never touched. --dry-run lists what would go; --keep N keeps the N newest builds
+of each image.";
+
+pub const PRUNE_EXAMPLES: &str = "  stacktag prune --dry-run
+  stacktag prune --keep 2";
+
+pub const PRUNE_CODES: &[i32] = &[OK, USAGE, CONFIG, DOCKER, IO];
+
+pub const BUILD_EXAMPLES: &str =
+    "  stacktag build --all --plan                  what would be reused, pulled or built, and why
+  stacktag build --all --plan --format json    the plan by dependency level, for a CI matrix
+  stacktag build base-notebook                 it and its ancestors; unchanged ones are reused
+  stacktag build --all --cache-from-registry --push-cache";
+
+pub const BUILD_CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    DOCKER,
+    IO,
+    REGISTRY,
+    REGISTRY_AUTH,
+    BUILD,
+    VERIFY,
+    INTERRUPTED,
+];

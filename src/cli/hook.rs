@@ -34,6 +34,8 @@ pub struct HookArgs {
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
+    pub cache: super::hook_cache::CacheArgs,
+    #[command(flatten)]
     pub output: Output,
 }
 
@@ -73,6 +75,7 @@ pub async fn execute(
     source: Option<String>,
     steps: Steps,
     images: Vec<String>,
+    cache: Option<crate::hook::cache::DiskCache>,
     ui: &Ui,
 ) -> Result<(), Error> {
     let platform = Platform::parse_option(run.naming.platform.as_deref())?;
@@ -110,6 +113,7 @@ pub async fn execute(
         .steps(steps)
         .limits(limits)
         .network(run.network)
+        .cache(cache)
         .jobs(
             run.jobs
                 .map_or_else(crate::hook::pipeline::default_jobs, usize::from),

@@ -4,9 +4,12 @@
 
 mod archive;
 mod args;
+mod build;
 mod help;
 mod hook;
+mod hook_cache;
 pub mod json;
+mod prune;
 mod publish;
 mod stack;
 mod supply;
@@ -46,6 +49,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build images and their ancestors in dependency order; unchanged ones are reused, not rebuilt
+    #[command(long_about = build::LONG_ABOUT, after_long_help = help::after(help::BUILD_CODES, help::BUILD_EXAMPLES))]
+    Build(build::BuildArgs),
+    /// Remove the stack's local images no longer needed (not latest, not a parent in use, not in a tags file)
+    #[command(long_about = help::PRUNE, after_long_help = help::after(help::PRUNE_CODES, help::PRUNE_EXAMPLES))]
+    Prune(prune::PruneArgs),
     /// Tags file, manifest, history line and tags applied: one container per image, images concurrently
     #[command(long_about = help::HOOK, after_long_help = help::after(help::HOOK_CODES, help::HOOK_EXAMPLES))]
     Hook(HookArgs),
@@ -273,6 +282,12 @@ pub(crate) fn out(text: &str) {
         .and_then(|_| stdout.flush());
 }
 
+/// The output options of commands that make no JSON document of the common shape.
+static TEXT_ONLY: Output = Output {
+    format: Format::Text,
+    metadata_file: None,
+};
+
 impl Command {
     /// Every subcommand's name.
     pub const NAMES: &'static [&'static str] = &[
@@ -290,6 +305,8 @@ impl Command {
         "attach",
         "save",
         "load",
+        "build",
+        "prune",
     ];
 
     /// The subcommand's name, as typed.
@@ -309,6 +326,8 @@ impl Command {
             Command::Attach(_) => "attach",
             Command::Save(_) => "save",
             Command::Load(_) => "load",
+            Command::Build(_) => "build",
+            Command::Prune(_) => "prune",
         }
     }
 
@@ -328,6 +347,8 @@ impl Command {
             Command::Attach(a) => &a.output,
             Command::Save(a) => &a.output,
             Command::Load(a) => &a.output,
+            // `build --plan --format json` prints its plan itself; prune prints text.
+            Command::Build(_) | Command::Prune(_) => &TEXT_ONLY,
         }
     }
 
@@ -341,7 +362,9 @@ impl Command {
             | Command::Explain { .. }
             | Command::List { .. }
             | Command::Check { images: false, .. } => Names::Known,
-            Command::Save(_) | Command::Load(_) => Names::Any,
+            Command::Save(_) | Command::Load(_) | Command::Build(_) | Command::Prune(_) => {
+                Names::Any
+            }
             _ => Names::Any,
         }
     }
@@ -384,7 +407,8 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
                 hierarchy.resolve(i)?;
             }
             archive::warn_if_dirty(&hierarchy, &images);
-            hook::execute(hierarchy, args.run, None, Steps::HOOK, images, ui).await
+            let cache = args.cache.cache();
+            hook::execute(hierarchy, args.run, None, Steps::HOOK, images, cache, ui).await
         }
         Command::Tags(one) => {
             let steps = Steps {
@@ -392,7 +416,16 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
                 manifest: false,
                 apply: false,
             };
-            hook::execute(hierarchy, one.run, one.source, steps, vec![one.image], ui).await
+            hook::execute(
+                hierarchy,
+                one.run,
+                one.source,
+                steps,
+                vec![one.image],
+                None,
+                ui,
+            )
+            .await
         }
         Command::Manifest(one) => {
             let steps = Steps {
@@ -400,7 +433,16 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
                 manifest: true,
                 apply: false,
             };
-            hook::execute(hierarchy, one.run, one.source, steps, vec![one.image], ui).await
+            hook::execute(
+                hierarchy,
+                one.run,
+                one.source,
+                steps,
+                vec![one.image],
+                None,
+                ui,
+            )
+            .await
         }
         Command::Apply(args) => hook::apply(hierarchy, args, ui).await,
         Command::Wiki(args) => wiki::run(&hierarchy, &args, ui),
@@ -408,6 +450,8 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         Command::Merge(args) => publish::merge(hierarchy, args, ui).await,
         Command::ImageRef(args) => publish::image_ref(hierarchy, args, ui).await,
         Command::Attach(args) => supply::attach(hierarchy, args, ui).await,
+        Command::Build(args) => build::run(hierarchy, args, ui.quiet).await,
+        Command::Prune(args) => prune::run(hierarchy, args).await,
         Command::Save(args) => archive::save(hierarchy, args, ui).await,
         Command::Load(args) => archive::load(args, ui).await,
     }

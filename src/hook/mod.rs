@@ -3,6 +3,7 @@
 //! whatever happens, the pipeline that turns values into files and tags, and
 //! the progress a user sees.
 
+pub mod cache;
 pub mod command;
 pub mod container;
 pub mod guard;

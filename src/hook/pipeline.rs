@@ -6,6 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
 use futures_util::future::join_all;
 use futures_util::{stream, StreamExt};
 
@@ -13,7 +17,8 @@ use crate::error::Error;
 use crate::formats::history::HistoryLine;
 use crate::formats::tags::{self, is_valid_tag, Platform};
 use crate::hierarchy::{Hierarchy, Inherited, Resolved};
-use crate::hook::command::Ran;
+use crate::hook::cache::DiskCache;
+use crate::hook::command::{Cmd, ExecError, Output, Ran};
 use crate::hook::container::{Container, Limits};
 use crate::hook::guard::Critical;
 use crate::hook::image;
@@ -66,6 +71,8 @@ pub struct Job<'a> {
     network: bool,
     /// Images processed at once.
     jobs: usize,
+    /// Command outputs kept by image ID; `None`: every command runs.
+    cache: Option<DiskCache>,
 }
 
 /// What one image's run produced.
@@ -160,6 +167,7 @@ impl<'a> Job<'a> {
             },
             network: false,
             jobs: default_jobs(),
+            cache: None,
         }
     }
 
@@ -190,6 +198,13 @@ impl<'a> Job<'a> {
 
     pub fn network(mut self, network: bool) -> Self {
         self.network = network;
+        self
+    }
+
+    /// Keep command outputs by (image ID, command) in `cache`, so a re-run on
+    /// an unchanged image starts no container.
+    pub fn cache(mut self, cache: Option<DiskCache>) -> Self {
+        self.cache = cache;
         self
     }
 
@@ -285,52 +300,66 @@ impl<'a> Job<'a> {
             .into());
         }
         let network = self.network || resolved.network;
-        let key = format!("{image}-{}", info.variant);
         let mut timings = Timings::default();
-        let mut lap = Instant::now();
-        let mut split = |into: &mut f64| {
-            *into = lap.elapsed().as_secs_f64();
-            lap = Instant::now();
-        };
-        let container =
-            Container::start(self.session, &info.source, &key, network, self.limits).await?;
-        split(&mut timings.container_start);
-        self.progress.log(
-            image,
-            format_args!(
-                "container started from {} ({}, network {}); {}, {}",
-                info.source,
-                info.platform,
-                if network { "on" } else { "off" },
-                counted(resolved.taggers.len(), "tagger"),
-                counted(
-                    if self.steps.manifest {
-                        resolved.manifests.len()
-                    } else {
-                        0
-                    },
-                    "manifest"
-                ),
+        let lazy = Lazy {
+            job: self,
+            info: &info,
+            network,
+            plugins: (
+                resolved.taggers.len(),
+                if self.steps.manifest {
+                    resolved.manifests.len()
+                } else {
+                    0
+                },
             ),
-        );
+            container: tokio::sync::OnceCell::new(),
+            start_error: Mutex::new(None),
+            start_seconds: Mutex::new(0.0),
+            from_cache: AtomicUsize::new(0),
+        };
         let cache = CommandCache::default();
-        let watched = self.progress.watch(image, &container);
-        let computed = self.compute(&resolved, &info, &watched, &cache).await;
-        split(&mut timings.commands);
-        container.remove().await;
-        split(&mut timings.container_remove);
-        let (values, sections) = computed?;
+        let lap = Instant::now();
+        let computed = self.compute(&resolved, &info, &lazy, &cache).await;
+        timings.container_start = *lazy.start_seconds.lock().expect("poisoned");
+        timings.commands = lap.elapsed().as_secs_f64() - timings.container_start;
         let commands = cache.len();
-        self.progress.log(
-            image,
-            format_args!("{} ran, container removed", counted(commands, "command")),
-        );
+        let cached = lazy.from_cache.load(Ordering::SeqCst);
+        let container_started = lazy.container.get().is_some_and(Option::is_some);
+        let start_error = lazy.start_error.lock().expect("poisoned").take();
+        let lap = Instant::now();
+        if let Some(Some(container)) = lazy.container.into_inner() {
+            container.remove().await;
+        }
+        timings.container_remove = lap.elapsed().as_secs_f64();
+        if let Some(e) = start_error {
+            return Err(e);
+        }
+        let (values, sections) = computed?;
+        if container_started {
+            self.progress.log(
+                image,
+                format_args!(
+                    "{} ran ({cached} from the cache), container removed",
+                    counted(commands, "command")
+                ),
+            );
+        } else {
+            self.progress.log(
+                image,
+                format_args!(
+                    "{}, all from the cache: no container started",
+                    counted(commands, "command")
+                ),
+            );
+        }
 
         let prefix = info.prefix();
         let mut all_tags = vec![format!("{prefix}-latest")];
         all_tags.extend(values.iter().map(|v| format!("{prefix}-{v}")));
+        let lap = Instant::now();
         let files = self.write_and_apply(&info, &all_tags, sections).await?;
-        split(&mut timings.files_and_tags);
+        timings.files_and_tags = lap.elapsed().as_secs_f64();
         self.progress.log(
             image,
             format_args!(
@@ -512,6 +541,90 @@ fn bad_tag(image: &str, t: &Inherited, tag: &str, last: Option<(String, String)>
         tagger: t.name.clone(),
         tag: tag.into(),
         origin,
+    }
+}
+
+/// The image's container, started on the first command the cache does not
+/// have: a re-run on an unchanged image starts none.
+struct Lazy<'a> {
+    job: &'a Job<'a>,
+    info: &'a ImageInfo,
+    network: bool,
+    /// Taggers and manifests, for the log line.
+    plugins: (usize, usize),
+    container: tokio::sync::OnceCell<Option<Container>>,
+    /// Why the container could not start: the image's error, before any plugin's.
+    start_error: Mutex<Option<Error>>,
+    start_seconds: Mutex<f64>,
+    from_cache: AtomicUsize,
+}
+
+impl Lazy<'_> {
+    async fn container(&self) -> Option<&Container> {
+        let job = self.job;
+        let info = self.info;
+        self.container
+            .get_or_init(|| async {
+                let key = format!("{}-{}", info.image, info.variant);
+                let started = Instant::now();
+                let result =
+                    Container::start(job.session, &info.source, &key, self.network, job.limits)
+                        .await;
+                *self.start_seconds.lock().expect("poisoned") = started.elapsed().as_secs_f64();
+                match result {
+                    Ok(c) => {
+                        job.progress.log(
+                            &info.image,
+                            format_args!(
+                                "container started from {} ({}, network {}); {}, {}",
+                                info.source,
+                                info.platform,
+                                if self.network { "on" } else { "off" },
+                                counted(self.plugins.0, "tagger"),
+                                counted(self.plugins.1, "manifest"),
+                            ),
+                        );
+                        Some(c)
+                    }
+                    Err(e) => {
+                        *self.start_error.lock().expect("poisoned") = Some(e);
+                        None
+                    }
+                }
+            })
+            .await
+            .as_ref()
+    }
+}
+
+#[async_trait]
+impl Runner for Lazy<'_> {
+    async fn exec(&self, cmd: &Cmd) -> Result<Output, ExecError> {
+        let cache = self.job.cache.as_ref();
+        let id = self.info.id.as_str();
+        if let Some(out) = cache.and_then(|c| c.get(id, self.network, cmd)) {
+            self.from_cache.fetch_add(1, Ordering::SeqCst);
+            return Ok(out);
+        }
+        let Some(container) = self.container().await else {
+            return Err(ExecError::Docker {
+                command: cmd.to_string(),
+                message: "the container could not be started".into(),
+            });
+        };
+        let out = self
+            .job
+            .progress
+            .watch(&self.info.image, container)
+            .exec(cmd)
+            .await?;
+        // Only a success is kept: a failure may be the run's, not the image's.
+        if out.exit_code == 0 {
+            if let Some(c) = cache {
+                c.put(id, self.network, cmd, &out);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -96,7 +96,8 @@ impl Progress {
         }
     }
 
-    fn started(&self, image: &str, command: String) -> u64 {
+    /// Shows `command` of `image` on the status line until [`Progress::finished`].
+    pub(crate) fn started(&self, image: &str, command: String) -> u64 {
         let mut state = self.shared.lock();
         state.next_id += 1;
         let id = state.next_id;
@@ -109,7 +110,7 @@ impl Progress {
         id
     }
 
-    fn finished(&self, id: u64) {
+    pub(crate) fn finished(&self, id: u64) {
         self.shared.lock().running.retain(|r| r.id != id);
     }
 }

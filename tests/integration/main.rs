@@ -6,9 +6,11 @@
 
 mod archive;
 mod archive_push;
+mod build;
 mod cli;
 mod failures;
 mod hook;
+mod hook_cache;
 mod json;
 mod own_stack;
 mod plugin_crate;

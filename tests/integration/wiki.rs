@@ -441,9 +441,19 @@ fn the_demo_stack_builds_from_the_real_hook_go_into_a_wiki() {
 
     let wiki = tmp.path().join("wiki");
     git2::Repository::init(&wiki).unwrap();
-    ok(update(&wiki, &out_dir, Path::new(ROOT), &["--branch", "main"]));
+    ok(update(
+        &wiki,
+        &out_dir,
+        Path::new(ROOT),
+        &["--branch", "main"],
+    ));
     let once = tree(&wiki);
-    ok(update(&wiki, &out_dir, Path::new(ROOT), &["--branch", "main"]));
+    ok(update(
+        &wiki,
+        &out_dir,
+        Path::new(ROOT),
+        &["--branch", "main"],
+    ));
     assert_eq!(tree(&wiki), once, "a second run changed the wiki");
 
     let home = std::fs::read_to_string(wiki.join("Home.md")).unwrap();
