@@ -140,7 +140,7 @@ pub enum Error {
         source: Box<bollard::errors::Error>,
     },
 
-    #[error("git repository at {path}: {source}\n  fix: run stacktag inside the stack's git checkout or pass --repo-dir")]
+    #[error("git repository at {path}: {}\n  fix: run stacktag inside the stack's git checkout (with a commit), or pass --repo-dir", git_message(.source), path = .path.display())]
     Git { path: PathBuf, source: git2::Error },
 
     #[error("{path}: {source}")]
@@ -281,6 +281,18 @@ impl Error {
             what: what.into(),
             source: Box::new(source),
         }
+    }
+}
+
+/// git2's message without its `class=…; code=…` suffix, which says nothing to a user.
+fn git_message(e: &git2::Error) -> String {
+    let m = e.message();
+    match e.code() {
+        git2::ErrorCode::NotFound if e.class() == git2::ErrorClass::Repository => {
+            format!("not a git repository (nor any parent folder): {m}")
+        }
+        git2::ErrorCode::UnbornBranch => "the repository has no commit yet".to_string(),
+        _ => m.to_string(),
     }
 }
 

@@ -78,6 +78,14 @@ pub async fn execute(
     cache: Option<crate::hook::cache::DiskCache>,
     ui: &Ui,
 ) -> Result<(), Error> {
+    if run.repository.is_none() && hierarchy.defaulted.contains(&"repository") {
+        ui.warn(format_args!(
+            "{} sets no `repository`: the links in manifests and history lines point at \
+             github.com/{}; set `repository: OWNER/REPO` there (or pass --repository)",
+            hierarchy.path.display(),
+            hierarchy.repository
+        ));
+    }
     let platform = Platform::parse_option(run.naming.platform.as_deref())?;
     let (registry, owner) = run.naming.name.registry_owner(&hierarchy);
     let build = BuildInfo {

@@ -81,10 +81,17 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, ui: &Ui) -> Result<(), Error>
             wiki_dir: args.wiki_dir.clone(),
             hist_lines_dir: hist_lines.clone(),
             manifests_dir: manifests.clone(),
-            repository: args
-                .repository
-                .clone()
-                .unwrap_or_else(|| hierarchy.repository.clone()),
+            repository: args.repository.clone().unwrap_or_else(|| {
+                if hierarchy.defaulted.contains(&"repository") {
+                    ui.warn(format_args!(
+                        "{} sets no `repository`: Home.md's links point at github.com/{}; \
+                             set `repository: OWNER/REPO` there (or pass --repository)",
+                        hierarchy.path.display(),
+                        hierarchy.repository
+                    ));
+                }
+                hierarchy.repository.clone()
+            }),
             repo_dir: args.repo_dir.clone(),
             root_image: root,
             keep: args.keep,

@@ -448,6 +448,23 @@ pub mod fake {
     }
 
     #[tokio::test]
+    async fn a_version_that_does_not_start_with_a_digit_says_why() {
+        let runner = FakeRunner::default().with(&["node", "--version"], "v18.20.4\n", "", 0);
+        let (image, build) = (ImageInfo::example(), BuildInfo::example());
+        let cache = CommandCache::default();
+        let ctx = Context::new(&image, &build, &runner, &cache);
+        let e = ctx
+            .versioned("node", &["node", "--version"], "a version", |o| {
+                parse::word(o, 0)
+            })
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`node --version` gave `v18.20.4`, which is not a version: a version starts with a digit"), "{e}");
+        assert!(e.contains("trim_start_matches('v')"), "{e}");
+    }
+
+    #[tokio::test]
     async fn missing_command_is_named() {
         let runner = FakeRunner::default();
         let (image, build) = (ImageInfo::example(), BuildInfo::example());
