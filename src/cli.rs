@@ -1,7 +1,6 @@
 //! The command line: clap definitions, and the few lines that turn each
 //! subcommand into library calls. `--help` is the manual.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -65,6 +64,7 @@ Exit codes:
   13   merge: a platform image is missing in the registry; image-ref: no such tag there
   130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Containers are removed either way;
        an image whose tags were being applied gets all of them (and its files) first.
+  141  stdout or stderr was closed (`| head`): the run stopped as on Ctrl-C, quietly
 
 Examples:
   stacktag hook base-notebook                 tag, manifest and history line, in one go
@@ -402,25 +402,25 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("stacktag: error: cannot start the async runtime: {e}");
+            crate::console::line(format_args!(
+                "stacktag: error: cannot start the async runtime: {e}"
+            ));
             return ExitCode::from(exit::INTERNAL as u8);
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("stacktag: error: {e}");
+            crate::console::line(format_args!("stacktag: error: {e}"));
             ExitCode::from(e.exit_code() as u8)
         }
     }
 }
 
-/// Writes to stdout; a closed pipe (`stacktag list | head`) is not an error.
+/// Writes to stdout; a closed pipe (`stacktag list | head`) is not a panic
+/// (during a run, it stops the run as a signal would: see `console`).
 pub(crate) fn out(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush());
+    crate::console::out(text);
 }
 
 pub async fn run(cli: Cli) -> Result<(), Error> {

@@ -27,6 +27,13 @@ pub enum PluginError {
         expected: String,
         output: String,
     },
+    #[error("`{command}` printed `{line}`: the version is followed by `{extra}` on its line, and a tag made of the version alone would hide that, so none is made; the output was:\n{output}\n  fix: make the command print the version alone, or give the tagger a rule that expects the extra words")]
+    MoreThanVersion {
+        command: String,
+        line: String,
+        extra: String,
+        output: String,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -136,6 +143,8 @@ pub mod exit {
     pub const REGISTRY_AUTH: i32 = 12;
     pub const MISSING_PLATFORM: i32 = 13;
     pub const INTERRUPTED: i32 = 130;
+    /// stdout or stderr was closed (a pipe whose reader left), as SIGPIPE would.
+    pub const CLOSED_OUTPUT: i32 = 141;
     pub const TERMINATED: i32 = 143;
 }
 
@@ -167,6 +176,7 @@ impl Error {
                 }
             }
             Error::Interrupted("SIGTERM") => exit::TERMINATED,
+            Error::Interrupted(crate::guard::CLOSED_OUTPUT) => exit::CLOSED_OUTPUT,
             Error::Interrupted(_) => exit::INTERRUPTED,
             // The most severe one wins: the first failure's code.
             Error::Several(all) => all.first().map_or(exit::INTERNAL, Error::exit_code),

@@ -148,6 +148,7 @@ impl Hierarchy {
             err(line, format!("not a valid hierarchy: {e}"))
         })?;
         let lines = Lines(text);
+        check_settings(&raw, &lines, &err)?;
 
         let mut images: Vec<ImageSpec> = Vec::new();
         for (name, r) in raw.images.0 {
@@ -354,6 +355,107 @@ impl Hierarchy {
     }
 }
 
+/// The longest `command_timeout`, in seconds: a day.
+const MAX_COMMAND_TIMEOUT: u64 = 86_400;
+
+/// The top-level settings, each checked where the file gives it.
+fn check_settings(
+    raw: &RawFile,
+    lines: &Lines,
+    err: &dyn Fn(usize, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    // Empty: image names without a registry (Docker Hub's).
+    if let Some(r) = raw
+        .registry
+        .as_deref()
+        .filter(|r| !r.is_empty() && !is_registry(r))
+    {
+        return Err(err(
+            lines.top_key("registry"),
+            format!("`registry: {r}` is not a registry: give its host name with an optional port, like `quay.io` or `localhost:5000` (no scheme, path or spaces)"),
+        ));
+    }
+    if let Some(o) = raw
+        .owner
+        .as_deref()
+        .filter(|o| !o.split('/').all(is_image_name))
+    {
+        return Err(err(
+            lines.top_key("owner"),
+            format!("`owner: {o}` is not a valid owner of image names: lowercase letters and digits, separated by `.`, `_` or `-` (and `/` between levels), like `jupyter`"),
+        ));
+    }
+    if let Some(r) = raw
+        .repository
+        .as_deref()
+        .filter(|r| !is_github_repository(r))
+    {
+        return Err(err(
+            lines.top_key("repository"),
+            format!("`repository: {r}` is not a GitHub OWNER/REPO, like `jupyter/docker-stacks`"),
+        ));
+    }
+    if let Some(t) = raw
+        .command_timeout
+        .filter(|t| !(1..=MAX_COMMAND_TIMEOUT).contains(t))
+    {
+        return Err(err(
+            lines.top_key("command_timeout"),
+            format!(
+                "`command_timeout: {t}`: a command may run from 1 to {MAX_COMMAND_TIMEOUT} seconds"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A registry as image names start with it: `host[:port]`, where the host
+/// is DNS labels or an IPv6 address in brackets (Docker's reference grammar).
+fn is_registry(r: &str) -> bool {
+    let split = match r.find(']') {
+        Some(i) if r.starts_with('[') => (&r[..=i], &r[i + 1..]),
+        _ => r.find(':').map_or((r, ""), |i| (&r[..i], &r[i..])),
+    };
+    let (host, port) = match split {
+        (host, "") => (host, None),
+        (host, rest) => (host, Some(rest.strip_prefix(':').unwrap_or(rest))),
+    };
+    let port_ok =
+        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()));
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+        None => host.split('.').all(label),
+    };
+    port_ok && host_ok
+}
+
+/// GitHub's `OWNER/REPO`: an account name (letters, digits, `-`) and a
+/// repository name (letters, digits, `.`, `_`, `-`; not `.` or `..`).
+fn is_github_repository(r: &str) -> bool {
+    let Some((owner, repo)) = r.split_once('/') else {
+        return false;
+    };
+    let owner_ok = !owner.is_empty()
+        && owner.len() <= 39
+        && owner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !owner.starts_with('-');
+    let repo_ok = !repo.is_empty()
+        && repo.len() <= 100
+        && repo != "."
+        && repo != ".."
+        && repo
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    owner_ok && repo_ok
+}
+
 /// Docker's rule for a repository path component, `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`,
 /// less the rare `__`.
 fn is_image_name(name: &str) -> bool {
@@ -397,6 +499,16 @@ impl Lines<'_> {
             })
             .nth(n)
             .map_or(0, |(i, _)| i + 1)
+    }
+    /// The line of a top-level `key:` (not indented).
+    fn top_key(&self, key: &str) -> usize {
+        self.0
+            .lines()
+            .position(|l| {
+                l.strip_prefix(key)
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+            })
+            .map_or(0, |i| i + 1)
     }
     fn after(&self, line: usize, word: &str) -> usize {
         self.find(word, line + 1)
@@ -502,6 +614,58 @@ mod tests {
             "{e}"
         );
         assert!(!is_image_name("-x") && !is_image_name("x--") && !is_image_name(""));
+    }
+
+    #[test]
+    fn settings_are_checked_with_their_line() {
+        let images = "images:\n  a: {}\n";
+        let bad = [
+            (
+                "registry: \"ht tp://x\"\n",
+                1,
+                "`registry: ht tp://x` is not a registry",
+            ),
+            (
+                "owner: o\nregistry: https://quay.io\n",
+                2,
+                "`registry: https://quay.io`",
+            ),
+            ("registry: quay.io/\n", 1, "is not a registry"),
+            (
+                "owner: Jupyter\n",
+                1,
+                "`owner: Jupyter` is not a valid owner",
+            ),
+            ("owner: a//b\n", 1, "is not a valid owner"),
+            (
+                "repository: docker-stacks\n",
+                1,
+                "`repository: docker-stacks` is not a GitHub OWNER/REPO",
+            ),
+            ("repository: a/b/c\n", 1, "is not a GitHub OWNER/REPO"),
+            (
+                "\ncommand_timeout: 0\n",
+                2,
+                "`command_timeout: 0`: a command may run from 1 to 86400 seconds",
+            ),
+            ("command_timeout: 100000\n", 1, "from 1 to 86400"),
+        ];
+        for (settings, line, want) in bad {
+            let e = parse(&format!("{settings}{images}")).unwrap_err();
+            assert_eq!(e.line, line, "{settings}: {e}");
+            assert!(e.message.contains(want), "{settings}: {e}");
+        }
+        let e = parse(&format!("command_timeout: -1\n{images}")).unwrap_err();
+        assert_eq!(e.line, 1, "{e}");
+        for good in [
+            "registry: localhost:5000\nowner: stacktag\nrepository: stacktag/demo-stack\ncommand_timeout: 300\n",
+            "registry: quay.io\nowner: jupyter\nrepository: jupyter/docker-stacks\n",
+            "registry: 127.0.0.1:5000\nowner: a/b.c\nrepository: A-b/x.y_z\n",
+            "registry: \"[::1]:5000\"\n",
+            "registry: \"\"\n",
+        ] {
+            parse(&format!("{good}{images}")).unwrap_or_else(|e| panic!("{good}: {e}"));
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod command;
+pub mod console;
 pub mod container;
 pub mod error;
 pub mod git;

@@ -84,7 +84,7 @@ impl Session {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => {}
-            Err(e) => eprintln!("stacktag: warning: could not remove container {name}: {e}"),
+            Err(e) => crate::console::warn(format_args!("could not remove container {name}: {e}")),
         }
         self.untrack(name);
     }

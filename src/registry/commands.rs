@@ -61,7 +61,7 @@ fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error> {
 
 fn say(quiet: bool, line: &str) {
     if !quiet {
-        eprintln!("{line}");
+        crate::console::line(format_args!("{line}"));
     }
 }
 
@@ -165,7 +165,7 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, quiet: bool) -> Result<(), Err
     let (merged, warnings) =
         merge::merge(&registry, &t.repository, &args.image, &files, opts).await?;
     for w in &warnings {
-        eprintln!("stacktag: warning: {w}");
+        crate::console::warn(format_args!("{w}"));
     }
     let mut text = String::new();
     for m in &merged {

@@ -112,7 +112,7 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, quiet: bool) -> Result<(), Er
             allow_no_files: args.allow_no_files,
             wait: Duration::from_secs(args.wait),
         };
-        let report = update(&options, &mut |w| eprintln!("stacktag: warning: {w}"))?;
+        let report = update(&options, &mut |w| crate::console::warn(format_args!("{w}")))?;
         say(report.to_string());
     }
     if let Some(out) = &args.html {
@@ -125,7 +125,7 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, quiet: bool) -> Result<(), Er
         // Not while an update rewrites the pages.
         let _lock =
             lock::Lock::acquire(&args.wiki_dir, Duration::from_secs(args.wait), &mut |w| {
-                eprintln!("stacktag: warning: {w}")
+                crate::console::warn(format_args!("{w}"))
             })?;
         let report = site::render(&args.wiki_dir, out)?;
         say(report.to_string());

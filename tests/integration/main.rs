@@ -6,6 +6,7 @@
 
 mod cli;
 mod failures;
+mod faults;
 mod hook;
 mod plugin_crate;
 mod publish;

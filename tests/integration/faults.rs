@@ -1,0 +1,179 @@
+//! Faults and hostile input (issue 11): closed pipes, version output with
+//! extra words, bad settings, images without `sleep`, a daemon that dies,
+//! runs that race, a disk that fills. Each test names the case it pins.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// A script at `path` in a busybox test image: `#!/bin/sh` and `body`.
+fn script(path: &str, body: &str) -> String {
+    let text = format!("#!/bin/sh\\n{body}\\n").replace('\'', r"'\''");
+    format!("RUN printf '{text}' > {path} && chmod +x {path}")
+}
+
+/// Tags of `image` besides `latest`, files under `out`, and containers of
+/// `owner`: all must be empty after a run that failed.
+fn assert_nothing_left(owner: &str, image: &TestImage, out: &Path) {
+    assert_no_containers(owner);
+    assert_eq!(image.extra_tags(), Vec::<String>::new(), "no tag applied");
+    assert_eq!(files_under(out), Vec::<String>::new(), "no file written");
+}
+
+// ---- 3. version output with extra words ----
+
+/// `6.4 beta` was tagged `notebook-6.4`: the word after the version was dropped.
+#[test]
+fn version_followed_by_a_word_is_refused_naming_tagger_command_and_output() {
+    let owner = "f-beta";
+    let image = TestImage::new(owner, &script("/bin/jupyter-notebook", "echo 6.4 beta"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [date, notebook_version]\n",
+    );
+    let out = stacktag_config(owner, &config)
+        .args(["hook", "box", "--out-dir"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 5, "{err}");
+    assert!(
+        err.contains(
+            "box: tagger `notebook_version` failed: `jupyter-notebook --version` printed `6.4 beta`: \
+             the version is followed by `beta` on its line"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("the output was:\n6.4 beta\n"), "{err}");
+    assert_nothing_left(owner, &image, &dir.path().join("out"));
+}
+
+// ---- 5. settings checked where they are read ----
+
+/// `registry: "ht tp://x"` passed `stacktag check` and went on to the daemon.
+#[test]
+fn bad_registry_owner_repository_or_timeout_exit_3_with_file_and_line() {
+    let owner = "f-settings";
+    let image = TestImage::new(owner, "");
+    let dir = tempfile::tempdir().unwrap();
+    let images = "images:\n  box:\n    taggers: [date]\n";
+    let cases = [
+        (
+            format!("registry: \"ht tp://x\"\nowner: {owner}\n"),
+            1,
+            "`registry: ht tp://x` is not a registry",
+        ),
+        (
+            format!("registry: localhost:5000\nowner: {owner}/Box\n"),
+            2,
+            "is not a valid owner of image names",
+        ),
+        (
+            format!(
+                "registry: localhost:5000\nowner: {owner}\nrepository: https://github.com/a/b\n"
+            ),
+            3,
+            "is not a GitHub OWNER/REPO",
+        ),
+        (
+            format!("registry: localhost:5000\nowner: {owner}\ncommand_timeout: 0\n"),
+            3,
+            "`command_timeout: 0`: a command may run from 1 to 86400 seconds",
+        ),
+    ];
+    for (settings, line, want) in cases {
+        let config = dir.path().join("hierarchy.yaml");
+        std::fs::write(&config, format!("{settings}{images}")).unwrap();
+        let out = stacktag_config(owner, &config)
+            .args(["hook", "box", "--out-dir"])
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(code(&out), 3, "{settings}: {err}");
+        assert!(
+            err.starts_with(&format!("stacktag: error: {}:{line}: ", config.display())),
+            "{settings}: {err}"
+        );
+        assert!(err.contains(want), "{settings}: {err}");
+        assert_nothing_left(owner, &image, &dir.path().join("out"));
+    }
+}
+
+// ---- 4. a closed pipe is not a crash ----
+
+/// `stacktag hook ... 2>&1 | head -2` exited 101 (a panic): the error line
+/// went to a closed stderr. Now a closed stderr ends the run as a signal
+/// does, at once: containers removed, exit 141, no panic.
+#[test]
+fn closed_stderr_ends_the_run_as_a_signal_would() {
+    let owner = "f-pipe";
+    // `box` logs its progress after 1 s; `slow` hangs until the timeout.
+    let fast = TestImage::new(owner, &script("/bin/python", "sleep 1; echo Python 3.11.2"));
+    let slow = TestImage::named(owner, "slow", &script("/bin/python", "exec sleep 600"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [python_version]\n  slow:\n    taggers: [python_version]\n",
+    );
+    let out = dir.path().join("out");
+    let mut child = stacktag_config(owner, &config)
+        .args([
+            "hook",
+            "box",
+            "slow",
+            "--command-timeout",
+            "30",
+            "--out-dir",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.contains("container started"), "{first}");
+    // The reader leaves, as `head` does.
+    drop(stderr);
+    let started = Instant::now();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(141), "{status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the run went on to the timeout: {:?}",
+        started.elapsed()
+    );
+    assert_no_containers(owner);
+    assert_eq!(
+        slow.extra_tags(),
+        Vec::<String>::new(),
+        "slow: nothing applied"
+    );
+    // `box` may have been applying its tags when the pipe closed: all or nothing.
+    let tags = fast.extra_tags();
+    let files = files_under(&out);
+    assert!(
+        (tags.is_empty() && files.is_empty()) || (tags.len() == 2 && files.len() == 3),
+        "box half applied: {tags:?} {files:?}"
+    );
+
+    // An error message for a stderr that is already closed: not a panic.
+    let mut child = stacktag_config(owner, &config)
+        .args(["hook", "nope"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(3), "unknown image: {status:?}");
+}
