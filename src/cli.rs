@@ -27,7 +27,7 @@ const LONG_ABOUT: &str = "\
 Tag a stack of Docker images from what runs inside them, and write their build manifests.
 
 After a stack is built, stacktag starts each image once (one container, networking off,
-its entrypoint replaced by `sleep infinity`), runs the commands its taggers and manifests
+its entrypoint replaced by stacktag's keep-alive), runs the commands its taggers and manifests
 need (each command once, all at the same time, no shell), removes the container, and then,
 only if every tagger and manifest of the image succeeded, writes the files and applies the tags.
 

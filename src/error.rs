@@ -66,8 +66,13 @@ pub enum Error {
         given: String,
     },
 
-    #[error("the container of {image} stopped right after it started: stacktag keeps it alive with `sleep infinity`, which this image's `sleep` does not run\n  fix: give the image a sleep that accepts `infinity` (coreutils or busybox)")]
-    ContainerExited { image: String },
+    #[error("the container of {image} stopped {when} ({state}); stacktag keeps it alive with its own keep-alive program, so something else stopped it: `docker stop`/`docker kill`, the kernel (out of memory), or one of its commands\n  fix: run the hook again; if it stops again, look at `docker events` while it runs")]
+    ContainerStopped {
+        image: String,
+        /// `right after it started`, `while its commands ran`.
+        when: &'static str,
+        state: String,
+    },
 
     #[error("unsupported platform {0:?}: stacktag knows x86_64 (amd64) and aarch64 (arm64)")]
     UnknownPlatform(String),
@@ -155,7 +160,7 @@ impl Error {
             Error::ImageNotFound { .. } | Error::PlatformMismatch { .. } => exit::IMAGE,
             Error::Tagger { .. } | Error::Manifest { .. } | Error::BadTag { .. } => exit::COMMAND,
             Error::Connect { .. } | Error::Docker { .. } | Error::Apply { .. } => exit::DOCKER,
-            Error::ContainerExited { .. } => exit::IMAGE,
+            Error::ContainerStopped { .. } => exit::IMAGE,
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } => exit::IO,
             Error::Wiki(e) => e.exit_code(),

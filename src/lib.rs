@@ -15,6 +15,7 @@ pub mod guard;
 pub mod hierarchy;
 pub mod history;
 pub mod image;
+pub mod keepalive;
 pub mod manifests;
 pub mod markdown;
 pub mod pipeline;

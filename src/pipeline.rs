@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use futures_util::future::join_all;
 
+use crate::command::ExecError;
 use crate::container::{Container, Limits};
 use crate::error::{Error, PluginError};
 use crate::guard::Critical;
@@ -130,8 +131,15 @@ impl Job<'_> {
         let info = self.identify(image).await?;
         let network = self.network || resolved.network;
         let key = format!("{image}-{}", info.variant);
-        let container =
-            Container::start(self.session, &info.source, &key, network, self.limits).await?;
+        let container = Container::start(
+            self.session,
+            &info.source,
+            info.platform,
+            &key,
+            network,
+            self.limits,
+        )
+        .await?;
         self.progress.log(
             image,
             format_args!(
@@ -207,6 +215,28 @@ impl Job<'_> {
             .await
         };
         let (taggers, manifests) = tokio::join!(taggers, manifests);
+
+        // When the container stopped, that is the one error, whichever
+        // commands it made fail and however they failed.
+        let stopped = taggers
+            .iter()
+            .filter_map(|(_, value, _)| value.as_ref().err())
+            .chain(
+                manifests
+                    .iter()
+                    .filter_map(|(_, piece)| piece.as_ref().err()),
+            )
+            .find_map(|e| match e {
+                PluginError::Exec(ExecError::ContainerStopped { state, .. }) => Some(state),
+                _ => None,
+            });
+        if let Some(state) = stopped {
+            return Err(Error::ContainerStopped {
+                image: info.source.clone(),
+                when: "while its commands ran",
+                state: state.clone(),
+            });
+        }
 
         let mut errors = Vec::new();
         let mut values = Vec::new();

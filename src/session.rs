@@ -63,6 +63,14 @@ impl Session {
         })
     }
 
+    /// The labels of every container this run creates.
+    pub fn labels(&self) -> std::collections::HashMap<String, String> {
+        std::collections::HashMap::from([
+            (MANAGED_LABEL.to_string(), "true".to_string()),
+            (RUN_LABEL.to_string(), self.run_id.clone()),
+        ])
+    }
+
     /// Records a container name before it is created, so cleanup finds it
     /// even if the run stops while the create request is in flight.
     pub(crate) fn track(&self, name: &str) {

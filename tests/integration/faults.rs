@@ -177,3 +177,157 @@ fn closed_stderr_ends_the_run_as_a_signal_would() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(3), "unknown image: {status:?}");
 }
+
+// ---- 2. images without a usable `sleep` ----
+
+/// Test tagger: the trimmed stdout of a command is the tag value.
+struct Run(&'static [&'static str]);
+
+#[stacktag::async_trait]
+impl stacktag::plugin::Tagger for Run {
+    async fn tag_value(
+        &self,
+        ctx: &stacktag::plugin::Context,
+    ) -> Result<String, stacktag::error::PluginError> {
+        ctx.stdout(self.0).await
+    }
+}
+
+stacktag::tagger!(
+    "test_stop_container",
+    "test: kills the container's keep-alive, then waits",
+    Run(&["sh", "-c", "killall keep-alive; sleep 5; echo 1"])
+);
+stacktag::tagger!(
+    "test_slow_echo",
+    "test: answers after 2 s",
+    Run(&["sh", "-c", "sleep 2; echo 2"])
+);
+stacktag::tagger!(
+    "test_missing_after_stop",
+    "test: a program the image lacks",
+    Run(&["python", "--version"])
+);
+
+/// `stacktag hook box` with `date` and `os_version` on an image whose
+/// `cat /etc/os-release` works: it must tag it like any other.
+fn hook_tags_an_image_without_sleep(owner: &str, image: &TestImage) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [date, os_version]\n",
+    );
+    let out = stacktag_config(owner, &config)
+        .args([
+            "hook",
+            "box",
+            "--timestamp",
+            "2026-11-22T23:48:58Z",
+            "--out-dir",
+        ])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{err}");
+    let version = docker(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "cat",
+        BUSYBOX,
+        "/etc/os-release",
+    ]);
+    let version = version
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION_ID="))
+        .unwrap();
+    let mut tags = image.extra_tags();
+    tags.sort();
+    assert_eq!(
+        tags,
+        [
+            format!("{}:x86_64-2026-11-22", image.name),
+            format!("{}:x86_64-busybox-{version}", image.name),
+            format!("{}:x86_64-latest", image.name),
+        ]
+    );
+    assert_eq!(files_under(&dir.path().join("out")).len(), 3);
+    assert_no_containers(owner);
+}
+
+/// An image `FROM scratch` holding one static binary (busybox, named `cat`)
+/// and /etc/os-release: no shell, no `sleep`, nothing else. It stopped at
+/// once (exit 4) or failed with a false "not in the image" (exit 5).
+#[test]
+fn an_image_from_scratch_with_one_static_binary_is_tagged() {
+    let owner = "f-scratch";
+    let image = TestImage::from_dockerfile(
+        owner,
+        "box",
+        &format!(
+            "FROM {BUSYBOX} AS bb\nFROM scratch\nCOPY --from=bb /bin/busybox /bin/cat\nCOPY --from=bb /etc/os-release /etc/os-release\n"
+        ),
+    );
+    // What the image holds: no sleep, no shell.
+    let ls = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.RootFS.Layers}}",
+        &format!("{}:latest", image.name),
+    ]);
+    assert_eq!(ls.matches("sha256:").count(), 2, "{ls}");
+    hook_tags_an_image_without_sleep(owner, &image);
+}
+
+/// The busybox image with `sleep` removed.
+#[test]
+fn an_image_whose_sleep_was_removed_is_tagged() {
+    let owner = "f-nosleep";
+    let image = TestImage::new(owner, "RUN rm /bin/sleep");
+    let probe = std::process::Command::new("docker")
+        .args([
+            "run",
+            "--rm",
+            "--entrypoint",
+            "sleep",
+            &format!("{}:latest", image.name),
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!probe.status.success(), "sleep is still in the image");
+    hook_tags_an_image_without_sleep(owner, &image);
+}
+
+/// A container that stops while its commands run gave, depending on the
+/// timing, `409 ... is not running`, a false "not in the image (126)", or
+/// an exit code: now always the one error that says the container stopped.
+#[tokio::test]
+async fn a_container_that_stops_mid_run_is_always_the_same_true_error() {
+    let owner = "f-stopped";
+    let image = TestImage::new(owner, "");
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [test_stop_container, test_slow_echo, test_missing_after_stop, os_version]\n    manifests: [apt_packages]\n",
+    );
+    let out = dir.path().join("out");
+    for _ in 0..3 {
+        let err =
+            crate::failures::hook(owner, &out, &config, &["box"], crate::failures::limits(60))
+                .await
+                .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("the container of localhost:5000/f-stopped/box:latest stopped while its commands ran (exited, exit code "),
+            "{msg}"
+        );
+        assert!(!msg.contains("not in the image"), "{msg}");
+        assert_eq!(err.exit_code(), 4, "{msg}");
+        assert_nothing_left(owner, &image, &out);
+    }
+}

@@ -165,6 +165,22 @@ impl TestImage {
         TestImage { name }
     }
 
+    /// `localhost:5000/{owner}/{image}` built from a whole Dockerfile.
+    pub fn from_dockerfile(owner: &str, image: &str, dockerfile: &str) -> TestImage {
+        ensure_busybox();
+        let name = format!("{DEMO_REGISTRY}/{owner}/{image}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+        docker(&[
+            "build",
+            "-q",
+            "-t",
+            &format!("{name}:latest"),
+            dir.path().to_str().unwrap(),
+        ]);
+        TestImage { name }
+    }
+
     /// This image name's tags other than `latest` (other names may share the image ID).
     pub fn extra_tags(&self) -> Vec<String> {
         own_tags(&self.name)
