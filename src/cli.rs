@@ -20,6 +20,8 @@ use crate::run::BuildInfo;
 use crate::session::Session;
 use crate::tags::{self, Platform, DEFAULT_VARIANT};
 
+mod gc;
+
 const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
 
@@ -134,6 +136,8 @@ pub enum Command {
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
     #[command(after_help = REGISTRY_HELP)]
     ImageRef(ImageRefArgs),
+    /// Remove the containers left by runs that are no longer alive (every run also does)
+    Gc(gc::GcArgs),
 }
 
 #[derive(Debug, Args)]
@@ -515,6 +519,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Push(args) => crate::registry::commands::push(hierarchy, args, cli.quiet).await,
         Command::Merge(args) => crate::registry::commands::merge(hierarchy, args, cli.quiet).await,
         Command::ImageRef(args) => crate::registry::commands::image_ref(hierarchy, args).await,
+        Command::Gc(args) => gc::run(args).await,
     }
 }
 

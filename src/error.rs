@@ -50,6 +50,9 @@ pub enum Error {
         fix: &'static str,
     },
 
+    #[error("the Docker daemon went away during the run ({host} does not answer); nothing was applied for the images not finished, and their containers are removed by the next stacktag run (or `stacktag gc`) once the daemon is back\n  fix: start the daemon again (`scripts/docker-up`) and run the same command")]
+    DaemonGone { host: String },
+
     #[error("Docker: {what}: {source}")]
     Docker {
         what: String,
@@ -159,7 +162,10 @@ impl Error {
             Error::Config(_) | Error::UnknownPlatform(_) => exit::CONFIG,
             Error::ImageNotFound { .. } | Error::PlatformMismatch { .. } => exit::IMAGE,
             Error::Tagger { .. } | Error::Manifest { .. } | Error::BadTag { .. } => exit::COMMAND,
-            Error::Connect { .. } | Error::Docker { .. } | Error::Apply { .. } => exit::DOCKER,
+            Error::Connect { .. }
+            | Error::Docker { .. }
+            | Error::Apply { .. }
+            | Error::DaemonGone { .. } => exit::DOCKER,
             Error::ContainerStopped { .. } => exit::IMAGE,
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } => exit::IO,

@@ -10,6 +10,7 @@ pub mod command;
 pub mod console;
 pub mod container;
 pub mod error;
+pub mod gc;
 pub mod git;
 pub mod guard;
 pub mod hierarchy;

@@ -81,6 +81,12 @@ impl Job<'_> {
     /// failures of all images are reported together.
     pub async fn run_all(&self, images: &[String]) -> Result<Vec<ImageReport>, Error> {
         let results = join_all(images.iter().map(|i| self.run_image(i))).await;
+        // A daemon that went away fails every image, each its own way: say it once.
+        if results.iter().any(Result::is_err) && self.session.daemon_gone().await {
+            return Err(Error::DaemonGone {
+                host: self.session.host.clone(),
+            });
+        }
         let (ok, errors): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
         let mut errors: Vec<Error> = errors.into_iter().filter_map(Result::err).collect();
         match errors.len() {

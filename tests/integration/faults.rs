@@ -331,3 +331,146 @@ async fn a_container_that_stops_mid_run_is_always_the_same_true_error() {
         assert_nothing_left(owner, &image, &out);
     }
 }
+
+// ---- 1. a daemon that dies, a run killed with SIGKILL ----
+
+/// Polls `done` every 50 ms for up to a minute.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "waited a minute for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The daemon killed while a command runs gave exit 5 and one cryptic
+/// `hyper legacy client` line per tagger, and the run's container stayed
+/// on the daemon forever. Now: one message, exit 6, and the next run (or
+/// `stacktag gc`) removes the container once the daemon is back.
+#[test]
+fn a_daemon_that_dies_mid_run_is_one_message_and_its_containers_go_later() {
+    let owner = "f-daemon";
+    let image = TestImage::new(owner, &script("/bin/python", "exec sleep 600"));
+    let mut daemon = crate::private_daemon::PrivateDaemon::start();
+    daemon.load(&format!("{}:latest", image.name));
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [python_version, date]\n    manifests: [apt_packages]\n",
+    );
+    let child = stacktag_config(owner, &config)
+        .env("DOCKER_HOST", daemon.host())
+        .args(["hook", "box", "--out-dir"])
+        .arg(dir.path().join("out"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run = format!("label=org.stacktag.run={owner}");
+    let ours = |d: &crate::private_daemon::PrivateDaemon| {
+        d.docker(&["ps", "-aq", "--filter", &run]).lines().count()
+    };
+    wait_until("the container to start", || ours(&daemon) > 0);
+    std::thread::sleep(Duration::from_millis(500));
+    daemon.kill();
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 6, "{err}");
+    assert!(
+        err.contains("stacktag: error: the Docker daemon went away during the run ("),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("stacktag: error").count(),
+        1,
+        "one message: {err}"
+    );
+    assert!(!err.contains("failed"), "{err}");
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(files_under(&dir.path().join("out")), Vec::<String>::new());
+
+    // Back: the run's container is still there, as the run could not remove it.
+    daemon.restart();
+    assert_eq!(ours(&daemon), 1, "the dead run's container");
+    let dry = stacktag(owner)
+        .env("DOCKER_HOST", daemon.host())
+        .args(["gc", "--dry-run"])
+        .output()
+        .unwrap();
+    let listed = text(&dry.stdout);
+    assert_eq!(code(&dry), 0, "{}", text(&dry.stderr));
+    assert!(
+        listed.contains(&format!(
+            "would remove stacktag-{owner}-box-default (run {owner}, pid "
+        )),
+        "{listed}"
+    );
+    assert_eq!(ours(&daemon), 1, "a dry run removes nothing");
+    let gc = stacktag(owner)
+        .env("DOCKER_HOST", daemon.host())
+        .arg("gc")
+        .output()
+        .unwrap();
+    let said = text(&gc.stdout);
+    assert_eq!(code(&gc), 0, "{}", text(&gc.stderr));
+    assert!(
+        said.contains("1 removed, 0 of runs alive now kept"),
+        "{said}"
+    );
+    assert_eq!(ours(&daemon), 0);
+    // Nothing was applied.
+    let tags = daemon.docker(&["images", "--format", "{{.Tag}}", &image.name]);
+    assert_eq!(tags.trim(), "latest");
+}
+
+/// A run killed with SIGKILL cannot remove its container; the next run that
+/// talks to the daemon does, and leaves a live run's container alone.
+#[test]
+fn a_run_killed_with_sigkill_leaves_nothing_after_the_next_run() {
+    let owner = "f-sigkill";
+    let image = TestImage::new(owner, &script("/bin/python", "exec sleep 600"));
+    let quick = TestImage::named(owner, "quick", "");
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [python_version]\n  quick:\n    taggers: [date]\n",
+    );
+    let hook = |run: &str, image: &str| {
+        let mut cmd = stacktag_config(run, &config);
+        cmd.args(["hook", image, "--out-dir"])
+            .arg(dir.path().join(run))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        cmd
+    };
+    let (killed, alive) = ("f-sigkill-killed", "f-sigkill-alive");
+    let mut live = hook(alive, "box").spawn().unwrap();
+    let mut victim = hook(killed, "box").spawn().unwrap();
+    wait_until("both containers", || {
+        containers_of(killed) == 1 && containers_of(alive) == 1
+    });
+    victim.kill().unwrap();
+    victim.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(containers_of(killed), 1, "SIGKILL leaves the container");
+
+    let next = hook("f-sigkill-next", "quick").output().unwrap();
+    let err = text(&next.stderr);
+    assert_eq!(code(&next), 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "stacktag: removed 1 container(s) left by runs no longer alive: stacktag-{killed}-box-default (run {killed}, pid {}",
+            victim.id()
+        )),
+        "{err}"
+    );
+    assert_eq!(containers_of(killed), 0, "removed by the next run");
+    assert_eq!(containers_of(alive), 1, "a live run's container is kept");
+
+    // The live run ends as usual on SIGTERM, removing its own.
+    unsafe { libc::kill(live.id() as i32, libc::SIGTERM) };
+    assert_eq!(live.wait().unwrap().code(), Some(143));
+    assert_no_containers(alive);
+    drop((image, quick));
+}

@@ -9,6 +9,7 @@ mod failures;
 mod faults;
 mod hook;
 mod plugin_crate;
+mod private_daemon;
 mod publish;
 mod support;
 mod token_server;
