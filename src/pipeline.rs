@@ -374,7 +374,11 @@ impl Staged {
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(&self.suffix);
         let tmp = PathBuf::from(tmp);
-        std::fs::write(&tmp, content).map_err(|e| Error::io(&tmp, e))?;
+        if let Err(e) = std::fs::write(&tmp, content) {
+            // A full disk leaves part of it: nothing half written stays.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io(path, e));
+        }
         self.files.push((tmp, path.to_path_buf()));
         Ok(())
     }

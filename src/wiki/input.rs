@@ -127,7 +127,8 @@ fn stem(path: &Path) -> String {
         .to_string()
 }
 
-fn check_manifest(path: &Path, text: String) -> Result<NewManifest, String> {
+/// Checks one manifest's text (public for the fuzz targets).
+pub fn check_manifest(path: &Path, text: String) -> Result<NewManifest, String> {
     let page = stem(path);
     if !text.starts_with("# Build manifest for image: ") {
         return Err("does not start with `# Build manifest for image: `".into());
@@ -163,7 +164,8 @@ fn check_manifest(path: &Path, text: String) -> Result<NewManifest, String> {
     })
 }
 
-fn check_line(path: &Path, text: String) -> Result<NewLine, String> {
+/// Checks one history line file's text (public for the fuzz targets).
+pub fn check_line(path: &Path, text: String) -> Result<NewLine, String> {
     // Tolerate the newline an editor or `echo` adds.
     let line = text.strip_suffix('\n').unwrap_or(&text);
     let line = line.strip_suffix('\r').unwrap_or(line);

@@ -445,7 +445,15 @@ fn a_run_killed_with_sigkill_leaves_nothing_after_the_next_run() {
         cmd
     };
     let (killed, alive) = ("f-sigkill-killed", "f-sigkill-alive");
-    let mut live = hook(alive, "box").spawn().unwrap();
+    /// Killed if the test fails before it ends the run itself.
+    struct Live(std::process::Child);
+    impl Drop for Live {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut live = Live(hook(alive, "box").spawn().unwrap());
     let mut victim = hook(killed, "box").spawn().unwrap();
     wait_until("both containers", || {
         containers_of(killed) == 1 && containers_of(alive) == 1
@@ -469,8 +477,131 @@ fn a_run_killed_with_sigkill_leaves_nothing_after_the_next_run() {
     assert_eq!(containers_of(alive), 1, "a live run's container is kept");
 
     // The live run ends as usual on SIGTERM, removing its own.
-    unsafe { libc::kill(live.id() as i32, libc::SIGTERM) };
-    assert_eq!(live.wait().unwrap().code(), Some(143));
+    unsafe { libc::kill(live.0.id() as i32, libc::SIGTERM) };
+    assert_eq!(live.0.wait().unwrap().code(), Some(143));
     assert_no_containers(alive);
     drop((image, quick));
+}
+
+// ---- runs that race, a disk that fills ----
+
+/// Two hooks of the same image at once, with different build dates: each
+/// applies its whole tag set, and the tags file is one run's, never a mix.
+#[test]
+fn two_hooks_of_one_image_at_once_end_whole() {
+    let owner = "f-race";
+    let image = TestImage::new(owner, "");
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [date, os_version]\n",
+    );
+    let out = dir.path().join("out");
+    for round in 0..3 {
+        let runs: Vec<_> = ["2026-11-22T23:48:58Z", "2027-01-05T01:02:03Z"]
+            .iter()
+            .enumerate()
+            .map(|(i, ts)| {
+                stacktag_config(&format!("{owner}-{round}-{i}"), &config)
+                    .args(["hook", "box", "--timestamp", ts, "--out-dir"])
+                    .arg(&out)
+                    .stderr(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut sets = Vec::new();
+        for run in runs {
+            let done = run.wait_with_output().unwrap();
+            assert_eq!(code(&done), 0, "{}", text(&done.stderr));
+            let set: Vec<String> = text(&done.stdout)
+                .lines()
+                .filter_map(|l| {
+                    l.trim()
+                        .strip_prefix("localhost:5000/")
+                        .map(|t| format!("localhost:5000/{t}"))
+                })
+                .collect();
+            assert_eq!(set.len(), 3, "{set:?}");
+            sets.push(set);
+        }
+        let file = std::fs::read_to_string(out.join("tags/x86_64-default-box.txt")).unwrap();
+        let file: Vec<String> = file.lines().map(str::to_string).collect();
+        assert!(
+            sets.contains(&file),
+            "round {round}: tags file {file:?} is neither {sets:?}"
+        );
+        let on_image = own_tags(&image.name);
+        for t in sets.iter().flatten() {
+            assert!(on_image.contains(t), "{t} missing: {on_image:?}");
+        }
+        // No temporary file left beside the final ones.
+        assert!(
+            files_under(&out).iter().all(|f| !f.contains(".tmp")),
+            "{:?}",
+            files_under(&out)
+        );
+        assert_no_containers(&format!("{owner}-{round}-0"));
+        assert_no_containers(&format!("{owner}-{round}-1"));
+    }
+}
+
+/// A tmpfs of the test's own, unmounted when dropped.
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    fn new(size: &str) -> Tmpfs {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "mount tmpfs (the tests run as root)");
+        Tmpfs(dir)
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.0.path())
+            .status();
+    }
+}
+
+/// The output directory fills up while the files are written: a clear
+/// error naming the file, exit 8, and nothing left: no file under its final
+/// name, no half-written temporary file, no tag applied.
+#[test]
+fn a_disk_that_fills_while_writing_leaves_no_file_and_no_tag() {
+    let owner = "f-diskfull";
+    let image = TestImage::new(owner, "");
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(
+        dir.path(),
+        owner,
+        "  box:\n    taggers: [date, os_version]\n",
+    );
+    // One page: the tags file fits, the manifest does not.
+    let disk = Tmpfs::new("4k");
+    let out = disk.0.path().join("out");
+    let run = stacktag_config(owner, &config)
+        .args(["hook", "box", "--out-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = text(&run.stderr);
+    assert_eq!(code(&run), 8, "{err}");
+    let sha12 = &head_sha()[..12];
+    assert!(
+        err.contains(&format!(
+            "stacktag: error: {}/manifests/x86_64-default-box-{sha12}.md: No space left on device",
+            out.display()
+        )),
+        "{err}"
+    );
+    assert_nothing_left(owner, &image, &out);
 }
