@@ -31,7 +31,7 @@ root-image: docker-up ## the demo stack's root image (debootstrap, cached by nam
 
 fixtures: root-image ## test fixture images (cached by name) and the tools the tests use
 	@scripts/busybox-image $(TEST_IMAGE)
-	@scripts/need openssl
+	@scripts/need openssl qemu-aarch64-static:qemu-user-static
 
 chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium
