@@ -19,7 +19,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build
+.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build fuzz
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -31,7 +31,7 @@ root-image: docker-up ## the demo stack's root image (debootstrap, cached by nam
 
 fixtures: root-image ## test fixture images (cached by name) and the tools the tests use
 	@scripts/busybox-image $(TEST_IMAGE)
-	@scripts/need openssl
+	@scripts/need openssl qemu-aarch64-static:qemu-user-static
 
 chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium
@@ -123,6 +123,23 @@ bench: build-all ## wall time and peak memory of `stacktag hook --all`, against 
 
 bench-wiki: ## time to update a wiki of 4560 manifests, and its HTML site (printed)
 	$(CARGO) bench --profile dev --bench wiki
+
+# Each fuzz target runs FUZZ_SECONDS; the corpus grows in fuzz/corpus (seeds: fuzz/seeds),
+# a crash lands in fuzz/artifacts and fails the run. cargo-fuzz on the stable toolchain
+# (RUSTC_BOOTSTRAP=1 for its -Z flags); no sanitizer: the code is safe Rust, panics are the bugs.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := hierarchy tagger_output wiki_inputs wiki_pages tags_file
+fuzz: ## run every fuzz target for FUZZ_SECONDS (default 60) each; crashes fail it
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s" >&2; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer none $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=65536 2>&1 \
+	    | grep -E '^(#[0-9]+.*DONE|Done|stat::number_of_executed_units|stat::average_exec_per_sec|==|.*panicked|SUMMARY|Test unit written)' ; \
+	  [ $${PIPESTATUS[0]} = 0 ] || exit 1; \
+	done
+
 
 clean: ## remove build outputs (not images)
 	rm -rf build target

@@ -163,6 +163,7 @@ async fn floor(h: &Hierarchy, images: &[String]) -> Vec<(String, Duration, Strin
             let container = Container::start(
                 session,
                 &source,
+                info.platform,
                 &format!("floor-{image}"),
                 false,
                 Limits::default(),
@@ -248,6 +249,7 @@ async fn sequential(h: &Hierarchy, images: &[String]) -> (Duration, usize) {
         let tags = Container::start(
             &session,
             &info.source,
+            info.platform,
             &format!("seq-tags-{image}"),
             false,
             Limits::default(),
@@ -268,6 +270,7 @@ async fn sequential(h: &Hierarchy, images: &[String]) -> (Duration, usize) {
         let manifest = Container::start(
             &session,
             &info.source,
+            info.platform,
             &format!("seq-manifest-{image}"),
             false,
             Limits::default(),

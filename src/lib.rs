@@ -8,11 +8,14 @@
 pub mod archive;
 pub mod build;
 pub mod cli;
+pub mod console;
 pub mod error;
 pub mod formats;
+pub mod gc;
 pub mod git;
 pub mod hierarchy;
 pub mod hook;
+pub mod keepalive;
 pub mod manifests;
 pub mod plugin;
 pub mod registry;

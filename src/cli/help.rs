@@ -10,7 +10,7 @@ pub const LONG_ABOUT: &str = "\
 Tag a stack of Docker images from what runs inside them, and write their build manifests.
 
 After a stack is built, stacktag starts each image once (one container, networking off,
-its entrypoint replaced by `sleep infinity`), runs the commands its taggers and manifests
+its entrypoint replaced by stacktag's keep-alive), runs the commands its taggers and manifests
 need (each command once, all at the same time, no shell), removes the container, and then,
 only if every tagger and manifest of the image succeeded, writes the files and applies the tags.
 
@@ -324,3 +324,14 @@ pub const BUILD_CODES: &[i32] = &[
     VERIFY,
     INTERRUPTED,
 ];
+
+pub const GC: &str = "\
+Remove the containers stacktag made (label org.stacktag.managed) whose run is no longer alive: a
+run killed with SIGKILL, a daemon or machine that crashed. Each container names the process that
+made it (host, boot, PID namespace, pid and start time); a container of a live run, of another
+machine or PID namespace is kept. Every stacktag run does this too.";
+
+pub const GC_EXAMPLES: &str = "  stacktag gc --dry-run
+  stacktag gc";
+
+pub const GC_CODES: &[i32] = &[OK, USAGE, DOCKER, IO];

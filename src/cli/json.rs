@@ -107,7 +107,7 @@ impl ErrorDoc {
 fn image_of(e: &Error) -> Option<&String> {
     match e {
         Error::ImageNotFound { short: image, .. }
-        | Error::ContainerExited { image }
+        | Error::ContainerStopped { image, .. }
         | Error::Tagger { image, .. }
         | Error::Manifest { image, .. }
         | Error::BadTag { image, .. }

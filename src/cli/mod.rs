@@ -5,6 +5,7 @@
 mod archive;
 mod args;
 mod build;
+mod gc;
 mod help;
 mod hook;
 mod hook_cache;
@@ -16,7 +17,6 @@ mod supply;
 mod wiki;
 
 use std::fmt::Display;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -52,6 +52,9 @@ pub enum Command {
     /// Build images and their ancestors in dependency order; unchanged ones are reused, not rebuilt
     #[command(long_about = build::LONG_ABOUT, after_long_help = help::after(help::BUILD_CODES, help::BUILD_EXAMPLES))]
     Build(build::BuildArgs),
+    /// Remove the containers left by runs that are no longer alive (every run also does)
+    #[command(long_about = help::GC, after_long_help = help::after(help::GC_CODES, help::GC_EXAMPLES))]
+    Gc(gc::GcArgs),
     /// Remove the stack's local images no longer needed (not latest, not a parent in use, not in a tags file)
     #[command(long_about = help::PRUNE, after_long_help = help::after(help::PRUNE_CODES, help::PRUNE_EXAMPLES))]
     Prune(prune::PruneArgs),
@@ -153,14 +156,14 @@ impl Ui {
 
     pub fn warn(&self, message: impl Display) {
         if !self.quiet {
-            eprintln!("stacktag: warning: {message}");
+            crate::console::warn(format_args!("{message}"));
         }
     }
 
     /// A progress or summary line on stderr.
     pub fn say(&self, line: impl Display) {
         if !self.quiet {
-            eprintln!("{line}");
+            crate::console::line(format_args!("{line}"));
         }
     }
 }
@@ -195,7 +198,7 @@ pub fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             let message = format!("cannot start the async runtime: {e}");
-            eprintln!("stacktag: error: {message}");
+            crate::console::line(format_args!("stacktag: error: {message}"));
             let error = json::ErrorDoc {
                 message,
                 exit_code: exit::INTERNAL,
@@ -207,7 +210,7 @@ pub fn main() -> ExitCode {
     let error = match runtime.block_on(run(cli, &ui)) {
         Ok(()) => None,
         Err(e) => {
-            eprintln!("stacktag: error: {e}");
+            crate::console::line(format_args!("stacktag: error: {e}"));
             Some(json::ErrorDoc::of(&e))
         }
     };
@@ -230,7 +233,7 @@ fn finish(
         }
         if let Some(file) = &output.metadata_file {
             if let Err(e) = json::write_file(file, &text) {
-                eprintln!("stacktag: error: the metadata file: {e}");
+                crate::console::line(format_args!("stacktag: error: the metadata file: {e}"));
                 if code == exit::OK {
                     code = e.exit_code();
                 }
@@ -276,10 +279,7 @@ fn usage_output(args: &[String]) -> (&'static str, Output) {
 
 /// Writes to stdout; a closed pipe (`stacktag list | head`) is not an error.
 pub(crate) fn out(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush());
+    crate::console::out(text);
 }
 
 /// The output options of commands that make no JSON document of the common shape.
@@ -307,6 +307,7 @@ impl Command {
         "load",
         "build",
         "prune",
+        "gc",
     ];
 
     /// The subcommand's name, as typed.
@@ -328,6 +329,7 @@ impl Command {
             Command::Load(_) => "load",
             Command::Build(_) => "build",
             Command::Prune(_) => "prune",
+            Command::Gc(_) => "gc",
         }
     }
 
@@ -348,7 +350,7 @@ impl Command {
             Command::Save(a) => &a.output,
             Command::Load(a) => &a.output,
             // `build --plan --format json` prints its plan itself; prune prints text.
-            Command::Build(_) | Command::Prune(_) => &TEXT_ONLY,
+            Command::Build(_) | Command::Prune(_) | Command::Gc(_) => &TEXT_ONLY,
         }
     }
 
@@ -362,15 +364,21 @@ impl Command {
             | Command::Explain { .. }
             | Command::List { .. }
             | Command::Check { images: false, .. } => Names::Known,
-            Command::Save(_) | Command::Load(_) | Command::Build(_) | Command::Prune(_) => {
-                Names::Any
-            }
+            Command::Save(_)
+            | Command::Load(_)
+            | Command::Build(_)
+            | Command::Prune(_)
+            | Command::Gc(_) => Names::Any,
             _ => Names::Any,
         }
     }
 }
 
 pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
+    // The one command that needs no stack: it cleans up after any.
+    if let Command::Gc(args) = cli.command {
+        return gc::run(args).await;
+    }
     let hierarchy = Hierarchy::load_default(cli.config.as_deref(), cli.command.names())?;
     for w in &hierarchy.warnings {
         ui.warn(w);
@@ -452,6 +460,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         Command::Attach(args) => supply::attach(hierarchy, args, ui).await,
         Command::Build(args) => build::run(hierarchy, args, ui.quiet).await,
         Command::Prune(args) => prune::run(hierarchy, args).await,
+        Command::Gc(_) => unreachable!("run before the hierarchy is loaded"),
         Command::Save(args) => archive::save(hierarchy, args, ui).await,
         Command::Load(args) => archive::load(args, ui).await,
     }

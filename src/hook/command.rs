@@ -92,6 +92,8 @@ pub enum ExecError {
     Empty { command: String },
     #[error("`{command}`: Docker: {message}")]
     Docker { command: String, message: String },
+    #[error("`{command}` could not run: the container stopped ({state})")]
+    ContainerStopped { command: String, state: String },
 }
 
 #[cfg(test)]

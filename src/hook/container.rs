@@ -1,5 +1,6 @@
 //! The one container an image gets per run: started with the entrypoint
-//! replaced by `sleep infinity` (the image's own entrypoint never runs),
+//! replaced by stacktag's own keep-alive program (see [`crate::keepalive`];
+//! the image's entrypoint never runs, and nothing is needed from the image),
 //! networking off unless asked, commands run by exec without a shell.
 
 use std::collections::HashMap;
@@ -8,13 +9,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::ContainerState;
 use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::CreateContainerOptionsBuilder;
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, UploadToContainerOptionsBuilder, WaitContainerOptionsBuilder,
+};
 use futures_util::StreamExt;
 
 use crate::error::Error;
+use crate::formats::tags::Platform;
 use crate::hook::command::{Cmd, ExecError, Output};
-use crate::hook::session::{Session, MANAGED_LABEL, RUN_LABEL};
+use crate::hook::session::Session;
+use crate::keepalive;
 use crate::plugin::Runner;
 
 /// How long and how much a command may run and write.
@@ -37,6 +43,10 @@ impl Default for Limits {
     }
 }
 
+/// How long a failed command waits for the daemon to say whether the
+/// container stopped under it.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
 pub struct Container {
     session: Session,
     pub name: String,
@@ -45,11 +55,13 @@ pub struct Container {
 }
 
 impl Container {
-    /// Creates and starts a container of `image`. Removed by [`Container::remove`],
-    /// or by [`Session::cleanup`] if the run stops first.
+    /// Creates a container of `image` (of `platform`), puts the keep-alive
+    /// program in, and starts it. Removed by [`Container::remove`], or by
+    /// [`Session::cleanup`] if the run stops first.
     pub async fn start(
         session: &Session,
         image: &str,
+        platform: Platform,
         key: &str,
         network: bool,
         limits: Limits,
@@ -72,13 +84,10 @@ impl Container {
             image: image.to_string(),
             limits,
         };
-        let labels = HashMap::from([
-            (MANAGED_LABEL.to_string(), "true".to_string()),
-            (RUN_LABEL.to_string(), session.run_id.clone()),
-        ]);
+        let labels: HashMap<String, String> = session.labels();
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
-            entrypoint: Some(vec!["sleep".into(), "infinity".into()]),
+            entrypoint: Some(vec![keepalive::PATH.into()]),
             cmd: Some(vec![]),
             labels: Some(labels),
             network_disabled: Some(!network),
@@ -91,31 +100,67 @@ impl Container {
             ..Default::default()
         };
         let opts = CreateContainerOptionsBuilder::default().name(&name).build();
+        let upload = UploadToContainerOptionsBuilder::default().path("/").build();
         let started = async {
             session.docker.create_container(Some(opts), body).await?;
+            session
+                .docker
+                .upload_to_container(
+                    &name,
+                    Some(upload),
+                    bollard::body_full(keepalive::archive(platform).into()),
+                )
+                .await?;
             session.docker.start_container(&name, None).await
         }
         .await;
         if let Err(e) = started {
             container.remove().await;
-            return Err(Error::docker(format!("start a container of {image} (entrypoint replaced by `sleep infinity`, which the image must have)"), e));
+            return Err(Error::docker(
+                format!("start a container of {image} with stacktag's keep-alive program as its entrypoint"),
+                e,
+            ));
         }
-        // `sleep` that does not understand `infinity` exits at once: say so now,
-        // not as a confusing "not running" from every command.
-        let running = session
-            .docker
-            .inspect_container(&name, None)
-            .await
-            .ok()
-            .and_then(|c| c.state)
-            .and_then(|s| s.running);
-        if running != Some(true) {
+        // Say now if it stopped, not as a confusing "not running" from every command.
+        if let Some(state) = container.stopped().await {
             container.remove().await;
-            return Err(Error::ContainerExited {
+            return Err(Error::ContainerStopped {
                 image: image.to_string(),
+                when: "right after it started",
+                state,
             });
         }
         Ok(container)
+    }
+
+    /// [`Container::stopped`], waiting up to `wait` for the container to stop.
+    async fn stopped_within(&self, wait: Duration) -> Option<String> {
+        if let Some(state) = self.stopped().await {
+            return Some(state);
+        }
+        if wait.is_zero() {
+            return None;
+        }
+        let opts = WaitContainerOptionsBuilder::default()
+            .condition("not-running")
+            .build();
+        let mut waited = self.session.docker.wait_container(&self.name, Some(opts));
+        // An error here (a non-zero exit code among them) also means it ended.
+        tokio::time::timeout(wait, waited.next()).await.ok()?;
+        self.stopped().await
+    }
+
+    /// How the container ended, if it is no longer running; `None` while it
+    /// runs, or when the daemon cannot say.
+    pub async fn stopped(&self) -> Option<String> {
+        let inspected = self
+            .session
+            .docker
+            .inspect_container(&self.name, None)
+            .await
+            .ok()?;
+        let state = inspected.state?;
+        (state.running != Some(true)).then(|| describe(&state))
     }
 
     pub async fn remove(self) {
@@ -178,16 +223,55 @@ impl Container {
     }
 }
 
+/// `exit code 137, killed for lack of memory: ...`: what the daemon knows.
+fn describe(state: &ContainerState) -> String {
+    let mut text = format!(
+        "{}, exit code {}",
+        state
+            .status
+            .map_or("stopped".to_string(), |s| s.to_string()),
+        state.exit_code.unwrap_or(-1)
+    );
+    if state.oom_killed == Some(true) {
+        text += ", killed for lack of memory";
+    }
+    if let Some(e) = state.error.as_deref().filter(|e| !e.is_empty()) {
+        text += &format!(": {e}");
+    }
+    text
+}
+
 #[async_trait]
 impl Runner for Container {
     async fn exec(&self, cmd: &Cmd) -> Result<Output, ExecError> {
-        match tokio::time::timeout(self.limits.timeout, self.exec_unbounded(cmd)).await {
+        let result = match tokio::time::timeout(self.limits.timeout, self.exec_unbounded(cmd)).await
+        {
             Ok(result) => result,
             // The process is killed with the container, which goes right after.
             Err(_) => Err(ExecError::Timeout {
                 command: cmd.to_string(),
                 after: self.limits.timeout,
             }),
+        };
+        // A command that failed because the container itself stopped (its
+        // exec refused, killed, or "not found" as the container went) is
+        // reported as that, whatever the timing.
+        // The daemon marks the container stopped a moment after its
+        // processes die: failures that look like that wait for it briefly.
+        let wait = match &result {
+            Ok(out) if [126, 127, 137, -1].contains(&out.exit_code) => Some(STOP_GRACE),
+            Ok(out) if out.exit_code != 0 => Some(Duration::ZERO),
+            Err(ExecError::Docker { .. }) => Some(STOP_GRACE),
+            _ => None,
+        };
+        if let Some(wait) = wait {
+            if let Some(state) = self.stopped_within(wait).await {
+                return Err(ExecError::ContainerStopped {
+                    command: cmd.to_string(),
+                    state,
+                });
+            }
         }
+        result
     }
 }

@@ -10,6 +10,7 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -33,6 +34,34 @@ static GATE: Mutex<Gate> = Mutex::new(Gate {
     active: 0,
 });
 static IDLE: Notify = Notify::const_new();
+
+/// What [`Error::Interrupted`] names when stdout or stderr could not be
+/// written (a closed pipe): the run ends as on a signal, exit 141.
+pub const CLOSED_OUTPUT: &str = "a closed stdout or stderr";
+
+static OUTPUT_CLOSED: AtomicBool = AtomicBool::new(false);
+static CLOSED: Notify = Notify::const_new();
+
+/// Called when a write to stdout or stderr fails: a guarded run stops as on
+/// a signal. Once closed, the output stays closed for the process.
+pub fn output_closed() {
+    if !OUTPUT_CLOSED.swap(true, Ordering::SeqCst) {
+        CLOSED.notify_waiters();
+    }
+}
+
+/// Resolves once [`output_closed`] was called.
+async fn output_closes() -> &'static str {
+    loop {
+        let closed = CLOSED.notified();
+        tokio::pin!(closed);
+        closed.as_mut().enable();
+        if OUTPUT_CLOSED.load(Ordering::SeqCst) {
+            return CLOSED_OUTPUT;
+        }
+        closed.await;
+    }
+}
 
 fn gate() -> std::sync::MutexGuard<'static, Gate> {
     GATE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -97,6 +126,7 @@ where
         tokio::select! {
             _ = int.recv() => "SIGINT",
             _ = term.recv() => "SIGTERM",
+            closed = output_closes() => closed,
         }
     };
     let outcome = supervise(work, signals).await;
@@ -127,7 +157,9 @@ where
         },
         signal = &mut stop => {
             if gate().active > 0 {
-                eprintln!("stacktag: {signal}: finishing the tags being applied, then stopping");
+                crate::console::line(format_args!(
+                    "stacktag: {signal}: finishing the tags being applied, then stopping"
+                ));
             }
             tokio::select! {
                 _ = close_gate(signal) => {}

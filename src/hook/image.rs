@@ -121,7 +121,7 @@ impl Applied {
                 }
             };
             if let Err(e) = result {
-                eprintln!("stacktag: warning: could not restore {name}:{tag}: {e}");
+                crate::console::warn(format_args!("could not restore {name}:{tag}: {e}"));
             }
         }
     }

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use futures_util::future::join_all;
 use futures_util::{stream, StreamExt};
 
-use crate::error::Error;
+use crate::error::{Error, PluginError};
 use crate::formats::history::HistoryLine;
 use crate::formats::tags::{self, is_valid_tag, Platform};
 use crate::hierarchy::{Hierarchy, Inherited, Resolved};
@@ -231,6 +231,12 @@ impl<'a> Job<'a> {
             .buffered(self.jobs)
             .collect()
             .await;
+        // A daemon that went away fails every image, each its own way: say it once.
+        if results.iter().any(Result::is_err) && self.session.daemon_gone().await {
+            return Err(Error::DaemonGone {
+                host: self.session.host.clone(),
+            });
+        }
         let mut reports = Vec::new();
         let mut errors = Vec::new();
         let mut failed = Vec::new();
@@ -245,6 +251,8 @@ impl<'a> Job<'a> {
         }
         match errors.len() {
             0 => Ok(reports),
+            // One image asked for: its error is the whole story.
+            1 if images.len() == 1 => Err(errors.remove(0)),
             _ if errors.iter().any(|e| matches!(e, Error::Interrupted(_))) => Err(errors
                 .into_iter()
                 .find(|e| matches!(e, Error::Interrupted(_)))
@@ -409,6 +417,28 @@ impl<'a> Job<'a> {
         };
         let (taggers, manifests) = tokio::join!(taggers, manifests);
 
+        // When the container stopped, that is the one error, whichever
+        // commands it made fail and however they failed.
+        let stopped = taggers
+            .iter()
+            .filter_map(|(_, value, _)| value.as_ref().err())
+            .chain(
+                manifests
+                    .iter()
+                    .filter_map(|(_, piece)| piece.as_ref().err()),
+            )
+            .find_map(|e| match e {
+                PluginError::Exec(ExecError::ContainerStopped { state, .. }) => Some(state),
+                _ => None,
+            });
+        if let Some(state) = stopped {
+            return Err(Error::ContainerStopped {
+                image: info.source.clone(),
+                when: "while its commands ran",
+                state: state.clone(),
+            });
+        }
+
         let mut errors = Vec::new();
         let mut values = Vec::new();
         for (t, value, last) in taggers {
@@ -567,9 +597,15 @@ impl Lazy<'_> {
             .get_or_init(|| async {
                 let key = format!("{}-{}", info.image, info.variant);
                 let started = Instant::now();
-                let result =
-                    Container::start(job.session, &info.source, &key, self.network, job.limits)
-                        .await;
+                let result = Container::start(
+                    job.session,
+                    &info.source,
+                    info.platform,
+                    &key,
+                    self.network,
+                    job.limits,
+                )
+                .await;
                 *self.start_seconds.lock().expect("poisoned") = started.elapsed().as_secs_f64();
                 match result {
                     Ok(c) => {
@@ -650,7 +686,11 @@ impl Staged {
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(&self.suffix);
         let tmp = PathBuf::from(tmp);
-        std::fs::write(&tmp, content).map_err(|e| Error::io(&tmp, e))?;
+        if let Err(e) = std::fs::write(&tmp, content) {
+            // A full disk leaves part of it: nothing half written stays.
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io(path, e));
+        }
         self.files.push((tmp, path.to_path_buf()));
         Ok(())
     }

@@ -83,8 +83,10 @@ impl Progress {
         let mut state = self.shared.lock();
         let clear = if state.shown { "\r\x1b[2K" } else { "" };
         state.shown = false;
-        // A closed stderr is not worth failing the run for.
-        let _ = write!(std::io::stderr().lock(), "{clear}{line}");
+        // A closed stderr ends the run as a signal would (see `console`).
+        if write!(std::io::stderr().lock(), "{clear}{line}").is_err() {
+            crate::hook::guard::output_closed();
+        }
     }
 
     /// A runner that reports each command it runs to this progress.
@@ -145,16 +147,19 @@ impl Shared {
                 status_line(self.start.elapsed(), &state.running, Instant::now())
             };
             let mut err = std::io::stderr().lock();
-            match line {
+            let written = match line {
                 Some(line) => {
-                    let _ = write!(err, "\r\x1b[2K{line}");
                     state.shown = true;
+                    write!(err, "\r\x1b[2K{line}")
                 }
                 None if state.shown => {
-                    let _ = write!(err, "\r\x1b[2K");
                     state.shown = false;
+                    write!(err, "\r\x1b[2K")
                 }
-                None => {}
+                None => Ok(()),
+            };
+            if written.is_err() {
+                crate::hook::guard::output_closed();
             }
             if state.stopped {
                 return;

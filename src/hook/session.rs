@@ -2,11 +2,14 @@
 //! so that none outlives it: not on success, error, Ctrl-C, SIGTERM or panic.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 
 use crate::error::Error;
+use crate::gc::{self, Owner};
 
 /// Every container stacktag creates carries this label.
 pub const MANAGED_LABEL: &str = "org.stacktag.managed";
@@ -17,8 +20,18 @@ pub const RUN_LABEL: &str = "org.stacktag.run";
 pub struct Session {
     pub docker: bollard::Docker,
     pub run_id: String,
+    /// DOCKER_HOST, or the default socket, for messages.
+    pub host: String,
+    /// This process, recorded on its containers so that a later run can
+    /// tell whether it is still alive (see [`crate::gc`]).
+    owner: Option<Owner>,
     live: Arc<Mutex<HashSet<String>>>,
+    /// The daemon stopped answering during the run.
+    gone: Arc<AtomicBool>,
 }
+
+/// How long a ping may take before the daemon counts as gone.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Session {
     /// Connects like the docker CLI: `DOCKER_HOST` (unix:// or tcp://) or the
@@ -26,6 +39,35 @@ impl Session {
     /// over TLS when `DOCKER_TLS_VERIFY` is set, with the CA and client
     /// certificate of `DOCKER_CERT_PATH` (default `~/.docker`).
     pub async fn connect() -> Result<Session, Error> {
+        let session = Session::open().await?;
+        session.collect_leftovers().await;
+        Ok(session)
+    }
+
+    /// Removes the containers of runs that are no longer alive (a run killed
+    /// with SIGKILL, a daemon or a machine that went down), saying so.
+    async fn collect_leftovers(&self) {
+        let Some(me) = &self.owner else { return };
+        // Not being able to list them is not this run's problem.
+        if let Ok(found) = gc::collect(&self.docker, me, false).await {
+            if !found.removed.is_empty() {
+                let names: Vec<String> = found.removed.iter().map(|l| l.to_string()).collect();
+                crate::console::line(format_args!(
+                    "stacktag: removed {} container(s) left by runs no longer alive: {}",
+                    names.len(),
+                    names.join(", ")
+                ));
+            }
+        }
+    }
+
+    /// This process as owner labels record it, if /proc says.
+    pub fn owner(&self) -> Option<&Owner> {
+        self.owner.as_ref()
+    }
+
+    /// Connects (see [`Session::connect`]) without removing what dead runs left.
+    pub async fn open() -> Result<Session, Error> {
         let host =
             std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
         let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
@@ -59,8 +101,34 @@ impl Session {
         Ok(Session {
             docker,
             run_id,
+            host,
+            owner: Owner::current(),
             live: Arc::default(),
+            gone: Arc::default(),
         })
+    }
+
+    /// Whether the daemon stopped answering (checked now, remembered).
+    pub async fn daemon_gone(&self) -> bool {
+        if self.gone.load(Ordering::SeqCst) {
+            return true;
+        }
+        let answered = tokio::time::timeout(PING_TIMEOUT, self.docker.ping()).await;
+        let gone = !matches!(answered, Ok(Ok(_)));
+        if gone {
+            self.gone.store(true, Ordering::SeqCst);
+        }
+        gone
+    }
+
+    /// The labels of every container this run creates.
+    pub fn labels(&self) -> std::collections::HashMap<String, String> {
+        let mut labels = std::collections::HashMap::from([
+            (MANAGED_LABEL.to_string(), "true".to_string()),
+            (RUN_LABEL.to_string(), self.run_id.clone()),
+        ]);
+        labels.extend(self.owner.iter().flat_map(|o| o.labels()));
+        labels
     }
 
     /// Records a container name before it is created, so cleanup finds it
@@ -84,13 +152,18 @@ impl Session {
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => {}
-            Err(e) => eprintln!("stacktag: warning: could not remove container {name}: {e}"),
+            // With the daemon gone, the next run removes it: one message says so.
+            Err(_) if self.daemon_gone().await => {}
+            Err(e) => crate::console::warn(format_args!("could not remove container {name}: {e}")),
         }
         self.untrack(name);
     }
 
     /// Removes every container of this run that is still there.
     pub async fn cleanup(&self) {
+        if self.gone.load(Ordering::SeqCst) {
+            return;
+        }
         let names: Vec<String> = self
             .live
             .lock()

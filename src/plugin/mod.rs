@@ -285,17 +285,29 @@ impl<'a> Context<'a> {
         pick: fn(&str) -> Option<&str>,
     ) -> Result<String, PluginError> {
         let out = self.stdout(argv).await?;
-        match pick(&out) {
-            Some(v) if parse::version(v).is_some() => Ok(format!("{name}-{v}")),
-            Some(v) => Err(PluginError::Other(format!(
-                "`{}` gave `{v}`, which is not a version: a version starts with a digit and \
-                 holds only letters, digits, `.`, `+`, `-` and `_` (no spaces)\n  \
-                 fix: make the pick function return only the version, e.g. \
-                 `.map(|v| v.trim_start_matches('v'))` for `v18.20.4`",
-                Cmd::new(argv)
-            ))),
-            None => Err(self.parse_error(argv, &out, expected)),
+        let v = match pick(&out) {
+            Some(v) if parse::version(v).is_some() => v,
+            Some(v) => {
+                return Err(PluginError::Other(format!(
+                    "`{}` gave `{v}`, which is not a version: a version starts with a digit and \
+                     holds only letters, digits, `.`, `+`, `-` and `_` (no spaces)\n  \
+                     fix: make the pick function return only the version, e.g. \
+                     `.map(|v| v.trim_start_matches('v'))` for `v18.20.4`",
+                    Cmd::new(argv)
+                )))
+            }
+            None => return Err(self.parse_error(argv, &out, expected)),
+        };
+        // `6.4 beta` must not become `notebook-6.4`: a tag is the whole version.
+        if let Some((line, extra)) = parse::more_than_version(&out, v) {
+            return Err(PluginError::MoreThanVersion {
+                command: Cmd::new(argv).to_string(),
+                line: line.to_string(),
+                extra: extra.to_string(),
+                output: out.clone(),
+            });
         }
+        Ok(format!("{name}-{v}"))
     }
 
     /// An error for output that lacks what the plugin looks for.
@@ -352,6 +364,25 @@ pub mod parse {
             .nth(n)
     }
 
+    /// When `version` (a slice of `text`, as a pick returns it) starts its
+    /// line, that line and what follows the version on it, if anything does.
+    /// A line that starts with the version is a bare version line and may
+    /// hold nothing else (`6.4 beta`); after a label (`Python 3.13.5`,
+    /// `R version 4.4.3 (2025-02-28)`) the label's rule says where it ends.
+    pub fn more_than_version<'t>(text: &'t str, version: &str) -> Option<(&'t str, &'t str)> {
+        let start = (version.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+        let end = start + version.len();
+        if end > text.len() || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            return None;
+        }
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+        let before = &text[line_start..start];
+        let after = text[end..line_end].trim();
+        (before.trim().is_empty() && !after.is_empty())
+            .then(|| (text[line_start..line_end].trim(), after))
+    }
+
     /// `s` if it looks like a version: starts with a digit, only digits,
     /// letters, `.`, `+`, `-` and `_`.
     pub fn version(s: &str) -> Option<&str> {
@@ -375,6 +406,23 @@ pub mod parse {
             assert_eq!(version("4.2.2"), Some("4.2.2"));
             assert_eq!(version("v4"), None);
             assert_eq!(version("4 2"), None);
+        }
+
+        #[test]
+        fn a_bare_version_line_holds_nothing_else() {
+            let text = "6.4 beta\n";
+            assert_eq!(
+                more_than_version(text, word(text, 0).unwrap()),
+                Some(("6.4 beta", "beta"))
+            );
+            let text = "  7.4.4  \nnext line\n";
+            assert_eq!(more_than_version(text, word(text, 0).unwrap()), None);
+            // After a label, the label's rule decides.
+            let text = "R version 4.4.3 (2025-02-28) -- \"Trophy Case\"";
+            let v = word(line_after(text, "R version ").unwrap(), 0).unwrap();
+            assert_eq!(more_than_version(text, v), None);
+            // Not a slice of the text: nothing to say.
+            assert_eq!(more_than_version(text, "4.4.3"), None);
         }
     }
 }
@@ -445,6 +493,67 @@ pub mod fake {
         );
         assert_eq!(a.unwrap(), b.unwrap());
         assert_eq!(runner.calls.lock().unwrap().len(), 1);
+    }
+
+    /// `versioned` with each built-in pick rule, on output captured from
+    /// real images, and on a version line with a word after it.
+    #[tokio::test]
+    async fn versioned_takes_the_whole_version_or_refuses() {
+        async fn run(out: &str, pick: fn(&str) -> Option<&str>) -> Result<String, PluginError> {
+            let runner = FakeRunner::default().with(&["v"], out, "", 0);
+            let (image, build) = (ImageInfo::example(), BuildInfo::example());
+            let cache = CommandCache::default();
+            let ctx = Context::new(&image, &build, &runner, &cache);
+            ctx.versioned("x", &["v"], "a version", pick).await
+        }
+        let data = |name: &str| std::fs::read_to_string(format!("tests/data/{name}")).unwrap();
+        // The rules of the built-ins, as parse helpers (not the tagger files:
+        // this tests the shared helper).
+        type Pick = fn(&str) -> Option<&str>;
+        let real: [(&str, Pick, &str); 6] = [
+            (
+                "debian-notebook-version.txt",
+                |o| parse::word(o, 0),
+                "x-6.4.12",
+            ),
+            (
+                "debian-jupyterhub-version.txt",
+                |o| parse::word(o, 0),
+                "x-3.0.0",
+            ),
+            (
+                "debian-java-version.txt",
+                |o| parse::word(o, 1),
+                "x-17.0.19",
+            ),
+            (
+                "debian-r-version.txt",
+                |o| parse::line_after(o, "R version ").and_then(|r| parse::word(r, 0)),
+                "x-4.2.2",
+            ),
+            (
+                "debian-python-version.txt",
+                |o| parse::line_after(o, "Python "),
+                "x-3.11.2",
+            ),
+            (
+                "pip-show-torch.txt",
+                |o| parse::line_after(o, "Version:").and_then(|v| v.split('+').next()),
+                "x-2.7.0",
+            ),
+        ];
+        for (file, pick, want) in real {
+            assert_eq!(run(&data(file), pick).await.unwrap(), want, "{file}");
+        }
+        let e = run("6.4 beta\n", |o| parse::word(o, 0))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("`v` printed `6.4 beta`: the version is followed by `beta` on its line"),
+            "{e}"
+        );
+        assert!(e.contains("the output was:\n6.4 beta"), "{e}");
     }
 
     #[tokio::test]

@@ -198,10 +198,10 @@ pub async fn push(
             |f: &Failure| matches!(f, Failure::Transient(_)),
             |n, f, wait| {
                 if let Failure::Transient(m) = f {
-                    eprintln!(
+                    crate::console::line(format_args!(
                         "stacktag: {what}: {m}; try {n} in {:.1}s",
                         wait.as_secs_f64()
-                    );
+                    ));
                 }
             },
             || push_once(docker, &name, tag, found, &registry.host, &meter),
