@@ -220,6 +220,7 @@ async fn image_info(session: &Session, h: &Hierarchy, image: &str) -> ImageInfo 
         platform: inspected.platform,
         source,
         size: inspected.size,
+        id: inspected.id,
     }
 }
 

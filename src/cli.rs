@@ -21,6 +21,8 @@ use crate::run::BuildInfo;
 use crate::session::Session;
 use crate::tags::{self, Platform, DEFAULT_VARIANT};
 
+mod sbom;
+
 const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
 
@@ -40,6 +42,8 @@ Files (under --out-dir, default build/stacktag, or the single-directory options)
   tags/{platform}-{variant}-{image}.txt                 full references, one per line
   manifests/{platform}-{variant}-{image}-{sha12}.md     the build manifest (markdown)
   hist_lines/{platform}-{variant}-{image}-{sha12}.txt   the wiki's build history row
+  sbom/{platform}-{variant}-{image}-{sha12}.spdx.json   with --sbom: SPDX 2.3 SBOM (and .cdx.json:
+                                                        CycloneDX 1.6)
 
 The commit is HEAD of the git repository around --repo-dir (default: the current directory).
 The daemon is found like the docker CLI finds it: DOCKER_HOST (unix:// or tcp://), else
@@ -273,6 +277,8 @@ pub struct HookArgs {
     pub all: bool,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub sbom: sbom::SbomArgs,
 }
 
 #[derive(Debug, Args)]
@@ -476,7 +482,17 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
             for i in &images {
                 hierarchy.resolve(i)?;
             }
-            execute(hierarchy, args.run, None, Steps::HOOK, images, cli.quiet).await
+            let sbom = args.sbom.options(&hierarchy, &args.run.dirs.tags.out_dir);
+            execute(
+                hierarchy,
+                args.run,
+                None,
+                Steps::HOOK,
+                images,
+                cli.quiet,
+                sbom,
+            )
+            .await
         }
         Command::Tags(one) => {
             let steps = Steps {
@@ -491,6 +507,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 steps,
                 vec![one.image],
                 cli.quiet,
+                None,
             )
             .await
         }
@@ -507,6 +524,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 steps,
                 vec![one.image],
                 cli.quiet,
+                None,
             )
             .await
         }
@@ -525,6 +543,7 @@ async fn execute(
     steps: Steps,
     images: Vec<String>,
     quiet: bool,
+    sbom: Option<crate::sbom::Options>,
 ) -> Result<(), Error> {
     let platform = Platform::parse_option(run.naming.platform.as_deref())?;
     let (registry, owner) = run.naming.name.registry_owner(&hierarchy);
@@ -560,6 +579,7 @@ async fn execute(
             steps,
             limits,
             network: run.network,
+            sbom,
         };
         job.run_all(&images).await
     })

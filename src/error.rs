@@ -115,6 +115,9 @@ pub enum Error {
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
 
+    #[error(transparent)]
+    Sbom(#[from] crate::sbom::SbomError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 }
@@ -145,6 +148,7 @@ impl Error {
             Error::Config(_) | Error::UnknownPlatform(_) => exit::CONFIG,
             Error::ImageNotFound { .. } | Error::PlatformMismatch { .. } => exit::IMAGE,
             Error::Tagger { .. } | Error::Manifest { .. } | Error::BadTag { .. } => exit::COMMAND,
+            Error::Sbom(_) => exit::COMMAND,
             Error::Connect { .. } | Error::Docker { .. } | Error::Apply { .. } => exit::DOCKER,
             Error::ContainerExited { .. } => exit::IMAGE,
             Error::Git { .. } => exit::GIT,

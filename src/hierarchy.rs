@@ -29,6 +29,8 @@ struct RawFile {
     repository: Option<String>,
     #[serde(default)]
     command_timeout: Option<u64>,
+    #[serde(default)]
+    sbom: bool,
     images: OrderedImages,
 }
 
@@ -45,6 +47,8 @@ struct RawImage {
     variants: Vec<String>,
     #[serde(default)]
     network: bool,
+    #[serde(default)]
+    sbom_required: Vec<String>,
 }
 
 /// Images in file order; a name given twice is kept twice so that
@@ -83,6 +87,8 @@ pub struct ImageSpec {
     pub variants: Vec<String>,
     /// Run the tagging container with networking (off by default).
     pub network: bool,
+    /// SBOM sections that must be found in the image (and its children).
+    pub sbom_required: Vec<String>,
     pub line: usize,
 }
 
@@ -94,6 +100,8 @@ pub struct Hierarchy {
     /// GitHub `OWNER/REPO` of the repository with the Dockerfiles.
     pub repository: String,
     pub command_timeout: Duration,
+    /// `hook` writes SBOMs as with `--sbom`.
+    pub sbom: bool,
     pub images: Vec<ImageSpec>,
 }
 
@@ -114,6 +122,8 @@ pub struct Resolved {
     pub manifests: Vec<Inherited>,
     pub variants: Vec<String>,
     pub network: bool,
+    /// Its own and every ancestor's `sbom_required`.
+    pub sbom_required: Vec<crate::sbom::Section>,
 }
 
 const DEFAULT_COMMAND_TIMEOUT: u64 = 300;
@@ -169,6 +179,7 @@ impl Hierarchy {
                 manifests: r.manifests,
                 variants: r.variants,
                 network: r.network,
+                sbom_required: r.sbom_required,
                 line,
             });
         }
@@ -189,6 +200,7 @@ impl Hierarchy {
             command_timeout: Duration::from_secs(
                 raw.command_timeout.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
             ),
+            sbom: raw.sbom,
             images,
         };
         h.validate(&lines)?;
@@ -237,6 +249,18 @@ impl Hierarchy {
                             "image `{}`: unknown manifest `{m}`; known manifests: {}",
                             img.name,
                             list(&known_manifests)
+                        ),
+                    ));
+                }
+            }
+            for s in &img.sbom_required {
+                if crate::sbom::Section::from_name(s).is_none() {
+                    return Err(err(
+                        lines.after(img.line, s),
+                        format!(
+                            "image `{}`: unknown SBOM section `{s}` in sbom_required; known sections: {}",
+                            img.name,
+                            crate::sbom::Section::names()
                         ),
                     ));
                 }
@@ -323,6 +347,16 @@ impl Hierarchy {
             manifests: collect(|i| &i.manifests),
             variants: img.variants.clone(),
             network: img.network,
+            sbom_required: {
+                let mut all: Vec<crate::sbom::Section> = chain
+                    .iter()
+                    .flat_map(|i| &i.sbom_required)
+                    .filter_map(|s| crate::sbom::Section::from_name(s))
+                    .collect();
+                all.sort();
+                all.dedup();
+                all
+            },
         })
     }
 
@@ -502,6 +536,20 @@ mod tests {
             "{e}"
         );
         assert!(!is_image_name("-x") && !is_image_name("x--") && !is_image_name(""));
+    }
+
+    #[test]
+    fn sbom_keys() {
+        let h = parse("sbom: true\nimages:\n  a:\n    sbom_required: [apt]\n  b:\n    parent: a\n    sbom_required: [pip, apt]\n").unwrap();
+        assert!(h.sbom);
+        use crate::sbom::Section;
+        assert_eq!(
+            h.resolve("b").unwrap().sbom_required,
+            [Section::Apt, Section::Pip]
+        );
+        let e = parse("images:\n  a:\n    sbom_required:\n      - deb\n").unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("unknown SBOM section `deb` in sbom_required; known sections: apt, pip, conda, r, julia"), "{e}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod plugin;
 pub mod progress;
 pub mod registry;
 pub mod run;
+pub mod sbom;
 pub mod session;
 pub mod taggers;
 pub mod tags;

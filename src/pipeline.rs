@@ -18,6 +18,7 @@ use crate::manifests::build_info;
 use crate::plugin::{self, CommandCache, Context, Runner};
 use crate::progress::Progress;
 use crate::run::{BuildInfo, ImageInfo};
+use crate::sbom::{self, Inventory};
 use crate::session::Session;
 use crate::tags::{self, is_valid_tag, Platform};
 
@@ -62,6 +63,8 @@ pub struct Job<'a> {
     pub limits: Limits,
     /// Networking for every image's container, whatever hierarchy.yaml says.
     pub network: bool,
+    /// Also write each image's SBOM (SPDX and CycloneDX) into this directory.
+    pub sbom: Option<sbom::Options>,
 }
 
 /// What one image's run produced.
@@ -105,6 +108,7 @@ impl Job<'_> {
             platform: found.platform,
             source,
             size: found.size,
+            id: found.id,
         })
     }
 
@@ -151,7 +155,7 @@ impl Job<'_> {
         let watched = self.progress.watch(image, &container);
         let computed = self.compute(&resolved, &info, &watched, &cache).await;
         container.remove().await;
-        let (values, sections) = computed?;
+        let (values, sections, inventory) = computed?;
         let commands = cache.len();
         self.progress.log(
             image,
@@ -161,7 +165,26 @@ impl Job<'_> {
         let prefix = info.prefix();
         let mut all_tags = vec![format!("{prefix}-latest")];
         all_tags.extend(values.iter().map(|v| format!("{prefix}-{v}")));
-        let files = self.write_and_apply(&info, &all_tags, sections).await?;
+        if let Some(inv) = &inventory {
+            for (section, why) in &inv.skipped {
+                eprintln!("stacktag: warning: {image}: SBOM section `{section}` skipped: {why}");
+            }
+            self.progress.log(
+                image,
+                format_args!(
+                    "SBOM: {} packages ({})",
+                    inv.packages.len(),
+                    inv.found
+                        .iter()
+                        .map(|s| s.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        let files = self
+            .write_and_apply(&info, &all_tags, sections, inventory.as_ref())
+            .await?;
         self.progress.log(
             image,
             format_args!(
@@ -179,15 +202,16 @@ impl Job<'_> {
         })
     }
 
-    /// Every tagger and manifest of the image, concurrently. Returns the tag
-    /// values (validated) and the manifest sections, in hierarchy order.
+    /// Every tagger and manifest of the image, and the SBOM's commands,
+    /// concurrently. Returns the tag values (validated), the manifest
+    /// sections in hierarchy order, and the SBOM's packages.
     async fn compute(
         &self,
         resolved: &Resolved,
         info: &ImageInfo,
         runner: &dyn Runner,
         cache: &CommandCache,
-    ) -> Result<(Vec<String>, Vec<String>), Error> {
+    ) -> Result<(Vec<String>, Vec<String>, Option<Inventory>), Error> {
         let image = info.image.as_str();
         let taggers = join_all(resolved.taggers.iter().map(|t| async move {
             let entry = plugin::tagger(&t.name).expect("validated");
@@ -206,7 +230,12 @@ impl Job<'_> {
             }))
             .await
         };
-        let (taggers, manifests) = tokio::join!(taggers, manifests);
+        let inventory = async {
+            self.sbom.as_ref()?;
+            let ctx = Context::new(info, self.build, runner, cache);
+            Some(sbom::collect(&ctx, &resolved.sbom_required).await)
+        };
+        let (taggers, manifests, inventory) = tokio::join!(taggers, manifests, inventory);
 
         let mut errors = Vec::new();
         let mut values = Vec::new();
@@ -228,8 +257,16 @@ impl Job<'_> {
                 }),
             }
         }
+        let inventory = match inventory {
+            Some(Ok(inv)) => Some(inv),
+            Some(Err(e)) => {
+                errors.push(e.into());
+                None
+            }
+            None => None,
+        };
         match errors.len() {
-            0 => Ok((values, sections)),
+            0 => Ok((values, sections, inventory)),
             1 => Err(errors.remove(0)),
             _ => Err(Error::Several(errors)),
         }
@@ -242,6 +279,7 @@ impl Job<'_> {
         info: &ImageInfo,
         all_tags: &[String],
         sections: Vec<String>,
+        inventory: Option<&Inventory>,
     ) -> Result<Vec<PathBuf>, Error> {
         let full = info.full_name();
         let stem = info.stem();
@@ -266,6 +304,11 @@ impl Job<'_> {
             }
             .render();
             staged.add(&self.dirs.hist_lines.join(format!("{page}.txt")), &line)?;
+        }
+        if let (Some(opts), Some(inv)) = (&self.sbom, inventory) {
+            for (name, text) in sbom::documents(inv, info, self.build) {
+                staged.add(&opts.dir.join(name), &text)?;
+            }
         }
         // From here to the end the daemon and the files change: a signal
         // waits for this section instead of cutting it in half.

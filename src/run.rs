@@ -58,6 +58,8 @@ pub struct ImageInfo {
     pub source: String,
     /// Size as the daemon reports it, in bytes.
     pub size: u64,
+    /// The daemon's image ID (`sha256:` + the config digest).
+    pub id: String,
 }
 
 impl ImageInfo {
@@ -84,6 +86,7 @@ impl ImageInfo {
             platform: Platform::X86_64,
             source: "quay.io/jupyter/base-notebook:latest".into(),
             size: 1_050_000_000,
+            id: "sha256:4c4a1b2e5f3d9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a".into(),
         }
     }
 }

@@ -106,6 +106,7 @@ async fn hook(
         steps: Steps::HOOK,
         limits,
         network: false,
+        sbom: None,
     };
     let images: Vec<String> = images.iter().map(|s| s.to_string()).collect();
     job.run_all(&images).await

@@ -9,6 +9,7 @@ mod failures;
 mod hook;
 mod plugin_crate;
 mod publish;
+mod sbom;
 mod support;
 mod token_server;
 mod wiki;
