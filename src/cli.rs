@@ -21,6 +21,7 @@ use crate::run::BuildInfo;
 use crate::session::Session;
 use crate::tags::{self, Platform, DEFAULT_VARIANT};
 
+mod diff;
 mod sbom;
 
 const ABOUT: &str =
@@ -138,6 +139,8 @@ pub enum Command {
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
     #[command(after_help = REGISTRY_HELP)]
     ImageRef(ImageRefArgs),
+    /// What changed between two builds of an image: packages per section, and tags
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -533,6 +536,7 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
         Command::Push(args) => crate::registry::commands::push(hierarchy, args, cli.quiet).await,
         Command::Merge(args) => crate::registry::commands::merge(hierarchy, args, cli.quiet).await,
         Command::ImageRef(args) => crate::registry::commands::image_ref(hierarchy, args).await,
+        Command::Diff(args) => diff::run(args),
     }
 }
 

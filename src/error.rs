@@ -118,6 +118,9 @@ pub enum Error {
     #[error(transparent)]
     Sbom(#[from] crate::sbom::SbomError),
 
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 }
@@ -149,6 +152,7 @@ impl Error {
             Error::ImageNotFound { .. } | Error::PlatformMismatch { .. } => exit::IMAGE,
             Error::Tagger { .. } | Error::Manifest { .. } | Error::BadTag { .. } => exit::COMMAND,
             Error::Sbom(_) => exit::COMMAND,
+            Error::Diff(e) => e.exit_code(),
             Error::Connect { .. } | Error::Docker { .. } | Error::Apply { .. } => exit::DOCKER,
             Error::ContainerExited { .. } => exit::IMAGE,
             Error::Git { .. } => exit::GIT,

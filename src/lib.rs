@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod command;
 pub mod container;
+pub mod diff;
 pub mod error;
 pub mod git;
 pub mod guard;

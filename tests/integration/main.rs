@@ -5,6 +5,7 @@
 //! busybox test image (the busybox one is made here if missing).
 
 mod cli;
+mod diff;
 mod failures;
 mod hook;
 mod plugin_crate;

@@ -74,10 +74,13 @@ impl PyImage {
 }
 
 impl Drop for PyImage {
+    /// Every tag of the name, on whichever image (a rebuild leaves the
+    /// older image with the tags only it had).
     fn drop(&mut self) {
-        for t in own_tags(&self.name) {
+        let all = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &self.name]);
+        for t in all.lines().filter(|t| !t.ends_with(":<none>")) {
             let _ = std::process::Command::new("docker")
-                .args(["rmi", &t])
+                .args(["rmi", t])
                 .output();
         }
     }
