@@ -103,7 +103,7 @@ test: fixtures chromium build-all ## every test, on the real Docker daemon (and 
 	@left=$$(docker ps -aq --filter label=org.stacktag.managed | wc -l); \
 	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind" >&2; exit 1; fi
 
-bench: build-all ## wall time and peak memory of `stacktag hook --all`, against the floor
+bench: build-all ## wall time and peak memory of `stacktag hook --all`, with and without --sbom, against the floor
 	$(CARGO) bench --bench hook
 
 bench-wiki: ## time to update a wiki of 4500 manifests (printed; debug build)

@@ -362,3 +362,79 @@ fn sbom_skips_missing_tools_or_fails_when_they_are_required() {
     assert_eq!(image.extra_tags(), Vec::<String>::new());
     assert_no_containers(owner);
 }
+
+/// `(type, name, version)` of the deb and pypi packages of `image`, as
+/// `dpkg-query -W` and `pip list` print them, run with the docker CLI.
+fn dpkg_and_pip(image: &str) -> BTreeSet<(String, String, String)> {
+    let mut all: BTreeSet<(String, String, String)> = oracle(
+        image,
+        &[
+            "dpkg-query",
+            "-W",
+            "-f",
+            "${Package} ${Version} ${db:Status-Status}\n",
+        ],
+    )
+    .lines()
+    .filter(|l| l.ends_with(" installed"))
+    .map(|l| {
+        let f: Vec<&str> = l.split(' ').collect();
+        ("deb".to_string(), f[0].to_string(), f[1].to_string())
+    })
+    .collect();
+    all.extend(oracle(image, &["pip", "list"]).lines().skip(2).map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (
+            "pypi".to_string(),
+            f[0].to_lowercase().replace('_', "-"),
+            f[1].to_string(),
+        )
+    }));
+    all
+}
+
+#[test]
+fn every_demo_image_sbom_lists_what_dpkg_and_pip_report() {
+    let run = "it-sbom-demo";
+    let out = tempfile::tempdir().unwrap();
+    let o = stacktag(run)
+        .args([
+            "hook",
+            "--all",
+            "--sbom",
+            "--timestamp",
+            TIMESTAMP,
+            "--out-dir",
+        ])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_no_containers(run);
+    let images = text(
+        &stacktag(run)
+            .args(["check", "--images"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(images.lines().count() >= 6, "{images}");
+    for image in images.lines() {
+        let (spdx, cdx) = sbom_paths(out.path(), &format!("x86_64-default-{image}"));
+        let (spdx, cdx) = (read_json(&spdx), read_json(&cdx));
+        assert_eq!(spdx_errors(&spdx), Vec::<String>::new(), "{image}");
+        assert_eq!(cdx_errors(&cdx), Vec::<String>::new(), "{image}");
+        let found: BTreeSet<_> = purls(&cdx)
+            .into_iter()
+            .filter(|p| p.0 == "deb" || p.0 == "pypi")
+            .collect();
+        let expected = dpkg_and_pip(&format!("{DEMO_REGISTRY}/{DEMO_OWNER}/{image}:latest"));
+        assert_eq!(found, expected, "{image}");
+        let cran = purls(&cdx).iter().filter(|p| p.0 == "cran").count();
+        assert_eq!(
+            cran > 0,
+            image == "r-notebook",
+            "{image}: {cran} R packages"
+        );
+    }
+}
