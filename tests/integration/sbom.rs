@@ -438,3 +438,29 @@ fn every_demo_image_sbom_lists_what_dpkg_and_pip_report() {
         );
     }
 }
+
+#[test]
+fn package_tool_output_that_is_not_json_names_image_command_and_position() {
+    let owner = "t-sbom-badjson";
+    // A `pip` whose JSON breaks on line 2.
+    let image = TestImage::new(
+        owner,
+        r#"RUN printf '#!/bin/sh\necho "[{\\"name\\": \\"a\\", \\"version\\": \\"1\\"},"\necho " {oops}]"\n' > /bin/pip && chmod +x /bin/pip"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [os_version]\n");
+    let out = stacktag_config(owner, &config)
+        .args(["hook", "box", "--sbom", "--out-dir"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(code(&out), 5, "{stderr}");
+    assert!(
+        stderr.contains("box: SBOM section `pip`: `pip list --disable-pip-version-check --format json` gave output that does not parse at line 2, column 3:"),
+        "{stderr}"
+    );
+    assert_eq!(files_under(&dir.path().join("out")), Vec::<String>::new());
+    assert_eq!(image.extra_tags(), Vec::<String>::new());
+    assert_no_containers(owner);
+}
