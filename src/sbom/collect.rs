@@ -12,13 +12,11 @@ use crate::plugin::Context;
 
 pub const OS_RELEASE: &[&str] = &["cat", "/etc/os-release"];
 pub const DPKG: &[&str] = &["dpkg-query", "-W", "-f", parse::DPKG_FORMAT];
-pub const PIP: &[&str] = &[
-    "pip",
-    "list",
-    "--disable-pip-version-check",
-    "--format",
-    "json",
-];
+/// What `pip list --format json` prints, read from the same metadata
+/// (`importlib.metadata`, pip's own backend) without pip's start-up, which
+/// costs several times more: first distribution of a name on `sys.path`
+/// wins, and pip's `python`, `wsgiref`, `argparse` are left out, as pip does.
+pub const PIP: &[&str] = &["python", "-c", parse::PIP_SCRIPT];
 pub const CONDA: &[&str] = &["conda", "list", "--json"];
 pub const R: &[&str] = &["Rscript", "-e", parse::R_SCRIPT];
 pub const JULIA: &[&str] = &["julia", "-e", parse::JULIA_SCRIPT];

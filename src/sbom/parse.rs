@@ -122,7 +122,10 @@ struct PipEntry {
     version: String,
 }
 
-/// `pip list --format json`: `[{"name": "pip", "version": "23.0.1"}, ...]`.
+/// The Python program of [`super::collect::PIP`].
+pub const PIP_SCRIPT: &str = r#"import importlib.metadata as m, json, re; seen = set(); ds = [d for d in m.distributions() if d.metadata["Name"] and (k := re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower()) not in seen and k not in ("python", "wsgiref", "argparse") and not seen.add(k)]; print(json.dumps([{"name": d.metadata["Name"], "version": d.version} for d in ds]))"#;
+
+/// `pip list --format json` (and [`PIP_SCRIPT`]): `[{"name": "pip", "version": "23.0.1"}, ...]`.
 pub fn pip_json(text: &str) -> Result<Vec<Package>, Failure> {
     let entries: Vec<PipEntry> = serde_json::from_str(text).map_err(|e| Failure::json(&e))?;
     Ok(entries

@@ -318,7 +318,7 @@ fn sbom_skips_missing_tools_or_fails_when_they_are_required() {
         .unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(code(&out), 0, "{stderr}");
-    for cmd in ["dpkg-query", "pip", "conda", "Rscript", "julia"] {
+    for cmd in ["dpkg-query", "python", "conda", "Rscript", "julia"] {
         assert!(
             stderr.contains(&format!("skipped: `{cmd}` is not in the image")),
             "{stderr}"
@@ -442,10 +442,10 @@ fn every_demo_image_sbom_lists_what_dpkg_and_pip_report() {
 #[test]
 fn package_tool_output_that_is_not_json_names_image_command_and_position() {
     let owner = "t-sbom-badjson";
-    // A `pip` whose JSON breaks on line 2.
+    // A `python` whose JSON breaks on line 2.
     let image = TestImage::new(
         owner,
-        r#"RUN printf '#!/bin/sh\necho "[{\\"name\\": \\"a\\", \\"version\\": \\"1\\"},"\necho " {oops}]"\n' > /bin/pip && chmod +x /bin/pip"#,
+        r#"RUN printf '#!/bin/sh\necho "[{\\"name\\": \\"a\\", \\"version\\": \\"1\\"},"\necho " {oops}]"\n' > /bin/python && chmod +x /bin/python"#,
     );
     let dir = tempfile::tempdir().unwrap();
     let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [os_version]\n");
@@ -457,7 +457,13 @@ fn package_tool_output_that_is_not_json_names_image_command_and_position() {
     let stderr = text(&out.stderr);
     assert_eq!(code(&out), 5, "{stderr}");
     assert!(
-        stderr.contains("box: SBOM section `pip`: `pip list --disable-pip-version-check --format json` gave output that does not parse at line 2, column 3:"),
+        stderr.contains(
+            "box: SBOM section `pip`: `python -c 'import importlib.metadata as m, json, re;"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("gave output that does not parse at line 2, column 3:"),
         "{stderr}"
     );
     assert_eq!(files_under(&dir.path().join("out")), Vec::<String>::new());
