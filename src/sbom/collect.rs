@@ -49,10 +49,12 @@ pub async fn collect(ctx: &Context<'_>, required: &[Section]) -> Result<Inventor
                 inv.found.push(s);
                 inv.packages.extend(pkgs);
             }
-            Err(Why::Missing(e)) if !required.contains(&s) => {
+            Err(Why::Missing(_)) if !required.contains(&s) => {
                 let cmd = Cmd::new(command(s)).0[0].clone();
-                inv.skipped
-                    .push((s, format!("`{cmd}` is not in the image ({e})")));
+                inv.skipped.push((
+                    s,
+                    format!("`{cmd}` is not in the image (`sbom_required: [{s}]` in hierarchy.yaml makes that an error)"),
+                ));
             }
             Err(Why::Missing(e)) | Err(Why::Failed(e)) => {
                 return Err(SbomError::Command {
