@@ -122,12 +122,16 @@ pub fn compare(old: &Build, old_source: &str, new: &Build, new_source: &str) -> 
     }
 }
 
-/// `python` of `x86_64-python-3.13.1` (after the prefix): the words before
-/// the first one that starts with a digit. Values with no name (the commit,
-/// the date) have an empty key.
+/// `python` of `python-3.13.1` (the tag after its prefix): the words before
+/// the first value-like one (starting with a digit, or a commit's hex).
+/// Values with no name (the commit, the date) have an empty key.
 fn tag_key(tag: &str) -> String {
+    let value = |w: &&str| {
+        w.starts_with(|c: char| c.is_ascii_digit())
+            || (w.len() >= 7 && w.chars().all(|c| c.is_ascii_hexdigit()))
+    };
     tag.split('-')
-        .take_while(|w| !w.starts_with(|c: char| c.is_ascii_digit()))
+        .take_while(|w| !value(w))
         .collect::<Vec<_>>()
         .join("-")
 }
@@ -298,7 +302,7 @@ mod tests {
             "x86_64-r-4.4.1",
         ]);
         let new = v(&[
-            "x86_64-2aa043816ba9",
+            "x86_64-fb26f62dbdba",
             "x86_64-2026-11-22",
             "x86_64-python-3.13",
             "x86_64-python-3.13.1",
@@ -312,7 +316,7 @@ mod tests {
         assert_eq!(
             c,
             [
-                pair("x86_64-1ffe43816ba9", "x86_64-2aa043816ba9"),
+                pair("x86_64-1ffe43816ba9", "x86_64-fb26f62dbdba"),
                 pair("x86_64-python-3.12", "x86_64-python-3.13"),
                 pair("x86_64-python-3.12.9", "x86_64-python-3.13.1"),
                 pair("x86_64-r-4.4.1", ""),
