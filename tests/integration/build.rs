@@ -175,13 +175,23 @@ const FROM_PARENT: &str = "ARG REGISTRY\nARG OWNER\nARG PARENT\nFROM $REGISTRY/$
 /// base -> (kid-a, kid-b), and a separate root `other`.
 fn tree(owner: &str, kid_step: &str) -> Stack {
     let kid = format!("{FROM_PARENT}COPY file.txt /kid.txt\n{kid_step}");
+    // A base of this run only: the daemon's layer cache would give it the ID
+    // of an earlier run's, whose children it could then reuse.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let nonce = format!(
+        "LABEL org.stacktag.test.run={}-{nanos}\n",
+        std::process::id()
+    );
     Stack::new(
         owner,
         "  base:\n    build_args: {GREETING: hello}\n  kid-a:\n    parent: base\n    build_args: {PARENT: base}\n  kid-b:\n    parent: base\n    build_args: {PARENT: base}\n  other: {}\n",
         &[
             (
                 "images/base/Dockerfile",
-                &format!("{FROM_BUSYBOX}ARG GREETING\nRUN echo $GREETING > /greeting\n"),
+                &format!("{FROM_BUSYBOX}{nonce}ARG GREETING\nRUN echo $GREETING > /greeting\n"),
             ),
             ("images/kid-a/Dockerfile", &kid),
             ("images/kid-a/file.txt", "a\n"),
@@ -489,7 +499,7 @@ fn a_failing_run_shows_the_log_tail_and_latest_stays() {
     );
     let out = s.build(&["kid-a"]);
     let err = text(&out.stderr);
-    assert_eq!(code(&out), 14, "{err}");
+    assert_eq!(code(&out), 16, "{err}");
     assert!(err.contains("base: the build failed"), "{err}");
     assert!(err.contains("returned a non-zero code: 7"), "{err}");
     assert!(
@@ -512,7 +522,7 @@ fn a_failing_run_shows_the_log_tail_and_latest_stays() {
         &format!("{FROM_BUSYBOX}RUNN echo\n"),
     );
     let out = s.build(&["base"]);
-    assert_eq!(code(&out), 14, "{}", text(&out.stderr));
+    assert_eq!(code(&out), 16, "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("unknown instruction: RUNN"),
         "{}",
@@ -685,7 +695,7 @@ fn verify_gates_latest_and_the_children() {
     let (base, kid) = (s.id("base").unwrap(), s.id("kid-a").unwrap());
     let tags = s.tags();
 
-    // A change, and a verify that fails: exit 15, the branch stops, nothing moves.
+    // A change, and a verify that fails: exit 17, the branch stops, nothing moves.
     s.write(
         "hierarchy.yaml",
         &std::fs::read_to_string(s.path().join("hierarchy.yaml"))
@@ -698,7 +708,7 @@ fn verify_gates_latest_and_the_children() {
     );
     let out = s.build(&["kid-a", "kid-b"]);
     let err = text(&out.stderr);
-    assert_eq!(code(&out), 15, "{err}");
+    assert_eq!(code(&out), 17, "{err}");
     assert!(err.contains("base: verify `images/base/test.sh"), "{err}");
     assert!(err.contains("failed (exit code 4)"), "{err}");
     assert!(err.contains("    greeting is broken"), "output tail: {err}");
@@ -730,7 +740,7 @@ fn verify_gates_latest_and_the_children() {
             ),
     );
     let out = s.build(&["other"]);
-    assert_eq!(code(&out), 15, "{}", text(&out.stderr));
+    assert_eq!(code(&out), 17, "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("exit code 127: command not found"),
         "{}",
@@ -757,7 +767,7 @@ fn verify_gates_latest_and_the_children() {
         "#!/bin/sh\necho reverified; exit 9\n",
     );
     let out = s.build(&["base", "--reverify"]);
-    assert_eq!(code(&out), 15, "{}", text(&out.stderr));
+    assert_eq!(code(&out), 17, "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("    reverified"),
         "{}",
