@@ -150,16 +150,33 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// What a reader reads, also written to `W` (the tar the scanner reads,
-/// going on to a file or the daemon at the same time).
+/// going on to a file or the daemon at the same time). A failed write is
+/// kept in `write_error`, so the caller can tell it from a bad read (a full
+/// disk is not a corrupt archive).
 pub struct Tee<R, W> {
     pub inner: R,
     pub out: W,
+    pub write_error: Option<io::Error>,
+}
+
+impl<R, W> Tee<R, W> {
+    pub fn new(inner: R, out: W) -> Self {
+        Tee {
+            inner,
+            out,
+            write_error: None,
+        }
+    }
 }
 
 impl<R: Read, W: Write> Read for Tee<R, W> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.out.write_all(&buf[..n])?;
+        if let Err(e) = self.out.write_all(&buf[..n]) {
+            let echo = io::Error::new(e.kind(), e.to_string());
+            self.write_error = Some(e);
+            return Err(echo);
+        }
         Ok(n)
     }
 }

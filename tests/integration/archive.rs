@@ -24,22 +24,45 @@ impl Tiny {
 
     /// `layers` layers, each a file of its own.
     pub fn with_layers(test: &str, layers: usize) -> Tiny {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let files = (0..layers)
+            .map(|i| format!("{test} {nanos} layer {i}\n").into_bytes())
+            .collect();
+        Tiny::with_files(test, files)
+    }
+
+    /// One layer of `bytes` bytes that no compressor can shrink.
+    pub fn incompressible(test: &str, bytes: usize) -> Tiny {
+        let mut x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1;
+        let data = (0..bytes)
+            .map(|_| {
+                // xorshift64: noise enough for zstd and gzip.
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        Tiny::with_files(test, vec![data])
+    }
+
+    /// A layer per file.
+    fn with_files(test: &str, files: Vec<Vec<u8>>) -> Tiny {
         let owner = format!("archive-{test}");
         let reference = format!("localhost:5000/{owner}/tiny:latest");
         let dir = tempfile::tempdir().unwrap();
         let ctx = dir.path().join("ctx");
         std::fs::create_dir_all(&ctx).unwrap();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
         let mut dockerfile = String::from("FROM scratch\n");
-        for i in 0..layers {
-            std::fs::write(
-                ctx.join(format!("f{i}")),
-                format!("{test} {nanos} layer {i}\n"),
-            )
-            .unwrap();
+        for (i, data) in files.iter().enumerate() {
+            std::fs::write(ctx.join(format!("f{i}")), data).unwrap();
             dockerfile += &format!("COPY f{i} /f{i}\n");
         }
         std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
@@ -605,4 +628,70 @@ fn a_dirty_context_is_named_in_the_archive_and_refused_for_push() {
         "{err}"
     );
     support::assert_no_containers(&t.owner);
+}
+
+/// A small tmpfs of one test; unmounted on drop.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(dir).unwrap();
+        let o = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "mount a tmpfs (this test runs as root): {}",
+            text(&o.stderr)
+        );
+        SmallDisk(dir.into())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).output();
+    }
+}
+
+#[test]
+fn a_full_disk_while_saving_names_the_file_and_leaves_nothing() {
+    // 3 MB of noise into a 2 MB disk.
+    let t = Tiny::incompressible("fulldisk", 3 << 20);
+    let disk = t.dir.path().join("disk");
+    let _mounted = SmallDisk::mount(&disk, "2m");
+    let id12 = &t.id[7..19];
+    for (flag, ext) in [("zstd", "tar.zst"), ("none", "tar")] {
+        let o = t.stacktag(&[
+            "save",
+            "tiny",
+            "--dir",
+            disk.to_str().unwrap(),
+            "--version",
+            "1.0.0",
+            "--compress",
+            flag,
+        ]);
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 8, "{flag}: {err}");
+        let archive = disk.join(format!("tiny_1.0.0_{id12}.{ext}"));
+        assert!(
+            err.contains(&format!("{}: cannot be written", archive.display()))
+                && err.contains("No space left on device")
+                && err.contains("fix: free space in"),
+            "{flag}: {err}"
+        );
+        assert!(!err.contains("corrupt"), "{flag}: {err}");
+        // Nothing under the final name, no temporary file, no checksum.
+        let left: Vec<String> = std::fs::read_dir(&disk)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(left, Vec::<String>::new(), "{flag}");
+    }
+    // The same save where there is room works: the failure was the disk.
+    let archive = t.save(&["--compress", "none"]);
+    assert!(std::fs::metadata(&archive).unwrap().len() > 3 << 20);
 }
