@@ -215,6 +215,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
 
 /// `push --archive FILE`: no daemon; the archive's image straight into the registry.
 pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
+    use crate::archive::head::{self, Source};
     use crate::archive::{ArchiveError, ArchiveName};
     let start = Instant::now();
     let path = args.checks.archive.clone().expect("called with --archive");
@@ -234,9 +235,24 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
     super::archive::check_dirty(&h, &image, Some(&name.version), &args.checks, false)?;
     let head = {
         let p = path.clone();
-        tokio::task::spawn_blocking(move || archive_push::read_head(&p))
+        tokio::task::spawn_blocking(move || head::read(&p, head::cache_dir().as_deref()))
             .await
             .map_err(|e| Error::io(&path, std::io::Error::other(e)))??
+    };
+    let read = match &head.source {
+        Source::Cache => "unchanged since verified, not read".to_string(),
+        Source::Archive { bytes, cache_error } => {
+            if let Some(e) = cache_error {
+                ui.warn(format_args!(
+                    "cannot cache what {} holds ({e}); the next push reads it again",
+                    path.display()
+                ));
+            }
+            format!(
+                "verified, {} read",
+                humansize::format_size(*bytes, humansize::DECIMAL)
+            )
+        }
     };
     let platform = Platform::from_docker_arch(&head.architecture)?;
     if let Some(given) = Platform::parse_option(args.naming.platform.as_deref())? {
@@ -294,7 +310,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
     }
     out(&text);
     ui.say(format_args!(
-            "{image}: {} tags ({} put) of image {} pushed to {} from {} in {:.2}s: {} layers, {} already there, {} mounted, {} uploaded ({})",
+            "{image}: {} tags ({} put) of image {} pushed to {} from {} ({read}) in {:.2}s: {} layers, {} already there, {} mounted, {} uploaded ({})",
             file.tags.len(),
             pushed.tags_put.len(),
             &head.id[7..19],

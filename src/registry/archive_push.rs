@@ -9,7 +9,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use tokio::sync::mpsc;
@@ -17,51 +16,14 @@ use tokio::sync::mpsc;
 use super::client::{media, Registry};
 use super::RegistryError;
 use crate::archive::codec::{self, Hashing, HashingReader};
-use crate::archive::scan::{self, ConfigJson, Image};
-use crate::archive::{ArchiveError, ArchiveName};
+use crate::archive::head::Head;
+use crate::archive::scan::{self, ConfigJson};
+use crate::archive::ArchiveError;
 use crate::error::Error;
 
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
-
-/// What the start of the archive says: read up to the image config only.
-pub struct Head {
-    pub path: PathBuf,
-    pub name: ArchiveName,
-    pub config: Vec<u8>,
-    /// `sha256:...` of the config: the image ID.
-    pub id: String,
-    pub architecture: String,
-    pub diff_ids: Vec<String>,
-}
-
-/// Reads the archive up to its image config (blocking) and checks the ID
-/// against the name.
-pub fn read_head(path: &Path) -> Result<Head, Error> {
-    let name =
-        ArchiveName::parse(path).ok_or_else(|| ArchiveError::BadName { path: path.into() })?;
-    let (reader, _) = codec::open(path).map_err(|e| Error::io(path, e))?;
-    let scanned = scan::scan(path, reader, true, &mut |_, _| Ok(()))?;
-    let (config, parsed): (Vec<u8>, ConfigJson) = scanned.config_only(path)?;
-    let id = format!("sha256:{}", codec::sha256_hex(&config));
-    if id[7..19] != name.id12 {
-        return Err(ArchiveError::NameMismatch {
-            path: path.into(),
-            id12: name.id12.clone(),
-            actual: id,
-        }
-        .into());
-    }
-    Ok(Head {
-        path: path.into(),
-        name,
-        id,
-        architecture: parsed.architecture,
-        diff_ids: parsed.rootfs.map(|r| r.diff_ids).unwrap_or_default(),
-        config,
-    })
-}
 
 /// What one push did.
 #[derive(Debug, Default)]
@@ -160,6 +122,18 @@ pub async fn push(
             }
             reuse = Some((body.to_vec(), digest, media_type));
             break;
+        }
+    }
+    // Every tag on a manifest of this image already: the registry took that
+    // manifest only with every blob it names, so there is nothing to do.
+    if let Some((_, digest, _)) = &reuse {
+        if current.iter().all(|d| d.as_ref() == Some(digest)) {
+            return Ok(Pushed {
+                digest: digest.clone(),
+                layers: head.diff_ids.len(),
+                skipped: head.diff_ids.len(),
+                ..Default::default()
+            });
         }
     }
     // The ancestors' layers, by what their configs say.
@@ -338,29 +312,10 @@ async fn upload_missing(
     pushed: &mut Pushed,
     log: &mut impl FnMut(&str),
 ) -> Result<(), Error> {
-    // Where each layer is in the tar: the index at its end says.
-    let path = head.path.clone();
-    let image: Image = tokio::task::spawn_blocking(move || -> Result<Image, Error> {
-        let (reader, _) = codec::open(&path).map_err(|e| Error::io(&path, e))?;
-        let scanned = scan::scan(&path, reader, false, &mut |_, _| Ok(()))?;
-        Ok(scanned.image(&path)?)
-    })
-    .await
-    .map_err(|e| Error::io(&head.path, std::io::Error::other(e)))??;
-    if image.id != head.id {
-        return Err(ArchiveError::Layout {
-            path: head.path.clone(),
-            detail: format!(
-                "the archive's index names image {}, its first config {}",
-                image.id, head.id
-            ),
-        }
-        .into());
-    }
     // Entry path -> what it must be.
     let mut wanted: HashMap<String, (String, Option<(String, String)>)> = HashMap::new();
     for &i in missing {
-        let l = &image.layers[i];
+        let l = &head.layers[i];
         wanted.insert(l.path.clone(), (l.diff_id.clone(), l.stored.clone()));
     }
     let expected = wanted.clone();
@@ -448,10 +403,10 @@ async fn upload_missing(
     }
     read?;
     for &i in missing {
-        let blob = by_path.get(&image.layers[i].path).ok_or_else(|| {
+        let blob = by_path.get(&head.layers[i].path).ok_or_else(|| {
             ArchiveError::corrupt(
                 &head.path,
-                format!("layer {} is not in the archive", image.layers[i].path),
+                format!("layer {} is not in the archive", head.layers[i].path),
             )
         })?;
         blobs[i] = Some(blob.clone());
