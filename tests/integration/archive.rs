@@ -695,3 +695,74 @@ fn a_full_disk_while_saving_names_the_file_and_leaves_nothing() {
     let archive = t.save(&["--compress", "none"]);
     assert!(std::fs::metadata(&archive).unwrap().len() > 3 << 20);
 }
+
+#[test]
+fn a_dirty_context_is_looked_for_where_the_hierarchy_file_says_it_is() {
+    let t = Tiny::new("ctxkey");
+    // The stack's files in a subfolder of the checkout, its contexts under
+    // docker/ (beside the hierarchy file), not images/.
+    let repo = t.dir.path().join("checkout");
+    let stack = repo.join("stack");
+    for dir in ["docker/base", "docker/tiny-image", "images/tiny"] {
+        std::fs::create_dir_all(stack.join(dir)).unwrap();
+        std::fs::write(stack.join(dir).join("Dockerfile"), "FROM scratch\n").unwrap();
+    }
+    let config = stack.join("hierarchy.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "registry: localhost:5000\nowner: {}\nrepository: stacktag/tests\nimages:\n  base:\n    context: docker/base\n    taggers: [date]\n  tiny:\n    parent: base\n    context: docker/tiny-image\n    taggers: [date]\n",
+            t.owner
+        ),
+    )
+    .unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "stack"]);
+    let out_dir = t.out();
+    // Run from the checkout's root: the contexts are found from the
+    // hierarchy file's folder, not from the working directory.
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_stacktag"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(&repo)
+            .env("STACKTAG_RUN_ID", &t.owner)
+            .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
+            .output()
+            .unwrap()
+    };
+    let save = || run(&["save", "tiny", "--dir", out_dir.to_str().unwrap()]);
+
+    // images/tiny is not tiny's context: a change there does not count.
+    std::fs::write(stack.join("images/tiny/Dockerfile"), "FROM scratch\n# x\n").unwrap();
+    let o = save();
+    ok(&o);
+    assert!(!text(&o.stderr).contains("dirty"), "{}", text(&o.stderr));
+
+    for named in [
+        "stack/docker/tiny-image/added.txt",
+        "stack/docker/base/Dockerfile",
+    ] {
+        git(&repo, &["checkout", "-q", "--", "."]);
+        let _ = std::fs::remove_file(stack.join("docker/tiny-image/added.txt"));
+        std::fs::write(repo.join(named), "changed\n").unwrap();
+        let o = save();
+        let archive = PathBuf::from(ok(&o).split_once(' ').unwrap().0);
+        let err = text(&o.stderr);
+        assert!(
+            file_name(&archive).contains(".dirty_"),
+            "{named}: {}",
+            archive.display()
+        );
+        assert!(
+            err.contains("tiny is a dirty build") && err.contains(named),
+            "{named}: {err}"
+        );
+        let o = run(&["push", "--image", "tiny"]);
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 15, "{named}: {err}");
+        assert!(err.contains(named), "{named}: {err}");
+    }
+}
