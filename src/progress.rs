@@ -13,6 +13,11 @@ use async_trait::async_trait;
 use crate::command::{Cmd, ExecError, Output};
 use crate::plugin::Runner;
 
+/// A size as the user reads it: `353.1 MB`.
+pub fn size(bytes: u64) -> String {
+    humansize::format_size(bytes, humansize::DECIMAL)
+}
+
 /// How often the status line is redrawn.
 const TICK: Duration = Duration::from_millis(200);
 /// The status line is cut to this many characters (no terminal size query).

@@ -13,6 +13,7 @@ use crate::archive::{ArchiveError, Compression};
 use crate::error::Error;
 use crate::git::Commit;
 use crate::hierarchy::Hierarchy;
+use crate::progress::size;
 use crate::session::Session;
 use crate::tags;
 
@@ -88,10 +89,6 @@ fn warn(line: &str) {
 
 fn mb_per_s(bytes: u64, seconds: f64) -> f64 {
     bytes as f64 / 1e6 / seconds.max(1e-6)
-}
-
-fn size(bytes: u64) -> String {
-    humansize::format_size(bytes, humansize::DECIMAL)
 }
 
 /// Uncommitted changes in the image's context, or `None` when they cannot

@@ -151,14 +151,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
             }
         }
     };
-    let file = tags_files::read(&dir, platform, variant, &image, &t.name)?.ok_or_else(|| {
-        RegistryError::NoTagsFile {
-            image: image.clone(),
-            variant: variant.clone(),
-            dir: dir.clone(),
-            expected: format!("{}.txt", tags::file_stem(platform, variant, &image)),
-        }
-    })?;
+    let file = tags_files::require(&dir, platform, variant, &image, &t.name)?;
     // The tags file says which platform; the image under its first tag must agree.
     let first = format!("{}:{}", t.name, file.tags[0]);
     if let Some(i) = crate::image::inspect(&session.docker, &first).await? {
@@ -248,10 +241,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
                     path.display()
                 ));
             }
-            format!(
-                "verified, {} read",
-                humansize::format_size(*bytes, humansize::DECIMAL)
-            )
+            format!("verified, {} read", crate::progress::size(*bytes))
         }
     };
     let platform = Platform::from_docker_arch(&head.architecture)?;
@@ -266,14 +256,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
     }
     let dir = args.tags.dir();
     let variant = &args.naming.name.variant;
-    let file = tags_files::read(&dir, platform, variant, &image, &t.name)?.ok_or_else(|| {
-        RegistryError::NoTagsFile {
-            image: image.clone(),
-            variant: variant.clone(),
-            dir: dir.clone(),
-            expected: format!("{}.txt", tags::file_stem(platform, variant, &image)),
-        }
-    })?;
+    let file = tags_files::require(&dir, platform, variant, &image, &t.name)?;
     let owner = t
         .repository
         .rsplit_once('/')
@@ -321,7 +304,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
             pushed.skipped,
             pushed.mounted,
             pushed.uploaded,
-            humansize::format_size(pushed.uploaded_bytes, humansize::DECIMAL),
+            crate::progress::size(pushed.uploaded_bytes),
     ));
     Ok(())
 }

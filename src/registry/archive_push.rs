@@ -13,13 +13,15 @@ use std::io::{BufWriter, Read, Write};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::client::{media, Registry};
+use super::client::{media, Descriptor, Registry};
+use super::error::optional;
 use super::RegistryError;
 use crate::archive::codec::{self, Hashing, HashingReader};
 use crate::archive::head::Head;
 use crate::archive::scan::{self, ConfigJson};
 use crate::archive::ArchiveError;
 use crate::error::Error;
+use crate::progress::size;
 
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
@@ -37,15 +39,6 @@ pub struct Pushed {
     pub uploaded_bytes: u64,
     /// Tags put now (the others already pointed at the manifest).
     pub tags_put: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    #[serde(default)]
-    size: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -140,10 +133,8 @@ pub async fn push(
     if reuse.is_none() {
         for from in mount_from {
             let reference = registry.reference(from, first);
-            let (body, _) = match registry.manifest(&reference).await {
-                Ok(found) => found,
-                Err(RegistryError::NotFound { .. }) => continue,
-                Err(e) => return Err(e.into()),
+            let Some((body, _)) = optional(registry.manifest(&reference).await)? else {
+                continue;
             };
             let Ok(m) = serde_json::from_slice::<ManifestJson>(&body) else {
                 continue;
@@ -255,13 +246,13 @@ pub async fn push(
     };
     // Every blob is there; the manifest goes in by digest, then under each tag.
     if current.iter().any(|d| d.as_deref() != Some(&digest)) {
-        let by_digest = oci_client::Reference::with_digest(
-            registry.host.clone(),
-            repository.to_string(),
-            digest.clone(),
-        );
         registry
-            .put_image_manifest(&by_digest, &body, media_type)
+            .put(
+                &registry.reference_digest(repository, &digest),
+                &body,
+                media_type,
+                "the image manifest",
+            )
             .await?;
     }
     for (tag, now) in tags.iter().zip(&current) {
@@ -269,7 +260,12 @@ pub async fn push(
             continue;
         }
         registry
-            .put_image_manifest(&registry.reference(repository, tag), &body, media_type)
+            .put(
+                &registry.reference(repository, tag),
+                &body,
+                media_type,
+                "the image manifest",
+            )
             .await?;
         log(&format!("put {}/{repository}:{tag}", registry.host));
         pushed.tags_put.push(tag.clone());
@@ -281,18 +277,6 @@ pub async fn push(
 /// Layers stacktag can list in a Docker manifest as they are.
 fn usable(media_type: &str) -> bool {
     media_type.is_empty() || media_type == DOCKER_LAYER_GZIP || media_type == OCI_LAYER_GZIP
-}
-
-fn optional(r: Result<String, RegistryError>) -> Result<Option<String>, Error> {
-    match r {
-        Ok(d) => Ok(Some(d)),
-        Err(RegistryError::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn size(bytes: u64) -> String {
-    humansize::format_size(bytes, humansize::DECIMAL)
 }
 
 /// A layer compressed into a temporary file, ready to go up.
@@ -445,11 +429,11 @@ fn compress(
     Ok(Compressed {
         path: entry.to_string(),
         diff_id: format!("sha256:{diff_hex}"),
-        blob: Descriptor {
-            media_type: stored.map_or(DOCKER_LAYER_GZIP.to_string(), |(m, _)| m),
-            digest: format!("sha256:{hex}"),
-            size: bytes,
-        },
+        blob: Descriptor::new(
+            stored.map_or(DOCKER_LAYER_GZIP.to_string(), |(m, _)| m),
+            format!("sha256:{hex}"),
+            bytes,
+        ),
         file,
     })
 }
