@@ -529,6 +529,19 @@ fn git(repo: &Path, args: &[&str]) -> String {
     text(&out.stdout)
 }
 
+/// stacktag with `config`, run in the checkout `repo`.
+fn run_in(repo: &Path, config: &Path, owner: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stacktag"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .current_dir(repo)
+        .env("STACKTAG_RUN_ID", owner)
+        .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_dirty_context_is_named_in_the_archive_and_refused_for_push() {
     let t = Tiny::new("ctxcheck");
@@ -550,17 +563,7 @@ fn a_dirty_context_is_named_in_the_archive_and_refused_for_push() {
     git(&repo, &["commit", "-qm", "stack"]);
     let sha12 = git(&repo, &["rev-parse", "HEAD"])[..12].to_string();
     let out_dir = t.out();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_stacktag"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .current_dir(&repo)
-            .env("STACKTAG_RUN_ID", &t.owner)
-            .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| run_in(&repo, &config, &t.owner, args);
     let save = || run(&["save", "tiny", "--dir", out_dir.to_str().unwrap()]);
     let archive_of = |o: &Output| PathBuf::from(ok(o).split_once(' ').unwrap().0);
     let id12 = &t.id[7..19];
@@ -722,17 +725,7 @@ fn a_dirty_context_is_looked_for_where_the_hierarchy_file_says_it_is() {
     let out_dir = t.out();
     // Run from the checkout's root: the contexts are found from the
     // hierarchy file's folder, not from the working directory.
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_stacktag"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .current_dir(&repo)
-            .env("STACKTAG_RUN_ID", &t.owner)
-            .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| run_in(&repo, &config, &t.owner, args);
     let save = || run(&["save", "tiny", "--dir", out_dir.to_str().unwrap()]);
 
     // images/tiny is not tiny's context: a change there does not count.

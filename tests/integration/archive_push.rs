@@ -311,22 +311,50 @@ fn count(requests: &[String], method: &str, part: &str) -> usize {
         .count()
 }
 
+/// A tiny image of `layers` layers saved as an archive, a registry of its
+/// own, the hierarchy and the tags file (tags `x86_64-{value}`) to push it.
+struct OneImage {
+    t: Tiny,
+    archive: PathBuf,
+    r: Registry,
+    config: PathBuf,
+    tags_dir: PathBuf,
+    tags: Vec<String>,
+    repository: String,
+}
+
+impl OneImage {
+    fn new(test: &str, layers: usize, values: &[&str]) -> OneImage {
+        let t = Tiny::with_layers(test, layers);
+        let archive = t.save(&[]);
+        let r = Registry::start();
+        let config = hierarchy(t.dir.path(), &r.host(), &t.owner, &[("tiny", None)]);
+        let tags_dir = t.dir.path().join("tags");
+        let tags = tags_file(&tags_dir, &r.host(), &t.owner, "tiny", values);
+        let repository = format!("{}/tiny", t.owner);
+        OneImage {
+            t,
+            archive,
+            r,
+            config,
+            tags_dir,
+            tags,
+            repository,
+        }
+    }
+}
+
 #[test]
 fn push_archive_without_a_daemon_puts_every_tag_and_skips_what_is_there() {
-    let t = Tiny::with_layers("pusharchive", 3);
-    let archive = t.save(&[]);
-    let r = Registry::start();
-    let owner = &t.owner;
-    let config = hierarchy(t.dir.path(), &r.host(), owner, &[("tiny", None)]);
-    let tags_dir = t.dir.path().join("tags");
-    let tags = tags_file(
-        &tags_dir,
-        &r.host(),
-        owner,
-        "tiny",
-        &["latest", "2026-11-24", "abc"],
-    );
-    let repository = format!("{owner}/tiny");
+    let OneImage {
+        t,
+        archive,
+        r,
+        config,
+        tags_dir,
+        tags,
+        repository,
+    } = OneImage::new("pusharchive", 3, &["latest", "2026-11-24", "abc"]);
 
     let o = push_archive(&config, &archive, &tags_dir, &[]);
     let out = ok(&o);
@@ -491,14 +519,15 @@ fn push_archive_mounts_the_parent_layers_from_the_parent_repository() {
 
 #[test]
 fn a_registry_killed_mid_upload_then_a_rerun_completes() {
-    let t = Tiny::with_layers("pushkill", 3);
-    let archive = t.save(&[]);
-    let r = Registry::start();
-    let owner = &t.owner;
-    let config = hierarchy(t.dir.path(), &r.host(), owner, &[("tiny", None)]);
-    let tags_dir = t.dir.path().join("tags");
-    let tags = tags_file(&tags_dir, &r.host(), owner, "tiny", &["latest", "v1"]);
-    let repository = format!("{owner}/tiny");
+    let OneImage {
+        t,
+        archive,
+        r,
+        config,
+        tags_dir,
+        tags,
+        repository,
+    } = OneImage::new("pushkill", 3, &["latest", "v1"]);
 
     // Killed as the second layer goes up.
     *r.kill_at_upload.lock().unwrap() = Some(2);
@@ -661,20 +690,15 @@ impl Drop for Watch {
 
 #[test]
 fn a_second_push_of_an_unchanged_archive_does_not_open_it_and_a_changed_one_is_read_again() {
-    let t = Tiny::with_layers("pushcached", 3);
-    let archive = t.save(&[]);
-    let r = Registry::start();
-    let owner = &t.owner;
-    let config = hierarchy(t.dir.path(), &r.host(), owner, &[("tiny", None)]);
-    let tags_dir = t.dir.path().join("tags");
-    let tags = tags_file(
-        &tags_dir,
-        &r.host(),
-        owner,
-        "tiny",
-        &["latest", "v1", "abc"],
-    );
-    let repository = format!("{owner}/tiny");
+    let OneImage {
+        t,
+        archive,
+        r,
+        config,
+        tags_dir,
+        tags,
+        repository,
+    } = OneImage::new("pushcached", 3, &["latest", "v1", "abc"]);
     let sum = std::fs::read_to_string(format!("{}.sha256", archive.display())).unwrap();
     let entry = cache_home(&config)
         .join("stacktag/archives")
