@@ -79,8 +79,8 @@ pub fn cache_dir() -> Option<PathBuf> {
 pub fn read(path: &Path, cache: Option<&Path>) -> Result<Head, Error> {
     let name =
         ArchiveName::parse(path).ok_or_else(|| ArchiveError::BadName { path: path.into() })?;
-    let sha256 = checksum::expected(path)?;
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let sha256 = checksum::expected(path)?;
     let key = Key {
         file: file_name(path),
         sha256,
