@@ -19,7 +19,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive
+.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build fuzz
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -31,25 +31,23 @@ root-image: docker-up ## the demo stack's root image (debootstrap, cached by nam
 
 fixtures: root-image ## test fixture images (cached by name) and the tools the tests use
 	@scripts/busybox-image $(TEST_IMAGE)
-	@scripts/need openssl
+	@scripts/need openssl qemu-aarch64-static:qemu-user-static
 
 chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium
 
 stacktag: ## build the stacktag binary
+	@[ -x $(STACKTAG) ] || echo "stacktag: building the binary with cargo (a first build takes several minutes)" >&2
 	@$(CARGO) build --quiet --bin stacktag
 
-build/%: root-image stacktag | build ## build image % and its ancestors (docker's layer cache makes a warm run quick)
-	@for img in $$($(STACKTAG) explain --chain $*); do \
-	  echo "build: $$img" >&2; \
-	  docker build --quiet --build-arg ROOT_IMAGE=$(ROOT_IMAGE) --build-arg REGISTRY=$(REGISTRY) --build-arg OWNER=$(OWNER) \
-	    -t $(REGISTRY)/$(OWNER)/$$img:latest images/$$img >/dev/null 2>build/.docker-build.log \
-	    || { cat build/.docker-build.log >&2; exit 1; }; \
-	done
+# ROOT_IMAGE reaches the root's `ARG ROOT_IMAGE` (hashed there: a new root image rebuilds the stack).
+BUILD_FLAGS := --registry $(REGISTRY) --owner $(OWNER) --build-arg ROOT_IMAGE=$(ROOT_IMAGE) --out-dir $(OUT)
 
-build-all: root-image stacktag ## build every image of hierarchy.yaml
-	@mkdir -p build
-	@for img in $$($(STACKTAG) check --images); do $(MAKE) --no-print-directory build/$$img || exit 1; done
+build/%: root-image stacktag ## build image % and its ancestors (`stacktag build`: unchanged images are reused)
+	@$(STACKTAG) build $(BUILD_FLAGS) $*
+
+build-all: root-image stacktag ## build every image of hierarchy.yaml, independent ones at the same time
+	@$(STACKTAG) build $(BUILD_FLAGS) --all
 
 hook/%: build/% ## build image % if needed, then tag it and write its files under $(OUT)
 	@$(STACKTAG) hook --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) $*
@@ -117,11 +115,31 @@ test: fixtures chromium build-all ## every test, on the real Docker daemon (and 
 	@left=$$(docker ps -aq --filter label=org.stacktag.managed | wc -l); \
 	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind" >&2; exit 1; fi
 
+bench-build: root-image stacktag ## build figures: cold vs the old docker-build loop, unchanged re-run, one changed file
+	@REGISTRY=$(REGISTRY) ROOT_IMAGE=$(ROOT_IMAGE) scripts/build-bench $(STACKTAG)
+
 bench: build-all ## wall time and peak memory of `stacktag hook --all`, against the floor
 	$(CARGO) bench --bench hook
 
-bench-wiki: ## time to update a wiki of 4500 manifests (printed; debug build)
-	$(CARGO) test --test integration -- --ignored --nocapture time_to_update
+bench-wiki: ## time to update a wiki of 4560 manifests, and its HTML site (printed)
+	$(CARGO) bench --profile dev --bench wiki
+
+# Each fuzz target runs FUZZ_SECONDS; the corpus grows in fuzz/corpus (seeds: fuzz/seeds),
+# a crash lands in fuzz/artifacts and fails the run. cargo-fuzz on the stable toolchain
+# (RUSTC_BOOTSTRAP=1 for its -Z flags); no sanitizer: the code is safe Rust, panics are the bugs.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := hierarchy tagger_output wiki_inputs wiki_pages tags_file
+fuzz: ## run every fuzz target for FUZZ_SECONDS (default 60) each; crashes fail it
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s" >&2; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run --sanitizer none $$t fuzz/corpus/$$t fuzz/seeds/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=65536 2>&1 \
+	    | grep -E '^(#[0-9]+.*DONE|Done|stat::number_of_executed_units|stat::average_exec_per_sec|==|.*panicked|SUMMARY|Test unit written)' ; \
+	  [ $${PIPESTATUS[0]} = 0 ] || exit 1; \
+	done
+
 
 clean: ## remove build outputs (not images)
 	rm -rf build target

@@ -19,13 +19,13 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use futures_util::future::join_all;
 use humansize::{format_size, BINARY};
-use stacktag::command::{Cmd, ExecError, Output};
-use stacktag::container::{Container, Limits};
 use stacktag::git::Commit;
 use stacktag::hierarchy::Hierarchy;
+use stacktag::hook::command::{Cmd, ExecError, Output};
+use stacktag::hook::container::{Container, Limits};
+use stacktag::hook::run::{BuildInfo, ImageInfo};
+use stacktag::hook::session::Session;
 use stacktag::plugin::{self, CommandCache, Context, Runner};
-use stacktag::run::{BuildInfo, ImageInfo};
-use stacktag::session::Session;
 
 const RUNS: usize = 3;
 
@@ -53,7 +53,7 @@ fn main() {
         let status = Command::new(env!("CARGO_BIN_EXE_stacktag"))
             .current_dir(root)
             .env("STACKTAG_RUN_ID", format!("bench-{run}"))
-            .args(["hook", "--all", "--quiet", "--out-dir"])
+            .args(["hook", "--all", "--quiet", "--no-cache", "--out-dir"])
             .arg(out.path())
             .stdout(std::process::Stdio::null())
             .status()
@@ -163,6 +163,7 @@ async fn floor(h: &Hierarchy, images: &[String]) -> Vec<(String, Duration, Strin
             let container = Container::start(
                 session,
                 &source,
+                info.platform,
                 &format!("floor-{image}"),
                 false,
                 Limits::default(),
@@ -211,7 +212,7 @@ async fn floor(h: &Hierarchy, images: &[String]) -> Vec<(String, Duration, Strin
 
 async fn image_info(session: &Session, h: &Hierarchy, image: &str) -> ImageInfo {
     let source = format!("{}/{}/{image}:latest", h.registry, h.owner);
-    let inspected = stacktag::image::inspect(&session.docker, &source)
+    let inspected = stacktag::hook::image::inspect(&session.docker, &source)
         .await
         .unwrap()
         .expect("built");
@@ -222,6 +223,7 @@ async fn image_info(session: &Session, h: &Hierarchy, image: &str) -> ImageInfo 
         variant: "default".into(),
         platform: inspected.platform,
         source,
+        id: inspected.id,
         size: inspected.size,
     }
 }
@@ -247,6 +249,7 @@ async fn sequential(h: &Hierarchy, images: &[String]) -> (Duration, usize) {
         let tags = Container::start(
             &session,
             &info.source,
+            info.platform,
             &format!("seq-tags-{image}"),
             false,
             Limits::default(),
@@ -267,6 +270,7 @@ async fn sequential(h: &Hierarchy, images: &[String]) -> (Duration, usize) {
         let manifest = Container::start(
             &session,
             &info.source,
+            info.platform,
             &format!("seq-manifest-{image}"),
             false,
             Limits::default(),

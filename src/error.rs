@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::command::ExecError;
+use crate::hook::command::ExecError;
 
 /// A problem in a hierarchy file, with where it is; `more` holds the file's
 /// other problems, so that one run reports them all.
@@ -61,6 +61,13 @@ pub enum PluginError {
         expected: String,
         output: String,
     },
+    #[error("`{command}` printed `{line}`: the version is followed by `{extra}` on its line, and a tag made of the version alone would hide that, so none is made; the output was:\n{output}\n  fix: make the command print the version alone, or give the tagger a rule that expects the extra words")]
+    MoreThanVersion {
+        command: String,
+        line: String,
+        extra: String,
+        output: String,
+    },
     #[error("{0}")]
     Other(String),
 }
@@ -86,6 +93,9 @@ pub enum Error {
         fix: &'static str,
     },
 
+    #[error("the Docker daemon went away during the run ({host} does not answer); nothing was applied for the images not finished, and their containers are removed by the next stacktag run (or `stacktag gc`) once the daemon is back\n  fix: start the daemon again (`scripts/docker-up`) and run the same command")]
+    DaemonGone { host: String },
+
     #[error("Docker: {what}: {source}")]
     Docker {
         what: String,
@@ -102,8 +112,13 @@ pub enum Error {
         given: String,
     },
 
-    #[error("the container of {image} stopped right after it started: stacktag keeps it alive with `sleep infinity`, which this image's `sleep` does not run\n  fix: give the image a sleep that accepts `infinity` (coreutils or busybox)")]
-    ContainerExited { image: String },
+    #[error("the container of {image} stopped {when} ({state}); stacktag keeps it alive with its own keep-alive program, so something else stopped it: `docker stop`/`docker kill`, the kernel (out of memory), or one of its commands\n  fix: run the hook again; if it stops again, look at `docker events` while it runs")]
+    ContainerStopped {
+        image: String,
+        /// `right after it started`, `while its commands ran`.
+        when: &'static str,
+        state: String,
+    },
 
     #[error("unsupported platform {0:?}: stacktag knows x86_64 (amd64) and aarch64 (arm64)")]
     UnknownPlatform(String),
@@ -140,7 +155,7 @@ pub enum Error {
         source: Box<bollard::errors::Error>,
     },
 
-    #[error("git repository at {path}: {source}\n  fix: run stacktag inside the stack's git checkout or pass --repo-dir")]
+    #[error("git repository at {path}: {}\n  fix: run stacktag inside the stack's git checkout (with a commit), or pass --repo-dir", git_message(.source), path = .path.display())]
     Git { path: PathBuf, source: git2::Error },
 
     #[error("{path}: {source}")]
@@ -164,13 +179,16 @@ pub enum Error {
     #[error(transparent)]
     Archive(#[from] crate::archive::ArchiveError),
 
+    #[error(transparent)]
+    Build(#[from] crate::build::BuildError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 
     /// Some images of a run failed; the others were tagged.
     #[error("{}\n{} of {} images not tagged ({}); {}", .errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"), .failed.len(), .failed.len() + .tagged.len(), .failed.join(", "), tagged_list(.tagged))]
     Partial {
-        tagged: Vec<crate::pipeline::ImageReport>,
+        tagged: Vec<crate::hook::pipeline::ImageReport>,
         failed: Vec<String>,
         errors: Vec<Error>,
     },
@@ -194,7 +212,11 @@ pub mod exit {
     pub const MISSING_PLATFORM: i32 = 13;
     pub const ARCHIVE: i32 = 14;
     pub const DIRTY: i32 = 15;
+    pub const BUILD: i32 = 16;
+    pub const VERIFY: i32 = 17;
     pub const INTERRUPTED: i32 = 130;
+    /// stdout or stderr was closed (a pipe whose reader left), as SIGPIPE would.
+    pub const CLOSED_OUTPUT: i32 = 141;
     pub const TERMINATED: i32 = 143;
 
     /// Every code and what it means: the one list. `--help` is made from it,
@@ -216,8 +238,11 @@ pub mod exit {
         (MISSING_PLATFORM, "merge: a platform image is missing in the registry; image-ref, attach: no such tag there (`--all`: every one missing is named)"),
         (ARCHIVE, "an image archive is corrupt or cut short, or does not match its checksum or its name"),
         (DIRTY, "push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused without --allow-dirty"),
+        (BUILD, "build: an image failed to build (its log's last lines are shown); `latest` is where it was"),
+        (VERIFY, "build: an image's verify command failed; its branch is not built further and `latest` is where it was"),
         (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
         (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
+        (CLOSED_OUTPUT, "stdout or stderr was closed (piped into `head`, say): the run stopped as on Ctrl-C, quietly, containers removed"),
     ];
 }
 
@@ -227,12 +252,16 @@ impl Error {
             Error::Config(_) | Error::UnknownPlatform(_) => exit::CONFIG,
             Error::ImageNotFound { .. } | Error::PlatformMismatch { .. } => exit::IMAGE,
             Error::Tagger { .. } | Error::Manifest { .. } | Error::BadTag { .. } => exit::COMMAND,
-            Error::Connect { .. } | Error::Docker { .. } | Error::Apply { .. } => exit::DOCKER,
-            Error::ContainerExited { .. } => exit::IMAGE,
+            Error::Connect { .. }
+            | Error::Docker { .. }
+            | Error::Apply { .. }
+            | Error::DaemonGone { .. } => exit::DOCKER,
+            Error::ContainerStopped { .. } => exit::IMAGE,
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } | Error::Hierarchy { .. } => exit::IO,
             Error::NoHierarchy { .. } => exit::CONFIG,
             Error::Wiki(e) => e.exit_code(),
+            Error::Build(e) => e.exit_code(),
             Error::Registry(e) => {
                 use crate::registry::RegistryError as R;
                 match e {
@@ -253,6 +282,7 @@ impl Error {
             Error::Archive(crate::archive::ArchiveError::BadVersion { .. }) => exit::USAGE,
             Error::Archive(_) => exit::ARCHIVE,
             Error::Interrupted("SIGTERM") => exit::TERMINATED,
+            Error::Interrupted(crate::hook::guard::CLOSED_OUTPUT) => exit::CLOSED_OUTPUT,
             Error::Interrupted(_) => exit::INTERRUPTED,
             // The most severe one wins: the first failure's code.
             Error::Several(all) | Error::Partial { errors: all, .. } => {
@@ -276,7 +306,19 @@ impl Error {
     }
 }
 
-fn tagged_list(tagged: &[crate::pipeline::ImageReport]) -> String {
+/// git2's message without its `class=…; code=…` suffix, which says nothing to a user.
+fn git_message(e: &git2::Error) -> String {
+    let m = e.message();
+    match e.code() {
+        git2::ErrorCode::NotFound if e.class() == git2::ErrorClass::Repository => {
+            format!("not a git repository (nor any parent folder): {m}")
+        }
+        git2::ErrorCode::UnbornBranch => "the repository has no commit yet".to_string(),
+        _ => m.to_string(),
+    }
+}
+
+fn tagged_list(tagged: &[crate::hook::pipeline::ImageReport]) -> String {
     if tagged.is_empty() {
         return "no image was tagged".into();
     }

@@ -2,7 +2,7 @@
 //! problem of the file at once, each with its line), and inheritance: an
 //! image gets its ancestors' taggers and manifests, root first. Taggers and
 //! manifests are named (built-ins, plugins) or declared in the file as rules
-//! ([`crate::rule`]).
+//! ([`crate::plugin::rule`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,9 +11,9 @@ use std::time::Duration;
 use serde_yaml::{Mapping, Value};
 
 use crate::error::{ConfigError, Error};
+use crate::formats::tags::DEFAULT_VARIANT;
+use crate::plugin::rule::{compile_pattern, ManifestRule, Stream, TaggerRule};
 use crate::plugin::{self, Manifest, Tagger};
-use crate::rule::{compile_pattern, ManifestRule, Stream, TaggerRule};
-use crate::tags::DEFAULT_VARIANT;
 
 /// Where a stack's settings come from when its file leaves them out.
 pub mod defaults {
@@ -45,6 +45,15 @@ pub struct ImageSpec {
     pub line: usize,
     /// The line of each tagger and manifest name in this image's lists.
     pub item_lines: Vec<(String, usize)>,
+    /// `stacktag build`: build args, part of the inputs digest (file order).
+    pub build_args: Vec<(String, String)>,
+    /// `stacktag build`: names of build args passed from the environment,
+    /// never hashed, never logged (tokens).
+    pub unhashed_build_args: Vec<String>,
+    /// `stacktag build`: the verify command (`{image}` is the reference built).
+    pub verify: Option<String>,
+    /// `stacktag build`: rebuild at least once per this period (`7d`).
+    pub refresh: Option<Duration>,
 }
 
 impl ImageSpec {
@@ -284,6 +293,10 @@ const IMAGE_KEYS: &[&str] = &[
     "network",
     "context",
     "dockerfile",
+    "build_args",
+    "unhashed_build_args",
+    "verify",
+    "refresh",
 ];
 const TAGGER_KEYS: &[&str] = &["name", "command", "pattern", "prefix", "stream"];
 const MANIFEST_KEYS: &[&str] = &["name", "heading", "commands", "stream"];
@@ -529,6 +542,7 @@ impl Parser<'_> {
             .collect();
         let context = path_key(self, "context", defaults::CONTEXT.replace("{image}", name));
         let dockerfile = path_key(self, "dockerfile", defaults::DOCKERFILE.to_string());
+        let build = self.build_keys(name, map, line);
         h.images.push(ImageSpec {
             name: name.to_string(),
             parent,
@@ -540,7 +554,92 @@ impl Parser<'_> {
             dockerfile,
             line,
             item_lines,
+            build_args: build.0,
+            unhashed_build_args: build.1,
+            verify: build.2,
+            refresh: build.3,
         });
+    }
+
+    /// The `stacktag build` keys of image `name`: build args, unhashed ones
+    /// (names only), the verify command, the refresh period.
+    #[allow(clippy::type_complexity)]
+    fn build_keys(
+        &mut self,
+        name: &str,
+        map: &Mapping,
+        line: usize,
+    ) -> (
+        Vec<(String, String)>,
+        Vec<String>,
+        Option<String>,
+        Option<Duration>,
+    ) {
+        let at = |p: &Self, key: &str| p.lines.key_after(key, line);
+        let not_arg = |key: &str| {
+            format!("image `{name}`: `{key}` is not a build arg name: letters, digits and `_`, not starting with a digit")
+        };
+        let mut build_args = Vec::new();
+        match map.get("build_args") {
+            None | Some(Value::Null) => {}
+            Some(Value::Mapping(args)) => {
+                for (k, v) in args {
+                    let key = key_text(k);
+                    let l = at(self, &key);
+                    if !is_arg_name(&key) {
+                        self.push(l, not_arg(&key));
+                        continue;
+                    }
+                    match v {
+                        Value::String(s) => build_args.push((key, s.clone())),
+                        Value::Number(n) => build_args.push((key, n.to_string())),
+                        Value::Bool(b) => build_args.push((key, b.to_string())),
+                        _ => self.push(l, format!("image `{name}`: build arg `{key}` must have a string, number or boolean value; for a secret from the environment, list its name under `unhashed_build_args`")),
+                    }
+                }
+            }
+            Some(_) => {
+                let l = at(self, "build_args");
+                self.push(
+                    l,
+                    format!("image `{name}`: `build_args` must be a map of name to value"),
+                );
+            }
+        }
+        let unhashed = match map.get("unhashed_build_args") {
+            None => Vec::new(),
+            Some(v) => {
+                let l = at(self, "unhashed_build_args");
+                self.strings(v, &format!("image `{name}`: `unhashed_build_args`"), l)
+            }
+        };
+        for key in &unhashed {
+            let l = self.lines.find(key, line + 1);
+            if !is_arg_name(key) {
+                self.push(l, not_arg(key));
+            } else if build_args.iter().any(|(k, _)| k == key) {
+                self.push(l, format!("image `{name}`: build arg `{key}` is both in `build_args` and in `unhashed_build_args`; keep it in one"));
+            }
+        }
+        let verify = map.get("verify").and_then(|v| {
+            let l = at(self, "verify");
+            let cmd = self.string(v, &format!("image `{name}`: `verify`"), l)?;
+            if cmd.trim().is_empty() {
+                self.push(l, format!("image `{name}`: `verify` is empty; give a command, e.g. `images/{name}/test.sh {{image}}`, or drop the key"));
+                return None;
+            }
+            Some(cmd)
+        });
+        let refresh = map.get("refresh").and_then(|v| {
+            let l = at(self, "refresh");
+            let text = self.string(v, &format!("image `{name}`: `refresh`"), l)?;
+            let period = parse_period(&text);
+            if period.is_none() {
+                self.push(l, format!("image `{name}`: refresh `{text}` is not a period: a whole number of hours, days or weeks, e.g. `12h`, `7d`, `2w`"));
+            }
+            period
+        });
+        (build_args, unhashed, verify, refresh)
     }
 
     fn items<'v>(
@@ -602,7 +701,7 @@ impl Parser<'_> {
                 None
             }
             Some(v) => self.string(v, &format!("{what}: `prefix`"), line).filter(|p| {
-                let ok = crate::tags::is_valid_tag(p);
+                let ok = crate::formats::tags::is_valid_tag(p);
                 if !ok {
                     self.push(self.lines.key_after("prefix", line), format!("{what}: prefix `{p}` cannot start a Docker tag (letters, digits, `_`, `.`, `-`)"));
                 }
@@ -879,6 +978,25 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// `12h`, `7d`, `2w` (at least one hour).
+pub fn parse_period(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let unit = match text.chars().last()? {
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return None,
+    };
+    let n: u64 = text[..text.len() - 1].parse().ok()?;
+    (n > 0).then(|| Duration::from_secs(n * unit))
+}
+
+/// A Dockerfile `ARG` name.
+fn is_arg_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn key_text(k: &Value) -> String {

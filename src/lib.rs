@@ -6,26 +6,20 @@
 //! README for how to write one in your own crate.
 
 pub mod archive;
+pub mod build;
 pub mod cli;
-pub mod command;
-pub mod container;
+pub mod console;
 pub mod error;
+pub mod formats;
+pub mod gc;
 pub mod git;
-pub mod guard;
 pub mod hierarchy;
-pub mod history;
-pub mod image;
+pub mod hook;
+pub mod keepalive;
 pub mod manifests;
-pub mod markdown;
-pub mod pipeline;
 pub mod plugin;
-pub mod progress;
 pub mod registry;
-pub mod rule;
-pub mod run;
-pub mod session;
 pub mod taggers;
-pub mod tags;
 pub mod wiki;
 
 /// Re-exported so plugin crates implement the traits without naming it.

@@ -80,7 +80,7 @@ pub async fn load(docker: &bollard::Docker, path: &Path) -> Result<Loaded, Error
     // What the daemon now has under the archive's names must be that image.
     let mut tags = Vec::new();
     for r in &loaded {
-        let got = crate::image::inspect(docker, r).await?;
+        let got = crate::hook::image::inspect(docker, r).await?;
         let id = got.map(|i| i.id).unwrap_or_default();
         if id != image.id {
             return Err(ArchiveError::NameMismatch {
@@ -94,7 +94,11 @@ pub async fn load(docker: &bollard::Docker, path: &Path) -> Result<Loaded, Error
             tags.push(r.clone());
         }
     }
-    if loaded.is_empty() && crate::image::inspect(docker, &image.id).await?.is_none() {
+    if loaded.is_empty()
+        && crate::hook::image::inspect(docker, &image.id)
+            .await?
+            .is_none()
+    {
         return Err(ArchiveError::Layout {
             path: path.into(),
             detail: format!(

@@ -46,7 +46,7 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
         }
         .into());
     }
-    let found = crate::image::inspect(docker, &req.reference)
+    let found = crate::hook::image::inspect(docker, &req.reference)
         .await?
         .ok_or_else(|| Error::ImageNotFound {
             image: req.reference.clone(),

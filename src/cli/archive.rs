@@ -5,17 +5,18 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{out, ImageName};
+use super::args::Output;
+use super::{json, ImageName, Ui};
 use crate::archive::dirty;
 use crate::archive::load::{self, Loaded};
 use crate::archive::save::{self, SaveRequest};
 use crate::archive::{ArchiveError, Compression};
+use crate::console::size;
 use crate::error::Error;
+use crate::formats::tags;
 use crate::git::Commit;
 use crate::hierarchy::Hierarchy;
-use crate::progress::size;
-use crate::session::Session;
-use crate::tags;
+use crate::hook::session::Session;
 
 pub const SAVE_HELP: &str = "\
 Files: DIR/{image}_{version}_{id12}.tar.zst (or .tar.gz, .tar) and {file}.sha256 beside it
@@ -55,6 +56,8 @@ pub struct SaveArgs {
     /// Directory inside the git checkout of the stack
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub repo_dir: PathBuf,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +69,8 @@ pub struct LoadArgs {
     /// Load the newest archive of each image in DIR (highest version, else newest file)
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 /// `push`'s options for archives and dirty builds.
@@ -108,7 +113,8 @@ fn changes(h: &Hierarchy, image: &str) -> Result<Vec<String>, Error> {
     }
 }
 
-pub async fn save(h: Hierarchy, args: SaveArgs, quiet: bool) -> Result<(), Error> {
+pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
+    let quiet = ui.quiet;
     let images: Vec<String> = if args.all {
         h.topological().iter().map(|i| i.name.clone()).collect()
     } else {
@@ -124,6 +130,9 @@ pub async fn save(h: Hierarchy, args: SaveArgs, quiet: bool) -> Result<(), Error
     };
     let session = Session::connect().await?;
     let mut text = String::new();
+    let mut doc = json::Save {
+        archives: Vec::new(),
+    };
     for image in &images {
         let changed = changes(&h, image)?;
         let mut version = base.clone();
@@ -152,12 +161,26 @@ pub async fn save(h: Hierarchy, args: SaveArgs, quiet: bool) -> Result<(), Error
             );
         }
         text += &format!("{} {}\n", saved.path.display(), saved.id);
+        let mut checksum = saved.path.as_os_str().to_owned();
+        checksum.push(".sha256");
+        doc.archives.push(json::SavedArchive {
+            image: image.clone(),
+            reference: req.reference.clone(),
+            image_id: saved.id.clone(),
+            version: req.version.clone(),
+            path: saved.path.display().to_string(),
+            checksum_file: PathBuf::from(checksum).display().to_string(),
+            bytes: saved.bytes,
+            seconds: saved.seconds,
+        });
     }
-    out(&text);
+    ui.out(&text);
+    ui.result(json::Body::Save(doc));
     Ok(())
 }
 
-pub async fn load(args: LoadArgs, quiet: bool) -> Result<(), Error> {
+pub async fn load(args: LoadArgs, ui: &Ui) -> Result<(), Error> {
+    let quiet = ui.quiet;
     let files = match &args.dir {
         Some(dir) => {
             let images: Vec<String> = args
@@ -186,6 +209,9 @@ pub async fn load(args: LoadArgs, quiet: bool) -> Result<(), Error> {
     };
     let session = Session::connect().await?;
     let mut text = String::new();
+    let mut doc = json::Load {
+        archives: Vec::new(),
+    };
     for f in &files {
         let Loaded {
             path,
@@ -206,8 +232,16 @@ pub async fn load(args: LoadArgs, quiet: bool) -> Result<(), Error> {
             );
         }
         text += &format!("{} {id} {}\n", path.display(), tags.join(" "));
+        doc.archives.push(json::LoadedArchive {
+            path: path.display().to_string(),
+            image_id: id,
+            tags,
+            bytes,
+            seconds,
+        });
     }
-    out(&text);
+    ui.out(&text);
+    ui.result(json::Body::Load(doc));
     Ok(())
 }
 

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
+use crate::formats::tags::DEFAULT_VARIANT;
 use crate::hierarchy::Hierarchy;
-use crate::pipeline::OutputDirs;
-use crate::tags::DEFAULT_VARIANT;
+use crate::hook::pipeline::OutputDirs;
 
 /// Where the tags files are.
 #[derive(Debug, Args, Clone)]
@@ -129,7 +129,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "SECONDS")]
     pub command_timeout: Option<u64>,
     /// Bytes of output a command may write
-    #[arg(long, default_value_t = crate::container::DEFAULT_MAX_OUTPUT, value_name = "BYTES")]
+    #[arg(long, default_value_t = crate::hook::container::DEFAULT_MAX_OUTPUT, value_name = "BYTES")]
     pub max_output: usize,
     /// Give every container networking (otherwise only images with `network: true`)
     #[arg(long)]
@@ -137,4 +137,29 @@ pub struct RunArgs {
     /// Images processed at once [default: twice the number of cores]
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+}
+
+/// What stdout gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// `--format` and `--metadata-file`, on every command.
+#[derive(Debug, Args, Clone)]
+pub struct Output {
+    /// What stdout gets: text for people, or one JSON document, also on failure (docs/json.md)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also write the JSON document to FILE (whole: a temporary name, then renamed), whatever --format says
+    #[arg(long, value_name = "FILE")]
+    pub metadata_file: Option<PathBuf>,
+}
+
+impl Output {
+    /// Whether a JSON document is made at all.
+    pub fn wants_json(&self) -> bool {
+        self.format == Format::Json || self.metadata_file.is_some()
+    }
 }

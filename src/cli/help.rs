@@ -10,7 +10,7 @@ pub const LONG_ABOUT: &str = "\
 Tag a stack of Docker images from what runs inside them, and write their build manifests.
 
 After a stack is built, stacktag starts each image once (one container, networking off,
-its entrypoint replaced by `sleep infinity`), runs the commands its taggers and manifests
+its entrypoint replaced by stacktag's keep-alive), runs the commands its taggers and manifests
 need (each command once, all at the same time, no shell), removes the container, and then,
 only if every tagger and manifest of the image succeeded, writes the files and applies the tags.
 
@@ -23,6 +23,12 @@ Files (under --out-dir, default build/stacktag, or the single-directory options)
   manifests/{platform}-{variant}-{image}-{sha12}.md     the build manifest (markdown)
   hist_lines/{platform}-{variant}-{image}-{sha12}.txt   the wiki's build history row
 
+Output: results on stdout, progress and errors on stderr. With --format json, stdout gets one JSON
+document instead (schema `stacktag/v1`, see docs/json.md): the images, tags, files, image IDs,
+digests and timings, and on a failed run an `error` object with the message and the exit code.
+--metadata-file FILE writes the same document to FILE, whatever --format says (for CI steps that
+also want the text).
+
 The commit is HEAD of the git repository around --repo-dir (default: the current directory).
 The daemon is found like the docker CLI finds it: DOCKER_HOST (unix:// or tcp://), else
 /var/run/docker.sock; with DOCKER_TLS_VERIFY=1, over TLS with ca.pem, cert.pem and key.pem from
@@ -34,6 +40,7 @@ Examples:
   stacktag hook --all                         every image of the stack, concurrently
   stacktag explain r-notebook                 what runs on an image, and where it comes from
   stacktag check --config my/hierarchy.yaml   validate a hierarchy file
+  stacktag hook --all --format json > hook.json    the same, as one JSON document (docs/json.md)
   stacktag wiki --wiki-dir ../stack.wiki --hist-lines-dir build/stacktag/hist_lines \\
       --manifests-dir build/stacktag/manifests --html build/wiki-html
                                               add the builds to the wiki, then render it";
@@ -123,12 +130,17 @@ Files, under --out-dir (default build/stacktag; add build/ to your .gitignore):
   tags/{platform}-{variant}-{image}.txt                 full references, one per line
   manifests/{platform}-{variant}-{image}-{sha12}.md     the build manifest (markdown)
   hist_lines/{platform}-{variant}-{image}-{sha12}.txt   the wiki's build history row
-Each is written to a temporary name and renamed into place once every tag is applied.";
+Each is written to a temporary name and renamed into place once every tag is applied.
+
+--format json: per image its reference, image ID, platform, variant, tags, files, every command
+run (exit code, seconds) and timings; a partial run lists the images that were tagged, beside the
+error.";
 
 pub const HOOK_EXAMPLES: &str =
     "  stacktag hook base-notebook              one image (build it first)
   stacktag hook --all --jobs 2             every image, at most 2 at a time
   stacktag hook --all --out-dir out/       files under out/
+  stacktag hook --all --metadata-file hook.json    the text, and the JSON document in hook.json
   STACKTAG_TIMESTAMP=2026-11-22T23:48:58Z stacktag hook base-notebook   reproducible files";
 
 pub const HOOK_CODES: &[i32] = &[
@@ -224,7 +236,8 @@ is checked against its .sha256 in the one pass that reads it, and what it holds 
 build is refused (exit 15) unless --allow-dirty; a bad archive is exit 14.";
 
 pub const PUSH_EXAMPLES: &str = "  stacktag push --image base-notebook
-  echo \"$TOKEN\" | stacktag push --image base-notebook --username bot --password-stdin";
+  echo \"$TOKEN\" | stacktag push --image base-notebook --username bot --password-stdin
+  stacktag push --image base-notebook --metadata-file push.json   each tag's digest in push.json";
 
 pub const MERGE: &str = "\
 Put the multi-platform tags of an image: for each tag of the platforms' tags files with the
@@ -232,14 +245,16 @@ leading {platform}- removed, one image index in the registry holding every platf
 Everything is checked before anything is written.";
 
 pub const MERGE_EXAMPLES: &str = "  stacktag merge --image base-notebook --dry-run
-  stacktag merge --image base-notebook --allow-missing-platform";
+  stacktag merge --image base-notebook --allow-missing-platform
+  stacktag merge --image base-notebook --format json | jq -r '.merged[].digest'";
 
 pub const IMAGE_REF: &str = "\
 Print name@sha256:... of a pushed image, read from the registry: of `latest` (the merged index), of
 {platform}-latest with --platform, or of any --tag. For signing steps.";
 
 pub const IMAGE_REF_EXAMPLES: &str = "  stacktag image-ref --image base-notebook
-  cosign sign --yes $(stacktag image-ref --image base-notebook --platform x86_64)";
+  cosign sign --yes $(stacktag image-ref --image base-notebook --platform x86_64)
+  stacktag image-ref --all --format json | jq -r '.references[]'   every digest of the build";
 
 pub const REGISTRY_CODES: &[i32] = &[
     OK,
@@ -284,3 +299,44 @@ pub const LOAD_EXAMPLES: &str =
   stacktag load --dir build/archives base-notebook minimal-notebook";
 
 pub const ARCHIVE_CODES: &[i32] = &[OK, USAGE, CONFIG, IMAGE, DOCKER, GIT, IO, ARCHIVE];
+
+pub const PRUNE: &str = "\
+Remove local images of the stack's repositories that nothing needs: not the current `latest` of an
+image, not an ancestor of one in use, and holding no tag listed in the current tags files.
+Containers are never touched. --dry-run lists what would go; --keep N keeps the N newest builds
+of each image.";
+
+pub const PRUNE_EXAMPLES: &str = "  stacktag prune --dry-run
+  stacktag prune --keep 2";
+
+pub const PRUNE_CODES: &[i32] = &[OK, USAGE, CONFIG, DOCKER, IO];
+
+pub const BUILD_EXAMPLES: &str =
+    "  stacktag build --all --plan                  what would be reused, pulled or built, and why
+  stacktag build --all --plan --format json    the plan by dependency level, for a CI matrix
+  stacktag build base-notebook                 it and its ancestors; unchanged ones are reused
+  stacktag build --all --cache-from-registry --push-cache";
+
+pub const BUILD_CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    DOCKER,
+    IO,
+    REGISTRY,
+    REGISTRY_AUTH,
+    BUILD,
+    VERIFY,
+    INTERRUPTED,
+];
+
+pub const GC: &str = "\
+Remove the containers stacktag made (label org.stacktag.managed) whose run is no longer alive: a
+run killed with SIGKILL, a daemon or machine that crashed. Each container names the process that
+made it (host, boot, PID namespace, pid and start time); a container of a live run, of another
+machine or PID namespace is kept. Every stacktag run does this too.";
+
+pub const GC_EXAMPLES: &str = "  stacktag gc --dry-run
+  stacktag gc";
+
+pub const GC_CODES: &[i32] = &[OK, USAGE, DOCKER, IO];

@@ -1,23 +1,24 @@
 //! `stacktag hook`, `tags`, `manifest` and `apply`: one container per image,
 //! its taggers and manifests, the files and the tags.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{SubsecRound, Utc};
 use clap::Args;
 
-use super::args::{Dirs, Naming, RunArgs};
-use super::{out, Ui};
-use crate::container::Limits;
+use super::args::{Dirs, Naming, Output, RunArgs};
+use super::json::{self, Body};
+use super::Ui;
 use crate::error::Error;
+use crate::formats::tags::{self, Platform};
 use crate::git::Commit;
-use crate::guard::{guarded, Critical};
 use crate::hierarchy::Hierarchy;
-use crate::pipeline::{ImageReport, Job, Steps};
-use crate::progress::Progress;
-use crate::run::BuildInfo;
-use crate::session::Session;
-use crate::tags::{self, Platform};
+use crate::hook::container::Limits;
+use crate::hook::guard::{guarded, Critical};
+use crate::hook::pipeline::{ImageReport, Job, Steps};
+use crate::hook::progress::Progress;
+use crate::hook::run::BuildInfo;
+use crate::hook::session::Session;
 
 #[derive(Debug, Args)]
 #[command(
@@ -32,6 +33,10 @@ pub struct HookArgs {
     pub all: bool,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub cache: super::hook_cache::CacheArgs,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +49,8 @@ pub struct OneImage {
     pub source: Option<String>,
     #[command(flatten)]
     pub run: RunArgs,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +65,8 @@ pub struct ApplyArgs {
     pub naming: Naming,
     #[command(flatten)]
     pub dirs: Dirs,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 pub async fn execute(
@@ -66,8 +75,17 @@ pub async fn execute(
     source: Option<String>,
     steps: Steps,
     images: Vec<String>,
+    cache: Option<crate::hook::cache::DiskCache>,
     ui: &Ui,
 ) -> Result<(), Error> {
+    if run.repository.is_none() && hierarchy.defaulted.contains(&"repository") {
+        ui.warn(format_args!(
+            "{} sets no `repository`: the links in manifests and history lines point at \
+             github.com/{}; set `repository: OWNER/REPO` there (or pass --repository)",
+            hierarchy.path.display(),
+            hierarchy.repository
+        ));
+    }
     let platform = Platform::parse_option(run.naming.platform.as_deref())?;
     let (registry, owner) = run.naming.name.registry_owner(&hierarchy);
     let build = BuildInfo {
@@ -86,6 +104,7 @@ pub async fn execute(
         max_output: run.max_output,
     };
     let work_session = session.clone();
+    let build_info = build.clone();
     let quiet = ui.quiet;
     let result = guarded(&session, async move {
         let progress = Progress::new(quiet);
@@ -102,9 +121,10 @@ pub async fn execute(
         .steps(steps)
         .limits(limits)
         .network(run.network)
+        .cache(cache)
         .jobs(
             run.jobs
-                .map_or_else(crate::pipeline::default_jobs, usize::from),
+                .map_or_else(crate::hook::pipeline::default_jobs, usize::from),
         );
         job.run_all(&images).await
     })
@@ -116,7 +136,8 @@ pub async fn execute(
             failed,
             errors,
         }) => {
-            print_reports(&tagged);
+            print_reports(&tagged, ui);
+            ui.result(Body::Hook(json::Hook::new(&build_info, &tagged)));
             return Err(Error::Partial {
                 tagged,
                 failed,
@@ -125,37 +146,39 @@ pub async fn execute(
         }
         Err(e) => return Err(e),
     };
-    print_reports(&reports);
+    print_reports(&reports, ui);
+    ui.result(Body::Hook(json::Hook::new(&build_info, &reports)));
     Ok(())
 }
 
 /// What each image got, on stdout.
-fn print_reports(reports: &[ImageReport]) {
+fn print_reports(reports: &[ImageReport], ui: &Ui) {
     for r in reports {
         let mut text = format!(
             "{} ({:.2}s, {}):\n",
             r.info.image,
             r.seconds,
-            crate::progress::counted(r.commands, "command")
+            crate::hook::progress::counted(r.commands, "command")
         );
         for t in &r.tags {
             text += &format!("  {}:{t}\n", r.info.full_name());
         }
         for f in &r.files {
-            text += &format!("  wrote {}\n", f.display());
+            text += &format!("  wrote {}\n", f.path.display());
         }
-        out(&text);
+        ui.out(&text);
     }
 }
 
-pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
+pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs, ui: &Ui) -> Result<(), Error> {
+    let start = Instant::now();
     hierarchy.resolve(&args.image)?;
     let (registry, owner) = args.naming.name.registry_owner(&hierarchy);
     let full = tags::image_name(&registry, &owner, &args.image);
     let source = args.source.unwrap_or_else(|| format!("{full}:latest"));
     let given = Platform::parse_option(args.naming.platform.as_deref())?;
     let session = Session::connect().await?;
-    let found = crate::image::find(&session.docker, &source, &args.image, given).await?;
+    let found = crate::hook::image::find(&session.docker, &source, &args.image, given).await?;
     let path = args.dirs.resolve().tags.join(format!(
         "{}.txt",
         tags::file_stem(found.platform, &args.naming.name.variant, &args.image)
@@ -173,14 +196,26 @@ pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs) -> Result<(), Error> {
     }
     let docker = session.docker.clone();
     let (image, tags) = (args.image.clone(), wanted.clone());
+    let doc = json::Image {
+        image: args.image.clone(),
+        name: full.clone(),
+        reference: source.clone(),
+        image_id: found.id.clone(),
+        platform: found.platform.to_string(),
+        variant: args.naming.name.variant.clone(),
+    };
     guarded(&session, async move {
         let _section = Critical::enter()?;
-        crate::image::apply_tags(&docker, &image, &source, &full, &tags)
+        crate::hook::image::apply_tags(&docker, &image, &source, &full, &tags)
             .await
             .map(drop)
     })
     .await?;
-    out(&format!(
+    let applied = json::ApplyImage::new(doc, wanted.clone(), &path, start.elapsed().as_secs_f64());
+    ui.result(Body::Apply(json::Apply {
+        images: vec![applied],
+    }));
+    ui.out(&format!(
         "{}: {} tags applied from {}\n",
         args.image,
         wanted.len(),

@@ -4,28 +4,33 @@
 
 mod archive;
 mod args;
+mod build;
+mod gc;
 mod help;
 mod hook;
+mod hook_cache;
+pub mod json;
+mod prune;
 mod publish;
 mod stack;
 mod supply;
 mod wiki;
 
 use std::fmt::Display;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 
 use clap::{Parser, Subcommand};
 
-pub use args::{Dirs, ImageName, Naming, PublishAuth, RunArgs, TagsDir};
+pub use args::{Dirs, Format, ImageName, Naming, Output, PublishAuth, RunArgs, TagsDir};
 pub use hook::{ApplyArgs, HookArgs, OneImage};
 pub use publish::{ImageRefArgs, MergeArgs, PushArgs};
 pub use wiki::WikiArgs;
 
 use crate::error::{exit, Error};
 use crate::hierarchy::{Hierarchy, Names};
-use crate::pipeline::Steps;
+use crate::hook::pipeline::Steps;
 
 #[derive(Debug, Parser)]
 #[command(name = "stacktag", version, max_term_width = 100, about = help::ABOUT, long_about = help::LONG_ABOUT, after_long_help = help::after_long_help())]
@@ -44,6 +49,15 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build images and their ancestors in dependency order; unchanged ones are reused, not rebuilt
+    #[command(long_about = build::LONG_ABOUT, after_long_help = help::after(help::BUILD_CODES, help::BUILD_EXAMPLES))]
+    Build(build::BuildArgs),
+    /// Remove the containers left by runs that are no longer alive (every run also does)
+    #[command(long_about = help::GC, after_long_help = help::after(help::GC_CODES, help::GC_EXAMPLES))]
+    Gc(gc::GcArgs),
+    /// Remove the stack's local images no longer needed (not latest, not a parent in use, not in a tags file)
+    #[command(long_about = help::PRUNE, after_long_help = help::after(help::PRUNE_CODES, help::PRUNE_EXAMPLES))]
+    Prune(prune::PruneArgs),
     /// Tags file, manifest, history line and tags applied: one container per image, images concurrently
     #[command(long_about = help::HOOK, after_long_help = help::after(help::HOOK_CODES, help::HOOK_EXAMPLES))]
     Hook(HookArgs),
@@ -64,6 +78,8 @@ pub enum Command {
         /// Print only the image's ancestors and itself, root first, one per line
         #[arg(long)]
         chain: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// Validate the hierarchy file and print the image tree
     #[command(long_about = help::CHECK, after_long_help = help::after(help::NAMES_CODES, help::CHECK_EXAMPLES))]
@@ -71,10 +87,15 @@ pub enum Command {
         /// Print only the image names, parents before children, one per line
         #[arg(long)]
         images: bool,
+        #[command(flatten)]
+        output: Output,
     },
     /// List the known taggers and manifests (built-in, plugins, declared in the hierarchy file)
     #[command(long_about = help::LIST, after_long_help = help::after(help::NAMES_CODES, help::LIST_EXAMPLES))]
-    List,
+    List {
+        #[command(flatten)]
+        output: Output,
+    },
     /// Add builds (manifests, history lines) to the wiki checkout, and/or render it as HTML
     #[command(long_about = help::WIKI, after_long_help = help::after(help::WIKI_CODES, help::WIKI_EXAMPLES))]
     Wiki(WikiArgs),
@@ -99,63 +120,240 @@ pub enum Command {
 }
 
 /// How the run speaks to the user: warnings and progress on stderr (none
-/// with --quiet), results on stdout.
+/// with --quiet), results on stdout: text, or the command's JSON document,
+/// which the command hands over with [`Ui::result`].
 pub struct Ui {
     pub quiet: bool,
+    pub format: Format,
+    body: Mutex<Option<json::Body>>,
 }
 
 impl Ui {
+    pub fn new(quiet: bool, format: Format) -> Self {
+        Ui {
+            quiet,
+            format,
+            body: Mutex::new(None),
+        }
+    }
+
+    /// Text for stdout: printed unless the output is JSON.
+    pub fn out(&self, text: &str) {
+        if self.format == Format::Text {
+            out(text);
+        }
+    }
+
+    /// What the command did, for its JSON document; on a failed run, what
+    /// was done before the failure.
+    pub fn result(&self, body: json::Body) {
+        *self.body.lock().expect("poisoned") = Some(body);
+    }
+
+    fn take_result(&self) -> Option<json::Body> {
+        self.body.lock().expect("poisoned").take()
+    }
+
     pub fn warn(&self, message: impl Display) {
         if !self.quiet {
-            eprintln!("stacktag: warning: {message}");
+            crate::console::warn(format_args!("{message}"));
         }
     }
 
     /// A progress or summary line on stderr.
     pub fn say(&self, line: impl Display) {
         if !self.quiet {
-            eprintln!("{line}");
+            crate::console::line(format_args!("{line}"));
         }
     }
 }
 
-/// Parses the command line, runs, prints any error, and returns the exit code.
+/// Parses the command line, runs, prints any error (and the JSON document
+/// when asked for one), and returns the exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE as u8 } else { 0 });
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            let (command, output) = usage_output(&args);
+            let error = json::ErrorDoc {
+                message: first_line(&e.to_string()).to_string(),
+                exit_code: exit::USAGE,
+                errors: Vec::new(),
+            };
+            return finish(command, &output, None, Some(error));
         }
     };
+    let command = cli.command.name();
+    let output = cli.command.output().clone();
+    let ui = Ui::new(cli.quiet, output.format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("stacktag: error: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::INTERNAL as u8);
+            let message = format!("cannot start the async runtime: {e}");
+            crate::console::line(format_args!("stacktag: error: {message}"));
+            let error = json::ErrorDoc {
+                message,
+                exit_code: exit::INTERNAL,
+                errors: Vec::new(),
+            };
+            return finish(command, &output, None, Some(error));
         }
     };
-    match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+    let error = match runtime.block_on(run(cli, &ui)) {
+        Ok(()) => None,
         Err(e) => {
-            eprintln!("stacktag: error: {e}");
-            ExitCode::from(e.exit_code() as u8)
+            crate::console::line(format_args!("stacktag: error: {e}"));
+            Some(json::ErrorDoc::of(&e))
+        }
+    };
+    finish(command, &output, ui.take_result(), error)
+}
+
+/// Prints the JSON document and writes the metadata file, as asked; the
+/// exit code of the run (8 if it succeeded but the file could not be written).
+fn finish(
+    command: &'static str,
+    output: &Output,
+    body: Option<json::Body>,
+    error: Option<json::ErrorDoc>,
+) -> ExitCode {
+    let mut code = error.as_ref().map_or(exit::OK, |e| e.exit_code);
+    if output.wants_json() {
+        let text = json::Document::new(command, body, error).to_text();
+        if output.format == Format::Json {
+            out(&text);
+        }
+        if let Some(file) = &output.metadata_file {
+            if let Err(e) = json::write_file(file, &text) {
+                crate::console::line(format_args!("stacktag: error: the metadata file: {e}"));
+                if code == exit::OK {
+                    code = e.exit_code();
+                }
+            }
         }
     }
+    ExitCode::from(code as u8)
+}
+
+fn first_line(text: &str) -> &str {
+    let text = text.strip_prefix("error: ").unwrap_or(text);
+    text.lines().next().unwrap_or_default()
+}
+
+/// A command line clap refused still gets its JSON document when it asks
+/// for one: the subcommand and the output options, read as they were given.
+fn usage_output(args: &[String]) -> (&'static str, Output) {
+    let mut output = Output {
+        format: Format::Text,
+        metadata_file: None,
+    };
+    let mut command = "stacktag";
+    let mut it = args.iter().peekable();
+    while let Some(a) = it.next() {
+        let (flag, inline) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (a.as_str(), None),
+        };
+        let mut value = || inline.clone().or_else(|| it.next().cloned());
+        match flag {
+            "--format" if value().as_deref() == Some("json") => output.format = Format::Json,
+            "--metadata-file" => output.metadata_file = value().map(PathBuf::from),
+            _ if command == "stacktag" => {
+                if let Some(known) = Command::NAMES.iter().find(|n| **n == flag) {
+                    command = known;
+                }
+            }
+            _ => {}
+        }
+    }
+    (command, output)
 }
 
 /// Writes to stdout; a closed pipe (`stacktag list | head`) is not an error.
 pub(crate) fn out(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush());
+    crate::console::out(text);
 }
 
+/// The output options of commands that make no JSON document of the common shape.
+static TEXT_ONLY: Output = Output {
+    format: Format::Text,
+    metadata_file: None,
+};
+
 impl Command {
+    /// Every subcommand's name.
+    pub const NAMES: &'static [&'static str] = &[
+        "hook",
+        "tags",
+        "manifest",
+        "apply",
+        "explain",
+        "check",
+        "list",
+        "wiki",
+        "push",
+        "merge",
+        "image-ref",
+        "attach",
+        "save",
+        "load",
+        "build",
+        "prune",
+        "gc",
+    ];
+
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Hook(_) => "hook",
+            Command::Tags(_) => "tags",
+            Command::Manifest(_) => "manifest",
+            Command::Apply(_) => "apply",
+            Command::Explain { .. } => "explain",
+            Command::Check { .. } => "check",
+            Command::List { .. } => "list",
+            Command::Wiki(_) => "wiki",
+            Command::Push(_) => "push",
+            Command::Merge(_) => "merge",
+            Command::ImageRef(_) => "image-ref",
+            Command::Attach(_) => "attach",
+            Command::Save(_) => "save",
+            Command::Load(_) => "load",
+            Command::Build(_) => "build",
+            Command::Prune(_) => "prune",
+            Command::Gc(_) => "gc",
+        }
+    }
+
+    /// `--format` and `--metadata-file` of the command.
+    pub fn output(&self) -> &Output {
+        match self {
+            Command::Hook(a) => &a.output,
+            Command::Tags(a) | Command::Manifest(a) => &a.output,
+            Command::Apply(a) => &a.output,
+            Command::Explain { output, .. }
+            | Command::Check { output, .. }
+            | Command::List { output } => output,
+            Command::Wiki(a) => &a.output,
+            Command::Push(a) => &a.output,
+            Command::Merge(a) => &a.output,
+            Command::ImageRef(a) => &a.output,
+            Command::Attach(a) => &a.output,
+            Command::Save(a) => &a.output,
+            Command::Load(a) => &a.output,
+            // `build --plan --format json` prints its plan itself; prune prints text.
+            Command::Build(_) | Command::Prune(_) | Command::Gc(_) => &TEXT_ONLY,
+        }
+    }
+
     /// Commands that run taggers need every name of the hierarchy in this
     /// binary; the others accept a plugin binary's names with a warning.
     fn names(&self) -> Names {
@@ -164,31 +362,43 @@ impl Command {
             | Command::Tags(_)
             | Command::Manifest(_)
             | Command::Explain { .. }
-            | Command::List
-            | Command::Check { images: false } => Names::Known,
-            Command::Save(_) | Command::Load(_) => Names::Any,
+            | Command::List { .. }
+            | Command::Check { images: false, .. } => Names::Known,
+            Command::Save(_)
+            | Command::Load(_)
+            | Command::Build(_)
+            | Command::Prune(_)
+            | Command::Gc(_) => Names::Any,
             _ => Names::Any,
         }
     }
 }
 
-pub async fn run(cli: Cli) -> Result<(), Error> {
-    let ui = Ui { quiet: cli.quiet };
+pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
+    // The one command that needs no stack: it cleans up after any.
+    if let Command::Gc(args) = cli.command {
+        return gc::run(args).await;
+    }
     let hierarchy = Hierarchy::load_default(cli.config.as_deref(), cli.command.names())?;
     for w in &hierarchy.warnings {
         ui.warn(w);
     }
     match cli.command {
-        Command::Check { images } => {
-            out(&stack::check(&hierarchy, images));
+        Command::Check { images, .. } => {
+            ui.out(&stack::check(&hierarchy, images));
+            ui.result(json::Body::Check(stack::check_json(&hierarchy)));
             Ok(())
         }
-        Command::List => {
-            out(&stack::list(&hierarchy));
+        Command::List { .. } => {
+            ui.out(&stack::list(&hierarchy));
+            ui.result(json::Body::List(stack::list_json(&hierarchy)));
             Ok(())
         }
-        Command::Explain { image, chain } => {
-            out(&stack::explain(&hierarchy, &image, chain)?);
+        Command::Explain { image, chain, .. } => {
+            ui.out(&stack::explain(&hierarchy, &image, chain)?);
+            ui.result(json::Body::Explain(stack::explain_json(
+                &hierarchy, &image,
+            )?));
             Ok(())
         }
         Command::Hook(args) => {
@@ -205,7 +415,8 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 hierarchy.resolve(i)?;
             }
             archive::warn_if_dirty(&hierarchy, &images);
-            hook::execute(hierarchy, args.run, None, Steps::HOOK, images, &ui).await
+            let cache = args.cache.cache();
+            hook::execute(hierarchy, args.run, None, Steps::HOOK, images, cache, ui).await
         }
         Command::Tags(one) => {
             let steps = Steps {
@@ -213,7 +424,16 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 manifest: false,
                 apply: false,
             };
-            hook::execute(hierarchy, one.run, one.source, steps, vec![one.image], &ui).await
+            hook::execute(
+                hierarchy,
+                one.run,
+                one.source,
+                steps,
+                vec![one.image],
+                None,
+                ui,
+            )
+            .await
         }
         Command::Manifest(one) => {
             let steps = Steps {
@@ -221,15 +441,27 @@ pub async fn run(cli: Cli) -> Result<(), Error> {
                 manifest: true,
                 apply: false,
             };
-            hook::execute(hierarchy, one.run, one.source, steps, vec![one.image], &ui).await
+            hook::execute(
+                hierarchy,
+                one.run,
+                one.source,
+                steps,
+                vec![one.image],
+                None,
+                ui,
+            )
+            .await
         }
-        Command::Apply(args) => hook::apply(hierarchy, args).await,
-        Command::Wiki(args) => wiki::run(&hierarchy, &args, &ui),
-        Command::Push(args) => publish::push(hierarchy, args, &ui).await,
-        Command::Merge(args) => publish::merge(hierarchy, args, &ui).await,
-        Command::ImageRef(args) => publish::image_ref(hierarchy, args).await,
-        Command::Attach(args) => supply::attach(hierarchy, args, &ui).await,
-        Command::Save(args) => archive::save(hierarchy, args, ui.quiet).await,
-        Command::Load(args) => archive::load(args, ui.quiet).await,
+        Command::Apply(args) => hook::apply(hierarchy, args, ui).await,
+        Command::Wiki(args) => wiki::run(&hierarchy, &args, ui),
+        Command::Push(args) => publish::push(hierarchy, args, ui).await,
+        Command::Merge(args) => publish::merge(hierarchy, args, ui).await,
+        Command::ImageRef(args) => publish::image_ref(hierarchy, args, ui).await,
+        Command::Attach(args) => supply::attach(hierarchy, args, ui).await,
+        Command::Build(args) => build::run(hierarchy, args, ui.quiet).await,
+        Command::Prune(args) => prune::run(hierarchy, args).await,
+        Command::Gc(_) => unreachable!("run before the hierarchy is loaded"),
+        Command::Save(args) => archive::save(hierarchy, args, ui).await,
+        Command::Load(args) => archive::load(args, ui).await,
     }
 }

@@ -5,10 +5,13 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::args::{ImageName, Naming, PublishAuth, TagsDir};
-use super::{out, Ui};
+use super::args::{ImageName, Naming, Output, PublishAuth, TagsDir};
+use super::json::{self, Body};
+use super::Ui;
 use crate::error::Error;
+use crate::formats::tags::{self, Platform};
 use crate::hierarchy::Hierarchy;
+use crate::hook::session::Session;
 use crate::registry::archive_push;
 use crate::registry::client::Registry;
 use crate::registry::credentials::{self, Found, Given};
@@ -17,8 +20,6 @@ use crate::registry::push;
 use crate::registry::retry::Policy;
 use crate::registry::tags_files;
 use crate::registry::RegistryError;
-use crate::session::Session;
-use crate::tags::{self, Platform};
 
 /// The image's naming, resolved against the hierarchy's defaults.
 pub(crate) struct Target {
@@ -78,6 +79,8 @@ pub struct PushArgs {
     pub sbom: super::supply::PushSbom,
     #[command(flatten)]
     pub checks: super::archive::PublishChecks,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +102,8 @@ pub struct MergeArgs {
     pub annotate: super::supply::Annotate,
     #[command(flatten)]
     pub auth: PublishAuth,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +123,8 @@ pub struct ImageRefArgs {
     pub auth: PublishAuth,
     #[command(flatten)]
     pub supply: super::supply::ImageRefMore,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
@@ -140,7 +147,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
                 _ => {
                     // Both platforms' files are here: push the one this daemon built.
                     let latest = format!("{}:latest", t.name);
-                    crate::image::inspect(&session.docker, &latest)
+                    crate::hook::image::inspect(&session.docker, &latest)
                         .await?
                         .ok_or_else(|| Error::ImageNotFound {
                             image: latest,
@@ -154,7 +161,8 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
     let file = tags_files::require(&dir, platform, variant, &image, &t.name)?;
     // The tags file says which platform; the image under its first tag must agree.
     let first = format!("{}:{}", t.name, file.tags[0]);
-    if let Some(i) = crate::image::inspect(&session.docker, &first).await? {
+    let mut image_id = String::new();
+    if let Some(i) = crate::hook::image::inspect(&session.docker, &first).await? {
         if i.platform != platform {
             return Err(Error::PlatformMismatch {
                 image: first,
@@ -162,6 +170,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
                 given: platform.to_string(),
             });
         }
+        image_id = i.id;
     }
     // The SBOM files are checked before anything is pushed.
     let sboms = if args.sbom.attach_sbom {
@@ -192,10 +201,35 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
     for p in &pushed {
         text += &format!("{}:{} {}\n", t.name, p.tag, p.digest);
     }
-    out(&text);
+    ui.out(&text);
+    let mut doc = json::Push {
+        image: image.clone(),
+        name: t.name.clone(),
+        platform: platform.to_string(),
+        variant: variant.clone(),
+        image_id,
+        registry: t.host.clone(),
+        tags_file: file.path.display().to_string(),
+        pushed: pushed
+            .iter()
+            .map(|p| json::Pushed::new(&t.name, p))
+            .collect(),
+        attached: Vec::new(),
+        seconds: 0.0,
+    };
     if let Some(sboms) = &sboms {
-        super::supply::attach_one(&registry, &t, platform, &file.tags[0], sboms).await?;
+        match super::supply::attach_one(&registry, &t, platform, &file.tags[0], sboms, ui).await {
+            Ok(attached) => doc.attached = attached,
+            Err(e) => {
+                // The tags are pushed: the document says so.
+                doc.seconds = start.elapsed().as_secs_f64();
+                ui.result(Body::Push(doc));
+                return Err(e);
+            }
+        }
     }
+    doc.seconds = start.elapsed().as_secs_f64();
+    ui.result(Body::Push(doc));
     ui.say(format_args!(
         "{}: {} tags pushed to {} in {:.2}s",
         image,
@@ -241,7 +275,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
                     path.display()
                 ));
             }
-            format!("verified, {} read", crate::progress::size(*bytes))
+            format!("verified, {} read", crate::console::size(*bytes))
         }
     };
     let platform = Platform::from_docker_arch(&head.architecture)?;
@@ -291,7 +325,27 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
     for tag in &file.tags {
         text += &format!("{}:{tag} {}\n", t.name, pushed.digest);
     }
-    out(&text);
+    ui.out(&text);
+    ui.result(Body::Push(json::Push {
+        image: image.clone(),
+        name: t.name.clone(),
+        platform: platform.to_string(),
+        variant: variant.clone(),
+        image_id: head.id.clone(),
+        registry: t.host.clone(),
+        tags_file: file.path.display().to_string(),
+        pushed: file
+            .tags
+            .iter()
+            .map(|tag| json::Pushed {
+                tag: tag.clone(),
+                reference: format!("{}:{tag}", t.name),
+                digest: pushed.digest.clone(),
+            })
+            .collect(),
+        attached: Vec::new(),
+        seconds: start.elapsed().as_secs_f64(),
+    }));
     ui.say(format_args!(
             "{image}: {} tags ({} put) of image {} pushed to {} from {} ({read}) in {:.2}s: {} layers, {} already there, {} mounted, {} uploaded ({})",
             file.tags.len(),
@@ -304,7 +358,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
             pushed.skipped,
             pushed.mounted,
             pushed.uploaded,
-            crate::progress::size(pushed.uploaded_bytes),
+            crate::console::size(pushed.uploaded_bytes),
     ));
     Ok(())
 }
@@ -332,8 +386,21 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
     };
     let (merged, warnings) =
         merge::merge(&registry, &t.repository, &args.image, &files, opts).await?;
+    ui.result(Body::Merge(json::Merge {
+        image: args.image.clone(),
+        name: t.name.clone(),
+        variant: variant.clone(),
+        registry: t.host.clone(),
+        dry_run: args.dry_run,
+        merged: merged
+            .iter()
+            .map(|m| json::MergedTag::new(&t.name, m))
+            .collect(),
+        warnings: warnings.clone(),
+        seconds: start.elapsed().as_secs_f64(),
+    }));
     for w in &warnings {
-        eprintln!("stacktag: warning: {w}");
+        ui.warn(w);
     }
     let mut text = String::new();
     for m in &merged {
@@ -359,7 +426,7 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
             }
         }
     }
-    out(&text);
+    ui.out(&text);
     ui.say(format_args!(
         "{}: {} merged tags {} in {:.2}s",
         args.image,
@@ -374,9 +441,9 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
     Ok(())
 }
 
-pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
+pub async fn image_ref(h: Hierarchy, args: ImageRefArgs, ui: &Ui) -> Result<(), Error> {
     if args.supply.all {
-        return super::supply::image_ref_all(&h, &args).await;
+        return super::supply::image_ref_all(&h, &args, ui).await;
     }
     let image = args
         .image
@@ -393,7 +460,7 @@ pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
     let found = credentials(&t.host, &args.auth)?;
     let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
     if args.supply.referrers {
-        return super::supply::print_referrers(&registry, &t, &tag, args.supply.format).await;
+        return super::supply::print_referrers(&registry, &t, &image, &tag, ui).await;
     }
     let digest = match registry
         .digest(&registry.reference(&t.repository, &tag))
@@ -407,6 +474,13 @@ pub async fn image_ref(h: Hierarchy, args: ImageRefArgs) -> Result<(), Error> {
         }
         other => other?,
     };
-    out(&format!("{}@{digest}\n", t.name));
+    ui.out(&format!("{}@{digest}\n", t.name));
+    ui.result(Body::ImageRef(json::ImageRef::Tag {
+        image: image.clone(),
+        name: t.name.clone(),
+        tag,
+        reference: format!("{}@{digest}", t.name),
+        digest,
+    }));
     Ok(())
 }

@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 
+use super::json;
 use crate::error::ConfigError;
+use crate::formats::tags;
 use crate::hierarchy::Hierarchy;
+use crate::hook::progress::counted;
 use crate::plugin;
-use crate::progress::counted;
-use crate::tags;
 
 /// The image tree with each image's full reference, and the settings the
 /// file leaves to their defaults; or only the names, parents first.
@@ -54,7 +55,7 @@ pub fn list(h: &Hierarchy) -> String {
         text += &format!(
             "  {:<20} `{}` gives `{}-...` (declared in {}:{}, image {})\n",
             d.name,
-            crate::command::Cmd(r.command.clone()),
+            crate::hook::command::Cmd(r.command.clone()),
             r.prefix,
             h.path.display(),
             d.line,
@@ -158,4 +159,111 @@ fn tree(h: &Hierarchy) -> String {
         walk(h, &root.name, 0, &kids, &mut text);
     }
     text
+}
+
+/// `check --format json`: the file, its settings, every image parents first.
+pub fn check_json(h: &Hierarchy) -> json::Check {
+    json::Check {
+        file: h.path.display().to_string(),
+        registry: h.registry.clone(),
+        owner: h.owner.clone(),
+        repository: h.repository.clone(),
+        defaults: h.defaulted.iter().map(|k| k.to_string()).collect(),
+        images: h
+            .topological()
+            .iter()
+            .map(|i| json::CheckImage {
+                image: i.name.clone(),
+                parent: i.parent.clone(),
+                reference: format!(
+                    "{}:latest",
+                    tags::image_name(&h.registry, &h.owner, &i.name)
+                ),
+                variants: json::with_default(&i.variants),
+                line: i.line,
+            })
+            .collect(),
+    }
+}
+
+/// `list --format json`: as the text, one entry per tagger and manifest.
+pub fn list_json(h: &Hierarchy) -> json::List {
+    let origin = |builtin: bool| if builtin { "built-in" } else { "plugin" };
+    let mut taggers: Vec<_> = plugin::taggers().collect();
+    taggers.sort_by_key(|t| t.name);
+    let mut manifests: Vec<_> = plugin::manifests().collect();
+    manifests.sort_by_key(|m| m.name);
+    let known = |name: &str, about: String, origin: &'static str| json::Known {
+        name: name.to_string(),
+        about,
+        origin,
+        declared_at: None,
+        image: None,
+    };
+    let declared = |name: &str, about: String, line: usize, image: &str| json::Known {
+        declared_at: Some(json::location(h, line)),
+        image: Some(image.to_string()),
+        ..known(name, about, "declared")
+    };
+    let mut doc = json::List {
+        taggers: taggers
+            .iter()
+            .map(|t| known(t.name, t.about.to_string(), origin(t.builtin())))
+            .collect(),
+        manifests: manifests
+            .iter()
+            .map(|m| known(m.name, m.about.to_string(), origin(m.builtin())))
+            .collect(),
+    };
+    for d in &h.declared_taggers {
+        let about = format!(
+            "`{}` gives `{}-...`",
+            crate::hook::command::Cmd(d.rule.command.clone()),
+            d.rule.prefix
+        );
+        doc.taggers.push(declared(&d.name, about, d.line, &d.image));
+    }
+    for d in &h.declared_manifests {
+        let about = format!("`## {}`", d.rule.heading);
+        doc.manifests
+            .push(declared(&d.name, about, d.line, &d.image));
+    }
+    doc
+}
+
+/// `explain --format json` (with or without --chain: the chain is in it).
+pub fn explain_json(h: &Hierarchy, image: &str) -> Result<json::Explain, ConfigError> {
+    let r = h.resolve(image)?;
+    let spec = h.image(image).expect("resolved");
+    let declared_line = |name: &str| {
+        h.declared_taggers
+            .iter()
+            .map(|d| (&d.name, d.line))
+            .chain(h.declared_manifests.iter().map(|d| (&d.name, d.line)))
+            .find(|(n, _)| *n == name)
+            .map(|(_, line)| json::location(h, line))
+    };
+    let origins = |items: &[crate::hierarchy::Inherited]| {
+        items
+            .iter()
+            .map(|i| json::Origin {
+                name: i.name.clone(),
+                from: i.from.clone(),
+                declared_at: declared_line(&i.name),
+            })
+            .collect()
+    };
+    let name = tags::image_name(&h.registry, &h.owner, image);
+    Ok(json::Explain {
+        image: image.to_string(),
+        reference: format!("{name}:latest"),
+        name,
+        parent: spec.parent.clone(),
+        chain: r.chain.clone(),
+        dockerfile: spec.dockerfile_path(tags::DEFAULT_VARIANT),
+        network: r.network,
+        variants: json::with_default(&r.variants),
+        taggers: origins(&r.taggers),
+        manifests: origins(&r.manifests),
+    })
 }

@@ -8,10 +8,12 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use super::args::{ImageName, PublishAuth, TagsDir};
+use super::args::{ImageName, Output, PublishAuth, TagsDir};
+use super::json::{self, Body};
 use super::publish::{credentials, target, Target};
 use super::{ImageRefArgs, Ui};
 use crate::error::Error;
+use crate::formats::tags::{self, Platform};
 use crate::git::Commit;
 use crate::hierarchy::Hierarchy;
 use crate::registry::annotations::{self, Build};
@@ -19,7 +21,6 @@ use crate::registry::client::Registry;
 use crate::registry::referrers::{self, SbomFile};
 use crate::registry::retry::Policy;
 use crate::registry::{digests, tags_files, RegistryError};
-use crate::tags::{self, Platform};
 
 /// OCI annotations on every merged index.
 #[derive(Debug, Args, Clone)]
@@ -140,16 +141,11 @@ pub struct AttachArgs {
     pub sbom: SbomFiles,
     #[command(flatten)]
     pub auth: PublishAuth,
+    #[command(flatten)]
+    pub output: Output,
 }
 
-/// Output of `image-ref --all` and `--referrers`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
-
-/// `image-ref --all`, `--referrers`, `--format`.
+/// `image-ref --all`, `--referrers`.
 #[derive(Debug, Args, Clone)]
 pub struct ImageRefMore {
     /// Every digest of the build to sign, of every image of the stack (or only --image): its
@@ -159,9 +155,6 @@ pub struct ImageRefMore {
     /// List what is attached to the image (SBOMs, signatures): referrers API, else the sha256-{hex} tag
     #[arg(long)]
     pub referrers: bool,
-    /// Output format of --all and --referrers
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
     #[command(flatten)]
     pub tags: TagsDir,
 }
@@ -185,13 +178,31 @@ pub async fn attach(h: Hierarchy, args: AttachArgs, ui: &Ui) -> Result<(), Error
     }
     let found = credentials(&t.host, &args.auth)?;
     let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
-    let mut n = 0;
+    let mut doc = json::Attach {
+        image: args.image.clone(),
+        name: t.name.clone(),
+        variant: variant.clone(),
+        registry: t.host.clone(),
+        attached: Vec::new(),
+    };
     for (f, sboms) in files.iter().zip(&sboms) {
-        n += attach_one(&registry, &t, f.platform, &f.tags[0], sboms).await?;
+        match attach_one(&registry, &t, f.platform, &f.tags[0], sboms, ui).await {
+            Ok(attached) => doc.attached.extend(attached),
+            Err(e) => {
+                // The platforms before it are attached: the document says so.
+                ui.result(Body::Attach(doc));
+                return Err(e);
+            }
+        }
     }
-    if !ui.quiet {
-        eprintln!("{}: {n} SBOM(s) attached in {}", args.image, t.host);
-    }
+    let n = doc.attached.len();
+    ui.result(Body::Attach(doc));
+    ui.say(format_args!(
+        "{}: {} attached in {}",
+        args.image,
+        crate::hook::progress::counted(n, "SBOM"),
+        t.host
+    ));
     Ok(())
 }
 
@@ -202,7 +213,8 @@ pub(crate) async fn attach_one(
     platform: Platform,
     tag: &str,
     sboms: &[SbomFile],
-) -> Result<usize, Error> {
+    ui: &Ui,
+) -> Result<Vec<json::AttachedDoc>, Error> {
     let subject = referrers::platform_subject(registry, &t.repository, tag, platform).await?;
     let attached = referrers::attach(registry, &t.repository, &subject, sboms).await?;
     let mut text = String::new();
@@ -218,8 +230,12 @@ pub(crate) async fn attach_one(
             a.via
         );
     }
-    super::out(&text);
-    Ok(attached.len())
+    ui.out(&text);
+    let shown = platform.to_string();
+    Ok(attached
+        .iter()
+        .map(|a| json::AttachedDoc::new(&t.name, &shown, a))
+        .collect())
 }
 
 /// `image-ref --referrers`: what is attached to the tag's manifest and, for an
@@ -227,8 +243,9 @@ pub(crate) async fn attach_one(
 pub(crate) async fn print_referrers(
     registry: &Registry,
     t: &Target,
+    image: &str,
     tag: &str,
-    format: Format,
+    ui: &Ui,
 ) -> Result<(), Error> {
     let mut all = Vec::new();
     for (subject, what) in referrers::subjects_of(registry, &t.repository, tag).await? {
@@ -236,48 +253,39 @@ pub(crate) async fn print_referrers(
             all.push((what.clone(), r));
         }
     }
-    let text = match format {
-        Format::Json => {
-            let doc: Vec<_> = all
-                .iter()
-                .map(|(what, r)| {
-                    serde_json::json!({
-                        "subject": format!("{}@{}", t.name, r.subject),
-                        "subject_is": what,
-                        "reference": format!("{}@{}", t.name, r.descriptor.digest),
-                        "artifact_type": r.descriptor.artifact_type,
-                        "media_type": r.descriptor.media_type,
-                        "size": r.descriptor.size,
-                        "annotations": r.descriptor.annotations,
-                        "found_through": r.via.to_string(),
-                    })
-                })
-                .collect();
-            serde_json::to_string_pretty(&serde_json::json!({ "referrers": doc }))
-                .expect("JSON always serialises")
-                + "\n"
-        }
-        Format::Text => all
+    let text: String = all
+        .iter()
+        .map(|(what, r)| {
+            format!(
+                "{}@{} ({what}) <- {} {}@{} ({})\n",
+                t.name,
+                r.subject,
+                r.descriptor.artifact_type.as_deref().unwrap_or("-"),
+                t.name,
+                r.descriptor.digest,
+                r.via
+            )
+        })
+        .collect();
+    ui.out(&text);
+    ui.result(Body::ImageRef(json::ImageRef::Referrers {
+        image: image.to_string(),
+        name: t.name.clone(),
+        tag: tag.to_string(),
+        referrers: all
             .iter()
-            .map(|(what, r)| {
-                format!(
-                    "{}@{} ({what}) <- {} {}@{} ({})\n",
-                    t.name,
-                    r.subject,
-                    r.descriptor.artifact_type.as_deref().unwrap_or("-"),
-                    t.name,
-                    r.descriptor.digest,
-                    r.via
-                )
-            })
+            .map(|(what, r)| json::ReferrerDoc::new(&t.name, what, r))
             .collect(),
-    };
-    super::out(&text);
+    }));
     Ok(())
 }
 
 /// `image-ref --all`: every image of the stack, each variant with tags files.
-pub(crate) async fn image_ref_all(h: &Hierarchy, args: &ImageRefArgs) -> Result<(), Error> {
+pub(crate) async fn image_ref_all(
+    h: &Hierarchy,
+    args: &ImageRefArgs,
+    ui: &Ui,
+) -> Result<(), Error> {
     let dir = args.supply.tags.dir();
     let mut builds = Vec::new();
     if let Some(image) = &args.image {
@@ -323,35 +331,25 @@ pub(crate) async fn image_ref_all(h: &Hierarchy, args: &ImageRefArgs) -> Result<
         };
         found.push(digests::collect(&registry, &t.repository, image, variant, files).await?);
     }
-    let text = match args.supply.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&digests::Report::new(&found))
-                .expect("JSON always serialises")
-                + "\n"
-        }
-        Format::Text => {
-            let mut text = String::new();
-            for d in &found {
-                for p in &d.platforms {
-                    text += &format!(
-                        "{}@{} {} {}\n",
-                        d.name,
-                        p.digest,
-                        p.platform,
-                        p.tags.join(",")
-                    );
-                    if let Some(i) = &p.image_digest {
-                        text +=
-                            &format!("{}@{i} {}-image {}\n", d.name, p.platform, p.tags.join(","));
-                    }
-                }
-                for m in &d.merged {
-                    text += &format!("{}@{} merged {}\n", d.name, m.digest, m.tags.join(","));
-                }
+    let mut text = String::new();
+    for d in &found {
+        for p in &d.platforms {
+            text += &format!(
+                "{}@{} {} {}\n",
+                d.name,
+                p.digest,
+                p.platform,
+                p.tags.join(",")
+            );
+            if let Some(i) = &p.image_digest {
+                text += &format!("{}@{i} {}-image {}\n", d.name, p.platform, p.tags.join(","));
             }
-            text
         }
-    };
-    super::out(&text);
+        for m in &d.merged {
+            text += &format!("{}@{} merged {}\n", d.name, m.digest, m.tags.join(","));
+        }
+    }
+    ui.out(&text);
+    ui.result(Body::ImageRef(json::ImageRef::all(&found)));
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! `stacktag wiki`: update the wiki checkout, render it, or both.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 
+use super::args::Output;
+use super::json::{self, Body};
 use super::Ui;
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
@@ -50,14 +52,20 @@ pub struct WikiArgs {
     /// Render the wiki (after the update, if any) as a static HTML site into DIR
     #[arg(long, value_name = "DIR")]
     pub html: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 /// `stacktag wiki`: update the wiki, render it, or both.
 pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, ui: &Ui) -> Result<(), Error> {
     let say = |text: String| {
         if !ui.quiet {
-            super::out(&format!("{}\n", text.trim_end()));
+            ui.out(&format!("{}\n", text.trim_end()));
         }
+    };
+    let mut doc = json::Wiki {
+        update: None,
+        site: None,
     };
     if let (Some(hist_lines), Some(manifests)) = (&args.hist_lines_dir, &args.manifests_dir) {
         let root = match &args.root_image {
@@ -73,10 +81,17 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, ui: &Ui) -> Result<(), Error>
             wiki_dir: args.wiki_dir.clone(),
             hist_lines_dir: hist_lines.clone(),
             manifests_dir: manifests.clone(),
-            repository: args
-                .repository
-                .clone()
-                .unwrap_or_else(|| hierarchy.repository.clone()),
+            repository: args.repository.clone().unwrap_or_else(|| {
+                if hierarchy.defaulted.contains(&"repository") {
+                    ui.warn(format_args!(
+                        "{} sets no `repository`: Home.md's links point at github.com/{}; \
+                             set `repository: OWNER/REPO` there (or pass --repository)",
+                        hierarchy.path.display(),
+                        hierarchy.repository
+                    ));
+                }
+                hierarchy.repository.clone()
+            }),
             repo_dir: args.repo_dir.clone(),
             root_image: root,
             keep: args.keep,
@@ -87,21 +102,35 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, ui: &Ui) -> Result<(), Error>
         };
         let report = update(&options, &mut |w| ui.warn(w))?;
         say(report.to_string());
+        doc.update = Some(json::WikiUpdate::from(&report));
     }
     if let Some(out) = &args.html {
-        if !args.wiki_dir.is_dir() {
-            return Err(Error::BadFile {
-                path: args.wiki_dir.clone(),
-                message: "no wiki here to render".into(),
-            });
+        match render(args, out, ui) {
+            Ok(report) => {
+                say(report.to_string());
+                doc.site = Some(json::WikiSite::from(&report));
+            }
+            Err(e) => {
+                // The update before it is done: the document says so.
+                ui.result(Body::Wiki(doc));
+                return Err(e);
+            }
         }
-        // Not while an update rewrites the pages.
-        let _lock =
-            lock::Lock::acquire(&args.wiki_dir, Duration::from_secs(args.wait), &mut |w| {
-                ui.warn(w)
-            })?;
-        let report = site::render(&args.wiki_dir, out)?;
-        say(report.to_string());
     }
+    ui.result(Body::Wiki(doc));
     Ok(())
+}
+
+fn render(args: &WikiArgs, out: &Path, ui: &Ui) -> Result<site::SiteReport, Error> {
+    if !args.wiki_dir.is_dir() {
+        return Err(Error::BadFile {
+            path: args.wiki_dir.clone(),
+            message: "no wiki here to render".into(),
+        });
+    }
+    // Not while an update rewrites the pages.
+    let _lock = lock::Lock::acquire(&args.wiki_dir, Duration::from_secs(args.wait), &mut |w| {
+        ui.warn(w)
+    })?;
+    site::render(&args.wiki_dir, out)
 }

@@ -271,3 +271,45 @@ fn demo_stack_is_valid() {
         "the demo uses a declared tagger"
     );
 }
+
+#[test]
+fn build_keys_are_read_and_checked() {
+    let h = parse("images:\n  a:\n    context: src/a\n    dockerfile: Dockerfile.x\n    build_args:\n      PY: \"3.12\"\n      N: 3\n    unhashed_build_args: [TOKEN]\n    verify: ./t.sh {image}\n    refresh: 7d\n").unwrap();
+    let a = h.image("a").unwrap();
+    assert_eq!(
+        (a.context.as_str(), a.dockerfile.as_str()),
+        ("src/a", "Dockerfile.x")
+    );
+    assert_eq!(
+        a.build_args,
+        [("PY".into(), "3.12".into()), ("N".into(), "3".into())]
+    );
+    assert_eq!(a.unhashed_build_args, ["TOKEN"]);
+    assert_eq!(a.verify.as_deref(), Some("./t.sh {image}"));
+    assert_eq!(a.refresh, Some(Duration::from_secs(7 * 86_400)));
+
+    let e = parse("images:\n  a:\n    taggers: [date]\n    refresh: weekly\n").unwrap_err();
+    assert_eq!(e.line, 4, "{e}");
+    assert!(
+        e.message.contains("refresh `weekly` is not a period"),
+        "{e}"
+    );
+    let e = parse("images:\n  a:\n    build_args:\n      1X: y\n").unwrap_err();
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("`1X` is not a build arg name"), "{e}");
+    let e = parse("images:\n  a:\n    build_args:\n      X: [1]\n").unwrap_err();
+    assert!(
+        e.message.contains("build arg `X` must have a string"),
+        "{e}"
+    );
+    let e =
+        parse("images:\n  a:\n    build_args: {T: x}\n    unhashed_build_args: [T]\n").unwrap_err();
+    assert!(e.message.contains("both in `build_args`"), "{e}");
+    let e = parse("images:\n  a:\n    dockerfile: /abs/Dockerfile\n").unwrap_err();
+    assert_eq!(e.line, 3, "{e}");
+    let e = parse("images:\n  a:\n    verify: \" \"\n").unwrap_err();
+    assert!(e.message.contains("`verify` is empty"), "{e}");
+    assert_eq!(parse_period("12h"), Some(Duration::from_secs(43_200)));
+    assert_eq!(parse_period("0d"), None);
+    assert_eq!(parse_period("7"), None);
+}

@@ -14,7 +14,7 @@ macro_rules! manifest_rows {
                     name: $name,
                     about: $about,
                     module: module_path!(),
-                    manifest: &crate::rule::BuiltinManifest {
+                    manifest: &crate::plugin::rule::BuiltinManifest {
                         heading: $heading,
                         commands: &[$(&[$($arg),+]),+],
                         stream: crate::stream_or_stdout!($($stream)?),

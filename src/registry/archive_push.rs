@@ -20,8 +20,8 @@ use crate::archive::codec::{self, Hashing, HashingReader};
 use crate::archive::head::Head;
 use crate::archive::scan::{self, ConfigJson};
 use crate::archive::ArchiveError;
+use crate::console::size;
 use crate::error::Error;
-use crate::progress::size;
 
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";

@@ -81,11 +81,11 @@ struct Identity {
 
 /// One line on stderr before each retry, so a slow run says why.
 fn report_retry(what: &str, n: u32, e: &RegistryError, wait: Duration) {
-    eprintln!(
+    crate::console::line(format_args!(
         "stacktag: {what}: {}; try {n} in {:.1}s",
         e.detail(),
         wait.as_secs_f64()
-    )
+    ))
 }
 
 /// Loopback registries speak plain HTTP, as the Docker daemon allows them

@@ -1,11 +1,11 @@
 //! The digests a signing step (cosign) needs for one build of an image: every
 //! platform tag's and every merged tag's, read from the registry, and for a
 //! platform tag that is an index (BuildKit's), the image inside it too.
+//! (`image-ref --all --format json` prints them: src/cli/json.rs.)
 
 use std::collections::BTreeMap;
 
 use futures_util::stream::{self, StreamExt};
-use serde::Serialize;
 
 use super::client::Registry;
 use super::error::RegistryError;
@@ -13,19 +13,18 @@ use super::merge::{self, reference};
 use super::tags_files::PlatformTags;
 
 /// One platform's image, under one or more platform tags.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformDigest {
     pub platform: String,
     pub tags: Vec<String>,
     /// What the tags point at: the image manifest, or BuildKit's index.
     pub digest: String,
     /// The image manifest inside, when the tags point at an index.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_digest: Option<String>,
 }
 
 /// One merged index, under one or more merged tags.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergedDigest {
     pub tags: Vec<String>,
     pub digest: String,
@@ -34,7 +33,7 @@ pub struct MergedDigest {
 }
 
 /// Every digest of one build of an image (one variant).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ImageDigests {
     pub image: String,
     pub variant: String,
@@ -175,28 +174,6 @@ pub async fn collect(
         platforms,
         merged,
     })
-}
-
-/// The JSON document of `image-ref --all --format json`.
-#[derive(Debug, Serialize)]
-pub struct Report<'a> {
-    pub images: &'a [ImageDigests],
-    /// Every `name@digest` to sign, each once.
-    pub references: Vec<String>,
-}
-
-impl<'a> Report<'a> {
-    pub fn new(images: &'a [ImageDigests]) -> Self {
-        let mut references = Vec::new();
-        for i in images {
-            for r in i.references() {
-                if !references.contains(&r) {
-                    references.push(r);
-                }
-            }
-        }
-        Report { images, references }
-    }
 }
 
 #[cfg(test)]

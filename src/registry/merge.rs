@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use super::client::{media, Registry};
 use super::error::{optional, RegistryError};
 use super::tags_files::PlatformTags;
-use crate::tags::{self, Platform};
+use crate::formats::tags::{self, Platform};
 
 /// One merged tag and the platform tags it should point at.
 #[derive(Debug, Clone, PartialEq, Eq)]

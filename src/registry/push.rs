@@ -103,7 +103,7 @@ impl Meter {
             .iter()
             .fold((0, 0), |(s, t), (total, cur)| (s + cur, t + total));
         let status = info.status.as_deref().unwrap_or("");
-        let bytes = |n: i64| crate::progress::size(n.max(0) as u64);
+        let bytes = |n: i64| crate::console::size(n.max(0) as u64);
         let line = if size > 0 {
             format!(
                 "{reference}: {} of {} sent ({} layers); {status}",
@@ -178,7 +178,10 @@ pub async fn push(
     }
     for tag in tags {
         let reference = format!("{name}:{tag}");
-        if crate::image::inspect(docker, &reference).await?.is_none() {
+        if crate::hook::image::inspect(docker, &reference)
+            .await?
+            .is_none()
+        {
             return Err(Error::ImageNotFound {
                 image: reference,
                 short: image.to_string(),
@@ -195,10 +198,10 @@ pub async fn push(
             |f: &Failure| matches!(f, Failure::Transient(_)),
             |n, f, wait| {
                 if let Failure::Transient(m) = f {
-                    eprintln!(
+                    crate::console::line(format_args!(
                         "stacktag: {what}: {m}; try {n} in {:.1}s",
                         wait.as_secs_f64()
-                    );
+                    ));
                 }
             },
             || push_once(docker, &name, tag, found, &registry.host, &meter),

@@ -16,7 +16,7 @@ use super::client::{media, Descriptor, Registry};
 use super::error::RegistryError;
 use super::merge::reference;
 use crate::error::Error;
-use crate::tags::{self, Platform};
+use crate::formats::tags::{self, Platform};
 
 pub const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
 /// The empty JSON object, the config of an artifact that has none.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::RegistryError;
-use crate::tags::{self, Platform};
+use crate::formats::tags::{self, Platform};
 
 /// The tags one platform's build declared for an image.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Built-in taggers. Those that are "run a command, take the version from
 //! its output, prefix it" are rows of one table, in the same form a stack
-//! declares its own in hierarchy.yaml (see [`crate::rule`]); the few with
+//! declares its own in hierarchy.yaml (see [`crate::plugin::rule`]); the few with
 //! logic are a file each. Every row is tested end to end on captured output
 //! by `tests::every_built_in` below.
 

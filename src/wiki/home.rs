@@ -7,7 +7,7 @@ use super::commits::Commits;
 use super::index::Index;
 use super::month::Month;
 use super::table::{github, Cell};
-use crate::tags::DEFAULT_VARIANT;
+use crate::formats::tags::DEFAULT_VARIANT;
 
 pub const MARKER: &str = "<!-- YEAR_MONTHLY_TABLES -->";
 /// The project's template (`wiki/Home.md`), used unless --home-template is given.

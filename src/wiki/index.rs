@@ -187,7 +187,8 @@ fn read_optional(path: &Path) -> Result<Option<String>, Error> {
     }
 }
 
-fn parse_builds(text: &str) -> Result<BTreeMap<Month, Page>, String> {
+/// Reads `.stacktag/builds.tsv` (public for the fuzz targets).
+pub fn parse_builds(text: &str) -> Result<BTreeMap<Month, Page>, String> {
     let mut pages: BTreeMap<Month, Page> = BTreeMap::new();
     for (n, line) in text.lines().enumerate() {
         if line.starts_with('#') || line.is_empty() {
@@ -213,7 +214,8 @@ fn parse_builds(text: &str) -> Result<BTreeMap<Month, Page>, String> {
     Ok(pages)
 }
 
-fn parse_manifests(text: &str) -> BTreeMap<PathBuf, String> {
+/// Reads `.stacktag/manifests.tsv` (public for the fuzz targets).
+pub fn parse_manifests(text: &str) -> BTreeMap<PathBuf, String> {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.split_once('\t'))

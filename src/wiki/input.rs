@@ -127,7 +127,8 @@ fn stem(path: &Path) -> String {
         .to_string()
 }
 
-fn check_manifest(path: &Path, text: String) -> Result<NewManifest, String> {
+/// Checks one manifest's text (public for the fuzz targets).
+pub fn check_manifest(path: &Path, text: String) -> Result<NewManifest, String> {
     let page = stem(path);
     if !text.starts_with("# Build manifest for image: ") {
         return Err("does not start with `# Build manifest for image: `".into());
@@ -157,20 +158,21 @@ fn check_manifest(path: &Path, text: String) -> Result<NewManifest, String> {
     Ok(NewManifest {
         source: path.into(),
         file_name: format!("{page}.md"),
-        month: Month::of_timestamp(&ts).expect("checked"),
+        month: Month::of_timestamp(&ts).ok_or("has a build timestamp without a month")?,
         timestamp: ts,
         text,
     })
 }
 
-fn check_line(path: &Path, text: String) -> Result<NewLine, String> {
+/// Checks one history line file's text (public for the fuzz targets).
+pub fn check_line(path: &Path, text: String) -> Result<NewLine, String> {
     // Tolerate the newline an editor or `echo` adds.
     let line = text.strip_suffix('\n').unwrap_or(&text);
     let line = line.strip_suffix('\r').unwrap_or(line);
     let row = parse_new(line, &stem(path))?;
     Ok(NewLine {
         source: path.into(),
-        month: row.month().expect("checked"),
+        month: row.month().ok_or("has a build timestamp without a month")?,
         line: line.to_string(),
         row,
     })
@@ -193,6 +195,26 @@ fn unclosed_fence(text: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by `make fuzz` (wiki_inputs): chrono read `-026-11-22T23:48:58Z`
+    /// as a timestamp of year -26, and the month of it panicked (`expect`).
+    #[test]
+    fn a_timestamp_with_a_signed_year_is_refused_not_a_panic() {
+        let text = "# Build manifest for image: base-notebook:x86_64-1ffe43816ba9\n\n\
+                    - Build timestamp: -026-11-22T23:48:58Z\n";
+        let e = check_manifest(
+            Path::new("x86_64-default-base-notebook-1ffe43816ba9.md"),
+            text.into(),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("has no `- Build timestamp: YYYY-MM-DDTHH:MM:SSZ` line"),
+            "{e}"
+        );
+        assert!(parse_timestamp("-026-11-22T23:48:58Z").is_none());
+        assert!(parse_timestamp("+026-11-22T23:48:58Z").is_none());
+        assert!(parse_timestamp("2026-11-22T23:48:58Z").is_some());
+    }
 
     #[test]
     fn fences_must_close() {

@@ -17,7 +17,9 @@ pub const TIMESTAMP: &str = "%Y-%m-%dT%H:%M:%SZ";
 
 /// Parses a build timestamp exactly as stacktag and upstream write it.
 pub fn parse_timestamp(ts: &str) -> Option<NaiveDateTime> {
-    if ts.len() != 20 {
+    // chrono's %Y takes a sign (`-026-11-22T…`, found by fuzzing): the
+    // year must be four digits, as every other reader of it assumes.
+    if ts.len() != 20 || !ts.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
         return None;
     }
     NaiveDateTime::parse_from_str(ts, TIMESTAMP).ok()

@@ -2,7 +2,7 @@
 //! the index keeps of a history line; the statistics are counted from it.
 
 use super::month::{parse_timestamp, Month};
-use crate::tags::Platform;
+use crate::formats::tags::Platform;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
@@ -78,7 +78,7 @@ pub fn parse_existing(line: &str) -> Row {
         };
         (
             platform.to_string(),
-            crate::tags::DEFAULT_VARIANT.to_string(),
+            crate::formats::tags::DEFAULT_VARIANT.to_string(),
         )
     });
     Row {
@@ -128,7 +128,7 @@ pub fn split_page(page: &str, image: &str) -> Option<(String, String)> {
         return None;
     }
     let variant = if front == image {
-        crate::tags::DEFAULT_VARIANT
+        crate::formats::tags::DEFAULT_VARIANT
     } else {
         front.strip_suffix(image)?.strip_suffix('-')?
     };

@@ -40,8 +40,8 @@ impl fmt::Display for SiteReport {
             f,
             "site {}: {} rendered ({} to pages the wiki no longer has); {:.2}s; open {}",
             self.out.display(),
-            crate::progress::counted(self.pages, "page"),
-            crate::progress::counted(self.broken_links, "link"),
+            crate::hook::progress::counted(self.pages, "page"),
+            crate::hook::progress::counted(self.broken_links, "link"),
             self.seconds,
             self.out.join("index.html").display()
         )

@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::progress::counted;
+use crate::hook::progress::counted;
 
 use super::commits::Commits;
 use super::home;
@@ -21,7 +21,7 @@ use super::monthly::{self, NewRow};
 use super::prune;
 use super::WikiError;
 use crate::error::Error;
-use crate::pipeline::Staged;
+use crate::hook::pipeline::Staged;
 
 #[derive(Debug, Clone)]
 pub struct Options {

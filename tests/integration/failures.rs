@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
-use stacktag::container::Limits;
 use stacktag::git::Commit;
-use stacktag::guard::guarded;
 use stacktag::hierarchy::Hierarchy;
-use stacktag::pipeline::{ImageReport, Job, OutputDirs};
+use stacktag::hook::container::Limits;
+use stacktag::hook::guard::guarded;
+use stacktag::hook::pipeline::{ImageReport, Job, OutputDirs};
+use stacktag::hook::progress::Progress;
+use stacktag::hook::run::BuildInfo;
+use stacktag::hook::session::Session;
 use stacktag::plugin::prelude::*;
-use stacktag::progress::Progress;
-use stacktag::run::BuildInfo;
-use stacktag::session::Session;
 
 use crate::support::*;
 
@@ -70,7 +70,7 @@ stacktag::tagger!("test_interfaces", "test: network interfaces", Interfaces);
 stacktag::tagger!("test_panic", "test: panics", Panics);
 
 /// Runs the hook through the library on `images` of a test hierarchy.
-async fn hook(
+pub(crate) async fn hook(
     run_id: &str,
     dir: &Path,
     config: &Path,
@@ -98,7 +98,7 @@ async fn hook(
     job.run_all(&images).await
 }
 
-fn limits(timeout_secs: u64) -> Limits {
+pub(crate) fn limits(timeout_secs: u64) -> Limits {
     Limits {
         timeout: Duration::from_secs(timeout_secs),
         ..Limits::default()

@@ -6,11 +6,16 @@
 
 mod archive;
 mod archive_push;
+mod build;
 mod cli;
 mod failures;
+mod faults;
 mod hook;
+mod hook_cache;
+mod json;
 mod own_stack;
 mod plugin_crate;
+mod private_daemon;
 mod publish;
 mod supply;
 mod support;

@@ -359,3 +359,18 @@ impl OwnImages {
         own_tags(&self.name(image)) == [format!("{}:latest", self.name(image))]
     }
 }
+
+#[test]
+fn outside_a_git_repository_the_error_says_so_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hierarchy.yaml"), "images:\n  u2base: {}\n").unwrap();
+    let out = user("t-own-git", dir.path(), &["hook", "u2base"]);
+    assert_eq!(code(&out), 7, "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("not a git repository"), "{err}");
+    assert!(!err.contains("class="), "git2's raw codes stay out: {err}");
+    assert!(
+        err.contains("hierarchy.yaml sets no `repository`"),
+        "the default repository is said where links are written: {err}"
+    );
+}

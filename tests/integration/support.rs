@@ -15,9 +15,14 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `stacktag` with a run id the test can check for leaks.
+/// `stacktag` with a run id the test can check for leaks. `STACKTAG_TEST_BIN`
+/// runs another build instead (to see a regression test fail on old code).
 pub fn stacktag(run_id: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stacktag"));
+    let bin = std::env::var_os("STACKTAG_TEST_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_stacktag")),
+        PathBuf::from,
+    );
+    let mut cmd = Command::new(bin);
     cmd.env("STACKTAG_RUN_ID", run_id)
         .env_remove("STACKTAG_CONFIG")
         .current_dir(repo_root());
@@ -133,8 +138,13 @@ pub struct TestImage {
 impl TestImage {
     /// The busybox fixture, or an image built from it with `dockerfile_lines` added.
     pub fn new(owner: &str, dockerfile_lines: &str) -> TestImage {
+        TestImage::named(owner, "box", dockerfile_lines)
+    }
+
+    /// As [`TestImage::new`], named `localhost:5000/{owner}/{image}`.
+    pub fn named(owner: &str, image: &str, dockerfile_lines: &str) -> TestImage {
         ensure_busybox();
-        let name = format!("{DEMO_REGISTRY}/{owner}/box");
+        let name = format!("{DEMO_REGISTRY}/{owner}/{image}");
         if dockerfile_lines.is_empty() {
             docker(&["tag", BUSYBOX, &format!("{name}:latest")]);
         } else {
@@ -152,6 +162,22 @@ impl TestImage {
                 dir.path().to_str().unwrap(),
             ]);
         }
+        TestImage { name }
+    }
+
+    /// `localhost:5000/{owner}/{image}` built from a whole Dockerfile.
+    pub fn from_dockerfile(owner: &str, image: &str, dockerfile: &str) -> TestImage {
+        ensure_busybox();
+        let name = format!("{DEMO_REGISTRY}/{owner}/{image}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+        docker(&[
+            "build",
+            "-q",
+            "-t",
+            &format!("{name}:latest"),
+            dir.path().to_str().unwrap(),
+        ]);
         TestImage { name }
     }
 

@@ -26,53 +26,6 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// `stacktag wiki` adding `inputs` (a hook output directory) to `wiki`.
-fn update(wiki: &Path, inputs: &Path, repo: &Path, extra: &[&str]) -> Output {
-    let (w, h, m, r) = (
-        wiki.display().to_string(),
-        inputs.join("hist_lines").display().to_string(),
-        inputs.join("manifests").display().to_string(),
-        repo.display().to_string(),
-    );
-    let mut args = vec![
-        "wiki",
-        "--wiki-dir",
-        &w,
-        "--hist-lines-dir",
-        &h,
-        "--manifests-dir",
-        &m,
-        "--repo-dir",
-        &r,
-    ];
-    args.extend_from_slice(extra);
-    stacktag(&args)
-}
-
-fn ok(out: Output) -> Output {
-    assert!(out.status.success(), "{}", text(&out));
-    out
-}
-
-/// A stack repository with a few commits in the fixture's months.
-fn fixture_repo(dir: &Path) {
-    let times: Vec<i64> = [
-        "2023-01-03T10:00:00Z",
-        "2023-01-20T10:00:00Z",
-        "2023-03-31T23:59:59Z",
-        "2024-05-01T00:00:00Z",
-        "2024-05-09T12:00:00Z",
-        "2025-02-14T08:00:00Z",
-        "2025-06-30T23:00:00Z",
-        "2026-11-02T09:00:00Z",
-        "2026-11-20T09:00:00Z",
-    ]
-    .iter()
-    .map(|d| unix(d))
-    .collect();
-    stack_repo(dir, &times);
-}
-
 const MONTHS: [(&str, u32); 8] = [
     ("2023-01", 3),
     ("2023-03", 2),
@@ -488,9 +441,19 @@ fn the_demo_stack_builds_from_the_real_hook_go_into_a_wiki() {
 
     let wiki = tmp.path().join("wiki");
     git2::Repository::init(&wiki).unwrap();
-    ok(update(&wiki, &out_dir, Path::new(ROOT), &[]));
+    ok(update(
+        &wiki,
+        &out_dir,
+        Path::new(ROOT),
+        &["--branch", "main"],
+    ));
     let once = tree(&wiki);
-    ok(update(&wiki, &out_dir, Path::new(ROOT), &[]));
+    ok(update(
+        &wiki,
+        &out_dir,
+        Path::new(ROOT),
+        &["--branch", "main"],
+    ));
     assert_eq!(tree(&wiki), once, "a second run changed the wiki");
 
     let home = std::fs::read_to_string(wiki.join("Home.md")).unwrap();
@@ -652,93 +615,4 @@ fn the_site_renders_and_its_links_work_in_headless_chromium() {
         "empty screenshot"
     );
     eprintln!("screenshot: {}", shot.display());
-}
-
-/// The time to update a wiki of 4500 manifests, printed (not asserted):
-/// `cargo test --test wiki -- --ignored --nocapture time_to_update`.
-#[test]
-#[ignore]
-fn time_to_update_a_wiki_of_4500_manifests() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (wiki, repo) = (tmp.path().join("w"), tmp.path().join("r"));
-    fixture_repo(&repo);
-    git2::Repository::init(&wiki).unwrap();
-    // 760 runs of 6 images: 4560 manifests over 38 months.
-    let mut months = Vec::new();
-    for y in 2023..=2026 {
-        for m in 1..=12 {
-            if months.len() < 38 {
-                months.push((format!("{y}-{m:02}"), 20));
-            }
-        }
-    }
-    let months: Vec<(&str, u32)> = months.iter().map(|(m, n)| (m.as_str(), *n)).collect();
-    let runs = history(&months);
-    write_upstream_wiki(&wiki, &runs, &repo);
-    let inputs = tmp.path().join("in");
-    write_hook_output(&inputs, &run("2026-11".parse().unwrap(), 24, 9000, false));
-    let args = ["--repository", REPOSITORY, "--root-image", "base-notebook"];
-
-    let cold = drop_page_cache();
-    let t = Instant::now();
-    let first = ok(update(&wiki, &inputs, &repo, &args));
-    let bootstrap = t.elapsed();
-    let inputs2 = tmp.path().join("in2");
-    write_hook_output(&inputs2, &run("2026-11".parse().unwrap(), 25, 9001, false));
-    let t = Instant::now();
-    let second = ok(update(&wiki, &inputs2, &repo, &args));
-    let steady = t.elapsed();
-    let t = Instant::now();
-    ok(update(&wiki, &inputs2, &repo, &args));
-    let again = t.elapsed();
-    let inputs3 = tmp.path().join("in3");
-    write_hook_output(&inputs3, &run("2026-11".parse().unwrap(), 26, 9002, false));
-    drop_page_cache();
-    let t = Instant::now();
-    ok(update(&wiki, &inputs3, &repo, &args));
-    let steady_cold = t.elapsed();
-    let site = tmp.path().join("site").display().to_string();
-    let w = wiki.display().to_string();
-    let t = Instant::now();
-    let html = ok(stacktag(&["wiki", "--wiki-dir", &w, "--html", &site]));
-    let render = t.elapsed();
-    eprintln!(
-        "{}\n{}",
-        String::from_utf8_lossy(&first.stdout)
-            .lines()
-            .next()
-            .unwrap(),
-        String::from_utf8_lossy(&second.stdout)
-            .lines()
-            .next()
-            .unwrap()
-    );
-    eprintln!("{}", String::from_utf8_lossy(&html.stdout));
-    let first_cache = if cold {
-        "cold page cache"
-    } else {
-        "warm page cache: drop_caches needs root"
-    };
-    eprintln!(
-        "wiki of {} manifests: first update (no index yet, builds it; {first_cache}) {:.2}s; \
-         next update (6 new builds) {:.2}s; same update again {:.2}s; \
-         next update from a cold page cache {}; HTML site {:.2}s",
-        runs.len() * 6,
-        bootstrap.as_secs_f64(),
-        steady.as_secs_f64(),
-        again.as_secs_f64(),
-        if cold {
-            format!("{:.2}s", steady_cold.as_secs_f64())
-        } else {
-            "not measured".to_string()
-        },
-        render.as_secs_f64()
-    );
-}
-
-/// Empties the kernel's page cache (root only), so the next run reads the
-/// wiki (and stacktag's binary) from disk. Returns whether it could.
-fn drop_page_cache() -> bool {
-    let _ = std::process::Command::new("sync").status();
-    std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok()
 }

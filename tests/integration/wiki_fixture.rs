@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use stacktag::wiki::commits::Commits;
 use stacktag::wiki::home::{self, Stats};
@@ -264,4 +265,63 @@ pub fn unix(date: &str) -> i64 {
         .unwrap()
         .and_utc()
         .timestamp()
+}
+
+/// `stacktag wiki` adding `inputs` (a hook output directory) to `wiki`.
+pub fn update(wiki: &Path, inputs: &Path, repo: &Path, extra: &[&str]) -> Output {
+    let (w, h, m, r) = (
+        wiki.display().to_string(),
+        inputs.join("hist_lines").display().to_string(),
+        inputs.join("manifests").display().to_string(),
+        repo.display().to_string(),
+    );
+    let mut args = vec![
+        "wiki",
+        "--wiki-dir",
+        &w,
+        "--hist-lines-dir",
+        &h,
+        "--manifests-dir",
+        &m,
+        "--repo-dir",
+        &r,
+    ];
+    args.extend_from_slice(extra);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stacktag"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("STACKTAG_CONFIG")
+        .env("STACKTAG_RUN_ID", "t-wiki")
+        .output();
+    out.unwrap()
+}
+
+pub fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A stack repository with a few commits in the fixture's months.
+pub fn fixture_repo(dir: &Path) {
+    let times: Vec<i64> = [
+        "2023-01-03T10:00:00Z",
+        "2023-01-20T10:00:00Z",
+        "2023-03-31T23:59:59Z",
+        "2024-05-01T00:00:00Z",
+        "2024-05-09T12:00:00Z",
+        "2025-02-14T08:00:00Z",
+        "2025-06-30T23:00:00Z",
+        "2026-11-02T09:00:00Z",
+        "2026-11-20T09:00:00Z",
+    ]
+    .iter()
+    .map(|d| unix(d))
+    .collect();
+    stack_repo(dir, &times);
 }

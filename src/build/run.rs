@@ -1,0 +1,644 @@
+//! The execution of a build over a tree of images: each image waits for its
+//! parent, images that do not depend on each other go at the same time (at
+//! most `jobs` builds), and each one is reused, pulled or built, in that
+//! order. The same walk without building is the plan.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptionsBuilder};
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use futures_util::StreamExt;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use super::context::Context;
+use super::error::BuildError;
+use super::inputs::{period_start, Extra, Inputs, LABEL, PARTS_LABEL};
+use super::log::BuildLog;
+use super::registry_cache::RegistryCache;
+use super::verify;
+use super::{Options, Target};
+use crate::error::Error;
+use crate::formats::tags::{file_stem, Platform};
+use crate::hook::guard::Critical;
+use crate::hook::progress::Progress;
+use crate::hook::session::Session;
+
+/// What happens to an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// A local image has these inputs: `latest` points at it, no build.
+    Reuse,
+    /// The registry has `inputs-…`: pulled, no build.
+    Pull,
+    Build,
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Action::Reuse => "reuse",
+            Action::Pull => "pull",
+            Action::Build => "build",
+        })
+    }
+}
+
+/// One image of a run (or of a plan).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub image: String,
+    pub level: usize,
+    pub parent: Option<String>,
+    pub action: Action,
+    /// Why: which inputs changed, or why nothing had to be built.
+    pub why: Vec<String>,
+    /// `sha256:…`; unknown in a plan while the parent is still to be built.
+    pub inputs: Option<String>,
+    /// `{registry}/{owner}/{image}:latest`.
+    pub reference: String,
+    /// The image ID `latest` points at after the run (not in a plan of a build).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(skip)]
+    pub verified: bool,
+    #[serde(skip)]
+    pub seconds: f64,
+    #[serde(skip)]
+    pub log: Option<PathBuf>,
+}
+
+/// An image's result as its children see it: the image ID (`None` in a
+/// plan when it is still to be built), or a failure.
+type Outcome = Result<Option<String>, ()>;
+
+pub struct Builder<'a> {
+    pub session: &'a Session,
+    pub options: &'a Options,
+    pub progress: &'a Progress,
+    /// `linux/amd64`: the daemon's, hashed into every digest.
+    pub platform: String,
+    pub plan_only: bool,
+    /// Temporary tags of builds not yet verified: removed if the run stops.
+    pub temp_tags: Arc<Mutex<HashSet<String>>>,
+    slots: Semaphore,
+    /// With --cache-from-registry or --push-cache.
+    registry: Option<RegistryCache>,
+}
+
+impl<'a> Builder<'a> {
+    /// A builder for the daemon's platform.
+    pub async fn new(
+        session: &'a Session,
+        options: &'a Options,
+        progress: &'a Progress,
+        plan_only: bool,
+    ) -> Result<Builder<'a>, Error> {
+        let v = session
+            .docker
+            .version()
+            .await
+            .map_err(|e| Error::docker("version", e))?;
+        let platform = format!(
+            "{}/{}",
+            v.os.as_deref().unwrap_or("linux"),
+            v.arch.as_deref().unwrap_or("amd64")
+        );
+        let registry = if options.cache_from_registry || options.push_cache {
+            Some(RegistryCache::new(&options.registry)?)
+        } else {
+            None
+        };
+        Ok(Builder {
+            session,
+            options,
+            progress,
+            platform,
+            plan_only,
+            temp_tags: Arc::default(),
+            slots: Semaphore::new(options.jobs.max(1)),
+            registry,
+        })
+    }
+
+    /// Runs (or plans) every target; the reports in target order, and the
+    /// errors: failures first, then the images not built because of them.
+    pub async fn run(&self, targets: &[Target]) -> (Vec<Report>, Vec<Error>) {
+        let reports: Mutex<Vec<Report>> = Mutex::default();
+        let errors: Mutex<Vec<Error>> = Mutex::default();
+        let mut futures: HashMap<&str, Shared<BoxFuture<'_, Outcome>>> = HashMap::new();
+        for t in targets {
+            let parent = t
+                .parent
+                .as_deref()
+                .and_then(|p| futures.get(p).cloned().map(|f| (p, f)));
+            let (reports, errors) = (&reports, &errors);
+            let fut = async move {
+                let parent_outcome = match parent {
+                    Some((name, f)) => match f.await {
+                        Ok(id) => Some((name, id)),
+                        Err(()) => {
+                            errors.lock().expect("poisoned").push(Error::Build(
+                                BuildError::ParentFailed {
+                                    image: t.image.clone(),
+                                    parent: name.to_string(),
+                                },
+                            ));
+                            return Err(());
+                        }
+                    },
+                    None => None,
+                };
+                match self.one(t, parent_outcome).await {
+                    Ok(report) => {
+                        let id = report.id.clone();
+                        reports.lock().expect("poisoned").push(report);
+                        Ok(id)
+                    }
+                    Err(e) => {
+                        self.progress.log(&t.image, "failed");
+                        errors.lock().expect("poisoned").push(e);
+                        Err(())
+                    }
+                }
+            }
+            .boxed()
+            .shared();
+            futures.insert(&t.image, fut);
+        }
+        futures_util::future::join_all(futures.into_values()).await;
+        let mut reports = reports.into_inner().expect("poisoned");
+        let order: HashMap<&str, usize> = targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.image.as_str(), i))
+            .collect();
+        reports.sort_by_key(|r| order[r.image.as_str()]);
+        let mut errors = errors.into_inner().expect("poisoned");
+        errors.sort_by_key(|e| matches!(e, Error::Build(BuildError::ParentFailed { .. })));
+        (reports, errors)
+    }
+
+    /// One image, its parent done (`Some(None)`: in a plan, to be built).
+    async fn one(
+        &self,
+        t: &Target,
+        parent: Option<(&str, Option<String>)>,
+    ) -> Result<Report, Error> {
+        let started = Instant::now();
+        let docker = &self.session.docker;
+        let scan = {
+            let (image, dir, df) = (t.image.clone(), t.context.clone(), t.dockerfile.clone());
+            tokio::task::spawn_blocking(move || Context::scan(&image, &dir, &df))
+                .await
+                .expect("scan panicked")?
+        };
+        let declared = scan.declared_args();
+        for a in &t.file_args {
+            if !declared.contains(a) {
+                self.progress.log(
+                    &t.image,
+                    format!("warning: build arg {a} of the hierarchy file is not declared in {} (no `ARG {a}`): it has no effect", t.context.join(&t.dockerfile).display()),
+                );
+            }
+        }
+        let hashed: Vec<(String, String)> = t
+            .args
+            .iter()
+            .filter(|(k, _)| declared.contains(k))
+            .cloned()
+            .collect();
+        // In a plan, a parent still to be built has no ID yet.
+        let pending_parent = matches!(parent, Some((_, None)));
+        let parent_id = parent.as_ref().map(|(name, id)| {
+            (
+                *name,
+                id.clone().unwrap_or_else(|| "<to be built>".to_string()),
+            )
+        });
+        let inputs = Inputs::compute(
+            &scan,
+            &Extra {
+                args: &hashed,
+                platform: &self.platform,
+                parent: parent_id.as_ref().map(|(n, id)| (*n, id.as_str())),
+                refresh: t
+                    .refresh
+                    .map(|p| period_start(self.options.now, p.as_secs())),
+            },
+        );
+        let latest = inspect_labels(docker, &t.latest()).await?;
+        let mut report = Report {
+            image: t.image.clone(),
+            level: t.level,
+            parent: t.parent.clone(),
+            action: Action::Build,
+            why: Vec::new(),
+            inputs: (!pending_parent).then(|| inputs.digest.clone()),
+            reference: t.latest(),
+            id: None,
+            verified: false,
+            seconds: 0.0,
+            log: None,
+        };
+        // Reuse: a local image tagged with these inputs (and labelled so).
+        let cached_ref = format!("{}:{}", t.name, inputs.tag());
+        let cached = if pending_parent || self.options.no_cache {
+            None
+        } else {
+            inspect_labels(docker, &cached_ref)
+                .await?
+                .filter(|(_, labels)| labels.get(LABEL) == Some(&inputs.digest))
+        };
+        if let Some((id, _)) = cached {
+            report.action = Action::Reuse;
+            report.why = match &latest {
+                Some((latest_id, _)) if *latest_id == id => vec!["inputs unchanged".into()],
+                _ => vec![format!("{cached_ref} has these inputs")],
+            };
+            report.id = Some(id.clone());
+            if self.plan_only {
+                return Ok(report);
+            }
+            if self.options.reverify {
+                self.verify(t, &id, &cached_ref, None).await?;
+                report.verified = t.verify.is_some();
+            }
+            self.move_latest(t, &id, &inputs).await?;
+            self.progress.log(
+                &t.image,
+                format!("reused {} ({})", short_id(&id), report.why[0]),
+            );
+            report.seconds = started.elapsed().as_secs_f64();
+            return Ok(report);
+        }
+        // Pull: the registry has these inputs (and says so in the label).
+        let repository = format!("{}/{}", self.options.owner, t.image);
+        if let (Some(rc), true, false) = (
+            self.registry.as_ref(),
+            self.options.cache_from_registry && !pending_parent,
+            self.options.no_cache,
+        ) {
+            let from = format!("{}/{repository}:{}", rc.host, inputs.tag());
+            if self.plan_only {
+                if rc.has(&repository, &inputs.tag()).await? {
+                    report.action = Action::Pull;
+                    report.why = vec![format!("{from} is in the registry")];
+                    return Ok(report);
+                }
+            } else if rc.pull(docker, &repository, &inputs.tag()).await? {
+                let pulled = inspect_labels(docker, &cached_ref).await?;
+                match pulled {
+                    Some((id, labels)) if labels.get(LABEL) == Some(&inputs.digest) => {
+                        report.action = Action::Pull;
+                        report.why = vec![format!("{from} is in the registry")];
+                        report.id = Some(id.clone());
+                        if self.options.reverify {
+                            self.verify(t, &id, &cached_ref, None).await?;
+                            report.verified = t.verify.is_some();
+                        }
+                        self.move_latest(t, &id, &inputs).await?;
+                        self.progress
+                            .log(&t.image, format!("pulled {} from {from}", short_id(&id)));
+                        report.seconds = started.elapsed().as_secs_f64();
+                        return Ok(report);
+                    }
+                    _ => {
+                        // Not what its tag says: never trusted, built instead.
+                        remove_tag(docker, &cached_ref).await;
+                        self.progress.log(
+                            &t.image,
+                            format!("warning: {from} does not carry the label {LABEL}={}; building instead", inputs.digest),
+                        );
+                    }
+                }
+            }
+        }
+        report.why = if self.options.no_cache {
+            vec!["--no-cache".to_string()]
+        } else {
+            why_build(&inputs, latest.as_ref(), t, pending_parent)
+        };
+        if self.plan_only {
+            return Ok(report);
+        }
+        let id = self.build(t, &scan, &inputs, &report.why).await?;
+        if let (Some(rc), true) = (self.registry.as_ref(), self.options.push_cache) {
+            self.progress.log(
+                &t.image,
+                format!("pushing {}/{repository}:{}", rc.host, inputs.tag()),
+            );
+            rc.push(docker, &repository, &inputs.tag()).await?;
+        }
+        report.id = Some(id.clone());
+        report.verified = t.verify.is_some();
+        report.log = Some(self.log_path(t));
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+
+    fn log_path(&self, t: &Target) -> PathBuf {
+        let platform = self
+            .platform
+            .rsplit('/')
+            .next()
+            .and_then(|a| Platform::from_docker_arch(a).ok());
+        self.options.log_dir.join(format!(
+            "{}.log",
+            file_stem_str(&platform, &t.variant, &t.image)
+        ))
+    }
+
+    /// Builds `t` to a temporary tag, verifies it, then tags it `inputs-…`
+    /// and `latest`. Returns the image ID.
+    async fn build(
+        &self,
+        t: &Target,
+        scan: &Context,
+        inputs: &Inputs,
+        why: &[String],
+    ) -> Result<String, Error> {
+        let docker = &self.session.docker;
+        let mut args: HashMap<String, String> = t.args.iter().cloned().collect();
+        let mut secrets = Vec::new();
+        for name in &t.unhashed {
+            let value = std::env::var(name).map_err(|_| BuildError::MissingSecret {
+                image: t.image.clone(),
+                name: name.clone(),
+            })?;
+            if !value.is_empty() {
+                secrets.push(value.clone());
+            }
+            args.insert(name.clone(), value);
+        }
+        let _slot = self.slots.acquire().await.expect("never closed");
+        self.progress
+            .log(&t.image, format!("building: {}", why.join(", ")));
+        let log_path = self.log_path(t);
+        let mut log = BuildLog::create(&log_path, secrets)?;
+        let tar = {
+            let scan = scan.clone();
+            tokio::task::spawn_blocking(move || scan.tar())
+                .await
+                .expect("tar panicked")?
+        };
+        let temp = format!("{}:stacktag-build-{}", t.name, inputs.short());
+        self.temp_tags
+            .lock()
+            .expect("poisoned")
+            .insert(temp.clone());
+        let labels = HashMap::from([
+            (LABEL.to_string(), inputs.digest.clone()),
+            (PARTS_LABEL.to_string(), inputs.parts_label()),
+        ]);
+        let opts = BuildImageOptionsBuilder::default()
+            .dockerfile(&scan.dockerfile)
+            .t(&temp)
+            .rm(true)
+            .forcerm(true)
+            .nocache(self.options.no_cache)
+            .buildargs(&args)
+            .labels(&labels)
+            .build();
+        let status = self.progress.started(&t.image, "build".into());
+        let mut stream = docker.build_image(opts, None, Some(bollard::body_full(tar.into())));
+        let mut id = None;
+        let mut failure = None;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(text) = info.stream {
+                        log.write(&text)?;
+                    }
+                    if let Some(text) = info.status {
+                        log.write(&format!("{text}\n"))?;
+                    }
+                    if let Some(aux) = info.aux.and_then(|a| a.id) {
+                        id = Some(aux);
+                    }
+                }
+                Err(bollard::errors::Error::DockerStreamError { error }) => {
+                    log.write(&format!("{error}\n"))?;
+                    failure = Some(error);
+                    break;
+                }
+                Err(e) => {
+                    let message = log.redact(&e.to_string());
+                    log.write(&format!("{message}\n"))?;
+                    failure = Some(message);
+                    break;
+                }
+            }
+        }
+        self.progress.finished(status);
+        if let Some(message) = failure {
+            let tail = log.tail(15);
+            log.finish()?;
+            self.drop_temp(&temp).await;
+            return Err(BuildError::Failed {
+                image: t.image.clone(),
+                message: log_safe(&message),
+                log: log_path,
+                tail,
+            }
+            .into());
+        }
+        let id = match id {
+            Some(id) => id,
+            None => inspect_labels(docker, &temp)
+                .await?
+                .map(|(id, _)| id)
+                .ok_or_else(|| BuildError::Failed {
+                    image: t.image.clone(),
+                    message: "the daemon ended the build without an image".into(),
+                    log: log_path.clone(),
+                    tail: log.tail(15),
+                })?,
+        };
+        self.progress
+            .log(&t.image, format!("built {}", short_id(&id)));
+        if let Err(e) = self.verify(t, &id, &temp, Some(&mut log)).await {
+            log.finish()?;
+            self.drop_temp(&temp).await;
+            return Err(e);
+        }
+        log.finish()?;
+        self.move_latest(t, &id, inputs).await?;
+        self.drop_temp(&temp).await;
+        Ok(id)
+    }
+
+    /// Runs the verify command of `t` on `reference` (image `id`), if it has one.
+    async fn verify(
+        &self,
+        t: &Target,
+        id: &str,
+        reference: &str,
+        log: Option<&mut BuildLog>,
+    ) -> Result<(), Error> {
+        let Some(command) = &t.verify else {
+            return Ok(());
+        };
+        let command = command.replace("{image}", reference);
+        self.progress.log(&t.image, format!("verify: {command}"));
+        let status = self.progress.started(&t.image, command.clone());
+        let result = verify::run(&command, &t.base).await;
+        self.progress.finished(status);
+        let (code, output) = result.map_err(|source| BuildError::Io {
+            path: t.base.clone(),
+            source,
+        })?;
+        let mut own_log;
+        let log = match log {
+            Some(l) => l,
+            None => {
+                own_log = BuildLog::append(&self.log_path(t))?;
+                &mut own_log
+            }
+        };
+        log.write(&format!("--- verify: {command}\n"))?;
+        log.write(&output)?;
+        if !output.is_empty() && !output.ends_with('\n') {
+            log.write("\n")?;
+        }
+        if code == Some(0) {
+            log.write("--- verify passed\n")?;
+            return Ok(());
+        }
+        log.write("--- verify failed\n")?;
+        let status = match code {
+            Some(127) => "exit code 127: command not found".to_string(),
+            Some(126) => "exit code 126: not executable".to_string(),
+            Some(c) => format!("exit code {c}"),
+            None => "killed by a signal".to_string(),
+        };
+        let _ = id;
+        Err(BuildError::Verify {
+            image: t.image.clone(),
+            command,
+            status,
+            log: self.log_path(t),
+            tail: indent_tail(&log.redact(&output), 15),
+        }
+        .into())
+    }
+
+    /// Points `inputs-…` and `latest` at `id`, both or neither.
+    async fn move_latest(&self, t: &Target, id: &str, inputs: &Inputs) -> Result<(), Error> {
+        let _section = Critical::enter()?;
+        crate::hook::image::apply_tags(
+            &self.session.docker,
+            &t.image,
+            id,
+            &t.name,
+            &[inputs.tag(), "latest".to_string()],
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Removes a temporary tag (and the image, if nothing else names it).
+    pub async fn drop_temp(&self, temp: &str) {
+        remove_tag(&self.session.docker, temp).await;
+        self.temp_tags.lock().expect("poisoned").remove(temp);
+    }
+}
+
+/// Removes `reference`; the layers below stay (the build cache).
+pub async fn remove_tag(docker: &bollard::Docker, reference: &str) {
+    let opts = RemoveImageOptionsBuilder::default().noprune(true).build();
+    match docker.remove_image(reference, Some(opts), None).await {
+        Ok(_)
+        | Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => {}
+        Err(e) => eprintln!("stacktag: warning: could not remove {reference}: {e}"),
+    }
+}
+
+fn why_build(
+    inputs: &Inputs,
+    latest: Option<&(String, HashMap<String, String>)>,
+    t: &Target,
+    pending_parent: bool,
+) -> Vec<String> {
+    let parent_part = t.parent.as_ref().map(|p| format!("parent {p} changed"));
+    let mut why: Vec<String> = match latest {
+        None => vec![format!("no image {} yet", t.latest())],
+        Some((_, labels)) => match labels.get(PARTS_LABEL) {
+            None => vec![format!("{} was not built by stacktag build", t.latest())],
+            Some(parts) => match inputs.changes(parts) {
+                None => vec![format!(
+                    "{} has an unreadable {PARTS_LABEL} label",
+                    t.latest()
+                )],
+                Some(changes) => changes
+                    .into_iter()
+                    .filter(|c| !(pending_parent && Some(c) == parent_part.as_ref()))
+                    .collect(),
+            },
+        },
+    };
+    if pending_parent {
+        if let Some(p) = &t.parent {
+            why.push(format!("parent {p} is rebuilt"));
+        }
+    }
+    if why.is_empty() {
+        why.push(format!(
+            "no image is tagged {}:{} (removed, or its verify failed)",
+            t.name,
+            inputs.tag()
+        ));
+    }
+    why
+}
+
+/// The hook's file stem; an architecture stacktag has no tags for keeps Docker's name.
+fn file_stem_str(platform: &Option<Platform>, variant: &str, image: &str) -> String {
+    match platform {
+        Some(p) => file_stem(*p, variant, image),
+        None => format!("unknown-{variant}-{image}"),
+    }
+}
+
+pub(crate) fn short_id(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    &hex[..hex.len().min(12)]
+}
+
+/// The daemon's error text, one line.
+fn log_safe(message: &str) -> String {
+    message.trim().to_string()
+}
+
+/// The last `n` lines of `text`, indented for an error message.
+pub(crate) fn indent_tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..]
+        .iter()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The image ID and labels of `reference`; `None` when the daemon has no such image.
+pub(crate) async fn inspect_labels(
+    docker: &bollard::Docker,
+    reference: &str,
+) -> Result<Option<(String, HashMap<String, String>)>, Error> {
+    match docker.inspect_image(reference).await {
+        Ok(i) => Ok(Some((
+            i.id.unwrap_or_default(),
+            i.config.and_then(|c| c.labels).unwrap_or_default(),
+        ))),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(Error::docker(format!("inspect image {reference}"), e)),
+    }
+}

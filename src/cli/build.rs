@@ -1,0 +1,219 @@
+//! `stacktag build`: its options and the glue to [`crate::build`].
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use clap::{Args, ValueEnum};
+
+use super::{out, ImageName};
+use crate::build::{self, Action, Builder, Options, Report};
+use crate::error::Error;
+use crate::hierarchy::Hierarchy;
+use crate::hook::guard::guarded;
+use crate::hook::progress::Progress;
+use crate::hook::session::Session;
+
+pub const LONG_ABOUT: &str = "\
+Build images and their ancestors in dependency order, images that do not depend on each other at
+the same time; an image whose inputs did not change is reused, not rebuilt.
+
+Per image (keys of the hierarchy file): the context `context:` [default: images/{image}, or
+images/{image}/{variant} with --variant], the Dockerfile `dockerfile:` relative to it [default:
+Dockerfile], `build_args:` (REGISTRY and OWNER are always passed), `unhashed_build_args:` (names
+of environment variables: passed, never hashed, never logged), `verify:` [default:
+{context}/test.sh {image} when that file exists], `refresh:` (12h, 7d, 2w).
+
+Each image's inputs digest (Dockerfile, the context files .dockerignore keeps, the build args
+its Dockerfile declares, the platform, the parent's image ID, the refresh period) is its label
+org.stacktag.inputs. An image whose inputs are tagged `inputs-{16 hex}` already is reused (no
+build); else, with --cache-from-registry, that tag is pulled; else it is built, verified, and
+only then tagged `inputs-…` and `latest`. Logs: OUT_DIR/build-logs/{platform}-{variant}-{image}.log.
+`latest` of an image that failed is never moved.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Images to build, each with the ancestors it needs (names from the hierarchy file)
+    #[arg(required_unless_present = "all", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    /// Build every image of the hierarchy
+    #[arg(long, conflicts_with = "images")]
+    pub all: bool,
+    #[command(flatten)]
+    pub name: ImageName,
+    /// Builds at the same time [default: the number of cores]
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// A build arg for every image, NAME=VALUE (repeatable; hashed where the Dockerfile declares it)
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    pub build_args: Vec<String>,
+    /// Print what would be reused, pulled or built, and why; build nothing
+    #[arg(long)]
+    pub plan: bool,
+    /// Output of --plan: text, or json (dependency levels, for a CI job matrix)
+    #[arg(long, value_enum, default_value = "text", requires = "plan")]
+    pub format: Format,
+    /// Pull an image tagged inputs-{16 hex} from the registry instead of building it
+    #[arg(long)]
+    pub cache_from_registry: bool,
+    /// Push the inputs-{16 hex} tag of each image built to the registry
+    #[arg(long)]
+    pub push_cache: bool,
+    /// Run the verify command of reused and pulled images too
+    #[arg(long)]
+    pub reverify: bool,
+    /// Reuse nothing: build every image, without the daemon's layer cache
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Directory of the build logs (OUT_DIR/build-logs)
+    #[arg(
+        long,
+        default_value = "build/stacktag",
+        env = "STACKTAG_OUT_DIR",
+        value_name = "DIR"
+    )]
+    pub out_dir: PathBuf,
+}
+
+pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(), Error> {
+    let images = if args.all {
+        hierarchy
+            .topological()
+            .iter()
+            .map(|i| i.name.clone())
+            .collect()
+    } else {
+        args.images.clone()
+    };
+    let (registry, owner) = args.name.registry_owner(&hierarchy);
+    let build_args = args
+        .build_args
+        .iter()
+        .map(|a| build::parse_build_arg(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = Options {
+        registry,
+        owner,
+        variant: args.name.variant.clone(),
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        log_dir: args.out_dir.join("build-logs"),
+        build_args,
+        cache_from_registry: args.cache_from_registry,
+        push_cache: args.push_cache,
+        reverify: args.reverify,
+        no_cache: args.no_cache,
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    let targets = build::targets(&hierarchy, &images, &options)?;
+    let session = Session::connect().await?;
+    let temp_tags: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let (plan, format) = (args.plan, args.format);
+    let work = {
+        let (session, temp_tags) = (session.clone(), temp_tags.clone());
+        async move {
+            let progress = Progress::new(quiet || plan);
+            let mut builder = Builder::new(&session, &options, &progress, plan).await?;
+            builder.temp_tags = temp_tags;
+            let (reports, errors) = builder.run(&targets).await;
+            Ok((builder.platform.clone(), reports, errors))
+        }
+    };
+    let outcome = guarded(&session, work).await;
+    // A run stopped between build and verify leaves no unverified tag.
+    let left: Vec<String> = temp_tags.lock().expect("poisoned").drain().collect();
+    for t in left {
+        build::run::remove_tag(&session.docker, &t).await;
+    }
+    let (platform, reports, mut errors) = outcome?;
+    if plan {
+        out(&match format {
+            Format::Text => plan_text(&platform, &reports),
+            Format::Json => plan_json(&platform, &reports),
+        });
+    } else {
+        out(&summary(&reports));
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Several(errors)),
+    }
+}
+
+fn plan_text(platform: &str, reports: &[Report]) -> String {
+    let width = reports.iter().map(|r| r.image.len()).max().unwrap_or(0);
+    let builds = reports.iter().filter(|r| r.action != Action::Reuse).count();
+    let mut text = format!(
+        "plan for {platform}: {} images, {builds} to build or pull\n",
+        reports.len()
+    );
+    for r in reports {
+        text += &format!(
+            "  {:<5}  {:<width$}  {}\n",
+            r.action.to_string(),
+            r.image,
+            r.why.join("; ")
+        );
+    }
+    text
+}
+
+/// The plan as JSON: every image, and the images grouped in dependency
+/// levels (all of them, and those to build or pull), for a CI job matrix.
+fn plan_json(platform: &str, reports: &[Report]) -> String {
+    let depth = reports.iter().map(|r| r.level + 1).max().unwrap_or(0);
+    let levels = |pick: &dyn Fn(&Report) -> bool| -> Vec<Vec<&str>> {
+        (0..depth)
+            .map(|l| {
+                reports
+                    .iter()
+                    .filter(|r| r.level == l && pick(r))
+                    .map(|r| r.image.as_str())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let doc = serde_json::json!({
+        "platform": platform,
+        "levels": levels(&|_| true),
+        "build_levels": levels(&|r| r.action != Action::Reuse),
+        "images": reports,
+    });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&doc).expect("plain data")
+    )
+}
+
+fn summary(reports: &[Report]) -> String {
+    let mut text = String::new();
+    for r in reports {
+        let id = r.id.as_deref().map_or("", build::run::short_id);
+        let verb = match r.action {
+            Action::Reuse => "reused",
+            Action::Pull => "pulled",
+            Action::Build => "built",
+        };
+        text += &format!(
+            "{}: {verb} {id}{} ({:.2}s)\n",
+            r.reference,
+            if r.verified { ", verified" } else { "" },
+            r.seconds
+        );
+        if let Some(log) = &r.log {
+            text += &format!("  log: {}\n", log.display());
+        }
+    }
+    text
+}

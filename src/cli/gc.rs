@@ -1,0 +1,47 @@
+//! `stacktag gc`: remove the containers that runs no longer alive left.
+
+use clap::Args;
+
+use crate::error::Error;
+use crate::gc;
+use crate::hook::session::Session;
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Print what would be removed; remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub async fn run(args: GcArgs) -> Result<(), Error> {
+    let session = Session::open().await?;
+    let Some(me) = session.owner() else {
+        return Err(Error::BadFile {
+            path: "/proc".into(),
+            message: "cannot tell which processes are alive without Linux's /proc".into(),
+        });
+    };
+    let found = gc::collect(&session.docker, me, args.dry_run)
+        .await
+        .map_err(|e| Error::docker("list or remove stacktag's containers", e))?;
+    let verb = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
+    let mut text = String::new();
+    for left in &found.removed {
+        text += &format!("{verb} {left}: its run is no longer alive\n");
+    }
+    for left in &found.unknown {
+        text += &format!("kept {left}: made on another machine, in another PID namespace or by an older stacktag; `docker rm -f` it if you know its run ended\n");
+    }
+    text += &format!(
+        "{} {verb}, {} of runs alive now kept, {} of unknown runs kept\n",
+        found.removed.len(),
+        found.alive.len(),
+        found.unknown.len()
+    );
+    super::out(&text);
+    Ok(())
+}

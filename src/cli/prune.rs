@@ -1,0 +1,61 @@
+//! `stacktag prune`: its options and the glue to [`crate::build::prune`].
+
+use clap::Args;
+
+use super::{out, ImageName, TagsDir};
+use crate::build::prune;
+use crate::build::run::short_id;
+use crate::error::Error;
+use crate::hierarchy::Hierarchy;
+use crate::hook::session::Session;
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub name: ImageName,
+    #[command(flatten)]
+    pub tags: TagsDir,
+    /// List what would be removed; remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep the N newest builds of each image besides those in use
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub keep: usize,
+}
+
+pub async fn run(hierarchy: Hierarchy, args: PruneArgs) -> Result<(), Error> {
+    let (registry, owner) = args.name.registry_owner(&hierarchy);
+    let session = Session::connect().await?;
+    let plan = prune::plan(
+        &session.docker,
+        &hierarchy,
+        &registry,
+        &owner,
+        &args.tags.dir(),
+        args.keep,
+    )
+    .await?;
+    let line = |c: &prune::Candidate| {
+        let tags = if c.tags.is_empty() {
+            "<no tag>".to_string()
+        } else {
+            c.tags.join(" ")
+        };
+        format!("{} {}", short_id(&c.id), tags)
+    };
+    let mut text = String::new();
+    if args.dry_run {
+        for c in &plan {
+            match c.kept {
+                Some(why) => text += &format!("keep    {} ({why})\n", line(c)),
+                None => text += &format!("remove  {}\n", line(c)),
+            }
+        }
+    } else {
+        for c in prune::remove(&session.docker, &plan).await {
+            text += &format!("removed {}\n", line(&c));
+        }
+    }
+    out(&text);
+    Ok(())
+}
