@@ -118,7 +118,7 @@ test: fixtures chromium build-all ## every test, on the real Docker daemon (and 
 bench-build: root-image stacktag ## build figures: cold vs the old docker-build loop, unchanged re-run, one changed file
 	@REGISTRY=$(REGISTRY) ROOT_IMAGE=$(ROOT_IMAGE) scripts/build-bench $(STACKTAG)
 
-bench: build-all ## wall time and peak memory of `stacktag hook --all`, against the floor
+bench: build-all ## wall time and peak memory of `stacktag hook --all`, with and without --sbom, against the floor
 	$(CARGO) bench --bench hook
 
 bench-wiki: ## time to update a wiki of 4560 manifests, and its HTML site (printed)

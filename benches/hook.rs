@@ -46,27 +46,18 @@ fn main() {
         images.len()
     );
 
+    // Without and with --sbom, taking turns so that both see the same machine.
     let mut walls = Vec::new();
+    let mut sbom_walls = Vec::new();
     for run in 0..RUNS {
-        let out = tempfile::tempdir().unwrap();
-        let started = Instant::now();
-        let status = Command::new(env!("CARGO_BIN_EXE_stacktag"))
-            .current_dir(root)
-            .env("STACKTAG_RUN_ID", format!("bench-{run}"))
-            .args(["hook", "--all", "--quiet", "--no-cache", "--out-dir"])
-            .arg(out.path())
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("run stacktag");
-        assert!(
-            status.success(),
-            "stacktag hook failed; run `make hook-all` to see why"
-        );
-        walls.push(started.elapsed());
+        walls.push(hook(root, &format!("bench-{run}"), &[]));
+        sbom_walls.push(hook(root, &format!("bench-sbom-{run}"), &["--sbom"]));
     }
     let peak = peak_rss_of_children();
     walls.sort();
+    sbom_walls.sort();
     let wall = walls[RUNS / 2];
+    let sbom_wall = sbom_walls[RUNS / 2];
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let floors = rt.block_on(floor(&hierarchy, &images));
@@ -90,7 +81,17 @@ fn main() {
             .join(", ")
     );
     println!(
-        "  peak memory  {} (max RSS of the stacktag process)",
+        "  with --sbom  {} (median; runs: {}): {:+.1}% wall time for the SPDX and CycloneDX files",
+        secs(sbom_wall),
+        sbom_walls
+            .iter()
+            .map(|w| secs(*w))
+            .collect::<Vec<_>>()
+            .join(", "),
+        100.0 * (sbom_wall.as_secs_f64() / wall.as_secs_f64() - 1.0)
+    );
+    println!(
+        "  peak memory  {} (max RSS of the stacktag process, with or without --sbom)",
         format_size(peak, BINARY)
     );
     println!(
@@ -121,6 +122,27 @@ fn main() {
         "  speed-up     {:.1}x (sequential / wall)",
         sequential.as_secs_f64() / wall.as_secs_f64()
     );
+}
+
+/// Wall time of one `stacktag hook --all` (plus `extra` options).
+fn hook(root: &str, run_id: &str, extra: &[&str]) -> Duration {
+    let out = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_stacktag"))
+        .current_dir(root)
+        .env("STACKTAG_RUN_ID", run_id)
+        .args(["hook", "--all", "--quiet", "--no-cache"])
+        .args(extra)
+        .arg("--out-dir")
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run stacktag");
+    assert!(
+        status.success(),
+        "stacktag hook {extra:?} failed; run `make hook-all` to see why"
+    );
+    started.elapsed()
 }
 
 fn peak_rss_of_children() -> u64 {

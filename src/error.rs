@@ -182,6 +182,12 @@ pub enum Error {
     #[error(transparent)]
     Build(#[from] crate::build::BuildError),
 
+    #[error(transparent)]
+    Sbom(#[from] crate::sbom::SbomError),
+
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 
@@ -252,6 +258,8 @@ impl Error {
             Error::Config(_) | Error::UnknownPlatform(_) => exit::CONFIG,
             Error::ImageNotFound { .. } | Error::PlatformMismatch { .. } => exit::IMAGE,
             Error::Tagger { .. } | Error::Manifest { .. } | Error::BadTag { .. } => exit::COMMAND,
+            Error::Sbom(_) => exit::COMMAND,
+            Error::Diff(e) => e.exit_code(),
             Error::Connect { .. }
             | Error::Docker { .. }
             | Error::Apply { .. }

@@ -54,6 +54,8 @@ pub struct ImageSpec {
     pub verify: Option<String>,
     /// `stacktag build`: rebuild at least once per this period (`7d`).
     pub refresh: Option<Duration>,
+    /// SBOM sections that must be found in the image (and its children).
+    pub sbom_required: Vec<crate::sbom::Section>,
 }
 
 impl ImageSpec {
@@ -90,6 +92,8 @@ pub struct Hierarchy {
     pub images: Vec<ImageSpec>,
     pub declared_taggers: Vec<Declared<TaggerRule>>,
     pub declared_manifests: Vec<Declared<ManifestRule>>,
+    /// `hook` writes SBOMs as with `--sbom`.
+    pub sbom: bool,
     /// Top-level keys the file leaves out, so their defaults apply.
     pub defaulted: Vec<&'static str>,
     /// What is not wrong but worth saying (names this binary does not know,
@@ -114,6 +118,8 @@ pub struct Resolved {
     pub manifests: Vec<Inherited>,
     pub variants: Vec<String>,
     pub network: bool,
+    /// Its own and every ancestor's `sbom_required`.
+    pub sbom_required: Vec<crate::sbom::Section>,
 }
 
 /// How strictly tagger and manifest names are checked.
@@ -245,6 +251,15 @@ impl Hierarchy {
             manifests: collect(|i| &i.manifests),
             variants: img.variants.clone(),
             network: img.network,
+            sbom_required: {
+                let mut all: Vec<crate::sbom::Section> = chain
+                    .iter()
+                    .flat_map(|i| i.sbom_required.iter().copied())
+                    .collect();
+                all.sort();
+                all.dedup();
+                all
+            },
         })
     }
 
@@ -283,6 +298,7 @@ const TOP_KEYS: &[&str] = &[
     "owner",
     "repository",
     "command_timeout",
+    "sbom",
     "images",
 ];
 const IMAGE_KEYS: &[&str] = &[
@@ -297,6 +313,7 @@ const IMAGE_KEYS: &[&str] = &[
     "unhashed_build_args",
     "verify",
     "refresh",
+    "sbom_required",
 ];
 const TAGGER_KEYS: &[&str] = &["name", "command", "pattern", "prefix", "stream"];
 const MANIFEST_KEYS: &[&str] = &["name", "heading", "commands", "stream"];
@@ -406,6 +423,15 @@ impl Parser<'_> {
             },
         };
 
+        let sbom = match top.get("sbom") {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                let line = self.lines.key_nth("sbom", 0);
+                self.push(line, "`sbom` must be true or false".into());
+                false
+            }
+        };
         let mut h = Hierarchy {
             path: self.path.to_path_buf(),
             registry,
@@ -415,6 +441,7 @@ impl Parser<'_> {
             images: Vec::new(),
             declared_taggers: Vec::new(),
             declared_manifests: Vec::new(),
+            sbom,
             defaulted,
             warnings: Vec::new(),
         };
@@ -543,6 +570,25 @@ impl Parser<'_> {
         let context = path_key(self, "context", defaults::CONTEXT.replace("{image}", name));
         let dockerfile = path_key(self, "dockerfile", defaults::DOCKERFILE.to_string());
         let build = self.build_keys(name, map, line);
+        let mut sbom_required = Vec::new();
+        if let Some(v) = map.get("sbom_required") {
+            let l = at(self, "sbom_required");
+            for s in self.strings(v, &format!("image `{name}`: `sbom_required`"), l) {
+                match crate::sbom::Section::from_name(&s) {
+                    Some(sec) => sbom_required.push(sec),
+                    None => {
+                        let sl = self.lines.find(&s, l);
+                        self.push(
+                            sl,
+                            format!(
+                                "image `{name}`: unknown SBOM section `{s}` in sbom_required; known sections: {}",
+                                crate::sbom::Section::names()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
         h.images.push(ImageSpec {
             name: name.to_string(),
             parent,
@@ -558,6 +604,7 @@ impl Parser<'_> {
             unhashed_build_args: build.1,
             verify: build.2,
             refresh: build.3,
+            sbom_required,
         });
     }
 

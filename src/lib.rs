@@ -9,6 +9,7 @@ pub mod archive;
 pub mod build;
 pub mod cli;
 pub mod console;
+pub mod diff;
 pub mod error;
 pub mod formats;
 pub mod gc;
@@ -19,6 +20,7 @@ pub mod keepalive;
 pub mod manifests;
 pub mod plugin;
 pub mod registry;
+pub mod sbom;
 pub mod taggers;
 pub mod wiki;
 

@@ -36,6 +36,8 @@ pub struct HookArgs {
     #[command(flatten)]
     pub cache: super::hook_cache::CacheArgs,
     #[command(flatten)]
+    pub sbom: super::sbom::SbomArgs,
+    #[command(flatten)]
     pub output: Output,
 }
 
@@ -69,6 +71,7 @@ pub struct ApplyArgs {
     pub output: Output,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn execute(
     hierarchy: Hierarchy,
     run: RunArgs,
@@ -76,6 +79,7 @@ pub async fn execute(
     steps: Steps,
     images: Vec<String>,
     cache: Option<crate::hook::cache::DiskCache>,
+    sbom: Option<crate::sbom::Options>,
     ui: &Ui,
 ) -> Result<(), Error> {
     if run.repository.is_none() && hierarchy.defaulted.contains(&"repository") {
@@ -122,6 +126,7 @@ pub async fn execute(
         .limits(limits)
         .network(run.network)
         .cache(cache)
+        .sbom(sbom)
         .jobs(
             run.jobs
                 .map_or_else(crate::hook::pipeline::default_jobs, usize::from),

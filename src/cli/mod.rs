@@ -5,6 +5,7 @@
 mod archive;
 mod args;
 mod build;
+mod diff;
 mod gc;
 mod help;
 mod hook;
@@ -12,6 +13,7 @@ mod hook_cache;
 pub mod json;
 mod prune;
 mod publish;
+mod sbom;
 mod stack;
 mod supply;
 mod wiki;
@@ -52,6 +54,9 @@ pub enum Command {
     /// Build images and their ancestors in dependency order; unchanged ones are reused, not rebuilt
     #[command(long_about = build::LONG_ABOUT, after_long_help = help::after(help::BUILD_CODES, help::BUILD_EXAMPLES))]
     Build(build::BuildArgs),
+    /// What changed between two builds of an image: packages per section, and tags
+    #[command(long_about = help::DIFF, after_long_help = help::after(help::DIFF_CODES, help::DIFF_EXAMPLES))]
+    Diff(diff::DiffArgs),
     /// Remove the containers left by runs that are no longer alive (every run also does)
     #[command(long_about = help::GC, after_long_help = help::after(help::GC_CODES, help::GC_EXAMPLES))]
     Gc(gc::GcArgs),
@@ -308,6 +313,7 @@ impl Command {
         "build",
         "prune",
         "gc",
+        "diff",
     ];
 
     /// The subcommand's name, as typed.
@@ -330,6 +336,7 @@ impl Command {
             Command::Build(_) => "build",
             Command::Prune(_) => "prune",
             Command::Gc(_) => "gc",
+            Command::Diff(_) => "diff",
         }
     }
 
@@ -350,7 +357,8 @@ impl Command {
             Command::Save(a) => &a.output,
             Command::Load(a) => &a.output,
             // `build --plan --format json` prints its plan itself; prune prints text.
-            Command::Build(_) | Command::Prune(_) | Command::Gc(_) => &TEXT_ONLY,
+            // `diff --format json` prints its own document.
+            Command::Build(_) | Command::Prune(_) | Command::Gc(_) | Command::Diff(_) => &TEXT_ONLY,
         }
     }
 
@@ -368,7 +376,8 @@ impl Command {
             | Command::Load(_)
             | Command::Build(_)
             | Command::Prune(_)
-            | Command::Gc(_) => Names::Any,
+            | Command::Gc(_)
+            | Command::Diff(_) => Names::Any,
             _ => Names::Any,
         }
     }
@@ -376,8 +385,10 @@ impl Command {
 
 pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
     // The one command that needs no stack: it cleans up after any.
-    if let Command::Gc(args) = cli.command {
-        return gc::run(args).await;
+    match cli.command {
+        Command::Gc(args) => return gc::run(args).await,
+        Command::Diff(args) => return diff::run(args),
+        _ => {}
     }
     let hierarchy = Hierarchy::load_default(cli.config.as_deref(), cli.command.names())?;
     for w in &hierarchy.warnings {
@@ -416,7 +427,18 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
             }
             archive::warn_if_dirty(&hierarchy, &images);
             let cache = args.cache.cache();
-            hook::execute(hierarchy, args.run, None, Steps::HOOK, images, cache, ui).await
+            let sbom = args.sbom.options(&hierarchy, &args.run.dirs.tags.out_dir);
+            hook::execute(
+                hierarchy,
+                args.run,
+                None,
+                Steps::HOOK,
+                images,
+                cache,
+                sbom,
+                ui,
+            )
+            .await
         }
         Command::Tags(one) => {
             let steps = Steps {
@@ -430,6 +452,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
                 one.source,
                 steps,
                 vec![one.image],
+                None,
                 None,
                 ui,
             )
@@ -448,6 +471,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
                 steps,
                 vec![one.image],
                 None,
+                None,
                 ui,
             )
             .await
@@ -460,7 +484,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         Command::Attach(args) => supply::attach(hierarchy, args, ui).await,
         Command::Build(args) => build::run(hierarchy, args, ui.quiet).await,
         Command::Prune(args) => prune::run(hierarchy, args).await,
-        Command::Gc(_) => unreachable!("run before the hierarchy is loaded"),
+        Command::Gc(_) | Command::Diff(_) => unreachable!("run before the hierarchy is loaded"),
         Command::Save(args) => archive::save(hierarchy, args, ui).await,
         Command::Load(args) => archive::load(args, ui).await,
     }

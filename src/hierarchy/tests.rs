@@ -313,3 +313,17 @@ fn build_keys_are_read_and_checked() {
     assert_eq!(parse_period("0d"), None);
     assert_eq!(parse_period("7"), None);
 }
+
+#[test]
+fn sbom_keys() {
+    let h = parse("sbom: true\nimages:\n  a:\n    sbom_required: [apt]\n  b:\n    parent: a\n    sbom_required: [pip, apt]\n").unwrap();
+    assert!(h.sbom);
+    use crate::sbom::Section;
+    assert_eq!(
+        h.resolve("b").unwrap().sbom_required,
+        [Section::Apt, Section::Pip]
+    );
+    let e = parse("images:\n  a:\n    sbom_required:\n      - deb\n").unwrap_err();
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.message.contains("unknown SBOM section `deb` in sbom_required; known sections: apt, pip, conda, r, julia"), "{e}");
+}

@@ -27,6 +27,7 @@ use crate::hook::run::{BuildInfo, ImageInfo};
 use crate::hook::session::Session;
 use crate::manifests::build_info;
 use crate::plugin::{CommandCache, Context, Runner};
+use crate::sbom::{self, Inventory};
 
 /// Where the files go (formats.md names the files inside).
 #[derive(Debug, Clone)]
@@ -73,6 +74,8 @@ pub struct Job<'a> {
     jobs: usize,
     /// Command outputs kept by image ID; `None`: every command runs.
     cache: Option<DiskCache>,
+    /// Also write each image's SBOM (SPDX and CycloneDX) into this directory.
+    sbom: Option<sbom::Options>,
 }
 
 /// What one image's run produced.
@@ -105,15 +108,18 @@ pub enum FileKind {
     TagsFile,
     Manifest,
     HistoryLine,
+    /// An SBOM document (`.spdx.json`, `.cdx.json`).
+    Sbom,
 }
 
 impl FileKind {
-    /// `tags_file`, `manifest`, `history_line`.
+    /// `tags_file`, `manifest`, `history_line`, `sbom`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileKind::TagsFile => "tags_file",
             FileKind::Manifest => "manifest",
             FileKind::HistoryLine => "history_line",
+            FileKind::Sbom => "sbom",
         }
     }
 }
@@ -168,6 +174,7 @@ impl<'a> Job<'a> {
             network: false,
             jobs: default_jobs(),
             cache: None,
+            sbom: None,
         }
     }
 
@@ -205,6 +212,12 @@ impl<'a> Job<'a> {
     /// an unchanged image starts no container.
     pub fn cache(mut self, cache: Option<DiskCache>) -> Self {
         self.cache = cache;
+        self
+    }
+
+    /// Also write each image's SBOMs, from the same container.
+    pub fn sbom(mut self, sbom: Option<sbom::Options>) -> Self {
+        self.sbom = sbom;
         self
     }
 
@@ -343,7 +356,7 @@ impl<'a> Job<'a> {
         if let Some(e) = start_error {
             return Err(e);
         }
-        let (values, sections) = computed?;
+        let (values, sections, inventory) = computed?;
         if container_started {
             self.progress.log(
                 image,
@@ -366,7 +379,28 @@ impl<'a> Job<'a> {
         let mut all_tags = vec![format!("{prefix}-latest")];
         all_tags.extend(values.iter().map(|v| format!("{prefix}-{v}")));
         let lap = Instant::now();
-        let files = self.write_and_apply(&info, &all_tags, sections).await?;
+        if let Some(inv) = &inventory {
+            for (section, why) in &inv.skipped {
+                crate::console::warn(format_args!(
+                    "{image}: SBOM section `{section}` skipped: {why}"
+                ));
+            }
+            self.progress.log(
+                image,
+                format_args!(
+                    "SBOM: {} ({})",
+                    counted(inv.packages.len(), "package"),
+                    inv.found
+                        .iter()
+                        .map(|s| s.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        let files = self
+            .write_and_apply(&info, &all_tags, sections, inventory.as_ref())
+            .await?;
         timings.files_and_tags = lap.elapsed().as_secs_f64();
         self.progress.log(
             image,
@@ -396,7 +430,7 @@ impl<'a> Job<'a> {
         info: &ImageInfo,
         runner: &dyn Runner,
         cache: &CommandCache,
-    ) -> Result<(Vec<String>, Vec<String>), Error> {
+    ) -> Result<(Vec<String>, Vec<String>, Option<Inventory>), Error> {
         let image = info.image.as_str();
         let taggers = join_all(resolved.taggers.iter().map(|t| async move {
             let tagger = self.hierarchy.tagger(&t.name).expect("validated");
@@ -415,7 +449,12 @@ impl<'a> Job<'a> {
             }))
             .await
         };
-        let (taggers, manifests) = tokio::join!(taggers, manifests);
+        let inventory = async {
+            self.sbom.as_ref()?;
+            let ctx = Context::new(info, self.build, runner, cache);
+            Some(sbom::collect(&ctx, &resolved.sbom_required).await)
+        };
+        let (taggers, manifests, inventory) = tokio::join!(taggers, manifests, inventory);
 
         // When the container stopped, that is the one error, whichever
         // commands it made fail and however they failed.
@@ -465,8 +504,16 @@ impl<'a> Job<'a> {
                 }),
             }
         }
+        let inventory = match inventory {
+            Some(Ok(inv)) => Some(inv),
+            Some(Err(e)) => {
+                errors.push(e.into());
+                None
+            }
+            None => None,
+        };
         match errors.len() {
-            0 => Ok((values, sections)),
+            0 => Ok((values, sections, inventory)),
             1 => Err(errors.remove(0)),
             _ => Err(Error::Several(errors)),
         }
@@ -496,6 +543,7 @@ impl<'a> Job<'a> {
         info: &ImageInfo,
         all_tags: &[String],
         sections: Vec<String>,
+        inventory: Option<&Inventory>,
     ) -> Result<Vec<OutputFile>, Error> {
         let full = info.full_name();
         let stem = info.stem();
@@ -528,6 +576,12 @@ impl<'a> Job<'a> {
             .render();
             staged.add(&self.dirs.hist_lines.join(format!("{page}.txt")), &line)?;
             kinds.push(FileKind::HistoryLine);
+        }
+        if let (Some(opts), Some(inv)) = (&self.sbom, inventory) {
+            for (name, text) in sbom::documents(inv, info, self.build) {
+                staged.add(&opts.dir.join(name), &text)?;
+                kinds.push(FileKind::Sbom);
+            }
         }
         // From here to the end the daemon and the files change: a signal
         // waits for this section instead of cutting it in half.

@@ -85,8 +85,8 @@ impl ImageInfo {
             variant: "default".into(),
             platform: Platform::X86_64,
             source: "quay.io/jupyter/base-notebook:latest".into(),
-            id: "sha256:4f7256bbe3fb8b2a1e6e1c8f3b7a9d2c5e0f1a2b3c4d5e6f708192a3b4c5d6e7".into(),
             size: 1_050_000_000,
+            id: "sha256:4c4a1b2e5f3d9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a".into(),
         }
     }
 }

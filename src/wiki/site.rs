@@ -90,9 +90,15 @@ pub fn render(wiki: &Path, out: &Path) -> Result<SiteReport, Error> {
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
     };
     write("style.css", STYLESHEET)?;
+    // What changed since each manifest's previous build; the site renders
+    // without it when the wiki's index cannot be read.
+    let changes = crate::diff::site_sections(wiki).unwrap_or_default();
     for (name, path) in &names {
         let markdown = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let body = to_html(&markdown, &options);
+        let mut body = to_html(&markdown, &options);
+        if let Some(section) = changes.get(name) {
+            body = with_changes(&body, &to_html(section, &options));
+        }
         write(&file_of(name), &page(name, &body, month_of(wiki, path)))?;
     }
 
@@ -110,6 +116,17 @@ pub fn render(wiki: &Path, out: &Path) -> Result<SiteReport, Error> {
         broken_links: broken.load(Ordering::Relaxed),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// A manifest page's HTML with the changes section after its Build Info
+/// (before the page's second heading), in a `<section id="changes">`.
+fn with_changes(body: &str, changes: &str) -> String {
+    let section = format!("<section id=\"changes\">\n{changes}</section>\n");
+    let second = body.match_indices("<h2").nth(1).map(|(i, _)| i);
+    match second {
+        Some(i) => format!("{}{section}{}", &body[..i], &body[i..]),
+        None => format!("{body}{section}"),
+    }
 }
 
 fn sibling(out: &Path, what: &str) -> PathBuf {

@@ -478,7 +478,7 @@ fn the_demo_stack_builds_from_the_real_hook_go_into_a_wiki() {
 }
 
 /// Chromium, headless, for the site test; installed by `make chromium` (`make test` does it).
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser"].iter().find_map(|c| {
         Command::new(c)
             .arg("--version")
@@ -489,7 +489,7 @@ fn chromium() -> Option<PathBuf> {
     })
 }
 
-fn browse(chromium: &Path, profile: &Path, what: &[String]) -> String {
+pub(crate) fn browse(chromium: &Path, profile: &Path, what: &[String]) -> String {
     let out = Command::new(chromium)
         .args([
             "--headless",

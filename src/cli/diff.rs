@@ -1,0 +1,86 @@
+//! `stacktag diff`: what changed between two builds of an image.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::diff::{self, changes, WikiDiff};
+use crate::error::Error;
+use crate::formats::tags::{Platform, DEFAULT_VARIANT};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 also when the wiki has no earlier build to compare with (it says so); \
+2 two manifests of different images, platforms or variants (without --force), or no build of the \
+image in the wiki; 8 a file that cannot be read or is not a build manifest."
+)]
+#[command(group(clap::ArgGroup::new("builds").required(true).args(["old", "wiki_dir"])))]
+pub struct DiffArgs {
+    /// The older build's manifest (.md, from `stacktag hook` or the wiki)
+    #[arg(requires = "new", value_name = "OLD")]
+    pub old: Option<PathBuf>,
+    /// The newer build's manifest
+    #[arg(value_name = "NEW")]
+    pub new: Option<PathBuf>,
+    /// Instead of two files: the wiki checkout, whose newest build of --image is compared
+    /// with the one before it
+    #[arg(long, value_name = "DIR", conflicts_with = "old", requires = "image")]
+    pub wiki_dir: Option<PathBuf>,
+    /// Image name (with --wiki-dir)
+    #[arg(long, requires = "wiki_dir")]
+    pub image: Option<String>,
+    /// x86_64 or aarch64 (with --wiki-dir) [default: the platform of the image's newest build]
+    #[arg(long, requires = "wiki_dir")]
+    pub platform: Option<String>,
+    /// Variant (with --wiki-dir)
+    #[arg(long, default_value = DEFAULT_VARIANT, requires = "wiki_dir")]
+    pub variant: String,
+    /// Compare two manifests even if they are of different images, platforms or variants
+    #[arg(long)]
+    pub force: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+}
+
+pub fn run(args: DiffArgs) -> Result<(), Error> {
+    let changes = match (&args.old, &args.new, &args.wiki_dir) {
+        (Some(old), Some(new), _) => diff::files(old, new, args.force)?,
+        (_, _, Some(wiki)) => {
+            let image = args.image.as_deref().expect("clap requires --image");
+            let platform = Platform::parse_option(args.platform.as_deref())?.map(|p| p.to_string());
+            let found = diff::wiki(wiki, image, platform.as_deref(), &args.variant, &mut |w| {
+                eprintln!("stacktag: warning: {w}")
+            })?;
+            match found {
+                WikiDiff::Changes(c) => *c,
+                WikiDiff::NoPrevious { page } => {
+                    let text = match args.format {
+                        Format::Markdown => format!(
+                            "No previous build of {image} in {}: {page} is its only build there.\n",
+                            wiki.display()
+                        ),
+                        Format::Json => format!(
+                            "{}\n",
+                            serde_json::json!({ "previous": null, "newest": page })
+                        ),
+                    };
+                    super::out(&text);
+                    return Ok(());
+                }
+            }
+        }
+        _ => unreachable!("clap requires OLD NEW or --wiki-dir"),
+    };
+    super::out(&match args.format {
+        Format::Markdown => changes::markdown(&changes),
+        Format::Json => changes::json(&changes),
+    });
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! Runs every package tool's command in the image's container (each once,
+//! all at the same time, shared with the taggers and manifests through the
+//! run-once cache) and reads their output into an [`Inventory`].
+
+use futures_util::future::join_all;
+
+use super::parse::{self, Failure, OsRelease};
+use super::{Inventory, Package, SbomError, Section};
+use crate::error::PluginError;
+use crate::hook::command::{Cmd, ExecError};
+use crate::plugin::Context;
+
+pub const OS_RELEASE: &[&str] = &["cat", "/etc/os-release"];
+pub const DPKG: &[&str] = &["dpkg-query", "-W", "-f", parse::DPKG_FORMAT];
+/// What `pip list --format json` prints, read from the same metadata
+/// (`importlib.metadata`, pip's own backend) without pip's start-up, which
+/// costs several times more: first distribution of a name on `sys.path`
+/// wins, and pip's `python`, `wsgiref`, `argparse` are left out, as pip does.
+pub const PIP: &[&str] = &["python", "-c", parse::PIP_SCRIPT];
+pub const CONDA: &[&str] = &["conda", "list", "--json"];
+pub const R: &[&str] = &["Rscript", "-e", parse::R_SCRIPT];
+pub const JULIA: &[&str] = &["julia", "-e", parse::JULIA_SCRIPT];
+
+/// The command that lists a section's packages.
+pub fn command(section: Section) -> &'static [&'static str] {
+    match section {
+        Section::Apt => DPKG,
+        Section::Pip => PIP,
+        Section::Conda => CONDA,
+        Section::R => R,
+        Section::Julia => JULIA,
+    }
+}
+
+/// Every section's packages. A tool missing from the image skips its
+/// section (said in [`Inventory::skipped`]) unless `required` names it;
+/// any other failure, or output that does not parse, is an error.
+pub async fn collect(ctx: &Context<'_>, required: &[Section]) -> Result<Inventory, SbomError> {
+    let image = ctx.image.image.clone();
+    let results = join_all(Section::ALL.map(|s| section(ctx, s))).await;
+    let mut inv = Inventory {
+        packages: Vec::new(),
+        found: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for (s, result) in Section::ALL.into_iter().zip(results) {
+        match result {
+            Ok(pkgs) => {
+                inv.found.push(s);
+                inv.packages.extend(pkgs);
+            }
+            Err(Why::Missing(_)) if !required.contains(&s) => {
+                let cmd = Cmd::new(command(s)).0[0].clone();
+                inv.skipped.push((
+                    s,
+                    format!("`{cmd}` is not in the image (`sbom_required: [{s}]` in hierarchy.yaml makes that an error)"),
+                ));
+            }
+            Err(Why::Missing(e)) | Err(Why::Failed(e)) => {
+                return Err(SbomError::Command {
+                    image,
+                    section: s,
+                    source: Box::new(e),
+                })
+            }
+            Err(Why::Parse(f)) => {
+                return Err(SbomError::Parse {
+                    image,
+                    section: s,
+                    command: Cmd::new(command(s)).to_string(),
+                    line: f.line,
+                    column: f.column,
+                    message: f.message,
+                })
+            }
+        }
+    }
+    inv.packages.sort();
+    inv.packages.dedup_by(|a, b| a.purl == b.purl);
+    Ok(inv)
+}
+
+enum Why {
+    Missing(PluginError),
+    Failed(PluginError),
+    Parse(Failure),
+}
+
+async fn section(ctx: &Context<'_>, s: Section) -> Result<Vec<Package>, Why> {
+    let out = ctx.run(command(s)).await.map_err(|e| match e {
+        PluginError::Exec(ExecError::Missing { .. }) => Why::Missing(e),
+        e => Why::Failed(e),
+    })?;
+    let text = &out.stdout;
+    let parsed = match s {
+        Section::Apt => {
+            // Without os-release the purls still name the package, only not the release.
+            let os = match ctx.run(OS_RELEASE).await {
+                Ok(o) => OsRelease::parse(&o.stdout),
+                Err(_) => OsRelease::default(),
+            };
+            parse::dpkg(text, &os)
+        }
+        Section::Pip => parse::pip_json(text),
+        Section::Conda => parse::conda_json(text),
+        Section::R => parse::r_tsv(text),
+        Section::Julia => parse::julia_tsv(text),
+    };
+    parsed.map_err(Why::Parse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hook::run::{BuildInfo, ImageInfo};
+    use crate::plugin::fake::FakeRunner;
+    use crate::plugin::CommandCache;
+
+    fn data(f: &str) -> String {
+        std::fs::read_to_string(format!("{}/tests/data/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    async fn run(runner: FakeRunner, required: &[Section]) -> Result<Inventory, SbomError> {
+        let (image, build) = (ImageInfo::example(), BuildInfo::example());
+        let cache = CommandCache::default();
+        let ctx = Context::new(&image, &build, &runner, &cache);
+        collect(&ctx, required).await
+    }
+
+    fn debian() -> FakeRunner {
+        FakeRunner::default()
+            .with(OS_RELEASE, &data("debian-os-release.txt"), "", 0)
+            .with(DPKG, &data("debian-dpkg-query.tsv"), "", 0)
+            .with(PIP, &data("debian-pip-list.json"), "", 0)
+    }
+
+    #[tokio::test]
+    async fn missing_tools_are_skipped_and_named() {
+        let inv = run(debian(), &[]).await.unwrap();
+        assert_eq!(inv.found, [Section::Apt, Section::Pip]);
+        let skipped: Vec<_> = inv.skipped.iter().map(|(s, _)| *s).collect();
+        assert_eq!(skipped, [Section::Conda, Section::R, Section::Julia]);
+        assert!(
+            inv.skipped[0].1.starts_with("`conda` is not in the image"),
+            "{:?}",
+            inv.skipped
+        );
+        let sorted = inv.packages.windows(2).all(|w| w[0] <= w[1]);
+        assert!(sorted);
+    }
+
+    #[tokio::test]
+    async fn a_required_tool_that_is_missing_fails() {
+        let e = run(debian(), &[Section::Conda])
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "base-notebook: SBOM section `conda`: `conda list --json` is not in the image"
+            ),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_json_names_image_command_and_position() {
+        let runner = debian().with(CONDA, "[\n  {\"name\": \"python\",\n   oops}\n]", "", 0);
+        let e = run(runner, &[]).await.unwrap_err().to_string();
+        assert!(
+            e.starts_with("base-notebook: SBOM section `conda`: `conda list --json` gave output that does not parse at line 3, column 4:"),
+            "{e}"
+        );
+    }
+}
