@@ -10,6 +10,11 @@ use std::io::Write;
 
 use crate::hook::guard;
 
+/// A size as the user reads it: `353.1 MB`.
+pub fn size(bytes: u64) -> String {
+    humansize::format_size(bytes, humansize::DECIMAL)
+}
+
 /// Writes `text` to stdout; a failed write stops the run (see the module).
 pub fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();

@@ -24,6 +24,14 @@ pub fn line(hex: &str, archive: &Path) -> String {
 /// Checks the archive against its `.sha256`: the sum, and that the sum is
 /// of a file of this name.
 pub fn verify(archive: &Path) -> Result<(), Error> {
+    let expected = expected(archive)?;
+    let actual = sha256_file(archive).map_err(|e| Error::io(archive, e))?;
+    compare(archive, &expected, &actual)
+}
+
+/// The sha256 the `.sha256` beside `archive` gives, lowercase, once it is
+/// known to be the checksum of a file of this name.
+pub fn expected(archive: &Path) -> Result<String, Error> {
     let sum_file = sum_path(archive);
     let missing = || ArchiveError::NoChecksum {
         path: archive.into(),
@@ -56,15 +64,19 @@ pub fn verify(archive: &Path) -> Result<(), Error> {
         }
         .into());
     }
-    let actual = sha256_file(archive).map_err(|e| Error::io(archive, e))?;
-    if !actual.eq_ignore_ascii_case(expected) {
-        return Err(ArchiveError::Checksum {
-            path: archive.into(),
-            sum_file,
-            expected: expected.to_lowercase(),
-            actual,
-        }
-        .into());
+    Ok(expected.to_lowercase())
+}
+
+/// The file's sha256 (`actual`, computed by the caller) against `expected`.
+pub fn compare(archive: &Path, expected: &str, actual: &str) -> Result<(), Error> {
+    if actual.eq_ignore_ascii_case(expected) {
+        return Ok(());
     }
-    Ok(())
+    Err(ArchiveError::Checksum {
+        path: archive.into(),
+        sum_file: sum_path(archive),
+        expected: expected.to_lowercase(),
+        actual: actual.to_string(),
+    }
+    .into())
 }

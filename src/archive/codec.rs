@@ -17,18 +17,56 @@ pub const BUF: usize = 1 << 20;
 
 /// The archive's tar, decompressed as it is read; and the compression found.
 pub fn open(path: &Path) -> io::Result<(Box<dyn Read + Send>, Compression)> {
-    let mut file = BufReader::with_capacity(BUF, File::open(path)?);
-    let head = file.fill_buf()?;
-    if head.starts_with(&ZSTD_MAGIC) {
-        Ok((
-            Box::new(zstd::Decoder::with_buffer(file)?),
-            Compression::Zstd,
-        ))
-    } else if head.starts_with(&GZIP_MAGIC) {
-        let gz = flate2::bufread::MultiGzDecoder::new(file);
-        Ok((Box::new(gz), Compression::Gzip))
-    } else {
-        Ok((Box::new(file), Compression::None))
+    let decoder = Decoder::new(BufReader::with_capacity(BUF, File::open(path)?))?;
+    let compression = decoder.compression();
+    Ok((Box::new(decoder), compression))
+}
+
+/// Decompresses what is in `R`, whatever the compression (by its magic
+/// bytes); [`Decoder::into_inner`] gives the reader back, to read what
+/// follows the compressed stream.
+pub enum Decoder<R: BufRead> {
+    Zstd(zstd::Decoder<'static, R>),
+    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    None(R),
+}
+
+impl<R: BufRead> Decoder<R> {
+    pub fn new(mut r: R) -> io::Result<Self> {
+        let head = r.fill_buf()?;
+        Ok(if head.starts_with(&ZSTD_MAGIC) {
+            Decoder::Zstd(zstd::Decoder::with_buffer(r)?)
+        } else if head.starts_with(&GZIP_MAGIC) {
+            Decoder::Gzip(flate2::bufread::MultiGzDecoder::new(r))
+        } else {
+            Decoder::None(r)
+        })
+    }
+
+    pub fn compression(&self) -> Compression {
+        match self {
+            Decoder::Zstd(_) => Compression::Zstd,
+            Decoder::Gzip(_) => Compression::Gzip,
+            Decoder::None(_) => Compression::None,
+        }
+    }
+
+    pub fn into_inner(self) -> R {
+        match self {
+            Decoder::Zstd(z) => z.finish(),
+            Decoder::Gzip(g) => g.into_inner(),
+            Decoder::None(r) => r,
+        }
+    }
+}
+
+impl<R: BufRead> Read for Decoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Decoder::Zstd(z) => z.read(buf),
+            Decoder::Gzip(g) => g.read(buf),
+            Decoder::None(r) => r.read(buf),
+        }
     }
 }
 
@@ -150,16 +188,33 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 /// What a reader reads, also written to `W` (the tar the scanner reads,
-/// going on to a file or the daemon at the same time).
+/// going on to a file or the daemon at the same time). A failed write is
+/// kept in `write_error`, so the caller can tell it from a bad read (a full
+/// disk is not a corrupt archive).
 pub struct Tee<R, W> {
     pub inner: R,
     pub out: W,
+    pub write_error: Option<io::Error>,
+}
+
+impl<R, W> Tee<R, W> {
+    pub fn new(inner: R, out: W) -> Self {
+        Tee {
+            inner,
+            out,
+            write_error: None,
+        }
+    }
 }
 
 impl<R: Read, W: Write> Read for Tee<R, W> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.out.write_all(&buf[..n])?;
+        if let Err(e) = self.out.write_all(&buf[..n]) {
+            let echo = io::Error::new(e.kind(), e.to_string());
+            self.write_error = Some(e);
+            return Err(echo);
+        }
         Ok(n)
     }
 }

@@ -9,22 +9,19 @@ pub use super::name::is_dirty_version;
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
 
-/// The folder each image is built from: `{contexts}/{image}`.
-pub fn context_dirs(h: &Hierarchy, contexts: &Path, image: &str) -> Result<Vec<PathBuf>, Error> {
+/// The folders the image and each of its ancestors are built from: their
+/// `context` keys (default `images/{image}`), relative to the folder of the
+/// hierarchy file.
+pub fn context_dirs(h: &Hierarchy, image: &str) -> Result<Vec<PathBuf>, Error> {
+    let base = match h.path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     Ok(h.resolve(image)?
         .chain
         .iter()
-        .map(|i| contexts.join(i))
+        .map(|i| base.join(&h.image(i).expect("resolved").context))
         .collect())
-}
-
-/// Where the image folders are by default: `images/` beside the hierarchy
-/// file (the current directory's for the built-in one).
-pub fn default_contexts(h: &Hierarchy) -> PathBuf {
-    match h.path.parent() {
-        Some(p) if h.path.is_file() && !p.as_os_str().is_empty() => p.join("images"),
-        _ => PathBuf::from("images"),
-    }
 }
 
 /// Files under `dirs` with uncommitted changes, relative to the repository

@@ -132,10 +132,7 @@ fn read_checked(
     let mut forward = Some(Forward::new(tx));
     let outcome = (|| {
         let (decoded, _) = codec::open(path).map_err(|e| Error::io(path, e))?;
-        let mut tee = Tee {
-            inner: decoded,
-            out: forward.as_mut().expect("set"),
-        };
+        let mut tee = Tee::new(decoded, forward.as_mut().expect("set"));
         let scanned = scan::scan(path, &mut tee, false, &mut |_, _| Ok(()))?;
         let image = scanned.image(path)?;
         if image.id12() != id12 {

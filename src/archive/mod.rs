@@ -10,6 +10,7 @@
 //! | `scan.rs` | the docker-archive tar read as it streams: both layouts, the image in it |
 //! | `checksum.rs` | the `.sha256` beside each archive |
 //! | `save.rs` | export → compress → temporary file → rename |
+//! | `head.rs` | the image of an archive, verified in one pass and cached, for `push --archive` |
 //! | `load.rs` | verify → import, refused unless the image matches the name; newest per image |
 //! | `dirty.rs` | uncommitted changes in an image's build context (git2) |
 //! | `error.rs` | [`ArchiveError`] |
@@ -18,6 +19,7 @@ pub mod checksum;
 pub mod codec;
 pub mod dirty;
 pub mod error;
+pub mod head;
 pub mod load;
 pub mod name;
 pub mod pipe;

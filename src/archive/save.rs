@@ -64,7 +64,7 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
         .prefix(&format!(".{name}."))
         .suffix(".partial")
         .tempfile_in(&req.dir)
-        .map_err(|e| Error::io(&req.dir, e))?;
+        .map_err(|e| not_written(&path, e))?;
 
     let (tx, rx) = mpsc::channel(pipe::DEPTH);
     let file = temp
@@ -109,21 +109,25 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
         }
         .into());
     }
-    publishable(temp.as_file(), &path)?;
-    temp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+    // Both files complete before either takes its name; a failure on the
+    // way leaves neither (the temporary files are removed when dropped).
     let sum = checksum::sum_path(&path);
     let mut sum_temp = tempfile::Builder::new()
         .prefix(".sha256.")
         .tempfile_in(&req.dir)
-        .map_err(|e| Error::io(&req.dir, e))?;
+        .map_err(|e| not_written(&sum, e))?;
     sum_temp
         .write_all(checksum::line(&hex, &path).as_bytes())
         .and_then(|_| sum_temp.as_file().sync_all())
-        .map_err(|e| Error::io(&sum, e))?;
+        .map_err(|e| not_written(&sum, e))?;
+    publishable(temp.as_file(), &path)?;
     publishable(sum_temp.as_file(), &sum)?;
-    sum_temp
-        .persist(&sum)
-        .map_err(|e| Error::io(&sum, e.error))?;
+    temp.persist(&path)
+        .map_err(|e| not_written(&path, e.error))?;
+    if let Err(e) = sum_temp.persist(&sum) {
+        let _ = std::fs::remove_file(&path);
+        return Err(not_written(&sum, e.error));
+    }
     Ok(Saved {
         path,
         id: found.id,
@@ -142,32 +146,54 @@ fn write_archive(
     file: std::fs::File,
     compression: Compression,
 ) -> Result<(String, u64, u64, scan::Image), Error> {
-    let io_err = |e: std::io::Error| Error::io(path, e);
+    let write_err = |e: std::io::Error| not_written(path, e);
     let encoder = Encoder::new(
         compression,
         Hashing::new(BufWriter::with_capacity(1 << 20, file)),
     )
-    .map_err(io_err)?;
+    .map_err(write_err)?;
     let mut counted = 0u64;
-    let mut tee = Tee {
-        inner: Counting {
+    let mut tee = Tee::new(
+        Counting {
             inner: ChannelReader::new(rx),
             n: &mut counted,
         },
-        out: encoder,
-    };
-    let scanned = scan::scan(path, &mut tee, false, &mut |_, _| Ok(()))?;
-    let image = scanned.image(path)?;
+        encoder,
+    );
+    let scanned = scan::scan(path, &mut tee, false, &mut |_, _| Ok(()));
+    if let Some(e) = tee.write_error.take() {
+        return Err(write_err(e));
+    }
+    let image = scanned?.image(path)?;
     let Tee {
         inner,
         out: encoder,
+        ..
     } = tee;
     drop(inner);
-    let hashing = encoder.finish().map_err(io_err)?;
+    let hashing = encoder.finish().map_err(write_err)?;
     let (hex, bytes, buffered) = hashing.finish();
-    let file = buffered.into_inner().map_err(|e| io_err(e.into_error()))?;
-    file.sync_all().map_err(io_err)?;
+    let file = buffered
+        .into_inner()
+        .map_err(|e| write_err(e.into_error()))?;
+    file.sync_all().map_err(write_err)?;
     Ok((hex, bytes, counted, image))
+}
+
+/// The archive (or its checksum) could not be written: a full disk, a
+/// directory that is not writable. Nothing is left under `path`.
+fn not_written(path: &Path, e: std::io::Error) -> Error {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    Error::BadFile {
+        path: path.into(),
+        message: format!(
+            "cannot be written: {e}\n  fix: free space in {} or save to another --dir; nothing was left under this name",
+            dir.display()
+        ),
+    }
 }
 
 struct Counting<'a, R> {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::codec::sha256_hex;
 use super::error::ArchiveError;
@@ -38,7 +38,7 @@ pub enum Layout {
 }
 
 /// One layer: where it is in the tar, and what it is.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layer {
     /// The entry in the tar (symbolic links followed).
     pub path: String,

@@ -1,7 +1,7 @@
 //! `stacktag save`, `stacktag load`, and the checks `push` and
 //! `push --archive` make before publishing: the clap arguments and the glue.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
@@ -11,6 +11,7 @@ use crate::archive::dirty;
 use crate::archive::load::{self, Loaded};
 use crate::archive::save::{self, SaveRequest};
 use crate::archive::{ArchiveError, Compression};
+use crate::console::size;
 use crate::error::Error;
 use crate::formats::tags;
 use crate::git::Commit;
@@ -20,9 +21,10 @@ use crate::hook::session::Session;
 pub const SAVE_HELP: &str = "\
 Files: DIR/{image}_{version}_{id12}.tar.zst (or .tar.gz, .tar) and {file}.sha256 beside it
 (sha256sum format). The version is the commit's sha12 (or --version); a build whose context
-(images/{image}/ or an ancestor's) has uncommitted changes gets {version}.dirty, with a warning
-naming the files. Exit codes: 4 image not on the daemon, 6 daemon failed, 8 file not written,
-14 the daemon's export is not the image asked for (see `stacktag --help`).";
+(the image's `context` in the hierarchy file, default images/{image}, or an ancestor's) has
+uncommitted changes gets {version}.dirty, with a warning naming the files. Exit codes: 4 image
+not on the daemon, 6 daemon failed, 8 file not written (full disk: nothing is left), 14 the
+daemon's export is not the image asked for (see `stacktag --help`).";
 
 pub const LOAD_HELP: &str = "\
 Each archive is checked against its .sha256, streamed into the daemon, and the load is
@@ -55,8 +57,6 @@ pub struct SaveArgs {
     #[arg(long, default_value = ".", value_name = "DIR")]
     pub repo_dir: PathBuf,
     #[command(flatten)]
-    pub contexts: Contexts,
-    #[command(flatten)]
     pub output: Output,
 }
 
@@ -73,22 +73,6 @@ pub struct LoadArgs {
     pub output: Output,
 }
 
-/// Where the images' build contexts are, for the dirty check.
-#[derive(Debug, Args, Clone)]
-pub struct Contexts {
-    /// Folder of the image build contexts ({contexts}/{image}) [default: images/ beside the hierarchy file]
-    #[arg(long, value_name = "DIR")]
-    pub contexts: Option<PathBuf>,
-}
-
-impl Contexts {
-    pub fn dir(&self, h: &Hierarchy) -> PathBuf {
-        self.contexts
-            .clone()
-            .unwrap_or_else(|| dirty::default_contexts(h))
-    }
-}
-
 /// `push`'s options for archives and dirty builds.
 #[derive(Debug, Args, Clone)]
 pub struct PublishChecks {
@@ -98,8 +82,6 @@ pub struct PublishChecks {
     /// Publish a dirty build (uncommitted changes, or a version such as latest, dev, *.dirty)
     #[arg(long)]
     pub allow_dirty: bool,
-    #[command(flatten)]
-    pub contexts: Contexts,
 }
 
 fn parse_compression(s: &str) -> Result<Compression, String> {
@@ -114,14 +96,10 @@ fn mb_per_s(bytes: u64, seconds: f64) -> f64 {
     bytes as f64 / 1e6 / seconds.max(1e-6)
 }
 
-fn size(bytes: u64) -> String {
-    humansize::format_size(bytes, humansize::DECIMAL)
-}
-
 /// Uncommitted changes in the image's context, or `None` when they cannot
 /// be known (the folder is in no git repository): said as a warning.
-fn changes(h: &Hierarchy, contexts: &Path, image: &str) -> Result<Vec<String>, Error> {
-    let dirs = dirty::context_dirs(h, contexts, image)?;
+fn changes(h: &Hierarchy, image: &str) -> Result<Vec<String>, Error> {
+    let dirs = dirty::context_dirs(h, image)?;
     match dirty::changed_files(&dirs) {
         Ok(c) => Ok(c),
         Err(Error::Git { path, .. }) => {
@@ -146,7 +124,6 @@ pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
         h.resolve(i)?;
     }
     let (registry, owner) = args.name.registry_owner(&h);
-    let contexts = args.contexts.dir(&h);
     let base = match &args.version {
         Some(v) => v.clone(),
         None => Commit::head(&args.repo_dir)?.sha[..12].to_string(),
@@ -157,7 +134,7 @@ pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
         archives: Vec::new(),
     };
     for image in &images {
-        let changed = changes(&h, &contexts, image)?;
+        let changed = changes(&h, image)?;
         let mut version = base.clone();
         if !changed.is_empty() && !dirty::is_dirty_version(&version) {
             version = format!("{version}.dirty");
@@ -277,7 +254,7 @@ pub fn check_dirty(
     look_at_contexts: bool,
 ) -> Result<(), Error> {
     let changed = if look_at_contexts {
-        changes(h, &checks.contexts.dir(h), image)?
+        changes(h, image)?
     } else {
         Vec::new()
     };
@@ -299,10 +276,9 @@ pub fn check_dirty(
 
 /// `hook` warns about a dirty build (it still tags it: the tags say which commit).
 pub fn warn_if_dirty(h: &Hierarchy, images: &[String]) {
-    let contexts = dirty::default_contexts(h);
     for image in images {
         if let Ok(changed) =
-            dirty::context_dirs(h, &contexts, image).and_then(|dirs| dirty::changed_files(&dirs))
+            dirty::context_dirs(h, image).and_then(|dirs| dirty::changed_files(&dirs))
         {
             if let Some(why) = dirty::reason(None, &changed) {
                 warn(&format!(

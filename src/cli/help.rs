@@ -229,7 +229,11 @@ pub const WIKI_CODES: &[i32] = &[OK, USAGE, CONFIG, GIT, IO, WIKI_FORMAT, WIKI_L
 
 pub const PUSH: &str = "\
 Push every tag of an image's tags file to its registry, through the Docker daemon, then read each
-tag's digest back from the registry (printed as `name:tag sha256:...`).";
+tag's digest back from the registry (printed as `name:tag sha256:...`). With --archive FILE, the
+image of an archive from `stacktag save` goes straight into the registry, no daemon: the archive
+is checked against its .sha256 in the one pass that reads it, and what it holds is cached
+(~/.cache/stacktag/archives), so pushing it again does not read it while it is unchanged. A dirty
+build is refused (exit 15) unless --allow-dirty; a bad archive is exit 14.";
 
 pub const PUSH_EXAMPLES: &str = "  stacktag push --image base-notebook
   echo \"$TOKEN\" | stacktag push --image base-notebook --username bot --password-stdin
@@ -277,8 +281,9 @@ pub const SAVE: &str = "\
 Write each image ({registry}/{owner}/{image}:latest) to {dir}/{image}_{version}_{id12}.{ext}: the
 daemon's own export, streamed through the compressor (zstd by default, multi-threaded) into a
 temporary file renamed into place, with {file}.sha256 beside it (sha256sum format). The version is
-the commit's sha12, or {sha12}.dirty when the image's folder (or an ancestor's) has uncommitted
-changes, or --version.";
+the commit's sha12, or {sha12}.dirty when the image's context (its `context` in the hierarchy
+file, default images/{image}, beside the file) or an ancestor's has uncommitted changes, or
+--version. A full disk is exit 8, and leaves neither file.";
 
 pub const SAVE_EXAMPLES: &str = "  stacktag save --all --dir build/archives
   stacktag save base-notebook --dir out --compress gzip";

@@ -158,14 +158,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
             }
         }
     };
-    let file = tags_files::read(&dir, platform, variant, &image, &t.name)?.ok_or_else(|| {
-        RegistryError::NoTagsFile {
-            image: image.clone(),
-            variant: variant.clone(),
-            dir: dir.clone(),
-            expected: format!("{}.txt", tags::file_stem(platform, variant, &image)),
-        }
-    })?;
+    let file = tags_files::require(&dir, platform, variant, &image, &t.name)?;
     // The tags file says which platform; the image under its first tag must agree.
     let first = format!("{}:{}", t.name, file.tags[0]);
     let mut image_id = String::new();
@@ -249,6 +242,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
 
 /// `push --archive FILE`: no daemon; the archive's image straight into the registry.
 pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
+    use crate::archive::head::{self, Source};
     use crate::archive::{ArchiveError, ArchiveName};
     let start = Instant::now();
     let path = args.checks.archive.clone().expect("called with --archive");
@@ -268,9 +262,21 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
     super::archive::check_dirty(&h, &image, Some(&name.version), &args.checks, false)?;
     let head = {
         let p = path.clone();
-        tokio::task::spawn_blocking(move || archive_push::read_head(&p))
+        tokio::task::spawn_blocking(move || head::read(&p, head::cache_dir().as_deref()))
             .await
             .map_err(|e| Error::io(&path, std::io::Error::other(e)))??
+    };
+    let read = match &head.source {
+        Source::Cache => "unchanged since verified, not read".to_string(),
+        Source::Archive { bytes, cache_error } => {
+            if let Some(e) = cache_error {
+                ui.warn(format_args!(
+                    "cannot cache what {} holds ({e}); the next push reads it again",
+                    path.display()
+                ));
+            }
+            format!("verified, {} read", crate::console::size(*bytes))
+        }
     };
     let platform = Platform::from_docker_arch(&head.architecture)?;
     if let Some(given) = Platform::parse_option(args.naming.platform.as_deref())? {
@@ -284,14 +290,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
     }
     let dir = args.tags.dir();
     let variant = &args.naming.name.variant;
-    let file = tags_files::read(&dir, platform, variant, &image, &t.name)?.ok_or_else(|| {
-        RegistryError::NoTagsFile {
-            image: image.clone(),
-            variant: variant.clone(),
-            dir: dir.clone(),
-            expected: format!("{}.txt", tags::file_stem(platform, variant, &image)),
-        }
-    })?;
+    let file = tags_files::require(&dir, platform, variant, &image, &t.name)?;
     let owner = t
         .repository
         .rsplit_once('/')
@@ -348,7 +347,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
         seconds: start.elapsed().as_secs_f64(),
     }));
     ui.say(format_args!(
-            "{image}: {} tags ({} put) of image {} pushed to {} from {} in {:.2}s: {} layers, {} already there, {} mounted, {} uploaded ({})",
+            "{image}: {} tags ({} put) of image {} pushed to {} from {} ({read}) in {:.2}s: {} layers, {} already there, {} mounted, {} uploaded ({})",
             file.tags.len(),
             pushed.tags_put.len(),
             &head.id[7..19],
@@ -359,7 +358,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
             pushed.skipped,
             pushed.mounted,
             pushed.uploaded,
-            humansize::format_size(pushed.uploaded_bytes, humansize::DECIMAL),
+            crate::console::size(pushed.uploaded_bytes),
     ));
     Ok(())
 }

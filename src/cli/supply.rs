@@ -166,16 +166,7 @@ pub async fn attach(h: Hierarchy, args: AttachArgs, ui: &Ui) -> Result<(), Error
     let variant = &args.name.variant;
     let dir = args.tags.dir();
     let files = match Platform::parse_option(args.platform.as_deref())? {
-        Some(p) => vec![
-            tags_files::read(&dir, p, variant, &args.image, &t.name)?.ok_or_else(|| {
-                RegistryError::NoTagsFile {
-                    image: args.image.clone(),
-                    variant: variant.clone(),
-                    dir: dir.clone(),
-                    expected: format!("{}.txt", tags::file_stem(p, variant, &args.image)),
-                }
-            })?,
-        ],
+        Some(p) => vec![tags_files::require(&dir, p, variant, &args.image, &t.name)?],
         None => tags_files::read_all(&dir, variant, &args.image, &t.name)?,
     };
     let mut sboms = Vec::new();

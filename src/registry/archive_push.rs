@@ -9,59 +9,23 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
-use super::client::{media, Registry};
+use super::client::{media, Descriptor, Registry};
+use super::error::optional;
 use super::RegistryError;
 use crate::archive::codec::{self, Hashing, HashingReader};
-use crate::archive::scan::{self, ConfigJson, Image};
-use crate::archive::{ArchiveError, ArchiveName};
+use crate::archive::head::Head;
+use crate::archive::scan::{self, ConfigJson};
+use crate::archive::ArchiveError;
+use crate::console::size;
 use crate::error::Error;
 
 const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
 const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
-
-/// What the start of the archive says: read up to the image config only.
-pub struct Head {
-    pub path: PathBuf,
-    pub name: ArchiveName,
-    pub config: Vec<u8>,
-    /// `sha256:...` of the config: the image ID.
-    pub id: String,
-    pub architecture: String,
-    pub diff_ids: Vec<String>,
-}
-
-/// Reads the archive up to its image config (blocking) and checks the ID
-/// against the name.
-pub fn read_head(path: &Path) -> Result<Head, Error> {
-    let name =
-        ArchiveName::parse(path).ok_or_else(|| ArchiveError::BadName { path: path.into() })?;
-    let (reader, _) = codec::open(path).map_err(|e| Error::io(path, e))?;
-    let scanned = scan::scan(path, reader, true, &mut |_, _| Ok(()))?;
-    let (config, parsed): (Vec<u8>, ConfigJson) = scanned.config_only(path)?;
-    let id = format!("sha256:{}", codec::sha256_hex(&config));
-    if id[7..19] != name.id12 {
-        return Err(ArchiveError::NameMismatch {
-            path: path.into(),
-            id12: name.id12.clone(),
-            actual: id,
-        }
-        .into());
-    }
-    Ok(Head {
-        path: path.into(),
-        name,
-        id,
-        architecture: parsed.architecture,
-        diff_ids: parsed.rootfs.map(|r| r.diff_ids).unwrap_or_default(),
-        config,
-    })
-}
 
 /// What one push did.
 #[derive(Debug, Default)]
@@ -75,15 +39,6 @@ pub struct Pushed {
     pub uploaded_bytes: u64,
     /// Tags put now (the others already pointed at the manifest).
     pub tags_put: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    #[serde(default)]
-    size: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,14 +117,24 @@ pub async fn push(
             break;
         }
     }
+    // Every tag on a manifest of this image already: the registry took that
+    // manifest only with every blob it names, so there is nothing to do.
+    if let Some((_, digest, _)) = &reuse {
+        if current.iter().all(|d| d.as_ref() == Some(digest)) {
+            return Ok(Pushed {
+                digest: digest.clone(),
+                layers: head.diff_ids.len(),
+                skipped: head.diff_ids.len(),
+                ..Default::default()
+            });
+        }
+    }
     // The ancestors' layers, by what their configs say.
     if reuse.is_none() {
         for from in mount_from {
             let reference = registry.reference(from, first);
-            let (body, _) = match registry.manifest(&reference).await {
-                Ok(found) => found,
-                Err(RegistryError::NotFound { .. }) => continue,
-                Err(e) => return Err(e.into()),
+            let Some((body, _)) = optional(registry.manifest(&reference).await)? else {
+                continue;
             };
             let Ok(m) = serde_json::from_slice::<ManifestJson>(&body) else {
                 continue;
@@ -281,13 +246,13 @@ pub async fn push(
     };
     // Every blob is there; the manifest goes in by digest, then under each tag.
     if current.iter().any(|d| d.as_deref() != Some(&digest)) {
-        let by_digest = oci_client::Reference::with_digest(
-            registry.host.clone(),
-            repository.to_string(),
-            digest.clone(),
-        );
         registry
-            .put_image_manifest(&by_digest, &body, media_type)
+            .put(
+                &registry.reference_digest(repository, &digest),
+                &body,
+                media_type,
+                "the image manifest",
+            )
             .await?;
     }
     for (tag, now) in tags.iter().zip(&current) {
@@ -295,7 +260,12 @@ pub async fn push(
             continue;
         }
         registry
-            .put_image_manifest(&registry.reference(repository, tag), &body, media_type)
+            .put(
+                &registry.reference(repository, tag),
+                &body,
+                media_type,
+                "the image manifest",
+            )
             .await?;
         log(&format!("put {}/{repository}:{tag}", registry.host));
         pushed.tags_put.push(tag.clone());
@@ -307,18 +277,6 @@ pub async fn push(
 /// Layers stacktag can list in a Docker manifest as they are.
 fn usable(media_type: &str) -> bool {
     media_type.is_empty() || media_type == DOCKER_LAYER_GZIP || media_type == OCI_LAYER_GZIP
-}
-
-fn optional(r: Result<String, RegistryError>) -> Result<Option<String>, Error> {
-    match r {
-        Ok(d) => Ok(Some(d)),
-        Err(RegistryError::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn size(bytes: u64) -> String {
-    humansize::format_size(bytes, humansize::DECIMAL)
 }
 
 /// A layer compressed into a temporary file, ready to go up.
@@ -338,29 +296,10 @@ async fn upload_missing(
     pushed: &mut Pushed,
     log: &mut impl FnMut(&str),
 ) -> Result<(), Error> {
-    // Where each layer is in the tar: the index at its end says.
-    let path = head.path.clone();
-    let image: Image = tokio::task::spawn_blocking(move || -> Result<Image, Error> {
-        let (reader, _) = codec::open(&path).map_err(|e| Error::io(&path, e))?;
-        let scanned = scan::scan(&path, reader, false, &mut |_, _| Ok(()))?;
-        Ok(scanned.image(&path)?)
-    })
-    .await
-    .map_err(|e| Error::io(&head.path, std::io::Error::other(e)))??;
-    if image.id != head.id {
-        return Err(ArchiveError::Layout {
-            path: head.path.clone(),
-            detail: format!(
-                "the archive's index names image {}, its first config {}",
-                image.id, head.id
-            ),
-        }
-        .into());
-    }
     // Entry path -> what it must be.
     let mut wanted: HashMap<String, (String, Option<(String, String)>)> = HashMap::new();
     for &i in missing {
-        let l = &image.layers[i];
+        let l = &head.layers[i];
         wanted.insert(l.path.clone(), (l.diff_id.clone(), l.stored.clone()));
     }
     let expected = wanted.clone();
@@ -448,10 +387,10 @@ async fn upload_missing(
     }
     read?;
     for &i in missing {
-        let blob = by_path.get(&image.layers[i].path).ok_or_else(|| {
+        let blob = by_path.get(&head.layers[i].path).ok_or_else(|| {
             ArchiveError::corrupt(
                 &head.path,
-                format!("layer {} is not in the archive", image.layers[i].path),
+                format!("layer {} is not in the archive", head.layers[i].path),
             )
         })?;
         blobs[i] = Some(blob.clone());
@@ -490,11 +429,11 @@ fn compress(
     Ok(Compressed {
         path: entry.to_string(),
         diff_id: format!("sha256:{diff_hex}"),
-        blob: Descriptor {
-            media_type: stored.map_or(DOCKER_LAYER_GZIP.to_string(), |(m, _)| m),
-            digest: format!("sha256:{hex}"),
-            size: bytes,
-        },
+        blob: Descriptor::new(
+            stored.map_or(DOCKER_LAYER_GZIP.to_string(), |(m, _)| m),
+            format!("sha256:{hex}"),
+            bytes,
+        ),
         file,
     })
 }

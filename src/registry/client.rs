@@ -4,7 +4,7 @@
 //! Every call is retried on transient failures and mapped to a
 //! [`RegistryError`] that names the registry and what was being done.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,9 +14,10 @@ use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientP
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Reference, RegistryOperation};
+use serde::{Deserialize, Serialize};
 
 use super::credentials::{Credentials, Found, Secret};
-use super::error::{CredentialSource, RegistryError};
+use super::error::{optional, CredentialSource, RegistryError};
 use super::oauth;
 use super::retry::{retry, Policy};
 
@@ -27,6 +28,31 @@ pub mod media {
     pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
     pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
     pub const ALL: &[&str] = &[DOCKER_MANIFEST, DOCKER_LIST, OCI_MANIFEST, OCI_INDEX];
+}
+
+/// An OCI content descriptor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Descriptor {
+    pub media_type: String,
+    pub digest: String,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_type: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Descriptor {
+    pub fn new(media_type: impl Into<String>, digest: impl Into<String>, size: u64) -> Self {
+        Descriptor {
+            media_type: media_type.into(),
+            digest: digest.into(),
+            size,
+            artifact_type: None,
+            annotations: BTreeMap::new(),
+        }
+    }
 }
 
 /// One registry host, with the credentials to use there.
@@ -216,10 +242,7 @@ impl Registry {
                 .map(|_| ())
         })
         .await?;
-        match self.digest(reference).await {
-            Ok(_) | Err(RegistryError::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e),
-        }
+        optional(self.digest(reference).await).map(|_| ())
     }
 
     /// The manifest's digest (HEAD), without pulling it.
@@ -435,27 +458,6 @@ impl Registry {
         })
         .await
         .map(|_| ())
-    }
-
-    /// Puts an image manifest under `reference` (a tag, or its own digest).
-    pub async fn put_image_manifest(
-        &self,
-        reference: &Reference,
-        body: &[u8],
-        media_type: &'static str,
-    ) -> Result<(), RegistryError> {
-        let what = format!("putting the image manifest {reference}");
-        let auth = self.auth_for(reference.repository()).await?;
-        self.call(&what, || async {
-            self.client
-                .store_auth_if_needed(reference.resolve_registry(), &auth)
-                .await;
-            self.client
-                .push_manifest_raw(reference, body.to_vec(), reqwest_header(media_type))
-                .await
-                .map(|_| ())
-        })
-        .await
     }
 
     /// Tags of a repository (the registry's `tags/list`).

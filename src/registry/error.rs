@@ -111,6 +111,15 @@ pub enum RegistryError {
     },
 }
 
+/// `None` for what the registry does not have (404); other errors as they are.
+pub fn optional<T>(r: Result<T, RegistryError>) -> Result<Option<T>, RegistryError> {
+    match r {
+        Ok(found) => Ok(Some(found)),
+        Err(RegistryError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 impl RegistryError {
     /// Worth another try: the network or the registry may be back soon.
     pub fn is_transient(&self) -> bool {

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::client::{media, Registry};
-use super::error::RegistryError;
+use super::error::{optional, RegistryError};
 use super::tags_files::PlatformTags;
 use crate::formats::tags::{self, Platform};
 
@@ -196,10 +196,8 @@ async fn resolve(
     configs: &Mutex<HashMap<String, RawConfig>>,
 ) -> Result<Option<(PlatformImage, Option<LeftOut>)>, RegistryError> {
     let reference = registry.reference(repository, &source.tag);
-    let (body, digest) = match registry.manifest(&reference).await {
-        Ok(found) => found,
-        Err(RegistryError::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some((body, digest)) = optional(registry.manifest(&reference).await)? else {
+        return Ok(None);
     };
     let shown = format!("{}/{repository}:{}", registry.host, source.tag);
     let protocol = |what: &str, detail: String| RegistryError::Protocol {

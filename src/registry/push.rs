@@ -103,7 +103,7 @@ impl Meter {
             .iter()
             .fold((0, 0), |(s, t), (total, cur)| (s + cur, t + total));
         let status = info.status.as_deref().unwrap_or("");
-        let bytes = |n: i64| humansize::format_size(n.max(0) as u64, humansize::DECIMAL);
+        let bytes = |n: i64| crate::console::size(n.max(0) as u64);
         let line = if size > 0 {
             format!(
                 "{reference}: {} of {} sent ({} layers); {status}",

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use super::client::{media, Registry};
+use super::client::{media, Descriptor, Registry};
 use super::error::RegistryError;
 use super::merge::reference;
 use crate::error::Error;
@@ -110,19 +110,6 @@ pub fn sbom_files(
         });
     }
     Ok(found)
-}
-
-/// An OCI content descriptor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Descriptor {
-    pub media_type: String,
-    pub digest: String,
-    pub size: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub artifact_type: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]

@@ -66,6 +66,25 @@ pub fn read(
     }))
 }
 
+/// The platform's tags file, which must be there.
+pub fn require(
+    dir: &Path,
+    platform: Platform,
+    variant: &str,
+    image: &str,
+    name: &str,
+) -> Result<PlatformTags, crate::Error> {
+    read(dir, platform, variant, image, name)?.ok_or_else(|| {
+        RegistryError::NoTagsFile {
+            image: image.to_string(),
+            variant: variant.to_string(),
+            dir: dir.to_path_buf(),
+            expected: format!("{}.txt", tags::file_stem(platform, variant, image)),
+        }
+        .into()
+    })
+}
+
 /// Every platform's tags file of the image that exists, x86_64 first.
 pub fn read_all(
     dir: &Path,

@@ -24,22 +24,45 @@ impl Tiny {
 
     /// `layers` layers, each a file of its own.
     pub fn with_layers(test: &str, layers: usize) -> Tiny {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let files = (0..layers)
+            .map(|i| format!("{test} {nanos} layer {i}\n").into_bytes())
+            .collect();
+        Tiny::with_files(test, files)
+    }
+
+    /// One layer of `bytes` bytes that no compressor can shrink.
+    pub fn incompressible(test: &str, bytes: usize) -> Tiny {
+        let mut x = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1;
+        let data = (0..bytes)
+            .map(|_| {
+                // xorshift64: noise enough for zstd and gzip.
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect();
+        Tiny::with_files(test, vec![data])
+    }
+
+    /// A layer per file.
+    fn with_files(test: &str, files: Vec<Vec<u8>>) -> Tiny {
         let owner = format!("archive-{test}");
         let reference = format!("localhost:5000/{owner}/tiny:latest");
         let dir = tempfile::tempdir().unwrap();
         let ctx = dir.path().join("ctx");
         std::fs::create_dir_all(&ctx).unwrap();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
         let mut dockerfile = String::from("FROM scratch\n");
-        for i in 0..layers {
-            std::fs::write(
-                ctx.join(format!("f{i}")),
-                format!("{test} {nanos} layer {i}\n"),
-            )
-            .unwrap();
+        for (i, data) in files.iter().enumerate() {
+            std::fs::write(ctx.join(format!("f{i}")), data).unwrap();
             dockerfile += &format!("COPY f{i} /f{i}\n");
         }
         std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
@@ -506,6 +529,19 @@ fn git(repo: &Path, args: &[&str]) -> String {
     text(&out.stdout)
 }
 
+/// stacktag with `config`, run in the checkout `repo`.
+fn run_in(repo: &Path, config: &Path, owner: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stacktag"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .current_dir(repo)
+        .env("STACKTAG_RUN_ID", owner)
+        .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_dirty_context_is_named_in_the_archive_and_refused_for_push() {
     let t = Tiny::new("ctxcheck");
@@ -527,17 +563,7 @@ fn a_dirty_context_is_named_in_the_archive_and_refused_for_push() {
     git(&repo, &["commit", "-qm", "stack"]);
     let sha12 = git(&repo, &["rev-parse", "HEAD"])[..12].to_string();
     let out_dir = t.out();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_stacktag"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .current_dir(&repo)
-            .env("STACKTAG_RUN_ID", &t.owner)
-            .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| run_in(&repo, &config, &t.owner, args);
     let save = || run(&["save", "tiny", "--dir", out_dir.to_str().unwrap()]);
     let archive_of = |o: &Output| PathBuf::from(ok(o).split_once(' ').unwrap().0);
     let id12 = &t.id[7..19];
@@ -605,4 +631,131 @@ fn a_dirty_context_is_named_in_the_archive_and_refused_for_push() {
         "{err}"
     );
     support::assert_no_containers(&t.owner);
+}
+
+/// A small tmpfs of one test; unmounted on drop.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(dir).unwrap();
+        let o = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "mount a tmpfs (this test runs as root): {}",
+            text(&o.stderr)
+        );
+        SmallDisk(dir.into())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).output();
+    }
+}
+
+#[test]
+fn a_full_disk_while_saving_names_the_file_and_leaves_nothing() {
+    // 3 MB of noise into a 2 MB disk.
+    let t = Tiny::incompressible("fulldisk", 3 << 20);
+    let disk = t.dir.path().join("disk");
+    let _mounted = SmallDisk::mount(&disk, "2m");
+    let id12 = &t.id[7..19];
+    for (flag, ext) in [("zstd", "tar.zst"), ("none", "tar")] {
+        let o = t.stacktag(&[
+            "save",
+            "tiny",
+            "--dir",
+            disk.to_str().unwrap(),
+            "--version",
+            "1.0.0",
+            "--compress",
+            flag,
+        ]);
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 8, "{flag}: {err}");
+        let archive = disk.join(format!("tiny_1.0.0_{id12}.{ext}"));
+        assert!(
+            err.contains(&format!("{}: cannot be written", archive.display()))
+                && err.contains("No space left on device")
+                && err.contains("fix: free space in"),
+            "{flag}: {err}"
+        );
+        assert!(!err.contains("corrupt"), "{flag}: {err}");
+        // Nothing under the final name, no temporary file, no checksum.
+        let left: Vec<String> = std::fs::read_dir(&disk)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(left, Vec::<String>::new(), "{flag}");
+    }
+    // The same save where there is room works: the failure was the disk.
+    let archive = t.save(&["--compress", "none"]);
+    assert!(std::fs::metadata(&archive).unwrap().len() > 3 << 20);
+}
+
+#[test]
+fn a_dirty_context_is_looked_for_where_the_hierarchy_file_says_it_is() {
+    let t = Tiny::new("ctxkey");
+    // The stack's files in a subfolder of the checkout, its contexts under
+    // docker/ (beside the hierarchy file), not images/.
+    let repo = t.dir.path().join("checkout");
+    let stack = repo.join("stack");
+    for dir in ["docker/base", "docker/tiny-image", "images/tiny"] {
+        std::fs::create_dir_all(stack.join(dir)).unwrap();
+        std::fs::write(stack.join(dir).join("Dockerfile"), "FROM scratch\n").unwrap();
+    }
+    let config = stack.join("hierarchy.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "registry: localhost:5000\nowner: {}\nrepository: stacktag/tests\nimages:\n  base:\n    context: docker/base\n    taggers: [date]\n  tiny:\n    parent: base\n    context: docker/tiny-image\n    taggers: [date]\n",
+            t.owner
+        ),
+    )
+    .unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "stack"]);
+    let out_dir = t.out();
+    // Run from the checkout's root: the contexts are found from the
+    // hierarchy file's folder, not from the working directory.
+    let run = |args: &[&str]| run_in(&repo, &config, &t.owner, args);
+    let save = || run(&["save", "tiny", "--dir", out_dir.to_str().unwrap()]);
+
+    // images/tiny is not tiny's context: a change there does not count.
+    std::fs::write(stack.join("images/tiny/Dockerfile"), "FROM scratch\n# x\n").unwrap();
+    let o = save();
+    ok(&o);
+    assert!(!text(&o.stderr).contains("dirty"), "{}", text(&o.stderr));
+
+    for named in [
+        "stack/docker/tiny-image/added.txt",
+        "stack/docker/base/Dockerfile",
+    ] {
+        git(&repo, &["checkout", "-q", "--", "."]);
+        let _ = std::fs::remove_file(stack.join("docker/tiny-image/added.txt"));
+        std::fs::write(repo.join(named), "changed\n").unwrap();
+        let o = save();
+        let archive = PathBuf::from(ok(&o).split_once(' ').unwrap().0);
+        let err = text(&o.stderr);
+        assert!(
+            file_name(&archive).contains(".dirty_"),
+            "{named}: {}",
+            archive.display()
+        );
+        assert!(
+            err.contains("tiny is a dirty build") && err.contains(named),
+            "{named}: {err}"
+        );
+        let o = run(&["push", "--image", "tiny"]);
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 15, "{named}: {err}");
+        assert!(err.contains(named), "{named}: {err}");
+    }
 }

@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::archive::{image_id, ok, to_oci_layout, write_archive, Tiny};
+use crate::archive::{image_id, ok, to_oci_layout, write_archive, write_sum, Tiny};
 use crate::support::{code, repo_root, text};
 
 const USER: &str = "archive-push";
@@ -293,9 +293,15 @@ fn push_archive(config: &Path, archive: &Path, tags_dir: &Path, extra: &[&str]) 
         .env("STACKTAG_REGISTRY_USER", USER)
         .env("STACKTAG_REGISTRY_PASSWORD", PASSWORD)
         .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
+        .env("XDG_CACHE_HOME", cache_home(config))
         .env_remove("STACKTAG_CONFIG")
         .output()
         .unwrap()
+}
+
+/// The test's own cache folder (beside its hierarchy file).
+fn cache_home(config: &Path) -> PathBuf {
+    config.parent().unwrap().join("cache")
 }
 
 fn count(requests: &[String], method: &str, part: &str) -> usize {
@@ -305,22 +311,50 @@ fn count(requests: &[String], method: &str, part: &str) -> usize {
         .count()
 }
 
+/// A tiny image of `layers` layers saved as an archive, a registry of its
+/// own, the hierarchy and the tags file (tags `x86_64-{value}`) to push it.
+struct OneImage {
+    t: Tiny,
+    archive: PathBuf,
+    r: Registry,
+    config: PathBuf,
+    tags_dir: PathBuf,
+    tags: Vec<String>,
+    repository: String,
+}
+
+impl OneImage {
+    fn new(test: &str, layers: usize, values: &[&str]) -> OneImage {
+        let t = Tiny::with_layers(test, layers);
+        let archive = t.save(&[]);
+        let r = Registry::start();
+        let config = hierarchy(t.dir.path(), &r.host(), &t.owner, &[("tiny", None)]);
+        let tags_dir = t.dir.path().join("tags");
+        let tags = tags_file(&tags_dir, &r.host(), &t.owner, "tiny", values);
+        let repository = format!("{}/tiny", t.owner);
+        OneImage {
+            t,
+            archive,
+            r,
+            config,
+            tags_dir,
+            tags,
+            repository,
+        }
+    }
+}
+
 #[test]
 fn push_archive_without_a_daemon_puts_every_tag_and_skips_what_is_there() {
-    let t = Tiny::with_layers("pusharchive", 3);
-    let archive = t.save(&[]);
-    let r = Registry::start();
-    let owner = &t.owner;
-    let config = hierarchy(t.dir.path(), &r.host(), owner, &[("tiny", None)]);
-    let tags_dir = t.dir.path().join("tags");
-    let tags = tags_file(
-        &tags_dir,
-        &r.host(),
-        owner,
-        "tiny",
-        &["latest", "2026-11-24", "abc"],
-    );
-    let repository = format!("{owner}/tiny");
+    let OneImage {
+        t,
+        archive,
+        r,
+        config,
+        tags_dir,
+        tags,
+        repository,
+    } = OneImage::new("pusharchive", 3, &["latest", "2026-11-24", "abc"]);
 
     let o = push_archive(&config, &archive, &tags_dir, &[]);
     let out = ok(&o);
@@ -485,14 +519,15 @@ fn push_archive_mounts_the_parent_layers_from_the_parent_repository() {
 
 #[test]
 fn a_registry_killed_mid_upload_then_a_rerun_completes() {
-    let t = Tiny::with_layers("pushkill", 3);
-    let archive = t.save(&[]);
-    let r = Registry::start();
-    let owner = &t.owner;
-    let config = hierarchy(t.dir.path(), &r.host(), owner, &[("tiny", None)]);
-    let tags_dir = t.dir.path().join("tags");
-    let tags = tags_file(&tags_dir, &r.host(), owner, "tiny", &["latest", "v1"]);
-    let repository = format!("{owner}/tiny");
+    let OneImage {
+        t,
+        archive,
+        r,
+        config,
+        tags_dir,
+        tags,
+        repository,
+    } = OneImage::new("pushkill", 3, &["latest", "v1"]);
 
     // Killed as the second layer goes up.
     *r.kill_at_upload.lock().unwrap() = Some(2);
@@ -585,6 +620,7 @@ fn push_archive_refuses_a_wrong_name_a_tags_file_of_another_image_and_a_dirty_ve
             .replace(&t.id[7..19], "0123456789ab"),
     );
     std::fs::copy(&archive, &renamed).unwrap();
+    write_sum(&renamed);
     let o = push_archive(&config, &renamed, &tags_dir, &[]);
     assert_eq!(code(&o), 14, "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("the name says image ID 0123456789ab"));
@@ -593,6 +629,7 @@ fn push_archive_refuses_a_wrong_name_a_tags_file_of_another_image_and_a_dirty_ve
     for version in ["latest", "1.2.3.0", "abc.dirty"] {
         let dirty = archive.with_file_name(format!("tiny_{version}_{}.tar.zst", &t.id[7..19]));
         std::fs::copy(&archive, &dirty).unwrap();
+        write_sum(&dirty);
         let o = push_archive(&config, &dirty, &tags_dir, &[]);
         let err = text(&o.stderr);
         assert_eq!(code(&o), 15, "{err}");
@@ -605,4 +642,149 @@ fn push_archive_refuses_a_wrong_name_a_tags_file_of_another_image_and_a_dirty_ve
         assert_eq!(code(&o), 8, "{}", text(&o.stderr));
         assert!(text(&o.stderr).contains("dirty build (published: --allow-dirty)"));
     }
+}
+
+/// Opens and reads of one file by any process, as the kernel reports them
+/// (inotify); closed on drop.
+struct Watch(i32);
+
+impl Watch {
+    fn file(path: &Path) -> Watch {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: plain syscalls on a descriptor this struct owns.
+        unsafe {
+            let fd = libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC);
+            assert!(fd >= 0, "inotify_init1");
+            let wd = libc::inotify_add_watch(fd, c.as_ptr(), libc::IN_OPEN | libc::IN_ACCESS);
+            assert!(wd >= 0, "inotify_add_watch {}", path.display());
+            Watch(fd)
+        }
+    }
+
+    /// How many opens and reads were seen since the last call.
+    fn events(&self) -> usize {
+        let mut n = 0;
+        let mut buf = [0u8; 4096];
+        loop {
+            // SAFETY: reads into a buffer of the given length.
+            let got = unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) };
+            if got <= 0 {
+                return n;
+            }
+            let mut at = 0;
+            while at < got as usize {
+                let len = u32::from_ne_bytes(buf[at + 12..at + 16].try_into().unwrap()) as usize;
+                at += 16 + len;
+                n += 1;
+            }
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // SAFETY: closes the descriptor this struct owns.
+        unsafe { libc::close(self.0) };
+    }
+}
+
+#[test]
+fn a_second_push_of_an_unchanged_archive_does_not_open_it_and_a_changed_one_is_read_again() {
+    let OneImage {
+        t,
+        archive,
+        r,
+        config,
+        tags_dir,
+        tags,
+        repository,
+    } = OneImage::new("pushcached", 3, &["latest", "v1", "abc"]);
+    let sum = std::fs::read_to_string(format!("{}.sha256", archive.display())).unwrap();
+    let entry = cache_home(&config)
+        .join("stacktag/archives")
+        .join(format!("{}.json", &sum[..64]));
+
+    // First push: the archive is read whole and verified, the result cached.
+    let watch = Watch::file(&archive);
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    ok(&o);
+    assert!(watch.events() > 0, "the first push reads the archive");
+    assert!(
+        text(&o.stderr).contains("(verified, "),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(entry.is_file(), "no cache entry {}", entry.display());
+    r.take_requests();
+
+    // Second push: the archive is not even opened; the tags are asked
+    // about, nothing is sent, no blob is looked at.
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    let out = ok(&o);
+    let err = text(&o.stderr);
+    assert_eq!(
+        watch.events(),
+        0,
+        "the second push opened the archive: {err}"
+    );
+    assert!(
+        err.contains("(unchanged since verified, not read)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3 layers, 3 already there, 0 mounted, 0 uploaded"),
+        "{err}"
+    );
+    let requests = r.take_requests();
+    assert!(
+        requests
+            .iter()
+            .all(|l| (l.starts_with("HEAD ") || l.starts_with("GET ")) && !l.contains("/blobs/")),
+        "{requests:#?}"
+    );
+    let digest = out.lines().next().unwrap().rsplit_once(' ').unwrap().1;
+    for tag in &tags {
+        assert!(out.contains(&format!("tiny:{tag} {digest}")), "{out}");
+    }
+
+    // A byte changed in place, its modification time set back: the change
+    // time gives it away, the archive is read again and refused.
+    let good = std::fs::read(&archive).unwrap();
+    let mtime = std::fs::metadata(&archive).unwrap().modified().unwrap();
+    let mut bad = good.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0xff;
+    let put_back = |bytes: &[u8]| {
+        let mut f = std::fs::File::options().write(true).open(&archive).unwrap();
+        f.write_all(bytes).unwrap();
+        f.set_modified(mtime).unwrap();
+    };
+    put_back(&bad);
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 14, "{err}");
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(watch.events() > 0);
+    assert_eq!(count(&r.take_requests(), "PUT", ""), 0);
+
+    // Put right, and the cache entry spoiled: read again, and cached again.
+    put_back(&good);
+    std::fs::write(&entry, "{ not an entry").unwrap();
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    ok(&o);
+    assert!(
+        text(&o.stderr).contains("(verified, "),
+        "{}",
+        text(&o.stderr)
+    );
+    let rewritten: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&entry).unwrap()).expect("a cache entry again");
+    assert_eq!(rewritten["key"]["sha256"], &sum[..64]);
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    ok(&o);
+    assert!(text(&o.stderr).contains("not read"), "{}", text(&o.stderr));
+    assert_eq!(
+        r.manifest(&repository, "x86_64-v1")["config"]["digest"],
+        t.id.as_str()
+    );
 }
