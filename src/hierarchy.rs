@@ -263,6 +263,15 @@ impl Hierarchy {
         })
     }
 
+    /// The images a command names, or with `all` every image, parents first.
+    pub fn chosen(&self, all: bool, named: &[String]) -> Vec<String> {
+        if all {
+            self.topological().iter().map(|i| i.name.clone()).collect()
+        } else {
+            named.to_vec()
+        }
+    }
+
     /// Images in an order where every parent comes before its children.
     pub fn topological(&self) -> Vec<&ImageSpec> {
         let mut v: Vec<&ImageSpec> = self.images.iter().collect();

@@ -115,11 +115,7 @@ fn changes(h: &Hierarchy, image: &str) -> Result<Vec<String>, Error> {
 
 pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
     let quiet = ui.quiet;
-    let images: Vec<String> = if args.all {
-        h.topological().iter().map(|i| i.name.clone()).collect()
-    } else {
-        args.images.clone()
-    };
+    let images = h.chosen(args.all, &args.images);
     for i in &images {
         h.resolve(i)?;
     }

@@ -82,15 +82,7 @@ pub struct BuildArgs {
 }
 
 pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(), Error> {
-    let images = if args.all {
-        hierarchy
-            .topological()
-            .iter()
-            .map(|i| i.name.clone())
-            .collect()
-    } else {
-        args.images.clone()
-    };
+    let images = hierarchy.chosen(args.all, &args.images);
     let (registry, owner) = args.name.registry_owner(&hierarchy);
     let build_args = args
         .build_args

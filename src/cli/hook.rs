@@ -71,6 +71,20 @@ pub struct ApplyArgs {
     pub output: Output,
 }
 
+/// `tags` or `manifest`: one image, some of the hook's steps, no cache or SBOM.
+pub async fn one_image(
+    hierarchy: Hierarchy,
+    one: OneImage,
+    steps: Steps,
+    ui: &Ui,
+) -> Result<(), Error> {
+    let images = vec![one.image];
+    execute(
+        hierarchy, one.run, one.source, steps, images, None, None, ui,
+    )
+    .await
+}
+
 #[allow(clippy::too_many_arguments)]
 pub async fn execute(
     hierarchy: Hierarchy,

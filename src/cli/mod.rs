@@ -413,15 +413,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
             Ok(())
         }
         Command::Hook(args) => {
-            let images = if args.all {
-                hierarchy
-                    .topological()
-                    .iter()
-                    .map(|i| i.name.clone())
-                    .collect()
-            } else {
-                args.images.clone()
-            };
+            let images = hierarchy.chosen(args.all, &args.images);
             for i in &images {
                 hierarchy.resolve(i)?;
             }
@@ -446,17 +438,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
                 manifest: false,
                 apply: false,
             };
-            hook::execute(
-                hierarchy,
-                one.run,
-                one.source,
-                steps,
-                vec![one.image],
-                None,
-                None,
-                ui,
-            )
-            .await
+            hook::one_image(hierarchy, one, steps, ui).await
         }
         Command::Manifest(one) => {
             let steps = Steps {
@@ -464,17 +446,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
                 manifest: true,
                 apply: false,
             };
-            hook::execute(
-                hierarchy,
-                one.run,
-                one.source,
-                steps,
-                vec![one.image],
-                None,
-                None,
-                ui,
-            )
-            .await
+            hook::one_image(hierarchy, one, steps, ui).await
         }
         Command::Apply(args) => hook::apply(hierarchy, args, ui).await,
         Command::Wiki(args) => wiki::run(&hierarchy, &args, ui),
