@@ -38,7 +38,7 @@ pub struct ImageSpec {
     pub variants: Vec<String>,
     /// Run the tagging container with networking (off by default).
     pub network: bool,
-    /// Build context, relative to the repository root (`images/{image}`).
+    /// Build context, relative to the hierarchy file's folder (`images/{image}`).
     pub context: String,
     /// Dockerfile, relative to the context.
     pub dockerfile: String,
