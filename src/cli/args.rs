@@ -10,13 +10,16 @@ use crate::formats::tags::DEFAULT_VARIANT;
 use crate::hierarchy::Hierarchy;
 use crate::hook::pipeline::OutputDirs;
 
+/// Where every command's files go unless told otherwise (--out-dir).
+pub const DEFAULT_OUT_DIR: &str = "build/stacktag";
+
 /// Where the tags files are.
 #[derive(Debug, Args, Clone)]
 pub struct TagsDir {
     /// Directory for tags/, manifests/ and hist_lines/ (the hook's output)
     #[arg(
         long,
-        default_value = "build/stacktag",
+        default_value = DEFAULT_OUT_DIR,
         env = "STACKTAG_OUT_DIR",
         value_name = "DIR"
     )]

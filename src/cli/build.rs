@@ -74,7 +74,7 @@ pub struct BuildArgs {
     /// Directory of the build logs (OUT_DIR/build-logs)
     #[arg(
         long,
-        default_value = "build/stacktag",
+        default_value = super::args::DEFAULT_OUT_DIR,
         env = "STACKTAG_OUT_DIR",
         value_name = "DIR"
     )]
