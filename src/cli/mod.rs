@@ -372,19 +372,13 @@ impl Command {
             | Command::Explain { .. }
             | Command::List { .. }
             | Command::Check { images: false, .. } => Names::Known,
-            Command::Save(_)
-            | Command::Load(_)
-            | Command::Build(_)
-            | Command::Prune(_)
-            | Command::Gc(_)
-            | Command::Diff(_) => Names::Any,
             _ => Names::Any,
         }
     }
 }
 
 pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
-    // The one command that needs no stack: it cleans up after any.
+    // The commands that need no stack: gc cleans up after any, diff reads files.
     match cli.command {
         Command::Gc(args) => return gc::run(args).await,
         Command::Diff(args) => return diff::run(args),

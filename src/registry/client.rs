@@ -255,6 +255,21 @@ impl Registry {
         .await
     }
 
+    /// The manifest under `repository:tag` and its digest; a missing tag is
+    /// `NotFound` naming `{host}/{repository}:{tag}`.
+    pub async fn tagged_manifest(
+        &self,
+        repository: &str,
+        tag: &str,
+    ) -> Result<(bytes::Bytes, String), RegistryError> {
+        match self.manifest(&self.reference(repository, tag)).await {
+            Err(RegistryError::NotFound { .. }) => Err(RegistryError::NotFound {
+                reference: format!("{}/{repository}:{tag}", self.host),
+            }),
+            other => other,
+        }
+    }
+
     /// The manifest as the registry stores it, and its digest.
     pub async fn manifest(
         &self,

@@ -70,15 +70,7 @@ struct Read {
 
 async fn read(registry: &Registry, repository: &str, tag: &str) -> Result<Read, RegistryError> {
     let shown = format!("{}/{repository}:{tag}", registry.host);
-    let (body, digest) = match registry
-        .manifest(&registry.reference(repository, tag))
-        .await
-    {
-        Err(RegistryError::NotFound { .. }) => {
-            return Err(RegistryError::NotFound { reference: shown })
-        }
-        other => other?,
-    };
+    let (body, digest) = registry.tagged_manifest(repository, tag).await?;
     let raw: serde_json::Value =
         serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
             registry: registry.host.clone(),

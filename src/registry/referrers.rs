@@ -170,15 +170,7 @@ pub async fn platform_subject(
     platform: Platform,
 ) -> Result<Descriptor, RegistryError> {
     let shown = format!("{}/{repository}:{tag}", registry.host);
-    let (body, digest) = match registry
-        .manifest(&registry.reference(repository, tag))
-        .await
-    {
-        Err(RegistryError::NotFound { .. }) => {
-            return Err(RegistryError::NotFound { reference: shown })
-        }
-        other => other?,
-    };
+    let (body, digest) = registry.tagged_manifest(repository, tag).await?;
     let protocol = |detail: String| RegistryError::Protocol {
         registry: registry.host.clone(),
         what: format!("reading {shown}"),
@@ -433,16 +425,7 @@ pub async fn subjects_of(
     repository: &str,
     tag: &str,
 ) -> Result<Vec<(String, String)>, RegistryError> {
-    let shown = format!("{}/{repository}:{tag}", registry.host);
-    let (body, digest) = match registry
-        .manifest(&registry.reference(repository, tag))
-        .await
-    {
-        Err(RegistryError::NotFound { .. }) => {
-            return Err(RegistryError::NotFound { reference: shown })
-        }
-        other => other?,
-    };
+    let (body, digest) = registry.tagged_manifest(repository, tag).await?;
     let raw: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     let mut out = vec![(digest, "the tag".to_string())];
     for e in raw["manifests"].as_array().into_iter().flatten() {
