@@ -15,6 +15,10 @@ use crate::formats::tags::DEFAULT_VARIANT;
 use crate::plugin::rule::{compile_pattern, ManifestRule, Stream, TaggerRule};
 use crate::plugin::{self, Manifest, Tagger};
 
+mod ci;
+use crate::formats::tags::Platform;
+pub use ci::{CiSection, RunnerLabel};
+
 /// Where a stack's settings come from when its file leaves them out.
 pub mod defaults {
     pub const FILE: &str = "hierarchy.yaml";
@@ -99,6 +103,10 @@ pub struct Hierarchy {
     /// What is not wrong but worth saying (names this binary does not know,
     /// when loaded for a command that runs no tagger).
     pub warnings: Vec<String>,
+    /// `platforms:` the stack is built for, with its line; `None`: the daemon's.
+    pub platforms: Option<(Vec<Platform>, usize)>,
+    /// `ci:`, the settings of `stacktag ci` (defaults when absent).
+    pub ci: CiSection,
 }
 
 /// A plugin name with the image of the hierarchy that brought it in.
@@ -187,6 +195,13 @@ impl Hierarchy {
             (Some(h), true) => Ok(h),
             _ => Err(ConfigError::several(p.errors)),
         }
+    }
+
+    /// Whether the stack is built for `p`: in `platforms:`, or any without one.
+    pub fn builds_platform(&self, p: Platform) -> bool {
+        self.platforms
+            .as_ref()
+            .is_none_or(|(ps, _)| ps.contains(&p))
     }
 
     pub fn image(&self, name: &str) -> Option<&ImageSpec> {
@@ -308,6 +323,8 @@ const TOP_KEYS: &[&str] = &[
     "repository",
     "command_timeout",
     "sbom",
+    "platforms",
+    "ci",
     "images",
 ];
 const IMAGE_KEYS: &[&str] = &[
@@ -453,7 +470,10 @@ impl Parser<'_> {
             sbom,
             defaulted,
             warnings: Vec::new(),
+            platforms: self.platforms(top),
+            ci: CiSection::default(),
         };
+        h.ci = self.ci_section(top, &h);
         match top.get("images") {
             Some(Value::Mapping(images)) if !images.is_empty() => {
                 for (k, v) in images {

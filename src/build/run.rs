@@ -250,9 +250,15 @@ impl<'a> Builder<'a> {
         let cached = if pending_parent || self.options.no_cache {
             None
         } else {
+            let has_inputs = |(_, labels): &(String, HashMap<String, String>)| {
+                labels.get(LABEL) == Some(&inputs.digest)
+            };
+            // `latest` labelled with these inputs counts too: an image loaded
+            // from an archive (a CI job's parent) has no `inputs-…` tag yet.
             inspect_labels(docker, &cached_ref)
                 .await?
-                .filter(|(_, labels)| labels.get(LABEL) == Some(&inputs.digest))
+                .filter(has_inputs)
+                .or_else(|| latest.clone().filter(has_inputs))
         };
         if let Some((id, _)) = cached {
             report.action = Action::Reuse;

@@ -5,6 +5,7 @@
 mod archive;
 mod args;
 mod build;
+mod ci;
 mod diff;
 mod gc;
 mod help;
@@ -122,6 +123,9 @@ pub enum Command {
     /// Load archives into the daemon, checked against their checksum and name
     #[command(long_about = help::LOAD, after_long_help = help::after(help::ARCHIVE_CODES, help::LOAD_EXAMPLES))]
     Load(archive::LoadArgs),
+    /// Write the stack's CI pipeline (GitHub Actions, GitLab CI) from the hierarchy file, or check it
+    #[command(long_about = ci::LONG_ABOUT, after_long_help = help::after(help::CI_CODES, ci::EXAMPLES))]
+    Ci(ci::CiArgs),
 }
 
 /// How the run speaks to the user: warnings and progress on stderr (none
@@ -314,6 +318,7 @@ impl Command {
         "prune",
         "gc",
         "diff",
+        "ci",
     ];
 
     /// The subcommand's name, as typed.
@@ -337,6 +342,7 @@ impl Command {
             Command::Prune(_) => "prune",
             Command::Gc(_) => "gc",
             Command::Diff(_) => "diff",
+            Command::Ci(_) => "ci",
         }
     }
 
@@ -356,6 +362,7 @@ impl Command {
             Command::Attach(a) => &a.output,
             Command::Save(a) => &a.output,
             Command::Load(a) => &a.output,
+            Command::Ci(a) => a.output(),
             // `build --plan --format json` prints its plan itself; prune prints text.
             // `diff --format json` prints its own document.
             Command::Build(_) | Command::Prune(_) | Command::Gc(_) | Command::Diff(_) => &TEXT_ONLY,
@@ -453,5 +460,6 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         Command::Gc(_) | Command::Diff(_) => unreachable!("run before the hierarchy is loaded"),
         Command::Save(args) => archive::save(hierarchy, args, ui).await,
         Command::Load(args) => archive::load(args, ui).await,
+        Command::Ci(args) => ci::run(&hierarchy, args, ui),
     }
 }
