@@ -18,7 +18,7 @@ pub enum CiError {
     Unknown { path: PathBuf },
     #[error("no CI file to check: neither {github} nor {gitlab} exists\n  fix: write one with `stacktag ci github` or `stacktag ci gitlab`, or name it (`--github FILE`, `--gitlab FILE`)", github = Engine::Github.default_path(), gitlab = Engine::Gitlab.default_path())]
     Nothing,
-    #[error("{}\n  fix: run {} again and commit the result", .stale.iter().map(|s| format!("{} is stale: it is not what `{}` writes now ({} lines differ)", s.path.display(), s.command, s.changed)).collect::<Vec<_>>().join("\n"), .stale.iter().map(|s| format!("`{} --output {}`", s.command, s.path.display())).collect::<Vec<_>>().join(" and "))]
+    #[error("{}\n  fix: run {} again and commit the result", .stale.iter().map(|s| format!("{} is stale: it is not what `{}` writes now ({} changed)", s.path.display(), s.command, crate::hook::progress::counted(s.changed, "line"))).collect::<Vec<_>>().join("\n"), .stale.iter().map(|s| format!("`{} --output {}`", s.command, s.path.display())).collect::<Vec<_>>().join(" and "))]
     Stale { stale: Vec<Stale> },
 }
 

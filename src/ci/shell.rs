@@ -15,19 +15,14 @@ pub fn install(p: &Pipeline, bin: &str) -> String {
     format!(
         r#"target="$(uname -m)-unknown-linux-gnu"
 url="${{STACKTAG_RELEASE_URL:-{url}}}"
-bin="{bin}"
-mkdir -p "$bin"
-tmp="$(mktemp -d)"
-if curl -fsSL --retry 3 -o "$tmp/stacktag.tar.gz" "$url" &&
-  curl -fsSL --retry 3 -o "$tmp/stacktag.tar.gz.sha256" "$url.sha256" &&
-  (cd "$tmp" && echo "$(cut -d ' ' -f 1 stacktag.tar.gz.sha256)  stacktag.tar.gz" | sha256sum -c --quiet); then
-  tar -xzf "$tmp/stacktag.tar.gz" -C "$bin" --strip-components=1
+bin="{bin}" && mkdir -p "$bin"
+if curl -fsSL --retry 3 -o "$bin/release.tar.gz" "$url" && sum="$(curl -fsSL --retry 3 "$url.sha256")" &&
+  echo "${{sum%% *}}  $bin/release.tar.gz" | sha256sum -c --quiet; then
+  tar -xzf "$bin/release.tar.gz" -C "$bin" --strip-components=1 && rm "$bin/release.tar.gz"
 else
   echo "no release archive of stacktag {version} at $url (or its checksum differs): cargo install" >&2
-  cargo install --locked --quiet --root "$tmp/cargo" stacktag --version {version}
-  cp "$tmp/cargo/bin/stacktag" "$bin/"
+  cargo install --locked --quiet --root "$bin/cargo" stacktag --version {version} && mv "$bin/cargo/bin/stacktag" "$bin/"
 fi
-rm -rf "$tmp"
 "$bin/stacktag" --version
 "#,
         url = p.release_url(),

@@ -35,8 +35,8 @@ From the hierarchy file: `platforms:` (default x86_64) and the `ci:` section, ev
 false) [default: \"0 3 * * 1\"], `sign:` [default: false], `branch:` [default: main],
 `release_url:` (where jobs download stacktag; {version} and {target} filled in).";
 
-pub const EXAMPLES: &str = "\
-  stacktag ci github                        # writes .github/workflows/stacktag.yml
+pub const EXAMPLES: &str =
+    "  stacktag ci github                        # writes .github/workflows/stacktag.yml
   stacktag ci gitlab --output -             # .gitlab-ci.yml to stdout
   stacktag ci github --output examples/ci/github.yml
   stacktag ci check                         # the files at the default paths that exist

@@ -212,7 +212,16 @@ fn ci_check_shows_the_hand_edited_lines_and_its_json_document() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     busybox_stack(d, "localhost:5000", "ci-check-test");
-    ok(&ci(d, &["gitlab", "--output", "ci.yml"]), "ci gitlab");
+    let out = ci(d, &["gitlab", "--output", "ci.yml", "--format", "json"]);
+    let doc = crate::json::document("ci gitlab --format json", &out, "ci");
+    assert_eq!(doc["files"][0]["status"], "written");
+    assert_eq!(
+        doc["files"][0]["jobs"], 10,
+        "4 builds, 1 push, 4 merges, 1 wiki"
+    );
+    let out = ci(d, &["gitlab", "--output", "ci.yml", "--format", "json"]);
+    let doc = crate::json::document("ci gitlab again", &out, "ci");
+    assert_eq!(doc["files"][0]["status"], "unchanged");
     let file = d.join("ci.yml");
     let edited = std::fs::read_to_string(&file)
         .unwrap()
@@ -220,9 +229,7 @@ fn ci_check_shows_the_hand_edited_lines_and_its_json_document() {
     std::fs::write(&file, &edited).unwrap();
     let out = ci(d, &["check", "--gitlab", "ci.yml", "--format", "json"]);
     assert_eq!(code(&out), 18);
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["command"], "ci");
-    assert_eq!(doc["ok"], false);
+    let doc = crate::json::document("ci check --format json", &out, "ci");
     assert_eq!(doc["error"]["exit_code"], 18);
     let f = &doc["files"][0];
     assert_eq!(f["status"], "stale");
