@@ -1,6 +1,6 @@
 //! Typed errors of the library. Each carries what the user needs to act:
 //! the image, the command, the file and line. The binary maps them to exit
-//! codes (see [`Error::exit_code`] and the README).
+//! codes (see [`Error::exit_code`] and docs/exit-codes.md).
 
 use std::path::PathBuf;
 
@@ -200,7 +200,7 @@ pub enum Error {
     },
 }
 
-/// Documented exit codes (README, "Exit codes").
+/// Documented exit codes (docs/exit-codes.md).
 pub mod exit {
     pub const OK: i32 = 0;
     pub const INTERNAL: i32 = 1;
@@ -226,7 +226,7 @@ pub mod exit {
     pub const TERMINATED: i32 = 143;
 
     /// Every code and what it means: the one list. `--help` is made from it,
-    /// and a test checks the README's table against it.
+    /// and a test checks docs/exit-codes.md against it.
     pub const TABLE: &[(i32, &str)] = &[
         (OK, "success"),
         (INTERNAL, "internal error (a bug: please report it)"),
