@@ -223,9 +223,9 @@ fn run_block(block: &Block, sandbox: &Path, cache: &Path) -> Vec<String> {
         bin.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(&script)
+    // A block that hangs fails the test instead of holding it forever.
+    let out = Command::new("timeout")
+        .args(["600", "sh", "-c", &script])
         .current_dir(sandbox)
         .env("PATH", path)
         .env("STACKTAG_RUN_ID", "docs-examples")
@@ -261,8 +261,10 @@ fn run_block(block: &Block, sandbox: &Path, cache: &Path) -> Vec<String> {
     for (i, step) in block.steps.iter().enumerate() {
         let Some((code, output)) = outputs.get(i) else {
             failures.push(format!(
-                "{}: `$ {}` did not finish (the shell stopped):\n{all}",
-                step.line, step.command
+                "{}: `$ {}` did not finish (the shell stopped, exit {:?}, or 600 s passed):\n{all}",
+                step.line,
+                step.command,
+                out.status.code()
             ));
             break;
         };
