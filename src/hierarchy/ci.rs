@@ -2,9 +2,9 @@
 //! `stacktag ci` needs beyond the image tree. Only parsing and validation
 //! live here; the pipelines are made in [`crate::ci`].
 
-use serde_yaml::{Mapping, Value};
-
-use super::{key_text, Hierarchy, Parser};
+use super::error::Problems;
+use super::names::did_you_mean;
+use super::yaml::{Entry, Node};
 use crate::formats::tags::Platform;
 
 const CI_KEYS: &[&str] = &[
@@ -93,7 +93,8 @@ impl Default for CiSection {
 
 /// A CI secret or variable name: `[A-Za-z_][A-Za-z0-9_]*`.
 fn is_variable(s: &str) -> bool {
-    super::is_arg_name(s)
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Five cron fields of `[0-9*/,-]`.
@@ -105,186 +106,207 @@ fn is_cron(s: &str) -> bool {
             .all(|f| f.chars().all(|c| c.is_ascii_digit() || "*/,-".contains(c)))
 }
 
-impl Parser<'_> {
-    /// `platforms: [x86_64, aarch64]`: each once, each known.
-    pub(super) fn platforms(&mut self, top: &Mapping) -> Option<(Vec<Platform>, usize)> {
-        let v = top.get("platforms")?;
-        let line = self.lines.key_nth("platforms", 0);
-        let mut out = Vec::new();
-        for name in self.strings(v, "`platforms`", line) {
-            match name.parse::<Platform>() {
-                Ok(p) if out.contains(&p) => {
-                    self.push(line, format!("`platforms`: {p} is listed twice"))
-                }
-                Ok(p) => out.push(p),
-                Err(_) => self.push(
-                    line,
-                    format!("`platforms`: unknown platform `{name}`; stacktag knows x86_64 (amd64) and aarch64 (arm64)"),
-                ),
-            }
-        }
-        if out.is_empty() {
-            self.push(
+/// `platforms: [x86_64, aarch64]`: each once, each known; with its line.
+pub(super) fn platforms(top: &[Entry], p: &mut Problems) -> Option<(Vec<Platform>, usize)> {
+    let e = top.iter().find(|e| e.key == "platforms")?;
+    let mut out = Vec::new();
+    for (name, line) in e.value.texts(p, "`platforms`") {
+        match name.parse::<Platform>() {
+            Ok(pl) if out.contains(&pl) => p.push(line, format!("`platforms`: {pl} is listed twice")),
+            Ok(pl) => out.push(pl),
+            Err(_) => p.push(
                 line,
-                "`platforms` is empty: list at least one, e.g. `[x86_64]`".into(),
+                format!("`platforms`: unknown platform `{name}`; stacktag knows x86_64 (amd64) and aarch64 (arm64)"),
+            ),
+        }
+    }
+    if out.is_empty() {
+        p.push(
+            e.line,
+            "`platforms` is empty: list at least one, e.g. `[x86_64]`".into(),
+        );
+        return None;
+    }
+    Some((out, e.line))
+}
+
+/// The `ci:` section, defaults for what it leaves out.
+pub(super) fn section(
+    top: &[Entry],
+    stack: &Option<(Vec<Platform>, usize)>,
+    p: &mut Problems,
+) -> CiSection {
+    let mut ci = CiSection::default();
+    if let Some((ps, _)) = stack {
+        ci.platforms = ps.clone();
+    }
+    let Some(e) = top.iter().find(|e| e.key == "ci") else {
+        return ci;
+    };
+    let map: &[Entry] = match e.value.as_map() {
+        Some(m) => m,
+        None if e.value.is_null() => &[],
+        None => {
+            p.push(
+                e.line,
+                "`ci:` must be a map (`runners:`, `schedule:`, ...)".into(),
             );
-            return None;
+            &[]
         }
-        Some((out, line))
-    }
-
-    pub(super) fn ci_section(&mut self, top: &Mapping, h: &Hierarchy) -> CiSection {
-        let mut ci = CiSection::default();
-        if let Some((ps, _)) = &h.platforms {
-            ci.platforms = ps.clone();
-        }
-        let empty = Mapping::new();
-        let (map, line) = match top.get("ci") {
-            None | Some(Value::Null) => (&empty, 0),
-            Some(Value::Mapping(m)) => (m, self.lines.key_nth("ci", 0)),
-            Some(_) => {
-                let line = self.lines.key_nth("ci", 0);
-                self.push(
-                    line,
-                    "`ci:` must be a map (`runners:`, `schedule:`, ...)".into(),
-                );
-                (&empty, line)
-            }
-        };
-        self.unknown_keys(map, CI_KEYS, "the `ci:` section", line);
-        ci.runners = self.labels(map, "runners", &ci.platforms, h, line, false);
-        ci.gitlab_tags = self.labels(map, "gitlab_tags", &ci.platforms, h, line, true);
-        let at = |p: &Self, key: &str| p.lines.key_after(key, line);
-        for (key, slot) in [
-            ("registry_user_secret", &mut ci.user_secret),
-            ("registry_password_secret", &mut ci.password_secret),
-        ] {
-            if let Some(v) = map.get(key) {
-                let l = at(self, key);
-                if let Some(s) = self.string(v, &format!("`ci.{key}`"), l) {
-                    if is_variable(&s) {
-                        *slot = s;
-                    } else {
-                        self.push(l, format!("`ci.{key}: {s}` is not a secret name: letters, digits and `_`, not starting with a digit"));
-                    }
-                }
-            }
-        }
-        match map.get("schedule") {
-            None => {}
-            Some(Value::Bool(false)) | Some(Value::Null) => ci.schedule = None,
-            Some(v) => {
-                let l = at(self, "schedule");
-                match self.string(v, "`ci.schedule`", l) {
-                    Some(s) if is_cron(&s) => ci.schedule = Some(s),
-                    Some(s) => self.push(l, format!("`ci.schedule: {s}` is not a cron line of five fields (e.g. `\"0 3 * * 1\"`, Mondays at 03:00 UTC), or `false` for no scheduled rebuild")),
-                    None => {}
-                }
-            }
-        }
-        match map.get("sign") {
-            None => {}
-            Some(Value::Bool(b)) => ci.sign = *b,
-            Some(_) => {
-                let l = at(self, "sign");
-                self.push(l, "`ci.sign` must be true or false".into());
-            }
-        }
-        if let Some(v) = map.get("branch") {
-            let l = at(self, "branch");
-            if let Some(s) = self.string(v, "`ci.branch`", l) {
-                if s.is_empty() || s.contains(char::is_whitespace) || s.contains("..") {
-                    self.push(l, format!("`ci.branch: {s}` is not a branch name"));
-                } else {
-                    ci.branch = s;
-                }
-            }
-        }
-        if let Some(v) = map.get("release_url") {
-            let l = at(self, "release_url");
-            if let Some(s) = self.string(v, "`ci.release_url`", l) {
-                let scheme = ["https://", "http://", "file://"]
-                    .iter()
-                    .any(|p| s.starts_with(p));
-                if !scheme || s.contains(char::is_whitespace) || s.contains(['\'', '"', '$', '`']) {
-                    self.push(l, format!("`ci.release_url: {s}` is not a URL (https://, http:// or file://, no quotes or `$`; `{{version}}` and `{{target}}` are filled in)"));
-                } else {
-                    ci.release_url = s;
-                }
-            }
-        }
-        ci
-    }
-
-    /// `runners:` or `gitlab_tags:`: a label for every platform of the
-    /// stack, and none for a platform it does not build.
-    fn labels(
-        &mut self,
-        map: &Mapping,
-        key: &str,
-        platforms: &[Platform],
-        h: &Hierarchy,
-        ci_line: usize,
-        gitlab: bool,
-    ) -> Vec<RunnerLabel> {
-        let defaults = platforms
-            .iter()
-            .map(|p| RunnerLabel {
-                platform: *p,
-                label: default_label(*p, gitlab).to_string(),
-            })
-            .collect();
-        let Some(v) = map.get(key) else {
-            return defaults;
-        };
-        let line = self.lines.key_after(key, ci_line);
-        let Value::Mapping(given) = v else {
-            self.push(
-                line,
+    };
+    for k in map {
+        if !CI_KEYS.contains(&k.key.as_str()) {
+            p.push(
+                k.line,
                 format!(
-                    "`ci.{key}` must be a map of platform to runner label, e.g. `x86_64: {}`",
-                    default_label(Platform::X86_64, gitlab)
+                    "unknown key `{}` in the `ci:` section{}; known keys: {}",
+                    k.key,
+                    did_you_mean(&k.key, CI_KEYS.iter().copied()),
+                    CI_KEYS.join(", ")
                 ),
             );
-            return defaults;
-        };
-        let stack_says = match &h.platforms {
-            Some((_, l)) => format!("`platforms:` at line {l}"),
-            None => "no `platforms:` key, so x86_64 only".to_string(),
-        };
-        let mut out: Vec<RunnerLabel> = Vec::new();
-        for (k, v) in given {
-            let name = key_text(k);
-            let l = self.lines.key_after(&name, line);
-            let Ok(p) = name.parse::<Platform>() else {
-                self.push(
-                    l,
-                    format!(
-                        "`ci.{key}`: unknown platform `{name}`; stacktag knows x86_64 and aarch64"
-                    ),
-                );
-                continue;
-            };
-            if !platforms.contains(&p) {
-                self.push(l, format!("`ci.{key}`: a runner label for {p}, which the stack does not build ({stack_says})\n  fix: add {p} to `platforms:`, or remove this line"));
-                continue;
+        }
+    }
+    let get = |key: &str| map.iter().find(|e| e.key == key);
+    ci.runners = labels(get("runners"), "runners", &ci.platforms, stack, p, false);
+    ci.gitlab_tags = labels(
+        get("gitlab_tags"),
+        "gitlab_tags",
+        &ci.platforms,
+        stack,
+        p,
+        true,
+    );
+    for (key, slot) in [
+        ("registry_user_secret", &mut ci.user_secret),
+        ("registry_password_secret", &mut ci.password_secret),
+    ] {
+        if let Some(e) = get(key) {
+            if let Some(s) = e.value.text(p, &format!("`ci.{key}`")) {
+                if is_variable(&s) {
+                    *slot = s;
+                } else {
+                    p.push(e.line, format!("`ci.{key}: {s}` is not a secret name: letters, digits and `_`, not starting with a digit"));
+                }
             }
-            match self.string(v, &format!("`ci.{key}.{name}`"), l) {
-                Some(s) if !s.trim().is_empty() && !s.contains(['\'', '"', '$', '`', '\n']) => out
-                    .push(RunnerLabel {
-                        platform: p,
-                        label: s,
-                    }),
-                Some(s) => self.push(l, format!("`ci.{key}.{name}: {s}` is not a runner label")),
+        }
+    }
+    if let Some(e) = get("schedule") {
+        if e.value.is_null() || e.value.as_bool() == Some(false) {
+            ci.schedule = None;
+        } else {
+            match e.value.text(p, "`ci.schedule`") {
+                Some(s) if is_cron(&s) => ci.schedule = Some(s),
+                Some(s) => p.push(e.line, format!("`ci.schedule: {s}` is not a cron line of five fields (e.g. `\"0 3 * * 1\"`, Mondays at 03:00 UTC), or `false` for no scheduled rebuild")),
                 None => {}
             }
         }
-        for p in platforms {
-            if !out.iter().any(|r| r.platform == *p) {
-                self.push(line, format!("`ci.{key}`: no runner label for {p}, which the stack builds ({stack_says})\n  fix: add `{p}: <label>` here, e.g. `{p}: {}`", default_label(*p, gitlab)));
+    }
+    if let Some(e) = get("sign") {
+        match e.value.as_bool() {
+            Some(b) => ci.sign = b,
+            None => p.push(e.line, "`ci.sign` must be true or false".into()),
+        }
+    }
+    if let Some(e) = get("branch") {
+        if let Some(s) = e.value.text(p, "`ci.branch`") {
+            if s.is_empty()
+                || s.contains(char::is_whitespace)
+                || s.contains("..")
+                || s.contains(['\'', '"', '$', '`'])
+            {
+                p.push(e.line, format!("`ci.branch: {s}` is not a branch name"));
+            } else {
+                ci.branch = s;
             }
         }
-        out.sort_by_key(|r| platforms.iter().position(|p| *p == r.platform));
-        out
     }
+    if let Some(e) = get("release_url") {
+        if let Some(s) = e.value.text(p, "`ci.release_url`") {
+            let scheme = ["https://", "http://", "file://"]
+                .iter()
+                .any(|x| s.starts_with(x));
+            if !scheme || s.contains(char::is_whitespace) || s.contains(['\'', '"', '$', '`']) {
+                p.push(e.line, format!("`ci.release_url: {s}` is not a URL (https://, http:// or file://, no quotes or `$`; `{{version}}` and `{{target}}` are filled in)"));
+            } else {
+                ci.release_url = s;
+            }
+        }
+    }
+    ci
+}
+
+/// `runners:` or `gitlab_tags:`: a label for every platform of the stack,
+/// and none for a platform it does not build.
+fn labels(
+    entry: Option<&Entry>,
+    key: &str,
+    platforms: &[Platform],
+    stack: &Option<(Vec<Platform>, usize)>,
+    p: &mut Problems,
+    gitlab: bool,
+) -> Vec<RunnerLabel> {
+    let defaults = platforms
+        .iter()
+        .map(|pl| RunnerLabel {
+            platform: *pl,
+            label: default_label(*pl, gitlab).to_string(),
+        })
+        .collect();
+    let Some(entry) = entry else {
+        return defaults;
+    };
+    let Some(given) = entry.value.as_map() else {
+        p.push(
+            entry.line,
+            format!(
+                "`ci.{key}` must be a map of platform to runner label, e.g. `x86_64: {}`",
+                default_label(Platform::X86_64, gitlab)
+            ),
+        );
+        return defaults;
+    };
+    let stack_says = match stack {
+        Some((_, l)) => format!("`platforms:` at line {l}"),
+        None => "no `platforms:` key, so x86_64 only".to_string(),
+    };
+    let mut out: Vec<RunnerLabel> = Vec::new();
+    for e in given {
+        let Ok(pl) = e.key.parse::<Platform>() else {
+            p.push(
+                e.line,
+                format!(
+                    "`ci.{key}`: unknown platform `{}`; stacktag knows x86_64 and aarch64",
+                    e.key
+                ),
+            );
+            continue;
+        };
+        if !platforms.contains(&pl) {
+            p.push(e.line, format!("`ci.{key}`: a runner label for {pl}, which the stack does not build ({stack_says})\n  fix: add {pl} to `platforms:`, or remove this line"));
+            continue;
+        }
+        if let Some(label) = label(&e.value, p, &format!("`ci.{key}.{}`", e.key)) {
+            out.push(RunnerLabel {
+                platform: pl,
+                label,
+            });
+        }
+    }
+    for pl in platforms {
+        if !out.iter().any(|r| r.platform == *pl) {
+            p.push(entry.line, format!("`ci.{key}`: no runner label for {pl}, which the stack builds ({stack_says})\n  fix: add `{pl}: <label>` here, e.g. `{pl}: {}`", default_label(*pl, gitlab)));
+        }
+    }
+    out.sort_by_key(|r| platforms.iter().position(|pl| *pl == r.platform));
+    out
+}
+
+fn label(v: &Node, p: &mut Problems, what: &str) -> Option<String> {
+    let s = v.text(p, what)?;
+    if s.trim().is_empty() || s.contains(['\'', '"', '$', '`', '\n']) {
+        p.push(v.line, format!("{what}: `{s}` is not a runner label"));
+        return None;
+    }
+    Some(s)
 }
