@@ -244,3 +244,65 @@ pub fn config_name(path: &Path) -> String {
     };
     rel.to_string_lossy().replace('\\', "/")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack(text: &str, files: &[&str]) -> (tempfile::TempDir, Hierarchy) {
+        let dir = tempfile::tempdir().unwrap();
+        for f in files {
+            let d = dir.path().join("images").join(f);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("Dockerfile"), "FROM scratch\n").unwrap();
+        }
+        let path = dir.path().join("hierarchy.yaml");
+        std::fs::write(&path, text).unwrap();
+        let h = Hierarchy::parse(text, &path).unwrap();
+        (dir, h)
+    }
+
+    #[test]
+    fn each_build_needs_its_parent_on_its_platform_and_a_variant_the_default_parent() {
+        let (_dir, h) = stack(
+            "platforms: [x86_64, aarch64]\nimages:\n  a:\n  b:\n    parent: a\n    variants: [cuda]\n",
+            &["a", "b", "b/cuda"],
+        );
+        let p = Pipeline::new(&h, "hierarchy.yaml", Engine::Github).unwrap();
+        let graph: Vec<(String, Option<String>)> = p
+            .builds
+            .iter()
+            .map(|b| (b.id(), b.parent.clone()))
+            .collect();
+        let want = |id: &str, parent: Option<&str>| (id.to_string(), parent.map(String::from));
+        assert_eq!(
+            graph,
+            [
+                want("build-x86_64-default-a", None),
+                want("build-x86_64-default-b", Some("build-x86_64-default-a")),
+                want("build-x86_64-cuda-b", Some("build-x86_64-default-a")),
+                want("build-aarch64-default-a", None),
+                want("build-aarch64-default-b", Some("build-aarch64-default-a")),
+                want("build-aarch64-cuda-b", Some("build-aarch64-default-a")),
+            ]
+        );
+        assert_eq!(p.merges.len(), 2);
+        assert_eq!(p.merges[1].variants, ["default", "cuda"]);
+        assert_eq!(p.command, "stacktag ci github");
+    }
+
+    #[test]
+    fn the_release_url_leaves_the_target_to_the_job() {
+        let (_dir, h) = stack("images:\n  a:\n", &["a"]);
+        let p = Pipeline::new(&h, "stack/hierarchy.yaml", Engine::Gitlab).unwrap();
+        assert!(p.release_url().ends_with(&format!(
+            "/v{0}/stacktag-{0}-${{target}}.tar.gz",
+            env!("CARGO_PKG_VERSION")
+        )));
+        assert_eq!(
+            p.command,
+            "stacktag --config stack/hierarchy.yaml ci gitlab"
+        );
+        assert_eq!(p.stack_dir(), "stack");
+    }
+}

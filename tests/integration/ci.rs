@@ -570,3 +570,51 @@ impl Drop for Cleanup {
         }
     }
 }
+
+/// `platforms: [x86_64]`: the one platform pushed, `merge` needs no
+/// `--allow-missing-platform` and warns of nothing left out.
+#[test]
+fn a_single_platform_stack_merges_without_allow_missing_platform() {
+    use crate::publish::{Registry, IMAGE, OWNER, PASSWORD, USER};
+    let mut r = Registry::start();
+    let tags: Vec<String> = ["x86_64-latest", "x86_64-v1"].map(String::from).to_vec();
+    r.image("amd64", &format!("single {}", r.port), &tags);
+    let tags_dir = r.dir.path().join("single-tags");
+    r.tags_file(&tags_dir, "x86_64", &tags);
+    let config = r.dir.path().join("single.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "registry: {}\nowner: {OWNER}\nrepository: stacktag/test\nplatforms: [x86_64]\nimages:\n  {IMAGE}:\n    taggers: [date]\n",
+            r.host()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = crate::support::stacktag_config("t-ci-single", &config);
+        cmd.args(args)
+            .arg("--tags-dir")
+            .arg(&tags_dir)
+            .env("STACKTAG_REGISTRY_USER", USER)
+            .env("STACKTAG_REGISTRY_PASSWORD", PASSWORD)
+            .env("DOCKER_CONFIG", r.dir.path());
+        cmd.output().unwrap()
+    };
+    ok(&run(&["push", "--image", IMAGE]), "push");
+    let out = run(&["merge", "--image", IMAGE]);
+    ok(&out, "merge of a single-platform stack");
+    let err = text(&out.stderr);
+    assert!(
+        !err.contains("left out") && !err.contains("warning"),
+        "{err}"
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("{}:latest sha256:", r.name())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{}:v1 sha256:", r.name())),
+        "{stdout}"
+    );
+}
