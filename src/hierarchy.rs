@@ -43,6 +43,8 @@ pub struct ImageSpec {
     /// Dockerfile, relative to the context.
     pub dockerfile: String,
     pub line: usize,
+    /// The line of its `parent:` key (its own line when it has none).
+    pub parent_line: usize,
     /// The line of each tagger and manifest name in this image's lists.
     pub item_lines: Vec<(String, usize)>,
     /// `stacktag build`: build args, part of the inputs digest (file order).
@@ -96,9 +98,24 @@ pub struct Hierarchy {
     pub sbom: bool,
     /// Top-level keys the file leaves out, so their defaults apply.
     pub defaulted: Vec<&'static str>,
-    /// What is not wrong but worth saying (names this binary does not know,
-    /// when loaded for a command that runs no tagger).
+    /// What is not wrong but worth saying (the names this binary does not
+    /// know, in one warning).
     pub warnings: Vec<String>,
+    /// Tagger and manifest names this binary does not know and nothing in
+    /// the file comes close to: a plugin binary's. The images that need one
+    /// fail ([`Hierarchy::needs_missing`]); the others run.
+    pub missing: Vec<Missing>,
+}
+
+/// A tagger or manifest of the file that this binary lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// `tagger` or `manifest`.
+    pub kind: &'static str,
+    pub name: String,
+    /// The image whose list names it.
+    pub image: String,
+    pub line: usize,
 }
 
 /// A plugin name with the image of the hierarchy that brought it in.
@@ -207,6 +224,54 @@ impl Hierarchy {
             Some(d) => Some(&d.rule),
             None => plugin::manifest(name).map(|e| e.manifest),
         }
+    }
+
+    /// The error of an image that needs a tagger or manifest this binary
+    /// lacks (its own or an ancestor's); `None` when it needs none.
+    pub fn needs_missing(&self, image: &str) -> Option<ConfigError> {
+        let r = self.resolve(image).ok()?;
+        let lacking: Vec<&Missing> = self
+            .missing
+            .iter()
+            .filter(|m| {
+                let list = if m.kind == "tagger" {
+                    &r.taggers
+                } else {
+                    &r.manifests
+                };
+                list.iter().any(|i| i.name == m.name && i.from == m.image)
+            })
+            .collect();
+        let first = lacking.first()?;
+        let names: Vec<String> = lacking
+            .iter()
+            .map(|m| {
+                let from = if m.image == image {
+                    String::new()
+                } else {
+                    format!(", from `{}`", m.image)
+                };
+                format!("{} `{}` (line {}{from})", m.kind, m.name, m.line)
+            })
+            .collect();
+        Some(ConfigError {
+            path: self.path.clone(),
+            line: first.line,
+            message: format!(
+                "image `{image}` needs {}, which this stacktag binary ({}) does not have\n  \
+                 fix: run it with the stacktag binary built with the plugin crate that registers {} \
+                 (`cargo build --release` in that crate gives it; `make plugin-template DIR=...` \
+                 starts one, see docs/plugins.md)",
+                names.join(", "),
+                binary_name(),
+                lacking
+                    .iter()
+                    .map(|m| format!("`{}`", m.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            more: Vec::new(),
+        })
     }
 
     /// Every image named, or a config error listing the known ones.
@@ -453,6 +518,7 @@ impl Parser<'_> {
             sbom,
             defaulted,
             warnings: Vec::new(),
+            missing: Vec::new(),
         };
         match top.get("images") {
             Some(Value::Mapping(images)) if !images.is_empty() => {
@@ -513,9 +579,14 @@ impl Parser<'_> {
         };
         self.unknown_keys(map, IMAGE_KEYS, &format!("image `{name}`"), line);
         let at = |p: &Self, key: &str| p.lines.key_after(key, line);
+        let parent_line = if map.contains_key("parent") {
+            at(self, "parent")
+        } else {
+            line
+        };
         let parent = map
             .get("parent")
-            .and_then(|v| self.string(v, &format!("image `{name}`: `parent`"), at(self, "parent")));
+            .and_then(|v| self.string(v, &format!("image `{name}`: `parent`"), parent_line));
         let mut taggers = Vec::new();
         if let Some(v) = map.get("taggers") {
             for item in self.items(v, name, "taggers", at(self, "taggers")) {
@@ -608,6 +679,7 @@ impl Parser<'_> {
             context,
             dockerfile,
             line,
+            parent_line,
             item_lines,
             build_args: build.0,
             unhashed_build_args: build.1,
@@ -943,7 +1015,7 @@ impl Parser<'_> {
             .chain(h.declared_manifests.iter().map(|d| d.name.as_str()))
             .collect();
         let image_names: Vec<&str> = h.images.iter().map(|i| i.name.as_str()).collect();
-        let mut warnings = Vec::new();
+        let mut missing = Vec::new();
         for img in &h.images {
             if let Some(parent) = &img.parent {
                 if !image_names.contains(&parent.as_str()) {
@@ -967,14 +1039,14 @@ impl Parser<'_> {
                     }
                     let line = self.lines.after(img.line, n);
                     let near = did_you_mean(n, known.iter().copied());
-                    if names == Names::Any && near.is_empty() {
-                        warnings.push(format!(
-                            "{}:{line}: image `{}`: {kind} `{n}` is not in this stacktag binary; \
-                             this command does not run taggers, so it goes on. Tag with the binary \
-                             built with the plugin crate that registers `{n}`",
-                            self.path.display(),
-                            img.name
-                        ));
+                    if near.is_empty() {
+                        // A plugin binary's name: only the images that need it fail.
+                        missing.push(Missing {
+                            kind,
+                            name: n.clone(),
+                            image: img.name.clone(),
+                            line,
+                        });
                         continue;
                     }
                     let mut known_sorted: Vec<&str> = known.to_vec();
@@ -1009,7 +1081,34 @@ impl Parser<'_> {
                 }
             }
         }
-        h.warnings = warnings;
+        if !missing.is_empty() {
+            let listed: Vec<String> = missing
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}:{}: image `{}`: {} `{}`",
+                        self.path.display(),
+                        m.line,
+                        m.image,
+                        m.kind,
+                        m.name
+                    )
+                })
+                .collect();
+            let what = match names {
+                Names::Known => {
+                    "the images that need them (and their children) fail, the others run"
+                }
+                Names::Any => "this command runs no tagger, so it goes on",
+            };
+            h.warnings.push(format!(
+                "not in this stacktag binary ({}): {}; {what}. They come from a plugin crate: \
+                 tag with the stacktag binary built with it",
+                binary_name(),
+                listed.join(", ")
+            ));
+        }
+        h.missing = missing;
         // Cycles: walk up from every image (only when every parent exists).
         if self.errors.iter().any(|e| e.message.contains("has parent")) {
             return;
@@ -1163,3 +1262,12 @@ impl Lines<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// This program's file name, as the user ran it (`stacktag`, `my-stacktag`).
+fn binary_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "stacktag".to_string())
+}

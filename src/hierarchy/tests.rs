@@ -69,10 +69,12 @@ fn unknown_tagger_lists_known_ones_and_guesses() {
 
 #[test]
 fn unknown_manifest_and_bad_variant() {
-    let e = parse("images:\n  a:\n    manifests: [nope]\n").unwrap_err();
+    // A name close to a known one is a typo; one far from all is a plugin's.
+    let e = parse("images:\n  a:\n    manifests: [apt_pakages]\n").unwrap_err();
     assert!(
-        e.message
-            .contains("unknown manifest `nope`; known manifests: apt_packages"),
+        e.message.contains(
+            "unknown manifest `apt_pakages` (did you mean `apt_packages`?); known manifests: apt_packages"
+        ),
         "{e}"
     );
     let e = parse("images:\n  a:\n    variants: [CUDA 12]\n").unwrap_err();
@@ -223,18 +225,49 @@ fn declared_rules_are_validated_with_lines() {
 }
 
 #[test]
-fn names_this_binary_lacks_are_warnings_where_no_tagger_runs() {
-    let text = "images:\n  a:\n    taggers: [node_version]\n";
-    assert!(parse(text).is_err());
-    let h = Hierarchy::parse_with(text, Path::new("h.yaml"), Names::Any).unwrap();
-    assert_eq!(h.warnings.len(), 1);
+fn names_this_binary_lacks_fail_only_the_images_that_need_them() {
+    let text = "images:\n  a:\n    taggers: [node_version]\n  b:\n    parent: a\n  c:\n    manifests: [gem_inventory]\n  d: {}\n";
+    for names in [Names::Known, Names::Any] {
+        let h = Hierarchy::parse_with(text, Path::new("h.yaml"), names).unwrap();
+        // One warning for the file, naming each line.
+        assert_eq!(h.warnings.len(), 1, "{:?}", h.warnings);
+        assert!(
+            h.warnings[0].contains(
+                "h.yaml:3: image `a`: tagger `node_version`, h.yaml:7: image `c`: manifest `gem_inventory`"
+            ),
+            "{:?}",
+            h.warnings
+        );
+    }
+    let h = parse(text).unwrap();
+    let e = h.needs_missing("a").unwrap();
+    assert_eq!(e.line, 3);
     assert!(
-        h.warnings[0].starts_with(
-            "h.yaml:3: image `a`: tagger `node_version` is not in this stacktag binary"
+        e.message.starts_with(
+            "image `a` needs tagger `node_version` (line 3), which this stacktag binary"
         ),
-        "{:?}",
-        h.warnings
+        "{e}"
     );
+    assert!(
+        e.message
+            .contains("the plugin crate that registers `node_version`"),
+        "{e}"
+    );
+    // A child inherits the need; an image that has none runs.
+    let e = h.needs_missing("b").unwrap();
+    assert!(
+        e.message
+            .contains("needs tagger `node_version` (line 3, from `a`)"),
+        "{e}"
+    );
+    assert!(h
+        .needs_missing("c")
+        .unwrap()
+        .message
+        .contains("manifest `gem_inventory`"));
+    assert!(h.needs_missing("d").is_none());
+    // A near miss is still a typo, not a plugin.
+    assert!(parse("images:\n  a:\n    taggers: [pyhton_version]\n").is_err());
 }
 
 #[test]
