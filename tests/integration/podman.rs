@@ -1,9 +1,10 @@
-//! Podman as the engine: build with reuse, hook with its cache, save and
-//! load, through Podman's Docker-compatible API. `make test-podman` starts
-//! Debian's podman on a socket of its own (scripts/podman-up, without
-//! catatonit, so stacktag's fallback to no init process is what runs) and
-//! runs these with DOCKER_HOST at that socket, for stacktag and for the
-//! docker CLI oracle alike. Ignored in `make test`, which has Docker only.
+//! Podman as the engine: build with reuse and early cutoff, hook with its
+//! cache, save and load, through Podman's Docker-compatible API.
+//! `make test-podman` starts Debian's podman on a socket of its own
+//! (scripts/podman-up, without catatonit, so stacktag's fallback to no init
+//! process is what runs) and runs these with DOCKER_HOST at that socket, for
+//! stacktag and for the docker CLI oracle alike. Ignored in `make test`,
+//! which has Docker only.
 
 use std::process::Command;
 
@@ -62,6 +63,22 @@ fn podman_builds_reuses_hooks_saves_and_loads() {
         !text(&out.stderr).contains("building"),
         "{}",
         text(&out.stderr)
+    );
+    assert_eq!(
+        (s.id("pbase").unwrap(), s.id("pkid").unwrap()),
+        (base.clone(), kid.clone())
+    );
+    // Early cutoff through Podman's builder too: a comment rebuilds the root
+    // from its layer cache to the same image, and the child is reused.
+    s.append("images/pbase/Dockerfile", "# only a comment\n");
+    let stdout = s.build_ok(&["--all"]);
+    assert!(
+        stdout.contains(": rebuilt, same image: children reused\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{}:latest: reused", s.name("pkid"))),
+        "{stdout}"
     );
     assert_eq!(
         (s.id("pbase").unwrap(), s.id("pkid").unwrap()),
