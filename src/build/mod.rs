@@ -9,6 +9,7 @@ pub mod error;
 pub mod from;
 pub mod ignore;
 pub mod inputs;
+pub mod keys;
 pub mod log;
 pub mod prune;
 pub mod record;
