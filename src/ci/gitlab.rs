@@ -122,20 +122,24 @@ fn push_job(y: &mut String, p: &Pipeline, platform: Platform) {
     needs(y, &jobs);
     *y += "  script:\n";
     script(y, "", &shell::push(p, platform));
-    *y += "\n";
+    // The builds' small files, passed on: the merge and wiki jobs need them,
+    // not the archives.
+    let _ = writeln!(
+        y,
+        "  artifacts:\n    expire_in: 30 days\n    paths:\n      - {}/\n",
+        shell::OUT
+    );
 }
 
 fn merge_job(y: &mut String, p: &Pipeline, m: &super::Merge) {
     let _ = writeln!(y, "{}:", m.id());
     *y += "  extends: [.stacktag, .publish]\n  stage: merge\n";
-    let mut jobs: Vec<(String, bool)> =
+    // The push jobs pass on the builds' tags files; the archives stay behind.
+    let jobs: Vec<(String, bool)> =
         p.ci.platforms
             .iter()
-            .map(|pl| (format!("push-{pl}"), false))
+            .map(|pl| (format!("push-{pl}"), true))
             .collect();
-    for b in p.builds.iter().filter(|b| b.image == m.image) {
-        jobs.push((b.id(), true));
-    }
     needs(y, &jobs);
     *y += "  script:\n";
     script(y, "", &shell::merge(p, m, p.ci.sign));
@@ -153,7 +157,7 @@ fn wiki_job(y: &mut String, p: &Pipeline) {
     *y += "wiki:\n  extends: [.stacktag, .publish]\n  stage: wiki\n";
     *y += "  # One writer at a time.\n  resource_group: stacktag-wiki\n";
     let mut jobs: Vec<(String, bool)> = p.merges.iter().map(|m| (m.id(), false)).collect();
-    jobs.extend(p.builds.iter().map(|b| (b.id(), true)));
+    jobs.extend(p.ci.platforms.iter().map(|pl| (format!("push-{pl}"), true)));
     needs(y, &jobs);
     *y += "  script:\n";
     let mut text = String::from(

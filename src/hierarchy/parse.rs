@@ -111,6 +111,7 @@ pub(super) fn hierarchy(
         warnings: Vec::new(),
         platforms,
         ci,
+        missing: Vec::new(),
     };
     let mut broken = Vec::new();
     match get("images") {

@@ -618,3 +618,36 @@ fn a_single_platform_stack_merges_without_allow_missing_platform() {
         "{stdout}"
     );
 }
+
+/// What a CI job hands the next: `save`'s archive carries the image's
+/// `inputs-…` tag, so after `load` on a daemon that never saw the image,
+/// `build` reuses it instead of building it again.
+#[test]
+fn a_saved_archive_carries_the_inputs_tag_so_the_next_job_reuses_the_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (registry, owner) = ("localhost:5000", "ci-handoff");
+    busybox_stack(d, registry, owner);
+    let _cleanup = Cleanup {
+        registry: registry.into(),
+        owner,
+        state: d.join("no-registry"),
+    };
+    let run = |args: &[&str]| {
+        let mut cmd = stacktag("t-ci-handoff");
+        cmd.current_dir(d).args(args);
+        let out = cmd.output().unwrap();
+        ok(&out, &format!("stacktag {args:?}"));
+        text(&out.stdout)
+    };
+    assert!(run(&["build", "root"]).contains(": built "));
+    run(&["save", "--dir", "archives", "--version", "job1", "root"]);
+    remove_local_images(registry, owner);
+    let loaded = run(&["load", "--dir", "archives", "--format", "json"]);
+    assert!(
+        loaded.contains(&format!("{registry}/{owner}/root:inputs-")),
+        "{loaded}"
+    );
+    let again = run(&["build", "root"]);
+    assert!(again.contains(": reused "), "{again}");
+}
