@@ -2,7 +2,8 @@
 //! CONTRIBUTING.md, ARCHITECTURE.md and docs/*.md is executed and its output
 //! compared, so a renamed flag or a changed message breaks this test, not
 //! the reader. The convention (trycmd's) is in CONTRIBUTING.md, "Examples in
-//! the docs"; ```sh blocks are not run.
+//! the docs". ```sh blocks are not run, but the commands and flags they name
+//! are checked against `stacktag help`.
 //!
 //! Each file gets a sandbox of its own, the reader's checkout of this
 //! repository: a temporary git repository holding a copy of the demo stack
@@ -369,6 +370,102 @@ fn console_blocks_are_read_as_trycmd_reads_them() {
     assert!(!lines_match(&["a", "...", "z"], &["a", "y"]));
     assert!(line_matches("x86_64-[..]-base", "x86_64-0123456789ab-base"));
     assert!(!line_matches("x86_64-[..]-base", "x86_64-base"));
+}
+
+/// The ```sh (and ```yaml) examples cannot run in a test (a registry, a CI
+/// runner), but the commands they name must exist with the flags they use:
+/// a renamed flag fails here too.
+#[test]
+fn sh_examples_name_only_commands_and_flags_that_exist() {
+    let mut helps: std::collections::BTreeMap<String, Option<String>> = Default::default();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for file in doc_files() {
+        let rel = file
+            .strip_prefix(repo_root())
+            .unwrap()
+            .display()
+            .to_string();
+        for (line, command) in sh_commands(&std::fs::read_to_string(&file).unwrap()) {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let Some(sub) = words.iter().skip(1).find(|w| !w.starts_with('-')) else {
+                continue;
+            };
+            let help = helps.entry(sub.to_string()).or_insert_with(|| {
+                let out = stacktag("docs-help").args(["help", sub]).output().unwrap();
+                out.status.success().then(|| text(&out.stdout))
+            });
+            let Some(help) = help else {
+                problems.push(format!("{rel}:{line}: no command `{sub}`: {command}"));
+                continue;
+            };
+            checked += 1;
+            for word in &words {
+                // `[--platform x86_64]`: an optional flag is a flag too.
+                let flag = word.trim_matches(['[', ']']).split('=').next().unwrap();
+                if !flag.starts_with("--") {
+                    continue;
+                }
+                if !help.contains(&format!("{flag} ")) && !help.contains(&format!("{flag}\n")) {
+                    problems.push(format!(
+                        "{rel}:{line}: `stacktag {sub}` has no {flag}: {command}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} commands found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `stacktag …` commands of the ```sh and ```yaml blocks, with the line each
+/// starts on: continuation lines joined, comments and what follows `|`,
+/// `&&`, `;` or `)` cut off.
+fn sh_commands(markdown: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut in_block = false;
+    let mut pending: Option<(usize, String)> = None;
+    for (n, line) in markdown.lines().enumerate() {
+        let fence = line.trim();
+        if fence.starts_with("```") {
+            in_block = !in_block && (fence == "```sh" || fence == "```yaml");
+            if fence == "```" || !in_block {
+                pending = None;
+            }
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        let code = line.split(" #").next().unwrap();
+        let (start, text) = match pending.take() {
+            Some((start, mut text)) => {
+                text.push(' ');
+                text.push_str(code.trim());
+                (start, text)
+            }
+            None => (n + 1, code.trim().to_string()),
+        };
+        if let Some(joined) = text.strip_suffix('\\') {
+            pending = Some((start, joined.trim_end().to_string()));
+            continue;
+        }
+        for piece in text.split(['|', ';', ')']).flat_map(|p| p.split("&&")) {
+            let piece = piece
+                .trim()
+                .trim_start_matches("- run:")
+                .trim_start_matches("run:");
+            let piece = piece.trim().trim_start_matches("$(").trim();
+            if let Some(i) = piece.find("stacktag ") {
+                let before = &piece[..i];
+                // An env assignment or nothing before it: `DOCKER_HOST=… stacktag …`.
+                if before.split_whitespace().all(|w| w.contains('=')) {
+                    found.push((start, piece[i..].to_string()));
+                }
+            }
+        }
+    }
+    found
 }
 
 /// The exit-code table of docs/exit-codes.md is `exit::TABLE`, the one
