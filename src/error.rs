@@ -6,49 +6,7 @@ use std::path::PathBuf;
 
 use crate::hook::command::ExecError;
 
-/// A problem in a hierarchy file, with where it is; `more` holds the file's
-/// other problems, so that one run reports them all.
-#[derive(Debug, Clone)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    /// 1-based; 0 when the problem has no single line (then none is shown).
-    pub line: usize,
-    pub message: String,
-    pub more: Vec<ConfigError>,
-}
-
-impl ConfigError {
-    /// The first of `errors`, carrying the rest.
-    pub fn several(mut errors: Vec<ConfigError>) -> ConfigError {
-        errors.sort_by_key(|e| e.line);
-        let mut first = errors.remove(0);
-        first.more = errors;
-        first
-    }
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.line {
-            0 => write!(f, "{}: {}", self.path.display(), self.message)?,
-            n => write!(f, "{}:{n}: {}", self.path.display(), self.message)?,
-        }
-        for e in &self.more {
-            write!(f, "\n{e}")?;
-        }
-        if !self.more.is_empty() {
-            write!(
-                f,
-                "\n({} problems in {})",
-                self.more.len() + 1,
-                self.path.display()
-            )?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigError {}
+pub use crate::hierarchy::ConfigError;
 
 /// Why a tagger or manifest could not produce its value.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -8,6 +8,7 @@ pub mod context;
 pub mod error;
 pub mod ignore;
 pub mod inputs;
+pub mod keys;
 pub mod log;
 pub mod prune;
 pub mod registry_cache;

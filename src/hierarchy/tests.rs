@@ -1,3 +1,6 @@
+use std::time::Duration;
+
+use super::names::is_image_name;
 use super::*;
 
 fn parse(text: &str) -> Result<Hierarchy, ConfigError> {
@@ -50,8 +53,51 @@ fn cycle_is_reported() {
 #[test]
 fn duplicate_image_points_at_second() {
     let e = parse("images:\n  a: {}\n  b: {}\n  a: {}\n").unwrap_err();
-    // YAML itself refuses a duplicate key, with its line.
     assert_eq!(e.line, 4, "{e}");
+    assert!(
+        e.message
+            .starts_with("`a` is given twice in this map (first on line 2)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_tab_is_named_as_a_tab() {
+    let e = parse("images:\n  a:\n\ttaggers: [date]\n").unwrap_err();
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.message.contains("a tab is used for indentation"), "{e}");
+}
+
+#[test]
+fn lines_are_the_parsers_not_a_search_of_the_text() {
+    // `refresh:` inside the block scalar above is text, not the key.
+    let e =
+        parse("images:\n  a:\n    verify: |\n      refresh: 1\n    refresh: weekly\n").unwrap_err();
+    assert_eq!(e.line, 5, "{e}");
+    // The same unknown name in two images: each at its own line.
+    let e = parse("images:\n  a:\n    taggers: [nope]\n  b:\n    parent: a\n    taggers: [nope]\n")
+        .unwrap_err();
+    let lines: Vec<usize> = std::iter::once(e.line)
+        .chain(e.more.iter().map(|m| m.line))
+        .collect();
+    assert_eq!(lines, [3, 6], "{e}");
+}
+
+#[test]
+fn a_broken_declared_tagger_is_one_problem_not_also_unknown() {
+    let e = parse("images:\n  a:\n    taggers:\n      - name: x_version\n        command: [x, --version]\n        pattern: 'x (?P<v>\\d+)'\n        prefix: x\n  b:\n    parent: a\n    taggers: [x_version]\n")
+        .unwrap_err();
+    assert!(e.more.is_empty(), "{e}");
+    assert_eq!(e.line, 6, "{e}");
+    assert!(e.message.contains("has no `(?P<version>...)` group"), "{e}");
+}
+
+#[test]
+fn cycle_is_found_from_the_parents_not_from_messages() {
+    // An unknown tagger elsewhere does not hide the cycle.
+    let e = parse("images:\n  a:\n    parent: b\n  b:\n    parent: a\n  c:\n    taggers: [nope]\n")
+        .unwrap_err();
+    assert!(e.to_string().contains("cycle: a -> b -> a"), "{e}");
 }
 
 #[test]
@@ -204,7 +250,7 @@ fn declared_rules_are_validated_with_lines() {
     .unwrap_err();
     let text = e.to_string();
     assert!(
-        text.contains("h.yaml:4: image `a`: tagger `x_version`: a command is a non-empty list"),
+        text.contains("h.yaml:5: image `a`: tagger `x_version`: a command is a non-empty list"),
         "{text}"
     );
     assert!(text.contains("h.yaml:6: image `a`: tagger `x_version`: pattern `^x (?P<v>\\d+)` has no `(?P<version>...)` group"), "{text}");
@@ -309,9 +355,6 @@ fn build_keys_are_read_and_checked() {
     assert_eq!(e.line, 3, "{e}");
     let e = parse("images:\n  a:\n    verify: \" \"\n").unwrap_err();
     assert!(e.message.contains("`verify` is empty"), "{e}");
-    assert_eq!(parse_period("12h"), Some(Duration::from_secs(43_200)));
-    assert_eq!(parse_period("0d"), None);
-    assert_eq!(parse_period("7"), None);
 }
 
 #[test]
