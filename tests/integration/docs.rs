@@ -28,13 +28,33 @@ const SANDBOX: &[&str] = &[
 /// The build timestamp of every example (`STACKTAG_TIMESTAMP`).
 const TIMESTAMP: &str = "2026-12-01T09:30:00Z";
 
-/// The own stack's images (examples/own-stack/hierarchy.yaml), removed at the end.
-const OWN_STACK_REPOSITORIES: &str = "ghcr.io/my-org/*";
+/// The own stack's owner (examples/own-stack/hierarchy.yaml). Each run of
+/// the test gives it an owner of its own (and a run id of its own), so that
+/// two runs at the same moment never share an image or a container; the
+/// output shows `my-org` again.
+const OWN_STACK_OWNER: &str = "my-org";
+
+/// What makes this run's names its own.
+struct Run {
+    id: String,
+    owner: String,
+}
+
+impl Run {
+    fn new() -> Run {
+        let pid = std::process::id();
+        Run {
+            id: format!("docs-examples-{pid}"),
+            owner: format!("{OWN_STACK_OWNER}-docs{pid}"),
+        }
+    }
+}
 
 #[test]
 fn every_console_example_in_the_docs_runs_as_shown() {
     let files = doc_files();
     assert!(files.len() >= 10, "{files:?}");
+    let run = Run::new();
     let cache = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     let mut ran = 0;
@@ -48,18 +68,18 @@ fn every_console_example_in_the_docs_runs_as_shown() {
         if blocks.is_empty() {
             continue;
         }
-        let sandbox = sandbox();
+        let sandbox = sandbox(&run);
         for block in &blocks {
             ran += block.steps.len();
             failures.extend(
-                run_block(block, sandbox.path(), cache.path())
+                run_block(block, sandbox.path(), cache.path(), &run)
                     .into_iter()
                     .map(|f| format!("{rel}:{f}")),
             );
         }
     }
-    remove_own_stack_images();
-    assert_no_containers("docs-examples");
+    remove_own_stack_images(&run);
+    assert_no_containers(&run.id);
     assert!(ran >= 20, "only {ran} examples found");
     assert!(
         failures.is_empty(),
@@ -170,7 +190,7 @@ fn console_blocks(markdown: &str) -> Vec<Block> {
 
 /// A fresh copy of the reader's checkout: the demo stack and the own stack
 /// example, committed, `build/` ignored as in the real repository.
-fn sandbox() -> tempfile::TempDir {
+fn sandbox(run: &Run) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("stacktag-docs-")
         .tempdir()
@@ -187,6 +207,15 @@ fn sandbox() -> tempfile::TempDir {
         assert!(status.success(), "cp {entry}");
     }
     std::fs::write(dir.path().join(".gitignore"), "/build\n").unwrap();
+    let own = dir.path().join("examples/own-stack/hierarchy.yaml");
+    let yaml = std::fs::read_to_string(&own).unwrap();
+    let from = format!("owner: {OWN_STACK_OWNER} ");
+    assert!(yaml.contains(&from), "{} lacks `{from}`", own.display());
+    std::fs::write(
+        &own,
+        yaml.replacen(&from, &format!("owner: {} ", run.owner), 1),
+    )
+    .unwrap();
     for args in [
         &["init", "-q", "-b", "main"][..],
         &["add", "-A"],
@@ -212,7 +241,7 @@ const MARK: &str = "\u{1e}stacktag-docs-exit ";
 
 /// Runs a block's commands as one shell session; returns one message per
 /// step whose exit code or output differs.
-fn run_block(block: &Block, sandbox: &Path, cache: &Path) -> Vec<String> {
+fn run_block(block: &Block, sandbox: &Path, cache: &Path, run: &Run) -> Vec<String> {
     let mut script = String::from("exec 2>&1 </dev/null\n");
     for step in &block.steps {
         script.push_str(&step.command);
@@ -229,7 +258,7 @@ fn run_block(block: &Block, sandbox: &Path, cache: &Path) -> Vec<String> {
         .args(["600", "sh", "-c", &script])
         .current_dir(sandbox)
         .env("PATH", path)
-        .env("STACKTAG_RUN_ID", "docs-examples")
+        .env("STACKTAG_RUN_ID", &run.id)
         .env("STACKTAG_TIMESTAMP", TIMESTAMP)
         .env("STACKTAG_CACHE_DIR", cache.join("hook"))
         .env("XDG_CACHE_HOME", cache)
@@ -245,7 +274,9 @@ fn run_block(block: &Block, sandbox: &Path, cache: &Path) -> Vec<String> {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let all = text(&out.stdout).replace(&sandbox.display().to_string(), "[ROOT]");
+    let all = text(&out.stdout)
+        .replace(&sandbox.display().to_string(), "[ROOT]")
+        .replace(&run.owner, OWN_STACK_OWNER);
     let mut outputs = Vec::new();
     let mut rest = all.as_str();
     while let Some(i) = rest.find(MARK) {
@@ -336,13 +367,13 @@ fn line_matches(expected: &str, actual: &str) -> bool {
     rest.ends_with(last)
 }
 
-fn remove_own_stack_images() {
+fn remove_own_stack_images(run: &Run) {
     let tags = docker(&[
         "images",
         "--format",
         "{{.Repository}}:{{.Tag}}",
         "--filter",
-        &format!("reference={OWN_STACK_REPOSITORIES}"),
+        &format!("reference=ghcr.io/{}/*", run.owner),
     ]);
     for tag in tags.lines().filter(|t| !t.ends_with(":<none>")) {
         let _ = Command::new("docker").args(["rmi", tag]).output();
