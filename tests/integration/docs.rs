@@ -9,7 +9,8 @@
 //! repository: a temporary git repository holding a copy of the demo stack
 //! (hierarchy.yaml, images/, wiki/) and examples/own-stack, committed once.
 //! A file's blocks run in order in it, each as one `sh` session starting at
-//! the sandbox's root, stdout and stderr together, on the real daemon.
+//! the sandbox's root, stdout and stderr together, on the real daemon. The
+//! own stack's copy names a registry and an owner of this run's own.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,10 +35,17 @@ const TIMESTAMP: &str = "2026-12-01T09:30:00Z";
 /// output shows `my-org` again.
 const OWN_STACK_OWNER: &str = "my-org";
 
+/// The own stack's registry. The sandbox's copy names a registry of the
+/// test's own instead (Debian's docker-registry, with the publish tests'
+/// credentials in the environment), so `push` and `merge` examples run; the
+/// output shows this name again.
+const OWN_STACK_REGISTRY: &str = "ghcr.io";
+
 /// What makes this run's names its own.
 struct Run {
     id: String,
     owner: String,
+    registry: crate::publish::Registry,
 }
 
 impl Run {
@@ -46,7 +54,15 @@ impl Run {
         Run {
             id: format!("docs-examples-{pid}"),
             owner: format!("{OWN_STACK_OWNER}-docs{pid}"),
+            registry: crate::publish::Registry::start(),
         }
+    }
+
+    /// Output as the reader's run would print it.
+    fn as_shown(&self, output: &str) -> String {
+        output
+            .replace(&self.registry.host(), OWN_STACK_REGISTRY)
+            .replace(&self.owner, OWN_STACK_OWNER)
     }
 }
 
@@ -209,13 +225,16 @@ fn sandbox(run: &Run) -> tempfile::TempDir {
     std::fs::write(dir.path().join(".gitignore"), "/build\n").unwrap();
     let own = dir.path().join("examples/own-stack/hierarchy.yaml");
     let yaml = std::fs::read_to_string(&own).unwrap();
-    let from = format!("owner: {OWN_STACK_OWNER} ");
-    assert!(yaml.contains(&from), "{} lacks `{from}`", own.display());
-    std::fs::write(
-        &own,
-        yaml.replacen(&from, &format!("owner: {} ", run.owner), 1),
-    )
-    .unwrap();
+    let mut yaml = yaml;
+    for (key, from, to) in [
+        ("registry", OWN_STACK_REGISTRY, run.registry.host()),
+        ("owner", OWN_STACK_OWNER, run.owner.clone()),
+    ] {
+        let from = format!("{key}: {from} ");
+        assert!(yaml.contains(&from), "{} lacks `{from}`", own.display());
+        yaml = yaml.replacen(&from, &format!("{key}: {to} "), 1);
+    }
+    std::fs::write(&own, yaml).unwrap();
     for args in [
         &["init", "-q", "-b", "main"][..],
         &["add", "-A"],
@@ -269,14 +288,12 @@ fn run_block(block: &Block, sandbox: &Path, cache: &Path, run: &Run) -> Vec<Stri
         .env("GIT_COMMITTER_EMAIL", "docs@example.org")
         .env_remove("STACKTAG_CONFIG")
         .env_remove("STACKTAG_OUT_DIR")
-        .env_remove("STACKTAG_REGISTRY_USER")
-        .env_remove("STACKTAG_REGISTRY_PASSWORD")
+        .env("STACKTAG_REGISTRY_USER", crate::publish::USER)
+        .env("STACKTAG_REGISTRY_PASSWORD", crate::publish::PASSWORD)
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let all = text(&out.stdout)
-        .replace(&sandbox.display().to_string(), "[ROOT]")
-        .replace(&run.owner, OWN_STACK_OWNER);
+    let all = run.as_shown(&text(&out.stdout).replace(&sandbox.display().to_string(), "[ROOT]"));
     let mut outputs = Vec::new();
     let mut rest = all.as_str();
     while let Some(i) = rest.find(MARK) {
@@ -373,7 +390,7 @@ fn remove_own_stack_images(run: &Run) {
         "--format",
         "{{.Repository}}:{{.Tag}}",
         "--filter",
-        &format!("reference=ghcr.io/{}/*", run.owner),
+        &format!("reference={}/{}/*", run.registry.host(), run.owner),
     ]);
     for tag in tags.lines().filter(|t| !t.ends_with(":<none>")) {
         let _ = Command::new("docker").args(["rmi", tag]).output();
