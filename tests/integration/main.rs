@@ -17,6 +17,7 @@ mod hook_cache;
 mod json;
 mod own_stack;
 mod plugin_crate;
+mod podman;
 mod private_daemon;
 mod publish;
 mod sbom;
