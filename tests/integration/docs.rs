@@ -504,6 +504,7 @@ fn sh_commands(markdown: &str) -> Vec<(usize, String)> {
                 .trim_start_matches("- run:")
                 .trim_start_matches("run:");
             let piece = piece.trim().trim_start_matches("$(").trim();
+            let piece = piece.strip_prefix("$ ").unwrap_or(piece);
             if let Some(i) = piece.find("stacktag ") {
                 let before = &piece[..i];
                 // An env assignment or nothing before it: `DOCKER_HOST=… stacktag …`.
