@@ -19,7 +19,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build fuzz
+.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -31,7 +31,7 @@ root-image: docker-up ## the demo stack's root image (debootstrap, cached by nam
 
 fixtures: root-image ## test fixture images (cached by name) and the tools the tests use
 	@scripts/busybox-image $(TEST_IMAGE)
-	@scripts/need openssl qemu-aarch64-static:qemu-user-static
+	@scripts/need openssl qemu-aarch64-static:qemu-user-static skopeo docker-registry htpasswd:apache2-utils curl
 
 chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium
@@ -105,6 +105,11 @@ bench-archive: build-all ## save/load/push --archive against docker save|zstd, z
 	@$(CARGO) build --quiet --release --bin stacktag
 	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
 	  scripts/archive-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag $(BENCH_IMAGES)
+
+bench-registry: ## stacktag copy of a 6-image, 2-platform build to a second registry vs skopeo copy --multi-arch all
+	@$(CARGO) build --quiet --release --bin stacktag
+	@scripts/need skopeo docker-registry htpasswd:apache2-utils curl
+	@scripts/registry-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag $(or $(RUNS),3)
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

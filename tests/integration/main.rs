@@ -18,6 +18,7 @@ mod own_stack;
 mod plugin_crate;
 mod private_daemon;
 mod publish;
+mod registry_ops;
 mod sbom;
 mod supply;
 mod support;
