@@ -317,10 +317,11 @@ async fn a_copy_cut_short_leaves_no_tag_and_a_rerun_sends_only_what_is_missing()
     let watcher = std::thread::spawn(move || {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while std::time::Instant::now() < deadline {
-            if std::fs::read_dir(&blobs)
-                .map(|d| d.count() > 0)
-                .unwrap_or(false)
-            {
+            // A blob is in the repository once its link file is written.
+            let linked = std::fs::read_dir(&blobs)
+                .map(|d| d.flatten().any(|e| e.path().join("link").is_file()))
+                .unwrap_or(false);
+            if linked {
                 // SAFETY: a plain kill(2) of the registry this test started.
                 unsafe { libc::kill(pid, libc::SIGKILL) };
                 return;
