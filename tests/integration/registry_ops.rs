@@ -566,3 +566,20 @@ async fn retain_keeps_the_newest_the_moving_and_the_cited_of_30_builds() {
     assert!(tag_digest(&r, &builds[0].1).await.is_none());
     assert!(tag_digest(&r, &builds[29].1).await.is_some());
 }
+
+#[tokio::test]
+async fn a_target_that_refuses_the_push_gets_nothing_tagged() {
+    let src = Registry::start();
+    // Tokens that may only read.
+    let dst = Registry::start_configured(Some(Some(&["pull"])), true);
+    build(&src, "f00df00df00d", "2026-11-03", &[]).await;
+    let from = format!("{}:f00df00df00d", src.name());
+    let o = src.stacktag(&["copy", &from, &dst.name(), "--format", "json"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(12), "{err}");
+    assert!(err.contains(&dst.host()), "{err}");
+    let doc = json_of(&out);
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["copied"], json!([]));
+    assert!(dst.tags().await.is_empty());
+}
