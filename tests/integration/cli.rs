@@ -46,26 +46,6 @@ fn help_is_the_manual() {
     }
 }
 
-/// The documented exit codes (the README's table, or a guide page's for the
-/// commands it describes) are the ones `--help` is made from.
-#[test]
-fn readme_lists_every_exit_code() {
-    let mut docs = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    for page in std::fs::read_dir(repo_root().join("docs")).unwrap() {
-        let path = page.unwrap().path();
-        if path.extension().is_some_and(|e| e == "md") {
-            docs += &std::fs::read_to_string(path).unwrap();
-        }
-    }
-    for (code, meaning) in stacktag::error::exit::TABLE {
-        let row = format!("| {code} | {meaning} |");
-        assert!(
-            docs.contains(&row),
-            "neither README.md nor docs/ has the row `{row}`"
-        );
-    }
-}
-
 #[test]
 fn bad_command_line_exit_2() {
     let out = stacktag("t-usage")
