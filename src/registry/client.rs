@@ -424,13 +424,22 @@ impl Registry {
         Ok(())
     }
 
-    /// Whether the repository has the blob (HEAD).
+    /// Whether the repository has the blob (HEAD); `false` when the registry
+    /// cannot tell (5xx after the retries): uploading it again is safe.
     pub async fn has_blob(&self, repository: &str, digest: &str) -> Result<bool, RegistryError> {
         self.sign_in(repository).await?;
         let reference = self.reference(repository, "latest");
         let what = format!("checking blob {digest} in {repository}");
-        self.call(&what, || self.client.blob_exists(&reference, digest))
+        match self
+            .call(&what, || self.client.blob_exists(&reference, digest))
             .await
+        {
+            // A registry that crashed while linking the blob into the repository
+            // answers 500 for it until the link is written again, which is what
+            // the upload that follows does (or it fails with its own error).
+            Err(RegistryError::Server { .. }) => Ok(false),
+            other => other,
+        }
     }
 
     /// Mounts a blob of repository `from` (same registry) into `repository`,

@@ -317,9 +317,13 @@ async fn a_copy_cut_short_leaves_no_tag_and_a_rerun_sends_only_what_is_missing()
     let watcher = std::thread::spawn(move || {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         while std::time::Instant::now() < deadline {
-            // A blob is in the repository once its link file is written.
+            // A blob is in the repository once its link file is written: the
+            // file exists (empty) a moment before its digest is in it.
+            let written = |link: std::path::PathBuf| {
+                std::fs::read_to_string(link).is_ok_and(|l| l.starts_with("sha256:"))
+            };
             let linked = std::fs::read_dir(&blobs)
-                .map(|d| d.flatten().any(|e| e.path().join("link").is_file()))
+                .map(|d| d.flatten().any(|e| written(e.path().join("link"))))
                 .unwrap_or(false);
             if linked {
                 // SAFETY: a plain kill(2) of the registry this test started.
