@@ -188,6 +188,9 @@ pub enum Error {
     #[error(transparent)]
     Diff(#[from] crate::diff::DiffError),
 
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
 
@@ -220,6 +223,7 @@ pub mod exit {
     pub const DIRTY: i32 = 15;
     pub const BUILD: i32 = 16;
     pub const VERIFY: i32 = 17;
+    pub const CATALOG: i32 = 21;
     pub const INTERRUPTED: i32 = 130;
     /// stdout or stderr was closed (a pipe whose reader left), as SIGPIPE would.
     pub const CLOSED_OUTPUT: i32 = 141;
@@ -246,6 +250,7 @@ pub mod exit {
         (DIRTY, "push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused without --allow-dirty"),
         (BUILD, "build: an image failed to build (its log's last lines are shown); `latest` is where it was"),
         (VERIFY, "build: an image's verify command failed; its branch is not built further and `latest` is where it was"),
+        (CATALOG, "find: the catalog is missing (the wiki has none yet, or the path or URL holds none) or corrupt (a file missing or not what its format says)"),
         (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
         (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
         (CLOSED_OUTPUT, "stdout or stderr was closed (piped into `head`, say): the run stopped as on Ctrl-C, quietly, containers removed"),
@@ -260,6 +265,7 @@ impl Error {
             Error::Tagger { .. } | Error::Manifest { .. } | Error::BadTag { .. } => exit::COMMAND,
             Error::Sbom(_) => exit::COMMAND,
             Error::Diff(e) => e.exit_code(),
+            Error::Catalog(e) => e.exit_code(),
             Error::Connect { .. }
             | Error::Docker { .. }
             | Error::Apply { .. }

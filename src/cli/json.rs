@@ -133,6 +133,8 @@ pub enum Body {
     Wiki(Wiki),
     Save(Save),
     Load(Load),
+    /// `find`: the answer, as `stacktag find` prints it (docs/json.md).
+    Find(crate::catalog::Answer),
 }
 
 /// The image as the daemon has it.

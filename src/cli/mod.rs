@@ -6,6 +6,7 @@ mod archive;
 mod args;
 mod build;
 mod diff;
+mod find;
 mod gc;
 mod help;
 mod hook;
@@ -57,6 +58,9 @@ pub enum Command {
     /// What changed between two builds of an image: packages per section, and tags
     #[command(long_about = help::DIFF, after_long_help = help::after(help::DIFF_CODES, help::DIFF_EXAMPLES))]
     Diff(diff::DiffArgs),
+    /// Which builds hold what: builds whose packages and tags meet constraints, newest first
+    #[command(long_about = help::FIND, after_long_help = help::after(help::FIND_CODES, help::FIND_EXAMPLES))]
+    Find(find::FindArgs),
     /// Remove the containers left by runs that are no longer alive (every run also does)
     #[command(long_about = help::GC, after_long_help = help::after(help::GC_CODES, help::GC_EXAMPLES))]
     Gc(gc::GcArgs),
@@ -314,6 +318,7 @@ impl Command {
         "prune",
         "gc",
         "diff",
+        "find",
     ];
 
     /// The subcommand's name, as typed.
@@ -337,6 +342,7 @@ impl Command {
             Command::Prune(_) => "prune",
             Command::Gc(_) => "gc",
             Command::Diff(_) => "diff",
+            Command::Find(_) => "find",
         }
     }
 
@@ -356,6 +362,7 @@ impl Command {
             Command::Attach(a) => &a.output,
             Command::Save(a) => &a.output,
             Command::Load(a) => &a.output,
+            Command::Find(a) => &a.output,
             // `build --plan --format json` prints its plan itself; prune prints text.
             // `diff --format json` prints its own document.
             Command::Build(_) | Command::Prune(_) | Command::Gc(_) | Command::Diff(_) => &TEXT_ONLY,
@@ -382,6 +389,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
     match cli.command {
         Command::Gc(args) => return gc::run(args).await,
         Command::Diff(args) => return diff::run(args),
+        Command::Find(args) => return find::run(args, ui).await,
         _ => {}
     }
     let hierarchy = Hierarchy::load_default(cli.config.as_deref(), cli.command.names())?;
@@ -450,7 +458,9 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         Command::Attach(args) => supply::attach(hierarchy, args, ui).await,
         Command::Build(args) => build::run(hierarchy, args, ui.quiet).await,
         Command::Prune(args) => prune::run(hierarchy, args).await,
-        Command::Gc(_) | Command::Diff(_) => unreachable!("run before the hierarchy is loaded"),
+        Command::Gc(_) | Command::Diff(_) | Command::Find(_) => {
+            unreachable!("run before the hierarchy is loaded")
+        }
         Command::Save(args) => archive::save(hierarchy, args, ui).await,
         Command::Load(args) => archive::load(args, ui).await,
     }

@@ -26,7 +26,7 @@ fn schema() -> &'static Value {
 }
 
 /// Panics with every way `doc` breaks the schema.
-fn validate(what: &str, doc: &Value) {
+pub(crate) fn validate(what: &str, doc: &Value) {
     let validator = jsonschema::draft202012::new(schema()).expect("a valid schema");
     let errors: Vec<String> = validator
         .iter_errors(doc)

@@ -7,10 +7,13 @@
 mod archive;
 mod archive_push;
 mod build;
+mod catalog_fixture;
+mod cdp;
 mod cli;
 mod diff;
 mod failures;
 mod faults;
+mod find;
 mod hook;
 mod hook_cache;
 mod json;
