@@ -237,6 +237,16 @@ fn month_files(wiki: &Path, found: &[Found], warn: &mut dyn FnMut(String)) -> Mo
                 add(name, section.name(), version);
             }
         }
+        // A declared section of `name version` pairs is a manager of its own,
+        // named after its heading (`Ruby gems` is `ruby-gems`).
+        for (heading, section) in &parsed.declared {
+            if let diff::Declared::Packages(packages) = section {
+                let manager = manager_of_heading(heading);
+                for (name, version) in packages {
+                    add(name, &manager, version);
+                }
+            }
+        }
         let prefix = parsed.prefix().to_string();
         for (name, version) in tagger_values(&f.build.tags, &prefix) {
             add(&name, TAG, &version);
@@ -294,6 +304,17 @@ fn month_files(wiki: &Path, found: &[Found], warn: &mut dyn FnMut(String)) -> Mo
         shards,
         names,
     }
+}
+
+/// The manager name of a declared section: its heading, lowercase, words
+/// joined by `-`.
+pub fn manager_of_heading(heading: &str) -> String {
+    heading
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// The `sha256:` digest a manifest's Build Info names, if any.

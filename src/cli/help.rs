@@ -344,8 +344,10 @@ pub const GC_CODES: &[i32] = &[OK, USAGE, DOCKER, IO];
 pub const DIFF: &str = "\
 What changed between two builds of an image: for apt, pip, conda, R and Julia the packages added,
 removed and changed (old -> new version), read from the manifests, and the tags whose value
-changed (python-3.12.9 -> python-3.13.1). Two manifest files, or --wiki-dir with --image for the
-newest build in the wiki against the one before it. Markdown, or --format json.";
+changed (python-3.12.9 -> python-3.13.1). Sections declared in hierarchy.yaml are compared too:
+one whose output is `name version` pairs as packages, any other line by line; a section with no
+command output to compare is named as not compared. Two manifest files, or --wiki-dir with --image
+for the newest build in the wiki against the one before it. Markdown, or --format json.";
 
 pub const DIFF_EXAMPLES: &str = "  stacktag diff old/x86_64-default-base-notebook-aaaa.md new/x86_64-default-base-notebook-bbbb.md
   stacktag diff --wiki-dir ../stack.wiki --image base-notebook --format json";
