@@ -33,8 +33,7 @@ impl std::fmt::Display for WriteReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "catalog {}: {} in {} ({} rewritten{}); {:.2}s",
-            self.out.display(),
+            "catalog: {} in {} ({} rewritten{}); {:.2}s",
             crate::hook::progress::counted(self.builds, "build"),
             crate::hook::progress::counted(self.months, "month"),
             self.rewritten.len(),
