@@ -119,12 +119,20 @@ pub fn write(wiki: &Path, out: &Path, warn: &mut dyn FnMut(String)) -> Result<Wr
         } else {
             let made = month_files(wiki, &found, warn);
             report.skipped += found.len() - made.builds.len();
-            staged.add(&out.join(&m).join(BUILDS), &to_json(&made.builds))?;
+            stage(
+                &mut staged,
+                &out.join(&m).join(BUILDS),
+                &to_json(&made.builds),
+            )?;
             for b in 0..BUCKETS {
                 let shard = made.shards.get(&b).cloned().unwrap_or_default();
-                staged.add(&out.join(shard_file(&m, b)), &to_json(&shard))?;
+                stage(&mut staged, &out.join(shard_file(&m, b)), &to_json(&shard))?;
             }
-            staged.add(&out.join(&m).join(NAMES), &to_json(&made.names))?;
+            stage(
+                &mut staged,
+                &out.join(&m).join(NAMES),
+                &to_json(&made.names),
+            )?;
             report.rewritten.push(m.clone());
             (made.builds.len(), made.names)
         };
@@ -141,8 +149,8 @@ pub fn write(wiki: &Path, out: &Path, warn: &mut dyn FnMut(String)) -> Result<Wr
     let mut managers: BTreeSet<String> = names.values().flatten().cloned().collect();
     managers.insert(BUILD.into());
     top.managers = managers.into_iter().collect();
-    staged.add(&out.join(NAMES), &to_json(&names))?;
-    staged.add(&out.join(TOP), &to_json(&top))?;
+    stage(&mut staged, &out.join(NAMES), &to_json(&names))?;
+    stage(&mut staged, &out.join(TOP), &to_json(&top))?;
     staged.commit()?;
 
     // Months no longer in the wiki (pruned) go.
@@ -160,6 +168,15 @@ pub fn write(wiki: &Path, out: &Path, warn: &mut dyn FnMut(String)) -> Result<Wr
     report.months = top.months.len();
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Stages `text` for `path` unless the file already holds it (an unchanged
+/// file keeps its bytes and its mtime, as the wiki's pages do).
+fn stage(staged: &mut Staged, path: &Path, text: &str) -> Result<(), Error> {
+    if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(());
+    }
+    staged.add(path, text)
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> String {
