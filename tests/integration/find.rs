@@ -110,27 +110,35 @@ fn find(catalog: &str, args: &[&str]) -> (Vec<String>, Value) {
 }
 
 struct Big {
-    _tmp: tempfile::TempDir,
     wiki: PathBuf,
     truth: Vec<Truth>,
 }
 
-/// 767 runs of 3 images on 2 platforms: 4,602 builds over 39 months,
-/// written once for the tests of this file, catalog made by `stacktag wiki`.
+/// 767 runs of 3 images on 2 platforms: 4,602 builds over 39 months, the
+/// catalog made by `stacktag wiki`. Kept in the target's tmp folder (the
+/// same bytes every time) and made again only when missing: a static
+/// fixture is never dropped, so a temporary one would be left behind.
 fn big() -> &'static Big {
     static BIG: OnceLock<Big> = OnceLock::new();
     BIG.get_or_init(|| {
-        let tmp = tempfile::tempdir().unwrap();
-        let (wiki, repo) = (tmp.path().join("w"), tmp.path().join("r"));
-        crate::wiki_fixture::fixture_repo(&repo);
         let truth = fx::builds(767, 20, fx::SMALL);
-        fx::write_wiki(&wiki, &truth);
-        refresh(&wiki, &repo);
-        Big {
-            _tmp: tmp,
-            wiki,
-            truth,
+        let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("find-4602-v1");
+        let wiki = home.join("w");
+        if !wiki.join(".stacktag/catalog/catalog.json").is_file() {
+            let part = Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("find-4602-v1.{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&part);
+            let (w, repo) = (part.join("w"), part.join("r"));
+            crate::wiki_fixture::fixture_repo(&repo);
+            fx::write_wiki(&w, &truth);
+            refresh(&w, &repo);
+            let _ = std::fs::remove_dir_all(&home);
+            if std::fs::rename(&part, &home).is_err() {
+                // Another test process made it first.
+                let _ = std::fs::remove_dir_all(&part);
+            }
         }
+        Big { wiki, truth }
     })
 }
 
