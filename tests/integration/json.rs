@@ -303,7 +303,7 @@ fn local_commands_print_one_valid_document_each() {
     pin("hook", &out, &subs);
     assert_no_containers(run);
 
-    for command in ["tags", "manifest"] {
+    for command in ["tags-file", "manifest"] {
         let out = st(&[command, "--image", "jbase", "--format", "json"]);
         let doc = document(command, &out, command);
         assert_eq!(doc["images"][0]["applied"], false);
