@@ -36,7 +36,9 @@ pub enum Error {
     Config(#[from] ConfigError),
 
     #[error("no {file} in {dir}: stacktag reads the stack from the hierarchy file and does not guess\n  fix: run stacktag in the stack's directory, or pass --config FILE (or set STACKTAG_CONFIG)", file = crate::hierarchy::defaults::FILE, dir = .dir.display())]
-    NoHierarchy { dir: PathBuf },
+    NoHierarchy {
+        dir: PathBuf,
+    },
 
     #[error("cannot read the hierarchy file {path}: {source}\n  fix: check the path given to --config (or STACKTAG_CONFIG)", path = .path.display())]
     Hierarchy {
@@ -52,7 +54,9 @@ pub enum Error {
     },
 
     #[error("the Docker daemon went away during the run ({host} does not answer); nothing was applied for the images not finished, and their containers are removed by the next stacktag run (or `stacktag gc`) once the daemon is back\n  fix: start the daemon again (`scripts/docker-up`) and run the same command")]
-    DaemonGone { host: String },
+    DaemonGone {
+        host: String,
+    },
 
     #[error("Docker: {what}: {source}")]
     Docker {
@@ -61,7 +65,10 @@ pub enum Error {
     },
 
     #[error("image {image} not found on the Docker daemon\n  fix: build it first (`stacktag build {short}`, or `docker build -t {image} <its folder>`), or name it as it is with --registry/--owner (or `registry:`/`owner:` in the hierarchy file)")]
-    ImageNotFound { image: String, short: String },
+    ImageNotFound {
+        image: String,
+        short: String,
+    },
 
     #[error("image {image} is {actual}, but --platform says {given}\n  fix: drop --platform (it is read from the image) or tag the right image")]
     PlatformMismatch {
@@ -114,7 +121,10 @@ pub enum Error {
     },
 
     #[error("git repository at {path}: {}\n  fix: run stacktag inside the stack's git checkout (with a commit), or pass --repo-dir", git_message(.source), path = .path.display())]
-    Git { path: PathBuf, source: git2::Error },
+    Git {
+        path: PathBuf,
+        source: git2::Error,
+    },
 
     #[error("{path}: {source}")]
     Io {
@@ -123,7 +133,10 @@ pub enum Error {
     },
 
     #[error("{path}: {message}")]
-    BadFile { path: PathBuf, message: String },
+    BadFile {
+        path: PathBuf,
+        message: String,
+    },
 
     #[error("{0}")]
     Usage(String),
@@ -151,6 +164,9 @@ pub enum Error {
 
     #[error(transparent)]
     Ci(#[from] crate::ci::check::CiError),
+
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
 
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
@@ -187,6 +203,7 @@ pub mod exit {
     pub const CI_STALE: i32 = 18;
     pub const REFUSED: i32 = 19;
     pub const DELETE_UNSUPPORTED: i32 = 20;
+    pub const CATALOG: i32 = 21;
     pub const INTERRUPTED: i32 = 130;
     /// stdout or stderr was closed (a pipe whose reader left), as SIGPIPE would.
     pub const CLOSED_OUTPUT: i32 = 141;
@@ -216,6 +233,7 @@ pub mod exit {
         (CI_STALE, "ci check: a committed CI file is not what `stacktag ci` writes now (the diff is printed)"),
         (REFUSED, "delete, retain: refused without --force (a tag a moving tag such as latest points to, or every build); nothing was deleted"),
         (DELETE_UNSUPPORTED, "delete, retain: the registry does not allow deletes (405 UNSUPPORTED); nothing was deleted"),
+        (CATALOG, "find: the catalog is missing (the wiki has none yet, or the path or URL holds none) or corrupt (a file missing or not what its format says)"),
         (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
         (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
         (CLOSED_OUTPUT, "stdout or stderr was closed (piped into `head`, say): the run stopped as on Ctrl-C, quietly, containers removed"),
@@ -232,6 +250,7 @@ impl Error {
             Error::Diff(e) => e.exit_code(),
             Error::Ci(crate::ci::check::CiError::Stale { .. }) => exit::CI_STALE,
             Error::Ci(_) => exit::IO,
+            Error::Catalog(e) => e.exit_code(),
             Error::Connect { .. }
             | Error::Docker { .. }
             | Error::Apply { .. }

@@ -138,6 +138,8 @@ pub enum Body {
     Delete(Delete),
     Retain(Retain),
     Tags(TagList),
+    /// `find`: the answer, as `stacktag find` prints it (docs/json.md).
+    Find(crate::catalog::Answer),
 }
 
 /// `ci github`, `ci gitlab`, `ci check`: each file written or checked.

@@ -7,12 +7,15 @@
 mod archive;
 mod archive_push;
 mod build;
+mod catalog_fixture;
+mod cdp;
 mod ci;
 mod cli;
 mod diff;
 mod docs;
 mod failures;
 mod faults;
+mod find;
 mod hook;
 mod hook_cache;
 mod json;
