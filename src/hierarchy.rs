@@ -50,6 +50,9 @@ pub struct ImageSpec {
     /// `stacktag build`: names of build args passed from the environment,
     /// never hashed, never logged (tokens).
     pub unhashed_build_args: Vec<String>,
+    /// `stacktag build`: ids of the `--secret`s its `RUN --mount=type=secret`
+    /// reads (the names are hashed, the values never).
+    pub secrets: Vec<String>,
     /// `stacktag build`: the verify command (`{image}` is the reference built).
     pub verify: Option<String>,
     /// `stacktag build`: rebuild at least once per this period (`7d`).
@@ -94,6 +97,9 @@ pub struct Hierarchy {
     pub declared_manifests: Vec<Declared<ManifestRule>>,
     /// `hook` writes SBOMs as with `--sbom`.
     pub sbom: bool,
+    /// `stacktag build`: Docker's predefined proxy args for every build
+    /// (`proxies: {HTTP_PROXY: …}`), never hashed.
+    pub proxies: Vec<(String, String)>,
     /// Top-level keys the file leaves out, so their defaults apply.
     pub defaulted: Vec<&'static str>,
     /// What is not wrong but worth saying (names this binary does not know,
@@ -302,12 +308,28 @@ impl Hierarchy {
     }
 }
 
+/// Docker's predefined build args: every build gets them without an `ARG`
+/// line, and they never count as an input (`proxies:`).
+pub const PROXY_ARGS: &[&str] = &[
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "FTP_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ftp_proxy",
+    "no_proxy",
+    "all_proxy",
+];
+
 const TOP_KEYS: &[&str] = &[
     "registry",
     "owner",
     "repository",
     "command_timeout",
     "sbom",
+    "proxies",
     "images",
 ];
 const IMAGE_KEYS: &[&str] = &[
@@ -320,6 +342,7 @@ const IMAGE_KEYS: &[&str] = &[
     "dockerfile",
     "build_args",
     "unhashed_build_args",
+    "secrets",
     "verify",
     "refresh",
     "sbom_required",
@@ -441,6 +464,36 @@ impl Parser<'_> {
                 false
             }
         };
+        let mut proxies = Vec::new();
+        match top.get("proxies") {
+            None | Some(Value::Null) => {}
+            Some(Value::Mapping(m)) => {
+                for (k, v) in m {
+                    let key = key_text(k);
+                    let line = self.lines.key_nth(&key, 0);
+                    match v.as_str() {
+                        Some(v) if PROXY_ARGS.contains(&key.as_str()) => {
+                            proxies.push((key, v.to_string()))
+                        }
+                        Some(_) => self.push(
+                            line,
+                            format!(
+                                "`proxies`: `{key}` is not one of Docker's proxy args: {}",
+                                PROXY_ARGS.join(", ")
+                            ),
+                        ),
+                        None => self.push(
+                            line,
+                            format!("`proxies`: `{key}` must be a string, e.g. http://proxy:3128"),
+                        ),
+                    }
+                }
+            }
+            Some(_) => {
+                let line = self.lines.key_nth("proxies", 0);
+                self.push(line, "`proxies` must be a map of proxy arg to value, e.g. `HTTP_PROXY: http://proxy:3128`".into());
+            }
+        }
         let mut h = Hierarchy {
             path: self.path.to_path_buf(),
             registry,
@@ -451,6 +504,7 @@ impl Parser<'_> {
             declared_taggers: Vec::new(),
             declared_manifests: Vec::new(),
             sbom,
+            proxies,
             defaulted,
             warnings: Vec::new(),
         };
@@ -542,6 +596,16 @@ impl Parser<'_> {
                 )
             })
             .unwrap_or_default();
+        let secrets = map
+            .get("secrets")
+            .map(|v| {
+                self.strings(
+                    v,
+                    &format!("image `{name}`: `secrets`"),
+                    at(self, "secrets"),
+                )
+            })
+            .unwrap_or_default();
         let network = match map.get("network") {
             None => false,
             Some(Value::Bool(b)) => *b,
@@ -611,6 +675,7 @@ impl Parser<'_> {
             item_lines,
             build_args: build.0,
             unhashed_build_args: build.1,
+            secrets,
             verify: build.2,
             refresh: build.3,
             sbom_required,

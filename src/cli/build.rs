@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use clap::{Args, ValueEnum};
 
 use super::{out, ImageName};
-use crate::build::{self, Action, Builder, Options, Report};
+use crate::build::{self, Action, Builder, BuilderKind, Options, Report, Secret, StepLines};
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
 use crate::hook::guard::guarded;
@@ -35,6 +35,26 @@ only then tagged `inputs-…` and `latest`. Logs: OUT_DIR/build-logs/{platform}-
 pub enum Format {
     Text,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuilderArg {
+    /// The daemon's BuildKit (a daemon without it: classic, with a warning)
+    Buildkit,
+    /// The legacy builder: no RUN --mount, secrets, COPY --chmod or other platforms
+    Classic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// tty when stderr is a terminal, else plain
+    Auto,
+    /// One line per Dockerfile step when it ends (CACHED, or DONE and its time)
+    Plain,
+    /// Those lines, and the running step of each build on the status line
+    Tty,
+    /// No step lines; the steps are in the build logs
+    Quiet,
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +91,18 @@ pub struct BuildArgs {
     /// Reuse nothing: build every image, without the daemon's layer cache
     #[arg(long)]
     pub no_cache: bool,
+    /// The daemon's builder: buildkit, or classic (a different image: part of the inputs)
+    #[arg(long, value_enum, default_value = "buildkit", env = "STACKTAG_BUILDER")]
+    pub builder: BuilderArg,
+    /// What stderr shows of each Dockerfile step (buildx's names)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressArg,
+    /// A secret for `RUN --mount=type=secret`: id=NAME,src=FILE or id=NAME,env=VARIABLE (repeatable; never logged or hashed, its id is)
+    #[arg(long = "secret", value_name = "id=NAME,src=FILE")]
+    pub secrets: Vec<String>,
+    /// Build for this platform instead of the daemon's, e.g. linux/arm64 (BuildKit; QEMU through binfmt_misc)
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
     /// Directory of the build logs (OUT_DIR/build-logs)
     #[arg(
         long,
@@ -105,7 +137,31 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
         now: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
+        builder: match args.builder {
+            BuilderArg::Buildkit => BuilderKind::BuildKit,
+            BuilderArg::Classic => BuilderKind::Classic,
+        },
+        steps: match args.progress {
+            ProgressArg::Plain => StepLines::Plain,
+            ProgressArg::Tty => StepLines::Tty,
+            ProgressArg::Quiet => StepLines::Quiet,
+            ProgressArg::Auto if std::io::IsTerminal::is_terminal(&std::io::stderr()) => {
+                StepLines::Tty
+            }
+            ProgressArg::Auto => StepLines::Plain,
+        },
+        secrets: args
+            .secrets
+            .iter()
+            .map(|s| Secret::parse(s))
+            .collect::<Result<Vec<_>, _>>()?,
+        platform: args.platform.clone(),
+        proxies: build::settings::proxies(&hierarchy.proxies),
     };
+    // A secret that cannot be read stops the run before any build.
+    for s in &options.secrets {
+        s.value()?;
+    }
     let targets = build::targets(&hierarchy, &images, &options)?;
     let session = Session::connect().await?;
     let temp_tags: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -115,9 +171,12 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
         async move {
             let progress = Progress::new(quiet || plan);
             let mut builder = Builder::new(&session, &options, &progress, plan).await?;
+            if let (Some(note), false) = (&builder.note, quiet) {
+                crate::console::warn(format_args!("{note}"));
+            }
             builder.temp_tags = temp_tags;
             let (reports, errors) = builder.run(&targets).await;
-            Ok((builder.platform.clone(), reports, errors))
+            Ok((builder.platform.clone(), builder.builder, reports, errors))
         }
     };
     let outcome = guarded(&session, work).await;
@@ -126,11 +185,11 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
     for t in left {
         build::run::remove_tag(&session.docker, &t).await;
     }
-    let (platform, reports, mut errors) = outcome?;
+    let (platform, kind, reports, mut errors) = outcome?;
     if plan {
         out(&match format {
-            Format::Text => plan_text(&platform, &reports),
-            Format::Json => plan_json(&platform, &reports),
+            Format::Text => plan_text(&platform, kind, &reports),
+            Format::Json => plan_json(&platform, kind, &reports),
         });
     } else {
         out(&summary(&reports));
@@ -142,11 +201,11 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
     }
 }
 
-fn plan_text(platform: &str, reports: &[Report]) -> String {
+fn plan_text(platform: &str, builder: BuilderKind, reports: &[Report]) -> String {
     let width = reports.iter().map(|r| r.image.len()).max().unwrap_or(0);
     let builds = reports.iter().filter(|r| r.action != Action::Reuse).count();
     let mut text = format!(
-        "plan for {platform}: {} images, {builds} to build or pull\n",
+        "plan for {platform} ({builder} builder): {} images, {builds} to build or pull\n",
         reports.len()
     );
     for r in reports {
@@ -162,7 +221,7 @@ fn plan_text(platform: &str, reports: &[Report]) -> String {
 
 /// The plan as JSON: every image, and the images grouped in dependency
 /// levels (all of them, and those to build or pull), for a CI job matrix.
-fn plan_json(platform: &str, reports: &[Report]) -> String {
+fn plan_json(platform: &str, builder: BuilderKind, reports: &[Report]) -> String {
     let depth = reports.iter().map(|r| r.level + 1).max().unwrap_or(0);
     let levels = |pick: &dyn Fn(&Report) -> bool| -> Vec<Vec<&str>> {
         (0..depth)
@@ -178,6 +237,7 @@ fn plan_json(platform: &str, reports: &[Report]) -> String {
     };
     let doc = serde_json::json!({
         "platform": platform,
+        "builder": builder,
         "levels": levels(&|_| true),
         "build_levels": levels(&|r| r.action != Action::Reuse),
         "images": reports,
