@@ -123,7 +123,10 @@ impl Decoder {
             }
             log += &format!("#{n} {end}\n");
             if let End::Error(error) = &end {
-                if self.failed.is_none() && !error.contains("context canceled") {
+                // BuildKit's own work (resolving a frontend image, loading
+                // metadata) is said by the daemon's message instead.
+                if self.failed.is_none() && is_step(&v.name) && !error.contains("context canceled")
+                {
                     self.failed = Some(Failed {
                         name: v.name.clone(),
                         error: error.clone(),

@@ -606,7 +606,7 @@ impl<'a> Builder<'a> {
                             let (text, events) = decoder.feed(&status);
                             log.write(&text).map_err(io)?;
                             for e in events {
-                                self.show_step(t, e, &mut steps);
+                                self.show_step(t, e, &mut steps, log);
                             }
                         }
                         Some(BuildInfoAux::Default(image)) => {
@@ -740,11 +740,18 @@ impl<'a> Builder<'a> {
     }
 
     /// A step of a BuildKit build on stderr, as `--progress` asks.
-    fn show_step(&self, t: &Target, event: Event, running: &mut HashMap<usize, u64>) {
+    /// (Names are redacted: a step's name can show a build arg's value.)
+    fn show_step(
+        &self,
+        t: &Target,
+        event: Event,
+        running: &mut HashMap<usize, u64>,
+        log: &BuildLog,
+    ) {
         match (self.options.steps, event) {
             (StepLines::Quiet, _) => {}
             (StepLines::Tty, Event::Started { key, name }) => {
-                running.insert(key, self.progress.started(&t.image, name));
+                running.insert(key, self.progress.started(&t.image, log.redact(&name)));
             }
             (StepLines::Plain, Event::Started { .. }) => {}
             (_, Event::Ended { key, name, end }) => {
@@ -755,7 +762,8 @@ impl<'a> Builder<'a> {
                     End::Error(_) => "ERROR".to_string(),
                     e => e.to_string(),
                 };
-                self.progress.log(&t.image, format!("{name} {end}"));
+                self.progress
+                    .log(&t.image, format!("{} {end}", log.redact(&name)));
             }
         }
     }
@@ -781,7 +789,7 @@ impl<'a> Builder<'a> {
             };
             return BuildError::StepFailed {
                 image: t.image.clone(),
-                step: f.name,
+                step: log.redact(&f.name),
                 status,
                 log: log_path.to_path_buf(),
                 tail: if f.tail.is_empty() {

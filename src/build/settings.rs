@@ -163,6 +163,7 @@ pub fn is_proxy_arg(name: &str) -> bool {
 /// `$DOCKER_CONFIG/config.json`; each value as both the upper- and
 /// lower-case arg, as the docker CLI passes them), then the environment,
 /// then the hierarchy file's `proxies:`. `--build-arg` wins over all.
+/// PROXY_ARGS lists the upper-case names first.
 pub fn proxies(from_file: &[(String, String)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let mut set = |k: &str, v: &str| {
@@ -172,13 +173,20 @@ pub fn proxies(from_file: &[(String, String)]) -> Vec<(String, String)> {
     for (k, v) in client_config_proxies(&docker_config_file()) {
         set(&k, &v);
     }
+    // BuildKit takes one value per proxy whatever its case, picking either
+    // when they differ: each value is passed in both cases, lower-case last
+    // (it wins where both are set, as curl's does).
+    let mut both = |k: &str, v: &str| {
+        set(&k.to_uppercase(), v);
+        set(&k.to_lowercase(), v);
+    };
     for name in PROXY_ARGS {
         if let Ok(v) = std::env::var(name) {
-            set(name, &v);
+            both(name, &v);
         }
     }
     for (k, v) in from_file {
-        set(k, v);
+        both(k, v);
     }
     out
 }

@@ -634,7 +634,7 @@ fn the_json_plan_groups_images_in_dependency_levels() {
     // The text plan says the same.
     let out = s.build_ok(&["--all", "--plan"]);
     assert!(
-        out.starts_with("plan for linux/amd64: 4 images, 3 to build or pull\n"),
+        out.starts_with("plan for linux/amd64 (buildkit builder): 4 images, 3 to build or pull\n"),
         "{out}"
     );
     assert!(out.contains("  reuse  base   inputs unchanged\n"), "{out}");
@@ -650,7 +650,8 @@ fn ctrl_c_stops_the_build_and_leaves_no_container() {
         "  box: {}\n",
         &[(
             "images/box/Dockerfile",
-            &format!("{FROM_BUSYBOX}RUN echo wtbuild-signal-marker && sleep 60\n"),
+            // `&& true`: the shell stays (its last command is not exec'd), with the marker.
+            &format!("{FROM_BUSYBOX}RUN echo wtbuild-signal-marker && sleep 60 && true\n"),
         )],
     );
     let child = s.cmd(&["box"]).stderr(Stdio::piped()).spawn().unwrap();

@@ -51,14 +51,15 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 /// another stage, never copied into a layer of its own.
 #[test]
 fn the_foundation_bind_mount_from_a_stage_builds() {
+    let n = nonce();
     let s = Stack::new(
         "bk-bind",
         "  foundation: {}\n",
         &[(
             "images/foundation/Dockerfile",
-            "FROM stacktag-test/busybox:latest AS tool\nRUN echo wtbuild-tool > /tool.txt\n\
+            &format!("FROM stacktag-test/busybox:latest AS tool\nRUN echo wtbuild-tool > /tool.txt # {n}\n\
              FROM stacktag-test/busybox:latest\n\
-             RUN --mount=type=bind,from=tool,source=/tool.txt,target=/tmp/tool.txt cp /tmp/tool.txt /copied.txt && echo copied-from-stage\n",
+             RUN --mount=type=bind,from=tool,source=/tool.txt,target=/tmp/tool.txt cp /tmp/tool.txt /copied.txt && echo copied-from-stage # {n}\n"),
         )],
     );
     let plan = s.plan(&["foundation"]);
@@ -135,18 +136,19 @@ fn a_cache_mount_survives_into_the_next_build() {
 /// depend on each other built at the same time.
 #[test]
 fn tmpfs_arg_before_from_copy_chmod_and_parallel_stages() {
-    let df = "ARG BASE=stacktag-test/busybox:latest\n\
-              FROM $BASE AS left\nRUN sleep 2 && echo left > /left\n\
-              FROM $BASE AS right\nRUN sleep 2 && echo right > /right\n\
+    let n = nonce();
+    let df = &format!("ARG BASE=stacktag-test/busybox:latest\n\
+              FROM $BASE AS left\nRUN sleep 2 && echo left > /left # {n}\n\
+              FROM $BASE AS right\nRUN sleep 2 && echo right > /right # {n}\n\
               FROM $BASE\n\
               COPY --chmod=750 run.sh /run.sh\n\
               COPY --from=left /left /left\nCOPY --from=right /right /right\n\
-              RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/f && grep \" /scratch tmpfs \" /proc/mounts | cut -d\" \" -f3 > /scratch-fs'\n";
+              RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/f && grep \" /scratch tmpfs \" /proc/mounts | cut -d\" \" -f3 > /scratch-fs'\n");
     let s = Stack::new(
         "bk-features",
         "  features: {}\n",
         &[
-            ("images/features/Dockerfile", df),
+            ("images/features/Dockerfile", df.as_str()),
             ("images/features/run.sh", "#!/bin/sh\necho run\n"),
         ],
     );
@@ -183,7 +185,8 @@ fn tmpfs_arg_before_from_copy_chmod_and_parallel_stages() {
 /// output, not the inputs, not the history, not a layer. Its id is an input.
 #[test]
 fn a_secret_reaches_the_build_and_nowhere_else() {
-    let value = format!("wtbuild-secret-value-{}", nonce());
+    let n = nonce();
+    let value = format!("wtbuild-secret-value-{n}");
     let s = Stack::new(
         "bk-secret",
         "  secretive:\n    secrets: [token]\n  fromenv: {}\n",
@@ -191,13 +194,13 @@ fn a_secret_reaches_the_build_and_nowhere_else() {
             (
                 "images/secretive/Dockerfile",
                 &format!(
-                    "{FROM_BUSYBOX}RUN --mount=type=secret,id=token,required=true sh -c 'cat /run/secrets/token; echo; sha256sum /run/secrets/token | cut -c1-64 > /sum'\n"
+                    "{FROM_BUSYBOX}RUN --mount=type=secret,id=token,required=true sh -c 'cat /run/secrets/token; echo; sha256sum /run/secrets/token | cut -c1-64 > /sum' # {n}\n"
                 ),
             ),
             (
                 "images/fromenv/Dockerfile",
                 &format!(
-                    "{FROM_BUSYBOX}RUN --mount=type=secret,id=envtok,required=true sh -c 'wc -c < /run/secrets/envtok > /len'\n"
+                    "{FROM_BUSYBOX}RUN --mount=type=secret,id=envtok,required=true sh -c 'wc -c < /run/secrets/envtok > /len' # {n}\n"
                 ),
             ),
         ],
@@ -442,7 +445,7 @@ fn proxies_reach_the_build_and_are_no_input() {
         "  proxied: {}\n",
         &[(
             "images/proxied/Dockerfile",
-            &format!("{FROM_BUSYBOX}RUN echo \"$HTTP_PROXY|$http_proxy|$NO_PROXY|$no_proxy\" > /proxies\n"),
+            &format!("{FROM_BUSYBOX}RUN echo \"$HTTP_PROXY|$http_proxy|$NO_PROXY|$no_proxy\" > /proxies # {}\n", nonce()),
         )],
     );
     let config = s.path().join("docker-config");
@@ -463,10 +466,10 @@ fn proxies_reach_the_build_and_are_no_input() {
     };
     let out = run("http://wtbuild-env:3128", &["proxied"]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    // The environment wins over the client config, which gives the lower-case forms too.
+    // The environment wins over the client config; each value in both cases.
     assert_eq!(
         cat(&s, "proxied", "/proxies"),
-        "http://wtbuild-env:3128|http://wtbuild-config:3128|wtbuild.local|wtbuild.local\n"
+        "http://wtbuild-env:3128|http://wtbuild-env:3128|wtbuild.local|wtbuild.local\n"
     );
     let out = run(
         "http://wtbuild-other:3128",
