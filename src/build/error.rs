@@ -73,21 +73,21 @@ pub enum BuildError {
         fix: String,
     },
 
-    #[error("{image}: {dockerfile}:{line}: {problem}\n    {text}\n  fix: {fix}\n  `latest` was not moved")]
+    /// `at`: the Dockerfile's path and line, `images/base/Dockerfile:2`;
+    /// `problem`: what is wrong, then the line itself.
+    #[error("{image}: {at}: {problem}\n  fix: {fix}\n  `latest` was not moved")]
     Frontend {
         image: String,
-        dockerfile: PathBuf,
-        line: usize,
-        text: String,
+        at: String,
         problem: String,
         fix: String,
     },
 
-    #[error("{image}: the step `{step}` failed ({status})\n  last lines of its output (all of the build in {log}):\n{tail}\n  `latest` was not moved")]
+    /// `step`: its name and how it ended, "`[2/3] RUN make` failed (exit code 2)".
+    #[error("{image}: the step {step}\n  last lines of its output (all of the build in {log}):\n{tail}\n  `latest` was not moved")]
     StepFailed {
         image: String,
         step: String,
-        status: String,
         log: PathBuf,
         tail: String,
     },

@@ -789,8 +789,7 @@ impl<'a> Builder<'a> {
             };
             return BuildError::StepFailed {
                 image: t.image.clone(),
-                step: log.redact(&f.name),
-                status,
+                step: format!("`{}` failed ({status})", log.redact(&f.name)),
                 log: log_path.to_path_buf(),
                 tail: if f.tail.is_empty() {
                     "    (no output)".into()
@@ -808,15 +807,14 @@ impl<'a> Builder<'a> {
         {
             return BuildError::Frontend {
                 image: t.image.clone(),
-                dockerfile: t.context.join(&t.dockerfile),
-                line,
-                text: scan
-                    .dockerfile_text
-                    .lines()
-                    .nth(line - 1)
-                    .unwrap_or_default()
-                    .to_string(),
-                problem,
+                at: format!("{}:{line}", t.context.join(&t.dockerfile).display()),
+                problem: format!(
+                    "{problem}\n    {}",
+                    scan.dockerfile_text
+                        .lines()
+                        .nth(line - 1)
+                        .unwrap_or_default()
+                ),
                 fix,
             };
         }

@@ -18,14 +18,22 @@ pub const LONG_ABOUT: &str = "\
 Build images and their ancestors in dependency order, images that do not depend on each other at
 the same time; an image whose inputs did not change is reused, not rebuilt.
 
+Builds go through the daemon's BuildKit (RUN --mount bind/cache/tmpfs/secret, COPY --chmod,
+stages at the same time); --builder classic, or a daemon without BuildKit (then a warning says
+so), uses the legacy builder. Each step's output is in the image's log; stderr shows one line per
+step as --progress says. Docker's proxy args (HTTP_PROXY, ... from the docker client config's
+`proxies`, the environment, the hierarchy file's `proxies:`) reach every build, never hashed.
+
 Per image (keys of the hierarchy file): the context `context:` [default: images/{image}, or
 images/{image}/{variant} with --variant], the Dockerfile `dockerfile:` relative to it [default:
 Dockerfile], `build_args:` (REGISTRY and OWNER are always passed), `unhashed_build_args:` (names
-of environment variables: passed, never hashed, never logged), `verify:` [default:
-{context}/test.sh {image} when that file exists], `refresh:` (12h, 7d, 2w).
+of environment variables: passed, never hashed, never logged), `secrets:` (ids of --secret it
+needs), `verify:` [default: {context}/test.sh {image} when that file exists], `refresh:` (12h,
+7d, 2w).
 
 Each image's inputs digest (Dockerfile, the context files .dockerignore keeps, the build args
-its Dockerfile declares, the platform, the parent's image ID, the refresh period) is its label
+its Dockerfile declares, the platform, the builder, the ids of its secrets, the parent's image
+ID, the refresh period) is its label
 org.stacktag.inputs. An image whose inputs are tagged `inputs-{16 hex}` already is reused (no
 build); else, with --cache-from-registry, that tag is pulled; else it is built, verified, and
 only then tagged `inputs-…` and `latest`. Logs: OUT_DIR/build-logs/{platform}-{variant}-{image}.log.
@@ -47,7 +55,7 @@ pub enum BuilderArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProgressArg {
-    /// tty when stderr is a terminal, else plain
+    /// Tty on a terminal, else plain
     Auto,
     /// One line per Dockerfile step when it ends (CACHED, or DONE and its time)
     Plain,
