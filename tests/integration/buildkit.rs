@@ -607,3 +607,53 @@ fn a_platform_the_daemon_cannot_build_is_refused_first() {
     }
     assert_eq!(s.tags(), Vec::<String>::new());
 }
+
+/// A daemon whose configuration turns BuildKit off (a private dockerd):
+/// one line says so and what will fail, the build goes through the classic
+/// builder, the plan says so.
+#[test]
+fn a_daemon_without_buildkit_builds_classic_and_says_so() {
+    let daemon = crate::private_daemon::PrivateDaemon::start_with_config(Some(
+        r#"{"features": {"buildkit": false}}"#,
+    ));
+    daemon.load(BUSYBOX);
+    // No RUN: the private daemon has no network for a build container.
+    let s = Stack::new(
+        "bk-nobk",
+        "  plain: {}\n",
+        &[(
+            "images/plain/Dockerfile",
+            &format!("{FROM_BUSYBOX}LABEL wtbuild.classic={}\n", nonce()),
+        )],
+    );
+    let run = |args: &[&str]| {
+        s.cmd(args)
+            .env("DOCKER_HOST", daemon.host())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["plain", "--plan", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["builder"], "classic");
+    let out = run(&["plain"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{err}");
+    let warning: Vec<&str> = err.lines().filter(|l| l.contains("no BuildKit")).collect();
+    assert_eq!(warning.len(), 1, "{err}");
+    assert!(
+        warning[0].contains("\"features\": {\"buildkit\": false}")
+            && warning[0].contains("classic builder")
+            && warning[0].contains("RUN --mount"),
+        "{err}"
+    );
+    assert!(err.contains("building (classic)"), "{err}");
+    let label = daemon.docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{index .Config.Labels \"org.stacktag.inputs.parts\"}}",
+        &format!("{}:latest", s.name("plain")),
+    ]);
+    assert!(label.contains("\"builder\""), "{label}");
+}
