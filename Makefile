@@ -20,7 +20,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build multiarch fuzz
+.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build multiarch fuzz podman-up test-podman plugin-template
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -30,9 +30,10 @@ docker-up: ## make a Docker daemon answer (installs and starts one if needed)
 root-image: docker-up ## the demo stack's root image (debootstrap, cached by name)
 	@scripts/root-image $(ROOT_IMAGE)
 
-fixtures: root-image ## test fixture images (cached by name) and the tools the tests use
+fixtures: root-image ## test fixture images (cached by name) and every tool the tests use (no test installs one)
 	@scripts/busybox-image $(TEST_IMAGE)
-	@scripts/need openssl qemu-aarch64-static:qemu-user-static
+	@scripts/need openssl qemu-aarch64-static:qemu-user-static zstd curl \
+	  docker-registry htpasswd:apache2-utils
 	@scripts/binfmt
 	@scripts/busybox-arm64-image $(TEST_IMAGE_ARM64)
 
@@ -109,6 +110,10 @@ bench-archive: build-all ## save/load/push --archive against docker save|zstd, z
 	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
 	  scripts/archive-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag $(BENCH_IMAGES)
 
+plugin-template: ## a new tagger plugin crate in DIR (from examples/plugin-tagger, with stacktag's Cargo.lock)
+	@[ -n "$(DIR)" ] || { echo "usage: make plugin-template DIR=path/to/my-tagger" >&2; exit 2; }
+	@scripts/plugin-template $(DIR)
+
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
@@ -117,6 +122,18 @@ test: fixtures chromium build-all ## every test, on the real Docker daemon (and 
 	$(CARGO) test
 	@left=$$(docker ps -aq --filter label=org.stacktag.managed | wc -l); \
 	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind" >&2; exit 1; fi
+
+# Podman beside Docker: its own configuration, storage and socket under PODMAN_DIR.
+PODMAN_DIR ?= /tmp/stacktag-podman
+PODMAN_HOST := unix://$(PODMAN_DIR)/podman.sock
+podman-up: ## Podman's Docker-compatible API on $(PODMAN_DIR)/podman.sock (Debian's podman, no catatonit)
+	@scripts/podman-up $(PODMAN_DIR) >/dev/null
+
+test-podman: podman-up ## build with reuse, hook and its cache, save and load, against Podman (DOCKER_HOST at its socket)
+	@DOCKER_HOST=$(PODMAN_HOST) scripts/busybox-image $(TEST_IMAGE)
+	DOCKER_HOST=$(PODMAN_HOST) $(CARGO) test --test integration podman:: -- --ignored
+	@left=$$(DOCKER_HOST=$(PODMAN_HOST) docker ps -aq --filter label=org.stacktag.managed | wc -l); \
+	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind on podman" >&2; exit 1; fi
 
 bench-build: root-image ## build figures (release): BuildKit cold vs the classic loop and --builder classic, warm apt cache, one apt line (BENCH_RUNS rounds)
 	@$(CARGO) build --quiet --release --bin stacktag

@@ -1,54 +1,12 @@
 //! Typed errors of the library. Each carries what the user needs to act:
 //! the image, the command, the file and line. The binary maps them to exit
-//! codes (see [`Error::exit_code`] and the README).
+//! codes (see [`Error::exit_code`] and docs/exit-codes.md).
 
 use std::path::PathBuf;
 
 use crate::hook::command::ExecError;
 
-/// A problem in a hierarchy file, with where it is; `more` holds the file's
-/// other problems, so that one run reports them all.
-#[derive(Debug, Clone)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    /// 1-based; 0 when the problem has no single line (then none is shown).
-    pub line: usize,
-    pub message: String,
-    pub more: Vec<ConfigError>,
-}
-
-impl ConfigError {
-    /// The first of `errors`, carrying the rest.
-    pub fn several(mut errors: Vec<ConfigError>) -> ConfigError {
-        errors.sort_by_key(|e| e.line);
-        let mut first = errors.remove(0);
-        first.more = errors;
-        first
-    }
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.line {
-            0 => write!(f, "{}: {}", self.path.display(), self.message)?,
-            n => write!(f, "{}:{n}: {}", self.path.display(), self.message)?,
-        }
-        for e in &self.more {
-            write!(f, "\n{e}")?;
-        }
-        if !self.more.is_empty() {
-            write!(
-                f,
-                "\n({} problems in {})",
-                self.more.len() + 1,
-                self.path.display()
-            )?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigError {}
+pub use crate::hierarchy::ConfigError;
 
 /// Why a tagger or manifest could not produce its value.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -200,7 +158,7 @@ pub enum Error {
     },
 }
 
-/// Documented exit codes (README, "Exit codes").
+/// Documented exit codes (docs/exit-codes.md).
 pub mod exit {
     pub const OK: i32 = 0;
     pub const INTERNAL: i32 = 1;
@@ -226,7 +184,7 @@ pub mod exit {
     pub const TERMINATED: i32 = 143;
 
     /// Every code and what it means: the one list. `--help` is made from it,
-    /// and a test checks the README's table against it.
+    /// and a test checks docs/exit-codes.md against it.
     pub const TABLE: &[(i32, &str)] = &[
         (OK, "success"),
         (INTERNAL, "internal error (a bug: please report it)"),

@@ -116,10 +116,21 @@ fn docker_ca(host: &str) -> Vec<Certificate> {
         .unwrap_or_default()
 }
 
+/// Installs rustls's process-wide crypto provider, ring (a second install
+/// is a no-op error). rustls 0.23.48 deprecates ring's provider (it lacks the
+/// post-quantum key exchange); it stays because it builds without cmake and
+/// a C toolchain beyond cc, and the registries stacktag talks to do not
+/// require that exchange. The one place that names it, so that a plugin
+/// crate resolving a newer rustls compiles stacktag warning-free.
+pub fn install_tls_provider() {
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let _ = provider.install_default();
+}
+
 impl Registry {
     pub fn new(host: &str, found: &Found, policy: Policy) -> Self {
-        // rustls needs one process-wide crypto provider; a second install is a no-op error.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let protocol = if is_loopback(host) {
             ClientProtocol::HttpsExcept(vec![host.to_string()])
         } else {
@@ -231,7 +242,10 @@ impl Registry {
     }
 
     /// Checks that the registry answers and takes the credentials, with a
-    /// read of `reference` (which need not exist yet).
+    /// read of the repository's tag list (which need not exist yet). Not a read
+    /// of `reference` itself: the caller is about to overwrite it, and a tag
+    /// the registry left half-written when it was stopped answers 500 to a read
+    /// until it is written again.
     pub async fn check_access(&self, reference: &Reference) -> Result<(), RegistryError> {
         let what = format!("checking access to {}", reference.repository());
         let auth = self.auth_for(reference.repository()).await?;
@@ -242,7 +256,7 @@ impl Registry {
                 .map(|_| ())
         })
         .await?;
-        optional(self.digest(reference).await).map(|_| ())
+        optional(self.tags(reference.repository()).await).map(|_| ())
     }
 
     /// The manifest's digest (HEAD), without pulling it.

@@ -1,5 +1,5 @@
 //! Integration tests: the real Docker daemon, the real demo images, the real
-//! binary. One test binary (see the README's architecture section).
+//! binary. One test binary (see ARCHITECTURE.md).
 //!
 //! Needs the fixtures `make test` builds first: the demo stack images and the
 //! busybox test image (the busybox one is made here if missing).
@@ -10,6 +10,7 @@ mod build;
 mod buildkit;
 mod cli;
 mod diff;
+mod docs;
 mod failures;
 mod faults;
 mod hook;
@@ -17,6 +18,7 @@ mod hook_cache;
 mod json;
 mod own_stack;
 mod plugin_crate;
+mod podman;
 mod private_daemon;
 mod publish;
 mod sbom;
