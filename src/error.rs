@@ -125,6 +125,9 @@ pub enum Error {
     #[error("{path}: {message}")]
     BadFile { path: PathBuf, message: String },
 
+    #[error("{0}")]
+    Usage(String),
+
     #[error("interrupted by {0}; containers removed, nothing applied for unfinished images")]
     Interrupted(&'static str),
 
@@ -178,6 +181,8 @@ pub mod exit {
     pub const DIRTY: i32 = 15;
     pub const BUILD: i32 = 16;
     pub const VERIFY: i32 = 17;
+    pub const REFUSED: i32 = 19;
+    pub const DELETE_UNSUPPORTED: i32 = 20;
     pub const INTERRUPTED: i32 = 130;
     /// stdout or stderr was closed (a pipe whose reader left), as SIGPIPE would.
     pub const CLOSED_OUTPUT: i32 = 141;
@@ -204,6 +209,8 @@ pub mod exit {
         (DIRTY, "push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused without --allow-dirty"),
         (BUILD, "build: an image failed to build (its log's last lines are shown); `latest` is where it was"),
         (VERIFY, "build: an image's verify command failed; its branch is not built further and `latest` is where it was"),
+        (REFUSED, "delete, retain: refused without --force (a tag a moving tag such as latest points to, or every build); nothing was deleted"),
+        (DELETE_UNSUPPORTED, "delete, retain: the registry does not allow deletes (405 UNSUPPORTED); nothing was deleted"),
         (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
         (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
         (CLOSED_OUTPUT, "stdout or stderr was closed (piped into `head`, say): the run stopped as on Ctrl-C, quietly, containers removed"),
@@ -226,14 +233,18 @@ impl Error {
             Error::Git { .. } => exit::GIT,
             Error::Io { .. } | Error::BadFile { .. } | Error::Hierarchy { .. } => exit::IO,
             Error::NoHierarchy { .. } => exit::CONFIG,
+            Error::Usage(_) => exit::USAGE,
             Error::Wiki(e) => e.exit_code(),
             Error::Build(e) => e.exit_code(),
             Error::Registry(e) => {
                 use crate::registry::RegistryError as R;
                 match e {
-                    R::Unauthorized { .. } | R::Denied { .. } | R::Credentials { .. } => {
-                        exit::REGISTRY_AUTH
-                    }
+                    R::Unauthorized { .. }
+                    | R::Denied { .. }
+                    | R::DeleteDenied { .. }
+                    | R::Credentials { .. } => exit::REGISTRY_AUTH,
+                    R::Refused { .. } => exit::REFUSED,
+                    R::DeleteUnsupported { .. } => exit::DELETE_UNSUPPORTED,
                     R::MissingPlatform { .. } | R::NotFound { .. } | R::WrongPlatform { .. } => {
                         exit::MISSING_PLATFORM
                     }
@@ -241,6 +252,7 @@ impl Error {
                     R::Unreachable { .. }
                     | R::Server { .. }
                     | R::Protocol { .. }
+                    | R::DigestMismatch { .. }
                     | R::Push { .. } => exit::REGISTRY,
                 }
             }
