@@ -6,6 +6,7 @@ mod archive;
 mod args;
 mod build;
 mod diff;
+mod find;
 mod gc;
 mod help;
 mod hook;
@@ -58,6 +59,9 @@ pub enum Command {
     /// What changed between two builds of an image: packages per section, and tags
     #[command(long_about = help::DIFF, after_long_help = help::after(help::DIFF_CODES, help::DIFF_EXAMPLES))]
     Diff(diff::DiffArgs),
+    /// Which builds hold what: builds whose packages and tags meet constraints, newest first
+    #[command(long_about = help::FIND, after_long_help = help::after(help::FIND_CODES, help::FIND_EXAMPLES))]
+    Find(find::FindArgs),
     /// Remove the containers left by runs that are no longer alive (every run also does)
     #[command(long_about = help::GC, after_long_help = help::after(help::GC_CODES, help::GC_EXAMPLES))]
     Gc(gc::GcArgs),
@@ -331,6 +335,7 @@ impl Command {
         "prune",
         "gc",
         "diff",
+        "find",
     ];
 
     /// The subcommand's name, as typed.
@@ -358,6 +363,7 @@ impl Command {
             Command::Prune(_) => "prune",
             Command::Gc(_) => "gc",
             Command::Diff(_) => "diff",
+            Command::Find(_) => "find",
         }
     }
 
@@ -381,6 +387,7 @@ impl Command {
             Command::Attach(a) => &a.output,
             Command::Save(a) => &a.output,
             Command::Load(a) => &a.output,
+            Command::Find(a) => &a.output,
             // `build --plan --format json` prints its plan itself; prune prints text.
             // `diff --format json` prints its own document.
             Command::Build(_) | Command::Prune(_) | Command::Gc(_) | Command::Diff(_) => &TEXT_ONLY,
@@ -409,6 +416,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
     match cli.command {
         Command::Gc(args) => return gc::run(args).await,
         Command::Diff(args) => return diff::run(args),
+        Command::Find(args) => return find::run(args, ui).await,
         Command::Copy(args) => return registry_ops::copy(config, args, ui).await,
         Command::Delete(args) => return registry_ops::delete(config, args, ui).await,
         Command::Retain(args) => return registry_ops::retain(config, args, ui).await,
@@ -487,6 +495,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         Command::Prune(args) => prune::run(hierarchy, args).await,
         Command::Gc(_)
         | Command::Diff(_)
+        | Command::Find(_)
         | Command::Copy(_)
         | Command::Delete(_)
         | Command::Retain(_)

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{exit, Error};
 use crate::wiki::index::{Index, Loaded};
 
-pub use build::{parse_manifest, Build};
+pub use build::{parse_manifest, Build, Declared};
 pub use changes::{compare, Changes};
 
 #[derive(Debug, thiserror::Error)]
