@@ -36,9 +36,7 @@ pub enum Error {
     Config(#[from] ConfigError),
 
     #[error("no {file} in {dir}: stacktag reads the stack from the hierarchy file and does not guess\n  fix: run stacktag in the stack's directory, or pass --config FILE (or set STACKTAG_CONFIG)", file = crate::hierarchy::defaults::FILE, dir = .dir.display())]
-    NoHierarchy {
-        dir: PathBuf,
-    },
+    NoHierarchy { dir: PathBuf },
 
     #[error("cannot read the hierarchy file {path}: {source}\n  fix: check the path given to --config (or STACKTAG_CONFIG)", path = .path.display())]
     Hierarchy {
@@ -54,9 +52,7 @@ pub enum Error {
     },
 
     #[error("the Docker daemon went away during the run ({host} does not answer); nothing was applied for the images not finished, and their containers are removed by the next stacktag run (or `stacktag gc`) once the daemon is back\n  fix: start the daemon again (`scripts/docker-up`) and run the same command")]
-    DaemonGone {
-        host: String,
-    },
+    DaemonGone { host: String },
 
     #[error("Docker: {what}: {source}")]
     Docker {
@@ -65,10 +61,7 @@ pub enum Error {
     },
 
     #[error("image {image} not found on the Docker daemon\n  fix: build it first (`stacktag build {short}`, or `docker build -t {image} <its folder>`), or name it as it is with --registry/--owner (or `registry:`/`owner:` in the hierarchy file)")]
-    ImageNotFound {
-        image: String,
-        short: String,
-    },
+    ImageNotFound { image: String, short: String },
 
     #[error("image {image} is {actual}, but --platform says {given}\n  fix: drop --platform (it is read from the image) or tag the right image")]
     PlatformMismatch {
@@ -121,10 +114,7 @@ pub enum Error {
     },
 
     #[error("git repository at {path}: {}\n  fix: run stacktag inside the stack's git checkout (with a commit), or pass --repo-dir", git_message(.source), path = .path.display())]
-    Git {
-        path: PathBuf,
-        source: git2::Error,
-    },
+    Git { path: PathBuf, source: git2::Error },
 
     #[error("{path}: {source}")]
     Io {
@@ -133,10 +123,7 @@ pub enum Error {
     },
 
     #[error("{path}: {message}")]
-    BadFile {
-        path: PathBuf,
-        message: String,
-    },
+    BadFile { path: PathBuf, message: String },
 
     #[error("{0}")]
     Usage(String),
