@@ -19,7 +19,9 @@ REGISTRY_USER     ?= stacktag
 REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 # actionlint, zizmor, check-jsonschema (a venv) and gitlab-ci-local (npm), for the `stacktag ci` tests.
-CI_TOOLS   ?= build/ci-tools
+# Outside the checkout, so a new clone (a CI run) does not install them again.
+CI_TOOLS   ?= $(HOME)/.cache/stacktag/ci-tools
+export CI_TOOLS
 # The demo stack's generated CI files, committed (not live workflows of this repository).
 CI_GITHUB  ?= examples/ci/github.yml
 CI_GITLAB  ?= examples/ci/gitlab-ci.yml

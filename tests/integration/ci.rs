@@ -1,7 +1,7 @@
 //! `stacktag ci`: the generated pipelines checked by the real linters
 //! (actionlint, zizmor, GitLab's CI schema), kept honest by `ci check`, and
 //! the GitLab one run end to end by gitlab-ci-local against a real registry.
-//! The tools come from `make fixtures` (scripts/ci-tools, under build/ci-tools).
+//! The tools come from `make fixtures` (scripts/ci-tools, under ~/.cache/stacktag/ci-tools, or $CI_TOOLS).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,8 +10,11 @@ use std::time::Instant;
 use crate::support::{code, docker, ensure_busybox, repo_root, stacktag, text, BUSYBOX};
 
 fn tools() -> PathBuf {
-    let dir = std::env::var_os("CI_TOOLS")
-        .map_or_else(|| repo_root().join("build/ci-tools"), PathBuf::from);
+    let home = || PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+    let dir = std::env::var_os("CI_TOOLS").map_or_else(
+        || home().join(".cache/stacktag/ci-tools"),
+        PathBuf::from,
+    );
     assert!(
         dir.join("venv/bin/actionlint").is_file(),
         "{} has no actionlint: run `make fixtures` (scripts/ci-tools) first",
