@@ -11,6 +11,7 @@ pub mod cli;
 pub mod console;
 pub mod diff;
 pub mod error;
+pub mod file;
 pub mod formats;
 pub mod gc;
 pub mod git;

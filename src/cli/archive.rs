@@ -102,7 +102,7 @@ fn changes(h: &Hierarchy, image: &str) -> Result<Vec<String>, Error> {
     let dirs = dirty::context_dirs(h, image)?;
     match dirty::changed_files(&dirs) {
         Ok(c) => Ok(c),
-        Err(Error::Git { path, .. }) => {
+        Err(Error::Git(crate::git::GitError { path, .. })) => {
             warn(&format!(
                 "{image}: cannot tell whether {} is committed (not in a git repository)",
                 path.display()

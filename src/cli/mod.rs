@@ -6,6 +6,7 @@ mod archive;
 mod args;
 mod build;
 mod diff;
+pub mod exit;
 mod gc;
 mod help;
 mod hook;
@@ -30,7 +31,7 @@ pub use hook::{ApplyArgs, HookArgs, OneImage};
 pub use publish::{ImageRefArgs, MergeArgs, PushArgs};
 pub use wiki::WikiArgs;
 
-use crate::error::{exit, Error};
+use crate::error::Error;
 use crate::hierarchy::{Hierarchy, Names};
 use crate::hook::pipeline::Steps;
 
@@ -215,7 +216,7 @@ pub fn main() -> ExitCode {
     let error = match runtime.block_on(run(cli, &ui)) {
         Ok(()) => None,
         Err(e) => {
-            crate::console::line(format_args!("stacktag: error: {e}"));
+            crate::console::line(format_args!("stacktag: error: {}", exit::message(&e)));
             Some(json::ErrorDoc::of(&e))
         }
     };
@@ -240,7 +241,7 @@ fn finish(
             if let Err(e) = json::write_file(file, &text) {
                 crate::console::line(format_args!("stacktag: error: the metadata file: {e}"));
                 if code == exit::OK {
-                    code = e.exit_code();
+                    code = exit::exit_code(&e);
                 }
             }
         }

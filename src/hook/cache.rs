@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::hook::command::{Cmd, Output};
+use crate::plugin::command::{Cmd, Output};
 
 /// Bump when the entry format changes: old entries are then ignored.
 const VERSION: u32 = 1;
