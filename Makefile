@@ -29,9 +29,10 @@ docker-up: ## make a Docker daemon answer (installs and starts one if needed)
 root-image: docker-up ## the demo stack's root image (debootstrap, cached by name)
 	@scripts/root-image $(ROOT_IMAGE)
 
-fixtures: root-image ## test fixture images (cached by name) and the tools the tests use
+fixtures: root-image ## test fixture images (cached by name) and every tool the tests use (no test installs one)
 	@scripts/busybox-image $(TEST_IMAGE)
-	@scripts/need openssl qemu-aarch64-static:qemu-user-static
+	@scripts/need openssl qemu-aarch64-static:qemu-user-static zstd curl \
+	  docker-registry htpasswd:apache2-utils
 
 chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium

@@ -1,6 +1,6 @@
 //! The library's error: each module's own, wrapped. The CLI maps it to an
-//! exit code (`cli::exit`) from the one table here, and adds the hints that
-//! name its options.
+//! exit code (`cli::exit`) from the one table here (docs/exit-codes.md), and
+//! adds the hints that name its options.
 
 use std::path::PathBuf;
 
@@ -66,7 +66,7 @@ pub fn partial_summary(tagged: &[String], failed: &[String]) -> String {
     )
 }
 
-/// Documented exit codes (README, "Exit codes").
+/// Documented exit codes (docs/exit-codes.md).
 pub mod exit {
     pub const OK: i32 = 0;
     pub const INTERNAL: i32 = 1;
@@ -92,7 +92,7 @@ pub mod exit {
     pub const TERMINATED: i32 = 143;
 
     /// Every code and what it means: the one list. `--help` is made from it,
-    /// and a test checks the README's table against it.
+    /// and a test checks docs/exit-codes.md against it.
     pub const TABLE: &[(i32, &str)] = &[
         (OK, "success"),
         (INTERNAL, "internal error (a bug: please report it)"),

@@ -2,8 +2,8 @@
 //! writes their build manifests and history lines, and keeps their wiki.
 //!
 //! A tagger is a [`plugin::Tagger`] registered with [`tagger!`]; a manifest
-//! section is a [`plugin::Manifest`] registered with [`manifest!`]. See the
-//! README for how to write one in your own crate.
+//! section is a [`plugin::Manifest`] registered with [`manifest!`]. See
+//! docs/tagging.md for how to write one in your own crate.
 
 pub mod archive;
 pub mod build;

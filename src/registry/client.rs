@@ -231,7 +231,10 @@ impl Registry {
     }
 
     /// Checks that the registry answers and takes the credentials, with a
-    /// read of `reference` (which need not exist yet).
+    /// read of the repository's tag list (which need not exist yet). Not a read
+    /// of `reference` itself: the caller is about to overwrite it, and a tag
+    /// the registry left half-written when it was stopped answers 500 to a read
+    /// until it is written again.
     pub async fn check_access(&self, reference: &Reference) -> Result<(), RegistryError> {
         let what = format!("checking access to {}", reference.repository());
         let auth = self.auth_for(reference.repository()).await?;
@@ -242,7 +245,7 @@ impl Registry {
                 .map(|_| ())
         })
         .await?;
-        optional(self.digest(reference).await).map(|_| ())
+        optional(self.tags(reference.repository()).await).map(|_| ())
     }
 
     /// The manifest's digest (HEAD), without pulling it.

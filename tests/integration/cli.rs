@@ -46,16 +46,6 @@ fn help_is_the_manual() {
     }
 }
 
-/// The README's exit-code table is the one `--help` is made from.
-#[test]
-fn readme_lists_every_exit_code() {
-    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    for (code, meaning) in stacktag::error::exit::TABLE {
-        let row = format!("| {code} | {meaning} |");
-        assert!(readme.contains(&row), "README.md lacks the row `{row}`");
-    }
-}
-
 #[test]
 fn bad_command_line_exit_2() {
     let out = stacktag("t-usage")

@@ -1,5 +1,5 @@
 //! Integration tests: the real Docker daemon, the real demo images, the real
-//! binary. One test binary (see the README's architecture section).
+//! binary. One test binary (see ARCHITECTURE.md).
 //!
 //! Needs the fixtures `make test` builds first: the demo stack images and the
 //! busybox test image (the busybox one is made here if missing).
@@ -9,6 +9,7 @@ mod archive_push;
 mod build;
 mod cli;
 mod diff;
+mod docs;
 mod failures;
 mod faults;
 mod hook;

@@ -768,6 +768,51 @@ async fn registry_stopped_mid_run_is_a_clear_error_and_a_rerun_completes() {
     assert_eq!(out.lines().count(), 30, "{out}");
 }
 
+/// Regression (a fresh machine's first `make test`): a registry stopped while it
+/// wrote a tag leaves that tag's link file empty, and reads of the tag answer
+/// 500 UNKNOWN. The push that rewrites the tag must not read it first.
+#[tokio::test]
+async fn a_tag_the_registry_left_half_written_is_pushed_again() {
+    let mut r = Registry::start();
+    let x86 = tags("x86_64", &["latest", "half"]);
+    r.image("amd64", "half-written tag", &x86);
+    r.tags_file(&r.dir.path().join("tags"), "x86_64", &x86);
+    let td = tags_dir(&r);
+    let args = ["push", "--image", IMAGE, "--tags-dir", &td, "--tries", "1"];
+    assert_ok(&r.stacktag(&args));
+
+    // What a registry killed between creating the file and writing it leaves.
+    let link = r.state().join(format!(
+        "data/docker/registry/v2/repositories/{OWNER}/{IMAGE}/_manifests/tags/{}/current/link",
+        x86[0]
+    ));
+    std::fs::write(&link, "").unwrap();
+    let o = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u"])
+        .arg(format!("{USER}:{PASSWORD}"))
+        .arg(format!(
+            "http://{}/v2/{OWNER}/{IMAGE}/manifests/{}",
+            r.host(),
+            x86[0]
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "500",
+        "the registry's answer to the broken tag"
+    );
+
+    assert_ok(&r.stacktag(&args));
+    let digest = std::fs::read_to_string(&link).unwrap();
+    assert!(
+        digest.starts_with("sha256:"),
+        "the push rewrote the tag: {digest:?}"
+    );
+    let (_, read) = r.manifest(&x86[0]).await;
+    assert_eq!(read, digest);
+}
+
 #[tokio::test]
 async fn credentials_come_from_the_docker_config_after_docker_login() {
     let mut r = Registry::start();
