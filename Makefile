@@ -19,7 +19,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build fuzz
+.PHONY: help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build fuzz
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -106,6 +106,9 @@ bench-archive: build-all ## save/load/push --archive against docker save|zstd, z
 	@$(CARGO) build --quiet --release --bin stacktag
 	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
 	  scripts/archive-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag $(BENCH_IMAGES)
+
+deps: ## the module import graph of src/ and its import circles (none may span two folders)
+	$(CARGO) run --quiet --example deps
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

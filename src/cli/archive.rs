@@ -89,7 +89,7 @@ fn parse_compression(s: &str) -> Result<Compression, String> {
 }
 
 fn warn(line: &str) {
-    eprintln!("stacktag: warning: {line}");
+    crate::console::warn(format_args!("{line}"));
 }
 
 fn mb_per_s(bytes: u64, seconds: f64) -> f64 {
@@ -147,14 +147,14 @@ pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
         };
         let saved = save::save(&session.docker, &req).await?;
         if !quiet {
-            eprintln!(
+            crate::console::line(format_args!(
                 "stacktag: saved {} in {:.2}s: {} ({} tar, {:.0} MB/s)",
                 req.reference,
                 saved.seconds,
                 size(saved.bytes),
                 size(saved.tar_bytes),
                 mb_per_s(saved.tar_bytes, saved.seconds)
-            );
+            ));
         }
         text += &format!("{} {}\n", saved.path.display(), saved.id);
         let mut checksum = saved.path.as_os_str().to_owned();
@@ -218,14 +218,14 @@ pub async fn load(args: LoadArgs, ui: &Ui) -> Result<(), Error> {
             seconds,
         } = load::load(&session.docker, f).await?;
         if !quiet {
-            eprintln!(
+            crate::console::line(format_args!(
                 "stacktag: loaded {} in {:.2}s ({}, {:?} layout, {:.0} MB/s of archive)",
                 path.display(),
                 seconds,
                 size(bytes),
                 layout,
                 mb_per_s(bytes, seconds)
-            );
+            ));
         }
         text += &format!("{} {id} {}\n", path.display(), tags.join(" "));
         doc.archives.push(json::LoadedArchive {

@@ -124,7 +124,9 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
     // A run stopped between build and verify leaves no unverified tag.
     let left: Vec<String> = temp_tags.lock().expect("poisoned").drain().collect();
     for t in left {
-        build::run::remove_tag(&session.docker, &t).await;
+        if let Err(e) = build::run::remove_tag(&session.docker, &t).await {
+            crate::console::warn(format_args!("{e}"));
+        }
     }
     let (platform, reports, mut errors) = outcome?;
     if plan {

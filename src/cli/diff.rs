@@ -56,7 +56,7 @@ pub fn run(args: DiffArgs) -> Result<(), Error> {
             let image = args.image.as_deref().expect("clap requires --image");
             let platform = Platform::parse_option(args.platform.as_deref())?.map(|p| p.to_string());
             let found = diff::wiki(wiki, image, platform.as_deref(), &args.variant, &mut |w| {
-                eprintln!("stacktag: warning: {w}")
+                crate::console::warn(format_args!("{w}"))
             })?;
             match found {
                 WikiDiff::Changes(c) => *c,

@@ -745,7 +745,11 @@ impl Runner for Lazy<'_> {
         // Only a success is kept: a failure may be the run's, not the image's.
         if out.exit_code == 0 {
             if let Some(c) = cache {
-                c.put(id, self.network, cmd, &out);
+                if let Err(e) = c.put(id, self.network, cmd, &out) {
+                    self.job
+                        .progress
+                        .log(&self.info.image, format!("warning: {e}"));
+                }
             }
         }
         Ok(out)

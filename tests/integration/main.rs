@@ -15,6 +15,7 @@ mod faults;
 mod hook;
 mod hook_cache;
 mod json;
+mod layers;
 mod own_stack;
 mod plugin_crate;
 mod private_daemon;
