@@ -4,9 +4,9 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use super::{out, ImageName};
+use super::{out, Format, ImageName};
 use crate::build::{self, Action, Builder, Options, Report};
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
@@ -30,12 +30,6 @@ org.stacktag.inputs. An image whose inputs are tagged `inputs-{16 hex}` already 
 build); else, with --cache-from-registry, that tag is pulled; else it is built, verified, and
 only then tagged `inputs-…` and `latest`. Logs: OUT_DIR/build-logs/{platform}-{variant}-{image}.log.
 `latest` of an image that failed is never moved.";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {

@@ -33,7 +33,7 @@ pub struct Document {
     pub schema: &'static str,
     /// The subcommand (`hook`, `image-ref`, ...); `stacktag` when the command
     /// line named none that is known.
-    pub command: &'static str,
+    pub command: String,
     /// No `error`.
     pub ok: bool,
     /// The command's own fields; on a failed run, only what was done before
@@ -45,10 +45,10 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(command: &'static str, body: Option<Body>, error: Option<ErrorDoc>) -> Self {
+    pub fn new(command: &str, body: Option<Body>, error: Option<ErrorDoc>) -> Self {
         Document {
             schema: SCHEMA,
-            command,
+            command: command.to_string(),
             ok: error.is_none(),
             body,
             error,

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use args::{Dirs, Format, ImageName, Naming, Output, PublishAuth, RunArgs, TagsDir};
 pub use hook::{ApplyArgs, HookArgs, OneImage};
@@ -177,8 +177,11 @@ impl Ui {
 /// Parses the command line, runs, prints any error (and the JSON document
 /// when asked for one), and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             if !e.use_stderr() {
@@ -187,14 +190,15 @@ pub fn main() -> ExitCode {
             let args: Vec<String> = std::env::args().skip(1).collect();
             let (command, output) = usage_output(&args);
             let error = json::ErrorDoc {
-                message: first_line(&e.to_string()).to_string(),
+                message: usage_message(&e.to_string()),
                 exit_code: exit::USAGE,
                 errors: Vec::new(),
             };
-            return finish(command, &output, None, Some(error));
+            return finish(&command, &output, None, Some(error));
         }
     };
-    let command = cli.command.name();
+    // The subcommand's name as clap knows it (as typed, e.g. `image-ref`).
+    let command = matches.subcommand_name().unwrap_or("stacktag").to_string();
     let output = cli.command.output().clone();
     let ui = Ui::new(cli.quiet, output.format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -210,7 +214,7 @@ pub fn main() -> ExitCode {
                 exit_code: exit::INTERNAL,
                 errors: Vec::new(),
             };
-            return finish(command, &output, None, Some(error));
+            return finish(&command, &output, None, Some(error));
         }
     };
     let error = match runtime.block_on(run(cli, &ui)) {
@@ -220,13 +224,13 @@ pub fn main() -> ExitCode {
             Some(json::ErrorDoc::of(&e))
         }
     };
-    finish(command, &output, ui.take_result(), error)
+    finish(&command, &output, ui.take_result(), error)
 }
 
 /// Prints the JSON document and writes the metadata file, as asked; the
 /// exit code of the run (8 if it succeeded but the file could not be written).
 fn finish(
-    command: &'static str,
+    command: &str,
     output: &Output,
     body: Option<json::Body>,
     error: Option<json::ErrorDoc>,
@@ -249,19 +253,25 @@ fn finish(
     ExitCode::from(code as u8)
 }
 
-fn first_line(text: &str) -> &str {
+/// clap's whole message (every missing argument, the usage line), without
+/// its `error: ` prefix and the `--help` tip that only a terminal needs.
+fn usage_message(text: &str) -> String {
     let text = text.strip_prefix("error: ").unwrap_or(text);
-    text.lines().next().unwrap_or_default()
+    let text = text
+        .trim_end()
+        .strip_suffix("For more information, try '--help'.")
+        .unwrap_or(text);
+    text.trim_end().to_string()
 }
 
 /// A command line clap refused still gets its JSON document when it asks
 /// for one: the subcommand and the output options, read as they were given.
-fn usage_output(args: &[String]) -> (&'static str, Output) {
+fn usage_output(args: &[String]) -> (String, Output) {
     let mut output = Output {
         format: Format::Text,
         metadata_file: None,
     };
-    let mut command = "stacktag";
+    let mut command = "stacktag".to_string();
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -272,10 +282,12 @@ fn usage_output(args: &[String]) -> (&'static str, Output) {
         match flag {
             "--format" if value().as_deref() == Some("json") => output.format = Format::Json,
             "--metadata-file" => output.metadata_file = value().map(PathBuf::from),
-            _ if command == "stacktag" => {
-                if let Some(known) = Command::NAMES.iter().find(|n| **n == flag) {
-                    command = known;
-                }
+            _ if command == "stacktag"
+                && Cli::command()
+                    .get_subcommands()
+                    .any(|s| s.get_name() == flag) =>
+            {
+                command = flag.to_string();
             }
             _ => {}
         }
@@ -295,52 +307,6 @@ static TEXT_ONLY: Output = Output {
 };
 
 impl Command {
-    /// Every subcommand's name.
-    pub const NAMES: &'static [&'static str] = &[
-        "hook",
-        "tags",
-        "manifest",
-        "apply",
-        "explain",
-        "check",
-        "list",
-        "wiki",
-        "push",
-        "merge",
-        "image-ref",
-        "attach",
-        "save",
-        "load",
-        "build",
-        "prune",
-        "gc",
-        "diff",
-    ];
-
-    /// The subcommand's name, as typed.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Hook(_) => "hook",
-            Command::Tags(_) => "tags",
-            Command::Manifest(_) => "manifest",
-            Command::Apply(_) => "apply",
-            Command::Explain { .. } => "explain",
-            Command::Check { .. } => "check",
-            Command::List { .. } => "list",
-            Command::Wiki(_) => "wiki",
-            Command::Push(_) => "push",
-            Command::Merge(_) => "merge",
-            Command::ImageRef(_) => "image-ref",
-            Command::Attach(_) => "attach",
-            Command::Save(_) => "save",
-            Command::Load(_) => "load",
-            Command::Build(_) => "build",
-            Command::Prune(_) => "prune",
-            Command::Gc(_) => "gc",
-            Command::Diff(_) => "diff",
-        }
-    }
-
     /// `--format` and `--metadata-file` of the command.
     pub fn output(&self) -> &Output {
         match self {
