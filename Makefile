@@ -19,7 +19,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build fuzz
+.PHONY: help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build fuzz podman-up test-podman plugin-template
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -110,6 +110,10 @@ bench-archive: build-all ## save/load/push --archive against docker save|zstd, z
 deps: ## the module import graph of src/ and its import circles (none may span two folders)
 	$(CARGO) run --quiet --example deps
 
+plugin-template: ## a new tagger plugin crate in DIR (from examples/plugin-tagger, with stacktag's Cargo.lock)
+	@[ -n "$(DIR)" ] || { echo "usage: make plugin-template DIR=path/to/my-tagger" >&2; exit 2; }
+	@scripts/plugin-template $(DIR)
+
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --quiet -- -D warnings
@@ -118,6 +122,18 @@ test: fixtures chromium build-all ## every test, on the real Docker daemon (and 
 	$(CARGO) test
 	@left=$$(docker ps -aq --filter label=org.stacktag.managed | wc -l); \
 	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind" >&2; exit 1; fi
+
+# Podman beside Docker: its own configuration, storage and socket under PODMAN_DIR.
+PODMAN_DIR ?= /tmp/stacktag-podman
+PODMAN_HOST := unix://$(PODMAN_DIR)/podman.sock
+podman-up: ## Podman's Docker-compatible API on $(PODMAN_DIR)/podman.sock (Debian's podman, no catatonit)
+	@scripts/podman-up $(PODMAN_DIR) >/dev/null
+
+test-podman: podman-up ## build with reuse, hook and its cache, save and load, against Podman (DOCKER_HOST at its socket)
+	@DOCKER_HOST=$(PODMAN_HOST) scripts/busybox-image $(TEST_IMAGE)
+	DOCKER_HOST=$(PODMAN_HOST) $(CARGO) test --test integration podman:: -- --ignored
+	@left=$$(DOCKER_HOST=$(PODMAN_HOST) docker ps -aq --filter label=org.stacktag.managed | wc -l); \
+	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind on podman" >&2; exit 1; fi
 
 bench-build: root-image stacktag ## build figures: cold vs the old docker-build loop, unchanged re-run, one changed file
 	@REGISTRY=$(REGISTRY) ROOT_IMAGE=$(ROOT_IMAGE) scripts/build-bench $(STACKTAG)

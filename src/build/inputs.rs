@@ -1,16 +1,14 @@
 //! An image's inputs digest: sha256 over everything that goes into its
 //! build (Dockerfile, context files, hashed build args, platform, the
 //! parent's image ID as built in this run, the refresh period). Each input is
-//! kept as a named part, so a plan can say which one changed.
+//! kept as a named part, so a plan can say which one changed. The digest
+//! names the image through its `inputs-{16 hex}` tag and is never put in the
+//! image (see [`super::record`]).
 
 use std::collections::BTreeMap;
 
 use super::context::{hash, Context, Kind};
 
-/// Label with the digest, `sha256:<hex>`.
-pub const LABEL: &str = "org.stacktag.inputs";
-/// Label with the parts (JSON: part name to the first 16 hex of its hash).
-pub const PARTS_LABEL: &str = "org.stacktag.inputs.parts";
 /// Bump when what is hashed changes, so old images are not reused.
 const VERSION: &str = "stacktag-inputs-v1";
 const SHORT: usize = 16;
@@ -95,20 +93,17 @@ impl Inputs {
         format!("inputs-{}", self.short())
     }
 
-    /// The parts label's value.
-    pub fn parts_label(&self) -> String {
-        let short: BTreeMap<&str, &str> = self
-            .parts
+    /// Each part's name to the first 16 hex of its hash, as a record keeps them.
+    pub fn short_parts(&self) -> BTreeMap<String, String> {
+        self.parts
             .iter()
-            .map(|(k, v)| (k.as_str(), &v[..SHORT]))
-            .collect();
-        serde_json::to_string(&short).expect("a map of strings")
+            .map(|(k, v)| (k.clone(), v[..SHORT].to_string()))
+            .collect()
     }
 
-    /// Which inputs differ from `old` (a parts label's value), in words:
+    /// Which inputs differ from `old` (a record's parts), in words:
     /// `Dockerfile changed`, `context file start.sh added`, ...
-    pub fn changes(&self, old: &str) -> Option<Vec<String>> {
-        let old: BTreeMap<String, String> = serde_json::from_str(old).ok()?;
+    pub fn changes(&self, old: &BTreeMap<String, String>) -> Vec<String> {
         let mut out = Vec::new();
         for (k, v) in &self.parts {
             match old.get(k) {
@@ -126,7 +121,7 @@ impl Inputs {
                 out.push(format!("{k} removed"));
             }
         }
-        Some(out)
+        out
     }
 }
 
@@ -175,29 +170,28 @@ mod tests {
         let b = Inputs::compute(&changed, &extra(&[], Some(("p", "sha256:1"))));
         assert_ne!(a.digest, b.digest);
         assert_eq!(
-            b.changes(&a.parts_label()).unwrap(),
+            b.changes(&a.short_parts()),
             ["context file start.sh changed"]
         );
 
         let c = Inputs::compute(&base, &extra(&[], Some(("p", "sha256:2"))));
-        assert_eq!(c.changes(&a.parts_label()).unwrap(), ["parent p changed"]);
+        assert_eq!(c.changes(&a.short_parts()), ["parent p changed"]);
 
         let args = [("PY".to_string(), "3.12".to_string())];
         let d = Inputs::compute(&base, &extra(&args, Some(("p", "sha256:1"))));
-        assert_eq!(d.changes(&a.parts_label()).unwrap(), ["build arg PY added"]);
+        assert_eq!(d.changes(&a.short_parts()), ["build arg PY added"]);
 
         let mut e = extra(&[], Some(("p", "sha256:1")));
         e.platform = "linux/arm64";
         let e = Inputs::compute(&base, &e);
-        assert_eq!(e.changes(&a.parts_label()).unwrap(), ["platform changed"]);
+        assert_eq!(e.changes(&a.short_parts()), ["platform changed"]);
 
         let (_d3, fewer) = ctx(&[("Dockerfile", "FROM scratch\n")]);
         let f = Inputs::compute(&fewer, &extra(&[], Some(("p", "sha256:1"))));
         assert_eq!(
-            f.changes(&a.parts_label()).unwrap(),
+            f.changes(&a.short_parts()),
             ["context file start.sh removed"]
         );
-        assert!(a.changes("not json").is_none());
     }
 
     #[test]
@@ -210,7 +204,7 @@ mod tests {
         x.refresh = Some(604_800);
         let b = Inputs::compute(&base, &x);
         assert_eq!(
-            b.changes(&a.parts_label()).unwrap(),
+            b.changes(&a.short_parts()),
             ["a new refresh period started"]
         );
     }

@@ -6,11 +6,13 @@
 
 pub mod context;
 pub mod error;
+pub mod from;
 pub mod ignore;
 pub mod inputs;
 pub mod keys;
 pub mod log;
 pub mod prune;
+pub mod record;
 pub mod registry_cache;
 pub mod run;
 pub mod verify;
@@ -49,6 +51,8 @@ pub struct Options {
     pub no_cache: bool,
     /// Now, Unix seconds (refresh periods).
     pub now: u64,
+    /// Which inputs made which image (never written by a plan).
+    pub records: record::Records,
 }
 
 /// One image to build, with everything resolved from the hierarchy file.
@@ -83,7 +87,8 @@ impl Target {
     }
 }
 
-/// Every image of `images` and its ancestors, parents before children.
+/// Every image of `images` and its ancestors, parents before children;
+/// refused when a Dockerfile's `FROM` is not the image's `parent:`.
 pub fn targets(h: &Hierarchy, images: &[String], opts: &Options) -> Result<Vec<Target>, Error> {
     let mut wanted: Vec<String> = Vec::new();
     for i in images {
@@ -150,6 +155,16 @@ pub fn targets(h: &Hierarchy, images: &[String], opts: &Options) -> Result<Vec<T
             base: base.clone(),
         });
     }
+    let items: Vec<from::Item> = out
+        .iter()
+        .map(|t| from::Item {
+            image: t.image.clone(),
+            parent: t.parent.clone(),
+            dockerfile: t.context.join(&t.dockerfile),
+            args: t.args.clone(),
+        })
+        .collect();
+    from::check(h, &opts.registry, &opts.owner, &items)?;
     Ok(out)
 }
 

@@ -1,7 +1,7 @@
 //! `stacktag prune` (docker-pkg's prune): the local images of the stack's
 //! repositories that are no longer needed. Kept: each image's current
-//! `latest`; an older parent a current child was built from (found by the
-//! child's `parent …` input); any image holding a tag listed in the tags
+//! `latest`; an older parent a current child was built from (found in the
+//! child's build record, [`super::record`]); any image holding a tag listed in the tags
 //! files; the `--keep N` newest builds per image. Containers are never
 //! touched: an image a container uses is left, with a warning.
 
@@ -10,8 +10,7 @@ use std::path::Path;
 
 use bollard::query_parameters::{ListImagesOptionsBuilder, RemoveImageOptionsBuilder};
 
-use super::context::hash;
-use super::inputs::PARTS_LABEL;
+pub use super::record::Records;
 use crate::error::Error;
 use crate::formats::tags;
 use crate::hierarchy::Hierarchy;
@@ -37,6 +36,7 @@ pub async fn plan(
     owner: &str,
     tags_dir: &Path,
     keep: usize,
+    records: &Records,
 ) -> Result<Vec<Candidate>, Error> {
     let listed = listed_tags(tags_dir)?;
     let mut all: Vec<Candidate> = Vec::new();
@@ -91,27 +91,18 @@ pub async fn plan(
         }
         all.extend(mine);
     }
-    // Parents in use: the `parent X` input of every kept child names its parent's ID.
-    let mut in_use: HashSet<(String, String)> = HashSet::new();
-    for c in all.iter().filter(|c| c.kept.is_some()) {
-        let Ok(i) = docker.inspect_image(&c.id).await else {
-            continue;
-        };
-        let parts = i
-            .config
-            .and_then(|c| c.labels)
-            .and_then(|l| l.get(PARTS_LABEL).cloned())
-            .and_then(|p| serde_json::from_str::<HashMap<String, String>>(&p).ok())
-            .unwrap_or_default();
-        for (k, v) in parts {
-            if let Some(parent) = k.strip_prefix("parent ") {
-                in_use.insert((parent.to_string(), v));
-            }
-        }
-    }
+    // Parents in use: the build record of every kept child names its parent's ID.
+    let in_use: HashSet<(String, String)> = all
+        .iter()
+        .filter(|c| c.kept.is_some())
+        .filter_map(|c| {
+            records
+                .get(&tags::image_name(registry, owner, &c.image), &c.id)
+                .and_then(|r| r.parent)
+        })
+        .collect();
     for c in all.iter_mut().filter(|c| c.kept.is_none()) {
-        let short = hash(&[c.id.as_bytes()])[..16].to_string();
-        if in_use.contains(&(c.image.clone(), short)) {
+        if in_use.contains(&(c.image.clone(), c.id.clone())) {
             c.kept = Some("parent of a current image");
         }
     }

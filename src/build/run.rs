@@ -16,8 +16,9 @@ use tokio::sync::Semaphore;
 
 use super::context::Context;
 use super::error::BuildError;
-use super::inputs::{period_start, Extra, Inputs, LABEL, PARTS_LABEL};
+use super::inputs::{period_start, Extra, Inputs};
 use super::log::BuildLog;
+use super::record::{instructions_hash, Record};
 use super::registry_cache::RegistryCache;
 use super::verify;
 use super::{Options, Target};
@@ -72,9 +73,21 @@ pub struct Report {
     pub log: Option<PathBuf>,
 }
 
-/// An image's result as its children see it: the image ID (`None` in a
-/// plan when it is still to be built), or a failure.
-type Outcome = Result<Option<String>, ()>;
+/// An image's result as its children see it, or a failure.
+type Outcome = Result<Done, ()>;
+
+/// What a child needs of its parent's run.
+#[derive(Debug, Clone)]
+struct Done {
+    /// The image ID; `None` in a plan when it is still to be built.
+    id: Option<String>,
+    /// Rebuilt to the image `latest` already was (early cutoff): the
+    /// children's inputs are unchanged.
+    same: bool,
+}
+
+/// Why an image rebuilt to its old image ID is not a change below it.
+pub const SAME_IMAGE: &str = "rebuilt, same image: children reused";
 
 pub struct Builder<'a> {
     pub session: &'a Session,
@@ -128,6 +141,8 @@ impl<'a> Builder<'a> {
     /// Runs (or plans) every target; the reports in target order, and the
     /// errors: failures first, then the images not built because of them.
     pub async fn run(&self, targets: &[Target]) -> (Vec<Report>, Vec<Error>) {
+        let parents: HashSet<&str> = targets.iter().filter_map(|t| t.parent.as_deref()).collect();
+        let parents = &parents;
         let reports: Mutex<Vec<Report>> = Mutex::default();
         let errors: Mutex<Vec<Error>> = Mutex::default();
         let mut futures: HashMap<&str, Shared<BoxFuture<'_, Outcome>>> = HashMap::new();
@@ -140,7 +155,7 @@ impl<'a> Builder<'a> {
             let fut = async move {
                 let parent_outcome = match parent {
                     Some((name, f)) => match f.await {
-                        Ok(id) => Some((name, id)),
+                        Ok(done) => Some((name, done)),
                         Err(()) => {
                             errors.lock().expect("poisoned").push(Error::Build(
                                 BuildError::ParentFailed {
@@ -153,11 +168,13 @@ impl<'a> Builder<'a> {
                     },
                     None => None,
                 };
-                match self.one(t, parent_outcome).await {
-                    Ok(report) => {
-                        let id = report.id.clone();
+                match self
+                    .one(t, parent_outcome, parents.contains(t.image.as_str()))
+                    .await
+                {
+                    Ok((report, done)) => {
                         reports.lock().expect("poisoned").push(report);
-                        Ok(id)
+                        Ok(done)
                     }
                     Err(e) => {
                         self.progress.log(&t.image, "failed");
@@ -183,12 +200,13 @@ impl<'a> Builder<'a> {
         (reports, errors)
     }
 
-    /// One image, its parent done (`Some(None)`: in a plan, to be built).
+    /// One image, its parent done (in a plan, perhaps still to be built).
     async fn one(
         &self,
         t: &Target,
-        parent: Option<(&str, Option<String>)>,
-    ) -> Result<Report, Error> {
+        parent: Option<(&str, Done)>,
+        has_children: bool,
+    ) -> Result<(Report, Done), Error> {
         let started = Instant::now();
         let docker = &self.session.docker;
         let scan = {
@@ -213,11 +231,14 @@ impl<'a> Builder<'a> {
             .cloned()
             .collect();
         // In a plan, a parent still to be built has no ID yet.
-        let pending_parent = matches!(parent, Some((_, None)));
-        let parent_id = parent.as_ref().map(|(name, id)| {
+        let pending_parent = matches!(parent, Some((_, Done { id: None, .. })));
+        let parent_same = matches!(parent, Some((_, Done { same: true, .. })));
+        let parent_id = parent.as_ref().map(|(name, done)| {
             (
                 *name,
-                id.clone().unwrap_or_else(|| "<to be built>".to_string()),
+                done.id
+                    .clone()
+                    .unwrap_or_else(|| "<to be built>".to_string()),
             )
         });
         let inputs = Inputs::compute(
@@ -231,7 +252,21 @@ impl<'a> Builder<'a> {
                     .map(|p| period_start(self.options.now, p.as_secs())),
             },
         );
-        let latest = inspect_labels(docker, &t.latest()).await?;
+        // What `latest` is now, and the record of the inputs that made it.
+        let latest: Option<(String, Option<Record>)> =
+            inspect_labels(docker, &t.latest()).await?.map(|(id, _)| {
+                let record = self.options.records.get(&t.name, &id);
+                (id, record)
+            });
+        let record = |id: &str| {
+            Record::new(
+                &t.name,
+                id,
+                &inputs,
+                &scan.dockerfile_text,
+                parent_id.as_ref().map(|(n, p)| (*n, p.as_str())),
+            )
+        };
         let mut report = Report {
             image: t.image.clone(),
             level: t.level,
@@ -245,38 +280,44 @@ impl<'a> Builder<'a> {
             seconds: 0.0,
             log: None,
         };
-        // Reuse: a local image tagged with these inputs (and labelled so).
+        // Reuse: a local image tagged with these inputs.
         let cached_ref = format!("{}:{}", t.name, inputs.tag());
         let cached = if pending_parent || self.options.no_cache {
             None
         } else {
-            inspect_labels(docker, &cached_ref)
-                .await?
-                .filter(|(_, labels)| labels.get(LABEL) == Some(&inputs.digest))
+            inspect_labels(docker, &cached_ref).await?
         };
         if let Some((id, _)) = cached {
             report.action = Action::Reuse;
-            report.why = match &latest {
-                Some((latest_id, _)) if *latest_id == id => vec!["inputs unchanged".into()],
+            report.why = match (&latest, &parent) {
+                (Some((latest_id, _)), Some((p, _))) if *latest_id == id && parent_same => {
+                    vec![format!("parent {p} rebuilt, same image: inputs unchanged")]
+                }
+                (Some((latest_id, _)), _) if *latest_id == id => vec!["inputs unchanged".into()],
                 _ => vec![format!("{cached_ref} has these inputs")],
             };
             report.id = Some(id.clone());
+            let done = Done {
+                id: Some(id.clone()),
+                same: false,
+            };
             if self.plan_only {
-                return Ok(report);
+                return Ok((report, done));
             }
             if self.options.reverify {
                 self.verify(t, &id, &cached_ref, None).await?;
                 report.verified = t.verify.is_some();
             }
             self.move_latest(t, &id, &inputs).await?;
+            self.keep_record(t, &record(&id));
             self.progress.log(
                 &t.image,
                 format!("reused {} ({})", short_id(&id), report.why[0]),
             );
             report.seconds = started.elapsed().as_secs_f64();
-            return Ok(report);
+            return Ok((report, done));
         }
-        // Pull: the registry has these inputs (and says so in the label).
+        // Pull: the registry has an image tagged with these inputs.
         let repository = format!("{}/{}", self.options.owner, t.image);
         if let (Some(rc), true, false) = (
             self.registry.as_ref(),
@@ -288,35 +329,36 @@ impl<'a> Builder<'a> {
                 if rc.has(&repository, &inputs.tag()).await? {
                     report.action = Action::Pull;
                     report.why = vec![format!("{from} is in the registry")];
-                    return Ok(report);
+                    // Its ID is known only once pulled.
+                    return Ok((
+                        report,
+                        Done {
+                            id: None,
+                            same: false,
+                        },
+                    ));
                 }
             } else if rc.pull(docker, &repository, &inputs.tag()).await? {
-                let pulled = inspect_labels(docker, &cached_ref).await?;
-                match pulled {
-                    Some((id, labels)) if labels.get(LABEL) == Some(&inputs.digest) => {
-                        report.action = Action::Pull;
-                        report.why = vec![format!("{from} is in the registry")];
-                        report.id = Some(id.clone());
-                        if self.options.reverify {
-                            self.verify(t, &id, &cached_ref, None).await?;
-                            report.verified = t.verify.is_some();
-                        }
-                        self.move_latest(t, &id, &inputs).await?;
-                        self.progress
-                            .log(&t.image, format!("pulled {} from {from}", short_id(&id)));
-                        report.seconds = started.elapsed().as_secs_f64();
-                        return Ok(report);
+                if let Some((id, _)) = inspect_labels(docker, &cached_ref).await? {
+                    report.action = Action::Pull;
+                    report.why = vec![format!("{from} is in the registry")];
+                    report.id = Some(id.clone());
+                    if self.options.reverify {
+                        self.verify(t, &id, &cached_ref, None).await?;
+                        report.verified = t.verify.is_some();
                     }
-                    _ => {
-                        // Not what its tag says: never trusted, built instead.
-                        if let Err(e) = remove_tag(docker, &cached_ref).await {
-                            self.progress.log(&t.image, format!("warning: {e}"));
-                        }
-                        self.progress.log(
-                            &t.image,
-                            format!("warning: {from} does not carry the label {LABEL}={}; building instead", inputs.digest),
-                        );
-                    }
+                    self.move_latest(t, &id, &inputs).await?;
+                    self.keep_record(t, &record(&id));
+                    self.progress
+                        .log(&t.image, format!("pulled {} from {from}", short_id(&id)));
+                    report.seconds = started.elapsed().as_secs_f64();
+                    return Ok((
+                        report,
+                        Done {
+                            id: Some(id),
+                            same: false,
+                        },
+                    ));
                 }
             }
         }
@@ -326,9 +368,27 @@ impl<'a> Builder<'a> {
             why_build(&inputs, latest.as_ref(), t, pending_parent)
         };
         if self.plan_only {
-            return Ok(report);
+            if !self.options.no_cache && comments_only(&inputs, latest.as_ref(), &scan) {
+                report.why = vec![format!(
+                    "Dockerfile changed in comments only; expected: {}",
+                    same_image(has_children)
+                )];
+            }
+            return Ok((
+                report,
+                Done {
+                    id: None,
+                    same: false,
+                },
+            ));
         }
         let id = self.build(t, &scan, &inputs, &report.why).await?;
+        self.keep_record(t, &record(&id));
+        let same = matches!(&latest, Some((old, _)) if *old == id);
+        if same {
+            report.why.push(same_image(has_children).to_string());
+            self.progress.log(&t.image, same_image(has_children));
+        }
         if let (Some(rc), true) = (self.registry.as_ref(), self.options.push_cache) {
             self.progress.log(
                 &t.image,
@@ -340,7 +400,21 @@ impl<'a> Builder<'a> {
         report.verified = t.verify.is_some();
         report.log = Some(self.log_path(t));
         report.seconds = started.elapsed().as_secs_f64();
-        Ok(report)
+        Ok((report, Done { id: Some(id), same }))
+    }
+
+    /// Keeps which inputs made the image; a failure to write is a warning
+    /// (reuse goes by the `inputs-…` tag, the record only explains).
+    fn keep_record(&self, t: &Target, record: &Record) {
+        if let Err(e) = self.options.records.put(record) {
+            self.progress.log(
+                &t.image,
+                format!(
+                    "warning: cannot keep the record of its inputs in {}: {e}",
+                    self.options.records.dir.display()
+                ),
+            );
+        }
     }
 
     fn log_path(&self, t: &Target) -> PathBuf {
@@ -393,10 +467,6 @@ impl<'a> Builder<'a> {
             .lock()
             .expect("poisoned")
             .insert(temp.clone());
-        let labels = HashMap::from([
-            (LABEL.to_string(), inputs.digest.clone()),
-            (PARTS_LABEL.to_string(), inputs.parts_label()),
-        ]);
         let opts = BuildImageOptionsBuilder::default()
             .dockerfile(&scan.dockerfile)
             .t(&temp)
@@ -404,7 +474,6 @@ impl<'a> Builder<'a> {
             .forcerm(true)
             .nocache(self.options.no_cache)
             .buildargs(&args)
-            .labels(&labels)
             .build();
         let status = self.progress.started(&t.image, "build".into());
         let mut stream = docker.build_image(opts, None, Some(bollard::body_full(tar.into())));
@@ -565,32 +634,54 @@ pub async fn remove_tag(docker: &bollard::Docker, reference: &str) -> Result<(),
     }
 }
 
+/// `rebuilt, same image`, and what it means below the image.
+fn same_image(has_children: bool) -> &'static str {
+    if has_children {
+        SAME_IMAGE
+    } else {
+        "rebuilt, same image"
+    }
+}
+
+/// Whether the only input that changed since `latest` was built is the
+/// Dockerfile, and only in its comments: a rebuild from the layer cache then
+/// gives the same image, and the children are reused.
+fn comments_only(
+    inputs: &Inputs,
+    latest: Option<&(String, Option<Record>)>,
+    scan: &Context,
+) -> bool {
+    let Some((_, Some(record))) = latest else {
+        return false;
+    };
+    inputs.changes(&record.parts) == ["Dockerfile changed"]
+        && instructions_hash(&scan.dockerfile_text) == record.instructions
+}
+
 fn why_build(
     inputs: &Inputs,
-    latest: Option<&(String, HashMap<String, String>)>,
+    latest: Option<&(String, Option<Record>)>,
     t: &Target,
     pending_parent: bool,
 ) -> Vec<String> {
     let parent_part = t.parent.as_ref().map(|p| format!("parent {p} changed"));
     let mut why: Vec<String> = match latest {
         None => vec![format!("no image {} yet", t.latest())],
-        Some((_, labels)) => match labels.get(PARTS_LABEL) {
-            None => vec![format!("{} was not built by stacktag build", t.latest())],
-            Some(parts) => match inputs.changes(parts) {
-                None => vec![format!(
-                    "{} has an unreadable {PARTS_LABEL} label",
-                    t.latest()
-                )],
-                Some(changes) => changes
-                    .into_iter()
-                    .filter(|c| !(pending_parent && Some(c) == parent_part.as_ref()))
-                    .collect(),
-            },
-        },
+        Some((_, None)) => vec![format!(
+            "no record of the inputs of {} (built elsewhere, or by an older stacktag)",
+            t.latest()
+        )],
+        Some((_, Some(record))) => inputs
+            .changes(&record.parts)
+            .into_iter()
+            .filter(|c| !(pending_parent && Some(c) == parent_part.as_ref()))
+            .collect(),
     };
     if pending_parent {
         if let Some(p) = &t.parent {
-            why.push(format!("parent {p} is rebuilt"));
+            why.push(format!(
+                "parent {p} is rebuilt (reused if it comes out the same image)"
+            ));
         }
     }
     if why.is_empty() {

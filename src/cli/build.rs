@@ -25,11 +25,14 @@ of environment variables: passed, never hashed, never logged), `verify:` [defaul
 {context}/test.sh {image} when that file exists], `refresh:` (12h, 7d, 2w).
 
 Each image's inputs digest (Dockerfile, the context files .dockerignore keeps, the build args
-its Dockerfile declares, the platform, the parent's image ID, the refresh period) is its label
-org.stacktag.inputs. An image whose inputs are tagged `inputs-{16 hex}` already is reused (no
-build); else, with --cache-from-registry, that tag is pulled; else it is built, verified, and
-only then tagged `inputs-…` and `latest`. Logs: OUT_DIR/build-logs/{platform}-{variant}-{image}.log.
-`latest` of an image that failed is never moved.";
+its Dockerfile declares, the platform, the parent's image ID, the refresh period) names it by
+the tag `inputs-{16 hex}`, never inside the image. An image whose inputs are tagged already is
+reused (no build); else, with --cache-from-registry, that tag is pulled; else it is built,
+verified, and only then tagged `inputs-…` and `latest`. A parent rebuilt to the image it already
+was (a comment changed) leaves its children's inputs unchanged: they are reused (`rebuilt, same
+image: children reused`). Each Dockerfile's final FROM must be its `parent:` (checked before any
+build). Logs: OUT_DIR/build-logs/{platform}-{variant}-{image}.log. `latest` of an image that
+failed is never moved.";
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -50,8 +53,8 @@ pub struct BuildArgs {
     /// Print what would be reused, pulled or built, and why; build nothing
     #[arg(long)]
     pub plan: bool,
-    /// Output of --plan: text, or json (dependency levels, for a CI job matrix)
-    #[arg(long, value_enum, default_value = "text", requires = "plan")]
+    /// Output of --plan, or of the run: text, or json (dependency levels, for a CI job matrix)
+    #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Pull an image tagged inputs-{16 hex} from the registry instead of building it
     #[arg(long)]
@@ -99,6 +102,9 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
         now: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
+        records: build::record::Records {
+            dir: build::record::Records::default_dir(),
+        },
     };
     let targets = build::targets(&hierarchy, &images, &options)?;
     let session = Session::connect().await?;
@@ -123,14 +129,11 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
         }
     }
     let (platform, reports, mut errors) = outcome?;
-    if plan {
-        out(&match format {
-            Format::Text => plan_text(&platform, &reports),
-            Format::Json => plan_json(&platform, &reports),
-        });
-    } else {
-        out(&summary(&reports));
-    }
+    out(&match (format, plan) {
+        (Format::Json, _) => plan_json(&platform, &reports),
+        (Format::Text, true) => plan_text(&platform, &reports),
+        (Format::Text, false) => summary(&reports),
+    });
     match errors.len() {
         0 => Ok(()),
         1 => Err(errors.remove(0)),
@@ -193,8 +196,14 @@ fn summary(reports: &[Report]) -> String {
             Action::Pull => "pulled",
             Action::Build => "built",
         };
+        // Said of an image rebuilt to the image it was: why nothing below it moved.
+        let same = r
+            .why
+            .iter()
+            .find(|w| w.starts_with("rebuilt, same image") || w.contains(" rebuilt, same image"))
+            .map_or(String::new(), |w| format!(": {w}"));
         text += &format!(
-            "{}: {verb} {id}{} ({:.2}s)\n",
+            "{}: {verb} {id}{} ({:.2}s){same}\n",
             r.reference,
             if r.verified { ", verified" } else { "" },
             r.seconds

@@ -199,7 +199,10 @@ pub const EXPLAIN_EXAMPLES: &str = "  stacktag explain r-notebook
 pub const CHECK: &str = "\
 Validate the hierarchy file and print the image tree: each image's full reference, and the
 registry, owner and repository (saying which are defaults: quay.io, jupyter, jupyter/docker-stacks).
-Every problem of the file is reported in one run, each with its line.";
+Every problem of the file is reported in one run, each with its line. Each image's Dockerfile
+(where it exists) must start its final stage FROM its `parent:` (resolved with the build args a
+build passes: REGISTRY, OWNER, `build_args:`, ARG defaults), and a root's FROM must not be an
+image of the stack: each disagreement names both files' lines and the fix.";
 
 pub const CHECK_EXAMPLES: &str = "  stacktag check
   stacktag check --config my/hierarchy.yaml

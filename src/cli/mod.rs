@@ -357,6 +357,10 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
     }
     match cli.command {
         Command::Check { images, .. } => {
+            // Each Dockerfile's FROM is its `parent:`; a Dockerfile not there is not checked.
+            let (registry, owner) = (&hierarchy.registry, &hierarchy.owner);
+            let items = crate::build::from::items_of(&hierarchy, registry, owner);
+            crate::build::from::check(&hierarchy, registry, owner, &items)?;
             ui.out(&stack::check(&hierarchy, images));
             ui.result(json::Body::Check(stack::check_json(&hierarchy)));
             Ok(())

@@ -33,6 +33,9 @@ pub async fn run(hierarchy: Hierarchy, args: PruneArgs) -> Result<(), Error> {
         &owner,
         &args.tags.dir(),
         args.keep,
+        &prune::Records {
+            dir: prune::Records::default_dir(),
+        },
     )
     .await?;
     let line = |c: &prune::Candidate| {

@@ -97,9 +97,24 @@ pub struct Hierarchy {
     pub sbom: bool,
     /// Top-level keys the file leaves out, so their defaults apply.
     pub defaulted: Vec<&'static str>,
-    /// What is not wrong but worth saying (names this binary does not know,
-    /// when loaded for a command that runs no tagger).
+    /// What is not wrong but worth saying (the names this binary does not
+    /// know, in one warning).
     pub warnings: Vec<String>,
+    /// Tagger and manifest names this binary does not know and nothing in
+    /// the file comes close to: a plugin binary's. The images that need one
+    /// fail ([`Hierarchy::needs_missing`]); the others run.
+    pub missing: Vec<Missing>,
+}
+
+/// A tagger or manifest of the file that this binary lacks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    /// `tagger` or `manifest`.
+    pub kind: &'static str,
+    pub name: String,
+    /// The image whose list names it.
+    pub image: String,
+    pub line: usize,
 }
 
 /// A plugin name with the image of the hierarchy that brought it in.
@@ -126,10 +141,11 @@ pub struct Resolved {
 /// How strictly tagger and manifest names are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Names {
-    /// Every name must be known to this binary: for commands that run them.
+    /// Names this binary does not know (a plugin binary's) fail the images
+    /// that need them: for commands that run taggers.
     Known,
-    /// Names this binary does not know (a plugin binary's) are warnings: for
-    /// commands that run no tagger (wiki, push, merge, ...).
+    /// The same, said as not mattering: for commands that run no tagger
+    /// (wiki, push, merge, ...).
     Any,
 }
 

@@ -105,6 +105,7 @@ pub(super) fn hierarchy(
         sbom,
         defaulted,
         warnings: Vec::new(),
+        missing: Vec::new(),
     };
     let mut broken = Vec::new();
     match get("images") {

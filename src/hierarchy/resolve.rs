@@ -9,6 +9,54 @@ use super::names::did_you_mean;
 use super::{Hierarchy, ImageSpec, Inherited, Resolved};
 
 impl Hierarchy {
+    /// The error of an image that needs a tagger or manifest this binary
+    /// lacks (its own or an ancestor's); `None` when it needs none.
+    pub fn needs_missing(&self, image: &str) -> Option<ConfigError> {
+        let r = self.resolve(image).ok()?;
+        let lacking: Vec<&super::Missing> = self
+            .missing
+            .iter()
+            .filter(|m| {
+                let list = if m.kind == "tagger" {
+                    &r.taggers
+                } else {
+                    &r.manifests
+                };
+                list.iter().any(|i| i.name == m.name && i.from == m.image)
+            })
+            .collect();
+        let first = lacking.first()?;
+        let names: Vec<String> = lacking
+            .iter()
+            .map(|m| {
+                let from = if m.image == image {
+                    String::new()
+                } else {
+                    format!(", from `{}`", m.image)
+                };
+                format!("{} `{}` (line {}{from})", m.kind, m.name, m.line)
+            })
+            .collect();
+        Some(ConfigError {
+            path: self.path.clone(),
+            line: first.line,
+            message: format!(
+                "image `{image}` needs {}, which this stacktag binary ({}) does not have\n  \
+                 fix: run it with the stacktag binary built with the plugin crate that registers {} \
+                 (`cargo build --release` in that crate gives it; `make plugin-template DIR=...` \
+                 starts one, see docs/plugins.md)",
+                names.join(", "),
+                binary_name(),
+                lacking
+                    .iter()
+                    .map(|m| format!("`{}`", m.name))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            more: Vec::new(),
+        })
+    }
+
     /// Every image named, or a config error listing the known ones.
     pub fn resolve(&self, name: &str) -> Result<Resolved, ConfigError> {
         let Some(img) = self.image(name) else {
@@ -120,4 +168,13 @@ pub(super) fn cycle(h: &Hierarchy) -> Option<(usize, Vec<String>)> {
         }
     }
     None
+}
+
+/// This program's file name, as the user ran it (`stacktag`, `my-stacktag`).
+pub(super) fn binary_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "stacktag".to_string())
 }

@@ -74,9 +74,10 @@ fn lines_are_the_parsers_not_a_search_of_the_text() {
     let e =
         parse("images:\n  a:\n    verify: |\n      refresh: 1\n    refresh: weekly\n").unwrap_err();
     assert_eq!(e.line, 5, "{e}");
-    // The same unknown name in two images: each at its own line.
-    let e = parse("images:\n  a:\n    taggers: [nope]\n  b:\n    parent: a\n    taggers: [nope]\n")
-        .unwrap_err();
+    // The same misspelt name in two images: each at its own line.
+    let e =
+        parse("images:\n  a:\n    taggers: [datee]\n  b:\n    parent: a\n    taggers: [datee]\n")
+            .unwrap_err();
     let lines: Vec<usize> = std::iter::once(e.line)
         .chain(e.more.iter().map(|m| m.line))
         .collect();
@@ -94,9 +95,10 @@ fn a_broken_declared_tagger_is_one_problem_not_also_unknown() {
 
 #[test]
 fn cycle_is_found_from_the_parents_not_from_messages() {
-    // An unknown tagger elsewhere does not hide the cycle.
-    let e = parse("images:\n  a:\n    parent: b\n  b:\n    parent: a\n  c:\n    taggers: [nope]\n")
-        .unwrap_err();
+    // A misspelt tagger elsewhere does not hide the cycle.
+    let e =
+        parse("images:\n  a:\n    parent: b\n  b:\n    parent: a\n  c:\n    taggers: [datee]\n")
+            .unwrap_err();
     assert!(e.to_string().contains("cycle: a -> b -> a"), "{e}");
 }
 
@@ -115,10 +117,12 @@ fn unknown_tagger_lists_known_ones_and_guesses() {
 
 #[test]
 fn unknown_manifest_and_bad_variant() {
-    let e = parse("images:\n  a:\n    manifests: [nope]\n").unwrap_err();
+    // A name close to a known one is a typo; one far from all is a plugin's.
+    let e = parse("images:\n  a:\n    manifests: [apt_pakages]\n").unwrap_err();
     assert!(
-        e.message
-            .contains("unknown manifest `nope`; known manifests: apt_packages"),
+        e.message.contains(
+            "unknown manifest `apt_pakages` (did you mean `apt_packages`?); known manifests: apt_packages"
+        ),
         "{e}"
     );
     let e = parse("images:\n  a:\n    variants: [CUDA 12]\n").unwrap_err();
@@ -269,18 +273,49 @@ fn declared_rules_are_validated_with_lines() {
 }
 
 #[test]
-fn names_this_binary_lacks_are_warnings_where_no_tagger_runs() {
-    let text = "images:\n  a:\n    taggers: [node_version]\n";
-    assert!(parse(text).is_err());
-    let h = Hierarchy::parse_with(text, Path::new("h.yaml"), Names::Any).unwrap();
-    assert_eq!(h.warnings.len(), 1);
+fn names_this_binary_lacks_fail_only_the_images_that_need_them() {
+    let text = "images:\n  a:\n    taggers: [node_version]\n  b:\n    parent: a\n  c:\n    manifests: [gem_inventory]\n  d: {}\n";
+    for names in [Names::Known, Names::Any] {
+        let h = Hierarchy::parse_with(text, Path::new("h.yaml"), names).unwrap();
+        // One warning for the file, naming each line.
+        assert_eq!(h.warnings.len(), 1, "{:?}", h.warnings);
+        assert!(
+            h.warnings[0].contains(
+                "h.yaml:3: image `a`: tagger `node_version`, h.yaml:7: image `c`: manifest `gem_inventory`"
+            ),
+            "{:?}",
+            h.warnings
+        );
+    }
+    let h = parse(text).unwrap();
+    let e = h.needs_missing("a").unwrap();
+    assert_eq!(e.line, 3);
     assert!(
-        h.warnings[0].starts_with(
-            "h.yaml:3: image `a`: tagger `node_version` is not in this stacktag binary"
+        e.message.starts_with(
+            "image `a` needs tagger `node_version` (line 3), which this stacktag binary"
         ),
-        "{:?}",
-        h.warnings
+        "{e}"
     );
+    assert!(
+        e.message
+            .contains("the plugin crate that registers `node_version`"),
+        "{e}"
+    );
+    // A child inherits the need; an image that has none runs.
+    let e = h.needs_missing("b").unwrap();
+    assert!(
+        e.message
+            .contains("needs tagger `node_version` (line 3, from `a`)"),
+        "{e}"
+    );
+    assert!(h
+        .needs_missing("c")
+        .unwrap()
+        .message
+        .contains("manifest `gem_inventory`"));
+    assert!(h.needs_missing("d").is_none());
+    // A near miss is still a typo, not a plugin.
+    assert!(parse("images:\n  a:\n    taggers: [pyhton_version]\n").is_err());
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use super::error::Problems;
 use super::names::did_you_mean;
 use super::resolve::cycle;
-use super::{Hierarchy, Names};
+use super::{Hierarchy, Missing, Names};
 use crate::plugin;
 
 /// Checks `h`; `broken` names declared rules already reported as broken,
@@ -50,7 +50,7 @@ pub(super) fn validate(h: &mut Hierarchy, names: Names, broken: &[String], p: &m
         .chain(h.declared_manifests.iter().map(|d| d.name.as_str()))
         .collect();
     let image_names: Vec<&str> = h.images.iter().map(|i| i.name.as_str()).collect();
-    let mut warnings = Vec::new();
+    let mut missing = Vec::new();
     let mut parents_described = true;
     for img in &h.images {
         if let Some(parent) = &img.parent {
@@ -80,14 +80,14 @@ pub(super) fn validate(h: &mut Hierarchy, names: Names, broken: &[String], p: &m
                 continue;
             }
             let near = did_you_mean(n, known.iter().copied());
-            if names == Names::Any && near.is_empty() {
-                warnings.push(format!(
-                    "{}:{line}: image `{}`: {kind} `{n}` is not in this stacktag binary; \
-                     this command does not run taggers, so it goes on. Tag with the binary \
-                     built with the plugin crate that registers `{n}`",
-                    p.path().display(),
-                    img.name
-                ));
+            if near.is_empty() {
+                // A plugin binary's name: only the images that need it fail.
+                missing.push(Missing {
+                    kind,
+                    name: n.clone(),
+                    image: img.name.clone(),
+                    line: *line,
+                });
                 continue;
             }
             let mut known_sorted: Vec<&str> = known.to_vec();
@@ -103,7 +103,32 @@ pub(super) fn validate(h: &mut Hierarchy, names: Names, broken: &[String], p: &m
             );
         }
     }
-    h.warnings = warnings;
+    if !missing.is_empty() {
+        let listed: Vec<String> = missing
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}:{}: image `{}`: {} `{}`",
+                    p.path().display(),
+                    m.line,
+                    m.image,
+                    m.kind,
+                    m.name
+                )
+            })
+            .collect();
+        let what = match names {
+            Names::Known => "the images that need them (and their children) fail, the others run",
+            Names::Any => "this command runs no tagger, so it goes on",
+        };
+        h.warnings.push(format!(
+            "not in this stacktag binary ({}): {}; {what}. They come from a plugin crate: \
+             tag with the stacktag binary built with it",
+            super::resolve::binary_name(),
+            listed.join(", ")
+        ));
+    }
+    h.missing = missing;
     // A cycle is only looked for along parents that all exist.
     if parents_described {
         if let Some((line, chain)) = cycle(h) {

@@ -14,6 +14,17 @@ use crate::plugin::command::{Cmd, Output};
 /// Bump when the entry format changes: old entries are then ignored.
 const VERSION: u32 = 1;
 
+/// stacktag's folder of the machine's caches: `$XDG_CACHE_HOME/stacktag`,
+/// else `~/.cache/stacktag`.
+pub fn cache_home() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .unwrap_or_else(|| std::env::temp_dir().join("stacktag-cache"));
+    base.join("stacktag")
+}
+
 #[derive(Debug, Clone)]
 pub struct DiskCache {
     pub dir: PathBuf,
@@ -33,12 +44,7 @@ struct Entry {
 impl DiskCache {
     /// `$XDG_CACHE_HOME/stacktag/hook`, else `~/.cache/stacktag/hook`.
     pub fn default_dir() -> PathBuf {
-        let base = std::env::var_os("XDG_CACHE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-            .unwrap_or_else(|| std::env::temp_dir().join("stacktag-cache"));
-        base.join("stacktag").join("hook")
+        cache_home().join("hook")
     }
 
     fn path(&self, image_id: &str, network: bool, cmd: &Cmd) -> PathBuf {

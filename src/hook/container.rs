@@ -48,6 +48,57 @@ impl Default for Limits {
 /// container stopped under it.
 const STOP_GRACE: Duration = Duration::from_secs(1);
 
+/// Creates the container (with the engine's init process as PID 1, or
+/// without), puts the keep-alive program in, and starts it.
+async fn create_and_start(
+    session: &Session,
+    name: &str,
+    image: &str,
+    platform: Platform,
+    network: bool,
+    init: bool,
+) -> Result<(), bollard::errors::Error> {
+    let labels: HashMap<String, String> = session.labels();
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        entrypoint: Some(vec![keepalive::PATH.into()]),
+        cmd: Some(vec![]),
+        labels: Some(labels),
+        network_disabled: Some(!network),
+        host_config: Some(HostConfig {
+            network_mode: Some(if network { "default" } else { "none" }.into()),
+            // docker-init as PID 1 reaps what timed-out commands leave behind.
+            init: Some(init),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let opts = CreateContainerOptionsBuilder::default().name(name).build();
+    let upload = UploadToContainerOptionsBuilder::default().path("/").build();
+    session.docker.create_container(Some(opts), body).await?;
+    session
+        .docker
+        .upload_to_container(
+            name,
+            Some(upload),
+            bollard::body_full(keepalive::archive(platform).into()),
+        )
+        .await?;
+    session.docker.start_container(name, None).await
+}
+
+/// The engine refused the init process it has not got: Podman's
+/// `container-init binary not found on the host: stat …/catatonit`, Docker's
+/// `"docker-init": executable file not found`.
+fn is_missing_init(e: &bollard::errors::Error) -> bool {
+    let text = e.to_string().to_ascii_lowercase();
+    text.contains("catatonit") || text.contains("container-init") || text.contains("docker-init")
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_string()
+}
+
 pub struct Container {
     session: Session,
     pub name: String,
@@ -85,36 +136,19 @@ impl Container {
             image: image.to_string(),
             limits,
         };
-        let labels: HashMap<String, String> = session.labels();
-        let body = ContainerCreateBody {
-            image: Some(image.to_string()),
-            entrypoint: Some(vec![keepalive::PATH.into()]),
-            cmd: Some(vec![]),
-            labels: Some(labels),
-            network_disabled: Some(!network),
-            host_config: Some(HostConfig {
-                network_mode: Some(if network { "default" } else { "none" }.into()),
-                // docker-init as PID 1 reaps what timed-out commands leave behind.
-                init: Some(true),
-                ..Default::default()
-            }),
-            ..Default::default()
+        let started = loop {
+            let init = session.with_init();
+            let started = create_and_start(session, &name, image, platform, network, init).await;
+            match started {
+                Err(e) if init && is_missing_init(&e) => {
+                    // Podman without catatonit: the keep-alive program can be PID 1.
+                    container.session.remove_container(&name).await;
+                    session.track(&name);
+                    session.without_init(&first_line(&e.to_string()));
+                }
+                other => break other,
+            }
         };
-        let opts = CreateContainerOptionsBuilder::default().name(&name).build();
-        let upload = UploadToContainerOptionsBuilder::default().path("/").build();
-        let started = async {
-            session.docker.create_container(Some(opts), body).await?;
-            session
-                .docker
-                .upload_to_container(
-                    &name,
-                    Some(upload),
-                    bollard::body_full(keepalive::archive(platform).into()),
-                )
-                .await?;
-            session.docker.start_container(&name, None).await
-        }
-        .await;
         if let Err(e) = started {
             container.remove().await;
             return Err(Error::docker(
@@ -275,5 +309,30 @@ impl Runner for Container {
             }
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(message: &str) -> bollard::errors::Error {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 500,
+            message: message.to_string(),
+        }
+    }
+
+    /// Debian's podman 4.3 without catatonit (the message as it gave it
+    /// here), and dockerd's init by its name.
+    #[test]
+    fn an_engine_without_init_is_told_apart_from_other_refusals() {
+        assert!(is_missing_init(&refused(
+            "container create: container-init binary not found on the host: stat /usr/libexec/podman/catatonit: no such file or directory"
+        )));
+        assert!(is_missing_init(&refused(
+            "OCI runtime create failed: exec: \"docker-init\": executable file not found in $PATH"
+        )));
+        assert!(!is_missing_init(&refused("No such image: x:latest")));
     }
 }

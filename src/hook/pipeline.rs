@@ -329,6 +329,10 @@ impl<'a> Job<'a> {
         let started = Instant::now();
         let image = info.image.as_str();
         let resolved = self.hierarchy.resolve(image)?;
+        // A plugin binary's tagger: this image fails, before any container.
+        if let Some(e) = self.hierarchy.needs_missing(image) {
+            return Err(e.into());
+        }
         if self.variant != tags::DEFAULT_VARIANT && !resolved.variants.contains(&self.variant) {
             return Err(crate::error::ConfigError {
                 path: self.hierarchy.path.clone(),

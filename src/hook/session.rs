@@ -24,6 +24,9 @@ pub struct Session {
     live: Arc<Mutex<HashSet<String>>>,
     /// The daemon stopped answering during the run.
     gone: Arc<AtomicBool>,
+    /// The engine has no init process to give containers (Debian's podman
+    /// without catatonit): they run with the keep-alive program as PID 1.
+    no_init: Arc<AtomicBool>,
 }
 
 /// How long a ping may take before the daemon counts as gone.
@@ -69,7 +72,7 @@ impl Session {
         let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty());
         if tls {
             // The process-wide TLS provider; already there if the registry code ran first.
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            crate::registry::client::install_tls_provider();
         }
         let connect_err = |source: bollard::errors::Error| HookError::Connect {
             host: host.clone(),
@@ -101,7 +104,26 @@ impl Session {
             owner: Owner::current(),
             live: Arc::default(),
             gone: Arc::default(),
+            no_init: Arc::default(),
         })
+    }
+
+    /// Whether containers are to be started with the engine's init process.
+    pub(crate) fn with_init(&self) -> bool {
+        !self.no_init.load(Ordering::SeqCst)
+    }
+
+    /// The engine has no init process: from now on containers start without
+    /// one. Said once per run, by whichever container found out first.
+    pub(crate) fn without_init(&self, why: &str) {
+        if !self.no_init.swap(true, Ordering::SeqCst) {
+            crate::console::warn(format_args!(
+                "the container engine at {} has no init process ({why}); containers run without \
+                 one, stacktag's keep-alive program as PID 1 (what a timed-out command leaves \
+                 behind goes when the container is removed)",
+                self.host
+            ));
+        }
     }
 
     /// Whether the daemon stopped answering (checked now, remembered).

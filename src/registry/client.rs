@@ -116,10 +116,21 @@ fn docker_ca(host: &str) -> Vec<Certificate> {
         .unwrap_or_default()
 }
 
+/// Installs rustls's process-wide crypto provider, ring (a second install
+/// is a no-op error). rustls 0.23.48 deprecates ring's provider (it lacks the
+/// post-quantum key exchange); it stays because it builds without cmake and
+/// a C toolchain beyond cc, and the registries stacktag talks to do not
+/// require that exchange. The one place that names it, so that a plugin
+/// crate resolving a newer rustls compiles stacktag warning-free.
+pub fn install_tls_provider() {
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    let _ = provider.install_default();
+}
+
 impl Registry {
     pub fn new(host: &str, found: &Found, policy: Policy) -> Self {
-        // rustls needs one process-wide crypto provider; a second install is a no-op error.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let protocol = if is_loopback(host) {
             ClientProtocol::HttpsExcept(vec![host.to_string()])
         } else {

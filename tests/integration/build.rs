@@ -66,8 +66,14 @@ impl Stack {
             .args(args)
             .arg("--out-dir")
             .arg(self.path().join("out"))
+            .env("XDG_CACHE_HOME", self.cache())
             .current_dir(self.path());
         cmd
+    }
+
+    /// The stack's own XDG_CACHE_HOME: its build records.
+    pub fn cache(&self) -> PathBuf {
+        self.path().join("cache")
     }
 
     pub fn build(&self, args: &[&str]) -> Output {
@@ -234,20 +240,27 @@ fn parents_first_and_independent_children_at_the_same_time() {
             .join(format!("out/build-logs/x86_64-default-{kid}.log"))
             .is_file());
     }
-    // The digest is on the image, and the inputs tag beside latest.
-    let label = docker(&[
-        "image",
-        "inspect",
-        "--format",
-        "{{index .Config.Labels \"org.stacktag.inputs\"}}",
-        &format!("{}:latest", s.name("kid-a")),
-    ]);
-    let label = label.trim();
-    assert!(label.starts_with("sha256:") && label.len() == 71, "{label}");
-    let short = &label[7..23];
+    // The inputs tag beside latest, and the digest never in the image.
+    let inputs = s.plan(&["kid-a"])["images"][1]["inputs"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        inputs.starts_with("sha256:") && inputs.len() == 71,
+        "{inputs}"
+    );
+    let short = &inputs[7..23];
     assert!(s
         .tags()
         .contains(&format!("{}:inputs-{short}", s.name("kid-a"))));
+    let labels = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Config.Labels}}",
+        &format!("{}:latest", s.name("kid-a")),
+    ]);
+    assert!(!labels.contains("org.stacktag.inputs"), "{labels}");
     assert!(
         !s.tags().iter().any(|t| t.contains("stacktag-build-")),
         "{:?}",
@@ -353,8 +366,14 @@ fn the_digest_changes_when_and_only_when_an_input_changes() {
         plan(&["--all"]),
         [
             build("base", "build arg GREETING changed"),
-            build("kid-a", "parent base is rebuilt"),
-            build("kid-b", "parent base is rebuilt"),
+            build(
+                "kid-a",
+                "parent base is rebuilt (reused if it comes out the same image)"
+            ),
+            build(
+                "kid-b",
+                "parent base is rebuilt (reused if it comes out the same image)"
+            ),
         ]
     );
     // --build-arg: hashed where the Dockerfile declares it, not elsewhere.
@@ -929,6 +948,7 @@ fn prune_removes_only_what_is_not_in_use() {
             .args(args)
             .arg("--out-dir")
             .arg(s.path().join("out"))
+            .env("XDG_CACHE_HOME", s.cache())
             .output()
             .unwrap();
         assert_eq!(code(&out), 0, "{}", text(&out.stderr));
@@ -1059,5 +1079,275 @@ fn a_variant_builds_from_its_own_folder() {
         text(&out.stderr).contains("box: has no variant `nope` (its variants: default, v2)"),
         "{}",
         text(&out.stderr)
+    );
+}
+
+/// The names the daemon tagged between `since` and now (`docker events`):
+/// a build call tags its temporary `…:stacktag-build-…` reference.
+fn tagged_since(since: &str) -> Vec<String> {
+    let until = format!(
+        "{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 1
+    );
+    docker(&[
+        "events",
+        "--since",
+        since,
+        "--until",
+        &until,
+        "--filter",
+        "type=image",
+        "--filter",
+        "event=tag",
+        "--format",
+        "{{.Actor.Attributes.name}}",
+    ])
+    .lines()
+    .map(str::to_string)
+    .collect()
+}
+
+fn now_secs() -> String {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .to_string()
+}
+
+/// Early cutoff (Bazel's, Nix's): a comment in the root's Dockerfile rebuilds
+/// the root from the layer cache to the same image ID, so its children's
+/// inputs do not change and they are reused, with no build call.
+#[test]
+fn a_parent_rebuilt_to_the_same_image_rebuilds_nothing_below_it() {
+    let s = tree("cutoff", "RUN echo wtbuild-cutoff-kid > /kid-built\n");
+    s.build_ok(&["--all"]);
+    let ids = |s: &Stack| -> Vec<String> {
+        ["base", "kid-a", "kid-b", "other"]
+            .iter()
+            .map(|i| s.id(i).unwrap())
+            .collect()
+    };
+    let before = ids(&s);
+    s.append(
+        "images/base/Dockerfile",
+        "# Only a comment: the same image.\n",
+    );
+
+    // The plan says what it expects, and which inputs changed.
+    let plan = s.build_ok(&["--all", "--plan"]);
+    assert!(
+        plan.contains(
+            "  build  base   Dockerfile changed in comments only; expected: rebuilt, same image: children reused\n"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains(
+            "  build  kid-a  parent base is rebuilt (reused if it comes out the same image)\n"
+        ),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("  reuse  other  inputs unchanged\n"),
+        "{plan}"
+    );
+
+    // The run: the root rebuilt to the same ID, each child reused.
+    std::thread::sleep(Duration::from_millis(1100));
+    let since = now_secs();
+    let out = s.build(&["--all", "--format", "json"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{err}");
+    let doc: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let image = |name: &str| {
+        doc["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["image"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(image("base")["action"], "build", "{doc}");
+    assert_eq!(
+        image("base")["why"],
+        serde_json::json!(["Dockerfile changed", "rebuilt, same image: children reused"]),
+        "{doc}"
+    );
+    for kid in ["kid-a", "kid-b"] {
+        assert_eq!(image(kid)["action"], "reuse", "{doc}");
+        assert_eq!(
+            image(kid)["why"],
+            serde_json::json!(["parent base rebuilt, same image: inputs unchanged"]),
+            "{doc}"
+        );
+    }
+    assert_eq!(ids(&s), before, "an image moved:\n{err}");
+    assert!(
+        err.contains("base: rebuilt, same image: children reused"),
+        "{err}"
+    );
+    // The daemon's side: one build call (the root's temporary tag), none below it.
+    let tagged = tagged_since(&since);
+    let built: Vec<&String> = tagged
+        .iter()
+        .filter(|t| t.contains(&s.owner) && t.contains(":stacktag-build-"))
+        .collect();
+    assert_eq!(built.len(), 1, "{tagged:?}");
+    assert!(built[0].starts_with(&s.name("base")), "{built:?}");
+    for kid in ["kid-a", "kid-b"] {
+        assert!(!err.contains(&format!("{kid}: building")), "{err}");
+    }
+    assert_eq!(containers_running("wtbuild-cutoff-kid"), 0);
+
+    // The text summary says it too; a re-run reuses everything.
+    s.append("images/base/Dockerfile", "# Another comment.\n");
+    let summary = s.build_ok(&["--all"]);
+    assert!(
+        summary.contains(": rebuilt, same image: children reused\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "{}:latest: reused {} ",
+            s.name("kid-a"),
+            &before[1][7..19]
+        )),
+        "{summary}"
+    );
+    let actions = s.actions(&["--all"]);
+    assert!(actions.iter().all(|(_, a)| a == "reuse"), "{actions:?}");
+
+    // A change that does alter the root still reaches every child.
+    s.append("images/base/Dockerfile", "ENV WTBUILD_CUTOFF=1\n");
+    s.build_ok(&["--all"]);
+    let after = ids(&s);
+    assert!(
+        after[0] != before[0] && after[1] != before[1] && after[2] != before[2],
+        "{before:?} {after:?}"
+    );
+    assert_eq!(after[3], before[3]);
+}
+
+/// The Dockerfile and the hierarchy file must agree: `check`, `build --plan`
+/// and `build` refuse a final FROM that is not the declared parent, and a
+/// root whose FROM is an image of the stack, before anything is built.
+#[test]
+fn a_from_that_is_not_the_parent_is_refused_before_any_build() {
+    let s = Stack::new(
+        "fromchk",
+        "  base: {}\n  node:\n    parent: base\n  ruby:\n    parent: node\n",
+        &[
+            ("images/base/Dockerfile", FROM_BUSYBOX),
+            (
+                "images/node/Dockerfile",
+                "ARG REGISTRY\nARG OWNER\nFROM $REGISTRY/$OWNER/base\nRUN echo node > /node\n",
+            ),
+            (
+                "images/ruby/Dockerfile",
+                "# ruby\nARG REGISTRY\nARG OWNER\nFROM $REGISTRY/$OWNER/base\nRUN echo wtbuild-fromchk-marker\n",
+            ),
+        ],
+    );
+    let hierarchy = s.path().join("hierarchy.yaml");
+    let check = || {
+        stacktag_config(&s.owner, &hierarchy)
+            .arg("check")
+            .output()
+            .unwrap()
+    };
+    let refused = |out: &Output, want: &[&str]| {
+        let err = text(&out.stderr);
+        assert_eq!(code(out), 3, "{err}");
+        for w in want {
+            assert!(err.contains(w), "`{w}` not in:\n{err}");
+        }
+    };
+    let ruby_df = s.path().join("images/ruby/Dockerfile");
+    let h = hierarchy.display().to_string();
+
+    // A wrong `parent:` (line 8 of the hierarchy; the FROM is line 4).
+    let wrong = [
+        format!("{}:4: image `ruby`: FROM $REGISTRY/$OWNER/base (that is {}) is the stack's image `base`, but {h}:8 declares `parent: node`", ruby_df.display(), s.name("base")),
+        format!("fix: make the final FROM `ARG REGISTRY`, `ARG OWNER`, then `FROM $REGISTRY/$OWNER/node`, or declare `parent: base` in {h}:8"),
+    ];
+    let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    refused(&check(), &wrong);
+    let started = Instant::now();
+    refused(&s.build(&["ruby", "--plan"]), &wrong);
+    refused(&s.build(&["ruby"]), &wrong);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(s.tags(), Vec::<String>::new(), "something was built");
+    assert_eq!(containers_running("wtbuild-fromchk-marker"), 0);
+    // An image that does not need ruby still builds.
+    s.build_ok(&["node"]);
+
+    // A missing `parent:`: ruby would be a second root, built from a stale base.
+    s.write(
+        "hierarchy.yaml",
+        &std::fs::read_to_string(&hierarchy)
+            .unwrap()
+            .replace("  ruby:\n    parent: node\n", "  ruby: {}\n"),
+    );
+    let missing = [
+        format!(
+            "{}:4: image `ruby`: FROM $REGISTRY/$OWNER/base",
+            ruby_df.display()
+        ),
+        format!("but {h}:7 gives `ruby` no `parent:`"),
+        format!("fix: add `parent: base` under `ruby:` in {h}:7"),
+    ];
+    let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+    refused(&check(), &missing);
+    refused(&s.build(&["ruby", "--plan"]), &missing);
+
+    // A FROM through an ARG default, with a `parent:` it does not name.
+    s.write(
+        "hierarchy.yaml",
+        &std::fs::read_to_string(&hierarchy)
+            .unwrap()
+            .replace("  ruby: {}\n", "  ruby:\n    parent: base\n"),
+    );
+    s.write(
+        "images/ruby/Dockerfile",
+        "ARG REGISTRY=elsewhere.io\nARG OWNER=nobody\nARG BASE_IMAGE=$REGISTRY/$OWNER/node\nFROM ${BASE_IMAGE}\n",
+    );
+    let through_arg = [
+        format!("{}:4: image `ruby`: FROM ${{BASE_IMAGE}} (that is {}) is the stack's image `node`, but {h}:8 declares `parent: base`", ruby_df.display(), s.name("node")),
+    ];
+    let through_arg: Vec<&str> = through_arg.iter().map(String::as_str).collect();
+    refused(&check(), &through_arg);
+    // A FROM that is no image of the stack at all, for an image with a parent.
+    s.write("images/ruby/Dockerfile", FROM_BUSYBOX);
+    refused(
+        &check(),
+        &[&format!(
+            "image `ruby`: FROM {BUSYBOX} is not its parent `base` ({})",
+            s.name("base")
+        )],
+    );
+
+    // Multi-stage: only the final stage counts, and a stage name is not an image.
+    s.write(
+        "images/ruby/Dockerfile",
+        &format!("ARG REGISTRY\nARG OWNER\nFROM {BUSYBOX} AS tool\nRUN echo tool > /tool\nFROM $REGISTRY/$OWNER/base AS final\nCOPY --from=tool /tool /tool\nFROM final\n"),
+    );
+    let out = check();
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    s.build_ok(&["ruby"]);
+    let history = docker(&[
+        "history",
+        "-q",
+        "--no-trunc",
+        &format!("{}:latest", s.name("ruby")),
+    ]);
+    assert!(
+        history.lines().any(|l| l == s.id("base").unwrap()),
+        "ruby not FROM base"
     );
 }

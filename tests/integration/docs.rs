@@ -2,13 +2,15 @@
 //! CONTRIBUTING.md, ARCHITECTURE.md and docs/*.md is executed and its output
 //! compared, so a renamed flag or a changed message breaks this test, not
 //! the reader. The convention (trycmd's) is in CONTRIBUTING.md, "Examples in
-//! the docs"; ```sh blocks are not run.
+//! the docs". ```sh blocks are not run, but the commands and flags they name
+//! are checked against `stacktag help`.
 //!
 //! Each file gets a sandbox of its own, the reader's checkout of this
 //! repository: a temporary git repository holding a copy of the demo stack
 //! (hierarchy.yaml, images/, wiki/) and examples/own-stack, committed once.
 //! A file's blocks run in order in it, each as one `sh` session starting at
-//! the sandbox's root, stdout and stderr together, on the real daemon.
+//! the sandbox's root, stdout and stderr together, on the real daemon. The
+//! own stack's copy names a registry and an owner of this run's own.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,13 +29,48 @@ const SANDBOX: &[&str] = &[
 /// The build timestamp of every example (`STACKTAG_TIMESTAMP`).
 const TIMESTAMP: &str = "2026-12-01T09:30:00Z";
 
-/// The own stack's images (examples/own-stack/hierarchy.yaml), removed at the end.
-const OWN_STACK_REPOSITORIES: &str = "ghcr.io/my-org/*";
+/// The own stack's owner (examples/own-stack/hierarchy.yaml). Each run of
+/// the test gives it an owner of its own (and a run id of its own), so that
+/// two runs at the same moment never share an image or a container; the
+/// output shows `my-org` again.
+const OWN_STACK_OWNER: &str = "my-org";
+
+/// The own stack's registry. The sandbox's copy names a registry of the
+/// test's own instead (Debian's docker-registry, with the publish tests'
+/// credentials in the environment), so `push` and `merge` examples run; the
+/// output shows this name again.
+const OWN_STACK_REGISTRY: &str = "ghcr.io";
+
+/// What makes this run's names its own.
+struct Run {
+    id: String,
+    owner: String,
+    registry: crate::publish::Registry,
+}
+
+impl Run {
+    fn new() -> Run {
+        let pid = std::process::id();
+        Run {
+            id: format!("docs-examples-{pid}"),
+            owner: format!("{OWN_STACK_OWNER}-docs{pid}"),
+            registry: crate::publish::Registry::start(),
+        }
+    }
+
+    /// Output as the reader's run would print it.
+    fn as_shown(&self, output: &str) -> String {
+        output
+            .replace(&self.registry.host(), OWN_STACK_REGISTRY)
+            .replace(&self.owner, OWN_STACK_OWNER)
+    }
+}
 
 #[test]
 fn every_console_example_in_the_docs_runs_as_shown() {
     let files = doc_files();
     assert!(files.len() >= 10, "{files:?}");
+    let run = Run::new();
     let cache = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     let mut ran = 0;
@@ -47,18 +84,18 @@ fn every_console_example_in_the_docs_runs_as_shown() {
         if blocks.is_empty() {
             continue;
         }
-        let sandbox = sandbox();
+        let sandbox = sandbox(&run);
         for block in &blocks {
             ran += block.steps.len();
             failures.extend(
-                run_block(block, sandbox.path(), cache.path())
+                run_block(block, sandbox.path(), cache.path(), &run)
                     .into_iter()
                     .map(|f| format!("{rel}:{f}")),
             );
         }
     }
-    remove_own_stack_images();
-    assert_no_containers("docs-examples");
+    remove_own_stack_images(&run);
+    assert_no_containers(&run.id);
     assert!(ran >= 20, "only {ran} examples found");
     assert!(
         failures.is_empty(),
@@ -169,7 +206,7 @@ fn console_blocks(markdown: &str) -> Vec<Block> {
 
 /// A fresh copy of the reader's checkout: the demo stack and the own stack
 /// example, committed, `build/` ignored as in the real repository.
-fn sandbox() -> tempfile::TempDir {
+fn sandbox(run: &Run) -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("stacktag-docs-")
         .tempdir()
@@ -186,6 +223,18 @@ fn sandbox() -> tempfile::TempDir {
         assert!(status.success(), "cp {entry}");
     }
     std::fs::write(dir.path().join(".gitignore"), "/build\n").unwrap();
+    let own = dir.path().join("examples/own-stack/hierarchy.yaml");
+    let yaml = std::fs::read_to_string(&own).unwrap();
+    let mut yaml = yaml;
+    for (key, from, to) in [
+        ("registry", OWN_STACK_REGISTRY, run.registry.host()),
+        ("owner", OWN_STACK_OWNER, run.owner.clone()),
+    ] {
+        let from = format!("{key}: {from} ");
+        assert!(yaml.contains(&from), "{} lacks `{from}`", own.display());
+        yaml = yaml.replacen(&from, &format!("{key}: {to} "), 1);
+    }
+    std::fs::write(&own, yaml).unwrap();
     for args in [
         &["init", "-q", "-b", "main"][..],
         &["add", "-A"],
@@ -211,7 +260,7 @@ const MARK: &str = "\u{1e}stacktag-docs-exit ";
 
 /// Runs a block's commands as one shell session; returns one message per
 /// step whose exit code or output differs.
-fn run_block(block: &Block, sandbox: &Path, cache: &Path) -> Vec<String> {
+fn run_block(block: &Block, sandbox: &Path, cache: &Path, run: &Run) -> Vec<String> {
     let mut script = String::from("exec 2>&1 </dev/null\n");
     for step in &block.steps {
         script.push_str(&step.command);
@@ -228,7 +277,7 @@ fn run_block(block: &Block, sandbox: &Path, cache: &Path) -> Vec<String> {
         .args(["600", "sh", "-c", &script])
         .current_dir(sandbox)
         .env("PATH", path)
-        .env("STACKTAG_RUN_ID", "docs-examples")
+        .env("STACKTAG_RUN_ID", &run.id)
         .env("STACKTAG_TIMESTAMP", TIMESTAMP)
         .env("STACKTAG_CACHE_DIR", cache.join("hook"))
         .env("XDG_CACHE_HOME", cache)
@@ -239,12 +288,12 @@ fn run_block(block: &Block, sandbox: &Path, cache: &Path) -> Vec<String> {
         .env("GIT_COMMITTER_EMAIL", "docs@example.org")
         .env_remove("STACKTAG_CONFIG")
         .env_remove("STACKTAG_OUT_DIR")
-        .env_remove("STACKTAG_REGISTRY_USER")
-        .env_remove("STACKTAG_REGISTRY_PASSWORD")
+        .env("STACKTAG_REGISTRY_USER", crate::publish::USER)
+        .env("STACKTAG_REGISTRY_PASSWORD", crate::publish::PASSWORD)
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let all = text(&out.stdout).replace(&sandbox.display().to_string(), "[ROOT]");
+    let all = run.as_shown(&text(&out.stdout).replace(&sandbox.display().to_string(), "[ROOT]"));
     let mut outputs = Vec::new();
     let mut rest = all.as_str();
     while let Some(i) = rest.find(MARK) {
@@ -335,13 +384,13 @@ fn line_matches(expected: &str, actual: &str) -> bool {
     rest.ends_with(last)
 }
 
-fn remove_own_stack_images() {
+fn remove_own_stack_images(run: &Run) {
     let tags = docker(&[
         "images",
         "--format",
         "{{.Repository}}:{{.Tag}}",
         "--filter",
-        &format!("reference={OWN_STACK_REPOSITORIES}"),
+        &format!("reference={}/{}/*", run.registry.host(), run.owner),
     ]);
     for tag in tags.lines().filter(|t| !t.ends_with(":<none>")) {
         let _ = Command::new("docker").args(["rmi", tag]).output();
@@ -369,6 +418,103 @@ fn console_blocks_are_read_as_trycmd_reads_them() {
     assert!(!lines_match(&["a", "...", "z"], &["a", "y"]));
     assert!(line_matches("x86_64-[..]-base", "x86_64-0123456789ab-base"));
     assert!(!line_matches("x86_64-[..]-base", "x86_64-base"));
+}
+
+/// The ```sh (and ```yaml) examples cannot run in a test (a registry, a CI
+/// runner), but the commands they name must exist with the flags they use:
+/// a renamed flag fails here too.
+#[test]
+fn sh_examples_name_only_commands_and_flags_that_exist() {
+    let mut helps: std::collections::BTreeMap<String, Option<String>> = Default::default();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for file in doc_files() {
+        let rel = file
+            .strip_prefix(repo_root())
+            .unwrap()
+            .display()
+            .to_string();
+        for (line, command) in sh_commands(&std::fs::read_to_string(&file).unwrap()) {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let Some(sub) = words.iter().skip(1).find(|w| !w.starts_with('-')) else {
+                continue;
+            };
+            let help = helps.entry(sub.to_string()).or_insert_with(|| {
+                let out = stacktag("docs-help").args(["help", sub]).output().unwrap();
+                out.status.success().then(|| text(&out.stdout))
+            });
+            let Some(help) = help else {
+                problems.push(format!("{rel}:{line}: no command `{sub}`: {command}"));
+                continue;
+            };
+            checked += 1;
+            for word in &words {
+                // `[--platform x86_64]`: an optional flag is a flag too.
+                let flag = word.trim_matches(['[', ']']).split('=').next().unwrap();
+                if !flag.starts_with("--") {
+                    continue;
+                }
+                if !help.contains(&format!("{flag} ")) && !help.contains(&format!("{flag}\n")) {
+                    problems.push(format!(
+                        "{rel}:{line}: `stacktag {sub}` has no {flag}: {command}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} commands found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// `stacktag …` commands of the ```sh and ```yaml blocks, with the line each
+/// starts on: continuation lines joined, comments and what follows `|`,
+/// `&&`, `;` or `)` cut off.
+fn sh_commands(markdown: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut in_block = false;
+    let mut pending: Option<(usize, String)> = None;
+    for (n, line) in markdown.lines().enumerate() {
+        let fence = line.trim();
+        if fence.starts_with("```") {
+            in_block = !in_block && (fence == "```sh" || fence == "```yaml");
+            if fence == "```" || !in_block {
+                pending = None;
+            }
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        let code = line.split(" #").next().unwrap();
+        let (start, text) = match pending.take() {
+            Some((start, mut text)) => {
+                text.push(' ');
+                text.push_str(code.trim());
+                (start, text)
+            }
+            None => (n + 1, code.trim().to_string()),
+        };
+        if let Some(joined) = text.strip_suffix('\\') {
+            pending = Some((start, joined.trim_end().to_string()));
+            continue;
+        }
+        for piece in text.split(['|', ';', ')']).flat_map(|p| p.split("&&")) {
+            let piece = piece
+                .trim()
+                .trim_start_matches("- run:")
+                .trim_start_matches("run:");
+            let piece = piece.trim().trim_start_matches("$(").trim();
+            let piece = piece.strip_prefix("$ ").unwrap_or(piece);
+            if let Some(i) = piece.find("stacktag ") {
+                let before = &piece[..i];
+                // An env assignment or nothing before it: `DOCKER_HOST=… stacktag …`.
+                if before.split_whitespace().all(|w| w.contains('=')) {
+                    found.push((start, piece[i..].to_string()));
+                }
+            }
+        }
+    }
+    found
 }
 
 /// The exit-code table of docs/exit-codes.md is `exit::TABLE`, the one

@@ -18,6 +18,7 @@ mod json;
 mod layers;
 mod own_stack;
 mod plugin_crate;
+mod podman;
 mod private_daemon;
 mod publish;
 mod sbom;

@@ -331,26 +331,96 @@ fn a_stack_of_ones_own_is_tagged_and_a_failure_says_what_was_tagged() {
     );
 }
 
+/// A hierarchy that names a plugin's tagger, run by the stock binary: every
+/// image that does not need the plugin is tagged, one warning says which do,
+/// and only those fail, naming the binary to use.
 #[test]
-fn commands_that_run_no_tagger_accept_a_plugin_binarys_names() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("hierarchy.yaml");
-    std::fs::write(
-        &config,
-        "repository: me/own-stack\nimages:\n  u2base:\n    taggers: [commit_sha, node_version]\n",
-    )
-    .unwrap();
-    let out = user("t-own-plugin", dir.path(), &["check", "--images"]);
-    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "u2base\n");
-    assert!(text(&out.stderr).contains("hierarchy.yaml:4: image `u2base`: tagger `node_version` is not in this stacktag binary"), "{}", text(&out.stderr));
-    let out = user("t-own-plugin", dir.path(), &["hook", "u2base"]);
-    assert_eq!(code(&out), 3);
-    assert!(
-        text(&out.stderr).contains("needs the stacktag binary built with that crate"),
-        "{}",
-        text(&out.stderr)
+fn the_stock_binary_runs_every_image_that_does_not_need_a_plugin() {
+    let owner = "t-own-plugin";
+    let images = OwnImages::build(
+        owner,
+        &[
+            ("u2base", "RUN echo debian-12 > /etc/os-id"),
+            ("u2node", "RUN echo v20.1.0 > /etc/node-version"),
+            ("u2kid", ""),
+        ],
     );
+    let dir = tempfile::tempdir().unwrap();
+    stack_repo(
+        dir.path(),
+        &format!(
+            "registry: {DEMO_REGISTRY}\nowner: {owner}\nrepository: me/own-stack\nimages:\n  \
+             u2base:\n    taggers: [commit_sha]\n  u2node:\n    parent: u2base\n    \
+             taggers: [node_version]\n  u2kid:\n    parent: u2node\n  u2other:\n    parent: u2base\n"
+        ),
+    );
+    // Commands that run no tagger: the warning, once.
+    let out = user(owner, dir.path(), &["check", "--images"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "u2base\nu2node\nu2other\nu2kid\n");
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches("not in this stacktag binary").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("hierarchy.yaml:9: image `u2node`: tagger `node_version`"),
+        "{err}"
+    );
+    // `check` itself passes: the file is valid for a binary that has the plugin.
+    let out = user(owner, dir.path(), &["check"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+
+    // The hook: u2base is tagged; u2node and its child u2kid fail, by name.
+    let out = user(
+        owner,
+        dir.path(),
+        &["hook", "u2base", "u2node", "u2kid", "--out-dir", "out"],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 3, "{err}");
+    assert_eq!(
+        err.matches("not in this stacktag binary").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("image `u2node` needs tagger `node_version` (line 9), which this stacktag binary (stacktag) does not have"),
+        "{err}"
+    );
+    assert!(
+        err.contains("image `u2kid` needs tagger `node_version` (line 9, from `u2node`)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "the stacktag binary built with the plugin crate that registers `node_version`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("2 of 3 images not tagged (u2node, u2kid)"),
+        "{err}"
+    );
+    assert!(dir
+        .path()
+        .join("out/tags/x86_64-default-u2base.txt")
+        .is_file());
+    assert!(!dir
+        .path()
+        .join("out/tags/x86_64-default-u2node.txt")
+        .exists());
+    assert!(images.extra_free("u2node") && images.extra_free("u2kid"));
+    assert_no_containers(owner);
+    // One image that needs it, asked alone: its error is the whole story.
+    let out = user(
+        owner,
+        dir.path(),
+        &["tags", "--image", "u2kid", "--out-dir", "out"],
+    );
+    assert_eq!(code(&out), 3, "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("image `u2kid` needs tagger `node_version`"));
 }
 
 impl OwnImages {

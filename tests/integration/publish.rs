@@ -237,7 +237,7 @@ impl Registry {
             protocol: oci_client::client::ClientProtocol::Http,
             ..Default::default()
         };
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        stacktag::registry::client::install_tls_provider();
         (
             oci_client::Client::new(config),
             RegistryAuth::Basic(USER.into(), PASSWORD.into()),

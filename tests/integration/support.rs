@@ -320,7 +320,7 @@ pub fn tls_docker_proxy(cert: &Path, key: &Path, client_ca: &Path) -> u16 {
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     use tokio_rustls::rustls;
 
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    stacktag::registry::client::install_tls_provider();
     let mut roots = rustls::RootCertStore::empty();
     for ca in CertificateDer::pem_file_iter(client_ca).unwrap() {
         roots.add(ca.unwrap()).unwrap();
