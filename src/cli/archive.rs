@@ -22,19 +22,19 @@ pub const SAVE_HELP: &str = "\
 Files: DIR/{image}_{version}_{id12}.tar.zst (or .tar.gz, .tar) and {file}.sha256 beside it
 (sha256sum format). The version is the commit's sha12 (or --version); a build whose context
 (the image's `context` in the hierarchy file, default images/{image}, or an ancestor's) has
-uncommitted changes gets {version}.dirty, with a warning naming the files. Exit codes: 4 image
-not on the daemon, 6 daemon failed, 8 file not written (full disk: nothing is left), 14 the
+uncommitted changes gets {version}.dirty, with a warning naming the files. Exit codes: #IMAGE image
+not on the daemon, #DOCKER daemon failed, #IO file not written (full disk: nothing is left), #ARCHIVE the
 daemon's export is not the image asked for (see `stacktag --help`).";
 
 pub const LOAD_HELP: &str = "\
 Each archive is checked against its .sha256, streamed into the daemon, and the load is
 refused (cut off before the daemon finishes it) when the archive does not hold the image its
 name says ({id12}). Reads Docker 20.10's layout (manifest.json) and the OCI layout of
-Docker 25+ (index.json). Exit codes: 14 corrupt or cut-short archive, checksum or name
-mismatch; 6 the daemon refused it (see `stacktag --help`).";
+Docker 25+ (index.json). Exit codes: #ARCHIVE corrupt or cut-short archive, checksum or name
+mismatch; #DOCKER the daemon refused it (see `stacktag --help`).";
 
 #[derive(Debug, Args)]
-#[command(after_help = SAVE_HELP)]
+#[command(after_help = super::help::codes(SAVE_HELP))]
 pub struct SaveArgs {
     /// Images to save (names from the hierarchy file)
     #[arg(required_unless_present = "all", value_name = "IMAGE")]
@@ -61,7 +61,7 @@ pub struct SaveArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = LOAD_HELP)]
+#[command(after_help = super::help::codes(LOAD_HELP))]
 pub struct LoadArgs {
     /// Archives to load; with --dir, image names (default: every image with an archive there)
     #[arg(value_name = "FILE|IMAGE")]

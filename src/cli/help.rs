@@ -49,8 +49,8 @@ pub const REGISTRY_HELP: &str = "\
 Credentials, first found wins: --username with --password-stdin; STACKTAG_REGISTRY_USER and
 STACKTAG_REGISTRY_PASSWORD; the Docker config (DOCKER_CONFIG or ~/.docker/config.json, credential
 helpers and identity tokens included); else anonymous. Loopback registries (localhost, 127.*) are spoken to in plain
-HTTP, others in HTTPS. Exit codes: 11 registry unreachable or failing, 12 credentials refused,
-13 platform image or tag missing in the registry (see `stacktag --help`).";
+HTTP, others in HTTPS. Exit codes: #REGISTRY registry unreachable or failing, #REGISTRY_AUTH credentials refused,
+#MISSING_PLATFORM platform image or tag missing in the registry (see `stacktag --help`).";
 
 /// Credentials, exit codes and examples of the registry commands.
 pub fn registry_after(examples: &str) -> String {
@@ -100,6 +100,32 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// A help text whose exit codes are written `#NAME` (`#DIRTY`), with each
+/// replaced by its number from the table's constants, so prose cannot go
+/// stale when a code changes.
+pub fn codes(text: &str) -> String {
+    const NAMES: &[(&str, i32)] = &[
+        ("USAGE", USAGE),
+        ("CONFIG", CONFIG),
+        ("IMAGE", IMAGE),
+        ("DOCKER", DOCKER),
+        ("IO", IO),
+        ("REGISTRY_AUTH", REGISTRY_AUTH),
+        ("REGISTRY", REGISTRY),
+        ("MISSING_PLATFORM", MISSING_PLATFORM),
+        ("ARCHIVE", ARCHIVE),
+        ("DIRTY", DIRTY),
+        ("OK", OK),
+    ];
+    let mut out = text.to_string();
+    // Longest names first: `#REGISTRY_AUTH` before `#REGISTRY`.
+    for (name, code) in NAMES {
+        out = out.replace(&format!("#{name}"), &code.to_string());
+    }
+    assert!(!out.contains('#'), "a #NAME without its code in: {out}");
+    out
 }
 
 /// `Exit codes:` for these codes, then the examples.
@@ -236,7 +262,7 @@ tag's digest back from the registry (printed as `name:tag sha256:...`). With --a
 image of an archive from `stacktag save` goes straight into the registry, no daemon: the archive
 is checked against its .sha256 in the one pass that reads it, and what it holds is cached
 (~/.cache/stacktag/archives), so pushing it again does not read it while it is unchanged. A dirty
-build is refused (exit 15) unless --allow-dirty; a bad archive is exit 14.";
+build is refused (exit #DIRTY) unless --allow-dirty; a bad archive is exit #ARCHIVE.";
 
 pub const PUSH_EXAMPLES: &str = "  stacktag push --image base-notebook
   echo \"$TOKEN\" | stacktag push --image base-notebook --username bot --password-stdin
@@ -286,7 +312,7 @@ daemon's own export, streamed through the compressor (zstd by default, multi-thr
 temporary file renamed into place, with {file}.sha256 beside it (sha256sum format). The version is
 the commit's sha12, or {sha12}.dirty when the image's context (its `context` in the hierarchy
 file, default images/{image}, beside the file) or an ancestor's has uncommitted changes, or
---version. A full disk is exit 8, and leaves neither file.";
+--version. A full disk is exit #IO, and leaves neither file.";
 
 pub const SAVE_EXAMPLES: &str = "  stacktag save --all --dir build/archives
   stacktag save base-notebook --dir out --compress gzip";
@@ -354,3 +380,32 @@ pub const DIFF_EXAMPLES: &str = "  stacktag diff old/x86_64-default-base-noteboo
   stacktag diff --wiki-dir ../stack.wiki --image base-notebook --format json";
 
 pub const DIFF_CODES: &[i32] = &[OK, USAGE, IO];
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn codes_in_prose_come_from_the_table() {
+        assert_eq!(
+            codes("refused (exit #DIRTY), else #REGISTRY_AUTH"),
+            "refused (exit 15), else 12"
+        );
+        // No code typed by hand in the help texts.
+        let typed = regex::Regex::new(r"(?i)\bexit (codes: )?[0-9]").unwrap();
+        for (file, text) in [
+            ("help.rs", include_str!("help.rs")),
+            ("archive.rs", include_str!("archive.rs")),
+            ("diff.rs", include_str!("diff.rs")),
+        ] {
+            let prose = text.split("#[cfg(test)]").next().unwrap();
+            for (n, line) in prose.lines().enumerate() {
+                assert!(
+                    !typed.is_match(line),
+                    "{file}:{}: write the code as #NAME: {line}",
+                    n + 1
+                );
+            }
+        }
+    }
+}

@@ -106,19 +106,19 @@ pub enum Command {
     #[command(long_about = help::WIKI, after_long_help = help::after(help::WIKI_CODES, help::WIKI_EXAMPLES))]
     Wiki(WikiArgs),
     /// Push every tag of an image's tags file to its registry, through the Docker daemon
-    #[command(long_about = help::PUSH, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::PUSH_EXAMPLES))]
+    #[command(long_about = help::codes(help::PUSH), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::PUSH_EXAMPLES))]
     Push(PushArgs),
     /// Put the multi-platform tags: one image index per merged tag, straight into the registry
-    #[command(long_about = help::MERGE, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::MERGE_EXAMPLES))]
+    #[command(long_about = help::MERGE, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::MERGE_EXAMPLES))]
     Merge(MergeArgs),
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
-    #[command(long_about = help::IMAGE_REF, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::IMAGE_REF_EXAMPLES))]
+    #[command(long_about = help::IMAGE_REF, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::IMAGE_REF_EXAMPLES))]
     ImageRef(ImageRefArgs),
     /// Attach the SBOM files of an image's build to its pushed platform image (OCI artifacts)
-    #[command(long_about = help::ATTACH, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::ATTACH_EXAMPLES))]
+    #[command(long_about = help::ATTACH, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::ATTACH_EXAMPLES))]
     Attach(supply::AttachArgs),
     /// Write each image to an archive (docker-archive, zstd) with its checksum
-    #[command(long_about = help::SAVE, after_long_help = help::after(help::ARCHIVE_CODES, help::SAVE_EXAMPLES))]
+    #[command(long_about = help::codes(help::SAVE), after_long_help = help::after(help::ARCHIVE_CODES, help::SAVE_EXAMPLES))]
     Save(archive::SaveArgs),
     /// Load archives into the daemon, checked against their checksum and name
     #[command(long_about = help::LOAD, after_long_help = help::after(help::ARCHIVE_CODES, help::LOAD_EXAMPLES))]
