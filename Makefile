@@ -19,7 +19,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build fuzz podman-up test-podman plugin-template
+.PHONY: help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz podman-up test-podman plugin-template
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -32,7 +32,7 @@ root-image: docker-up ## the demo stack's root image (debootstrap, cached by nam
 fixtures: root-image ## test fixture images (cached by name) and every tool the tests use (no test installs one)
 	@scripts/busybox-image $(TEST_IMAGE)
 	@scripts/need openssl qemu-aarch64-static:qemu-user-static zstd curl \
-	  docker-registry htpasswd:apache2-utils
+	  docker-registry htpasswd:apache2-utils skopeo
 
 chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium

@@ -38,6 +38,10 @@ pub enum Error {
     #[error(transparent)]
     Diff(#[from] crate::diff::error::DiffError),
 
+    /// A command line that asks for something that cannot be (exit 2).
+    #[error("{0}")]
+    Usage(String),
+
     /// Several failures, the most severe first.
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
@@ -86,6 +90,8 @@ pub mod exit {
     pub const DIRTY: i32 = 15;
     pub const BUILD: i32 = 16;
     pub const VERIFY: i32 = 17;
+    pub const REFUSED: i32 = 19;
+    pub const DELETE_UNSUPPORTED: i32 = 20;
     pub const INTERRUPTED: i32 = 130;
     /// stdout or stderr was closed (a pipe whose reader left), as SIGPIPE would.
     pub const CLOSED_OUTPUT: i32 = 141;
@@ -112,6 +118,8 @@ pub mod exit {
         (DIRTY, "push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused without --allow-dirty"),
         (BUILD, "build: an image failed to build (its log's last lines are shown); `latest` is where it was"),
         (VERIFY, "build: an image's verify command failed; its branch is not built further and `latest` is where it was"),
+        (REFUSED, "delete, retain: refused without --force (a tag a moving tag such as latest points to, or every build); nothing was deleted"),
+        (DELETE_UNSUPPORTED, "delete, retain: the registry does not allow deletes (405 UNSUPPORTED); nothing was deleted"),
         (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
         (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
         (CLOSED_OUTPUT, "stdout or stderr was closed (piped into `head`, say): the run stopped as on Ctrl-C, quietly, containers removed"),

@@ -17,6 +17,7 @@ use crate::wiki::WikiError;
 pub fn exit_code(e: &Error) -> i32 {
     match e {
         Error::Config(_) | Error::Platform(_) => exit::CONFIG,
+        Error::Usage(_) => exit::USAGE,
         Error::Hierarchy(h) => match h {
             HierarchyError::NotFound { .. } | HierarchyError::Config(_) => exit::CONFIG,
             HierarchyError::Read { .. } => exit::IO,
@@ -60,7 +61,10 @@ pub fn exit_code(e: &Error) -> i32 {
         Error::Registry(r) => match r {
             RegistryError::Unauthorized { .. }
             | RegistryError::Denied { .. }
+            | RegistryError::DeleteDenied { .. }
             | RegistryError::Credentials { .. } => exit::REGISTRY_AUTH,
+            RegistryError::Refused { .. } => exit::REFUSED,
+            RegistryError::DeleteUnsupported { .. } => exit::DELETE_UNSUPPORTED,
             RegistryError::MissingPlatform { .. }
             | RegistryError::NotFound { .. }
             | RegistryError::WrongPlatform { .. } => exit::MISSING_PLATFORM,
@@ -68,6 +72,7 @@ pub fn exit_code(e: &Error) -> i32 {
             RegistryError::Unreachable { .. }
             | RegistryError::Server { .. }
             | RegistryError::Protocol { .. }
+            | RegistryError::DigestMismatch { .. }
             | RegistryError::Push { .. } => exit::REGISTRY,
         },
         Error::Archive(ArchiveError::Dirty { .. }) => exit::DIRTY,

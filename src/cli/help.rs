@@ -61,6 +61,19 @@ pub fn registry_after(examples: &str) -> String {
     format!("{credentials}\n\n{}", after(REGISTRY_CODES, examples))
 }
 
+/// Credentials, exit codes and examples of copy, delete, retain and tags.
+pub fn registry_ops_after(examples: &str) -> String {
+    let credentials = REGISTRY_HELP
+        .split(" Exit codes:")
+        .next()
+        .unwrap_or_default();
+    format!(
+        "{credentials} Each registry's credentials are looked up by its host (a copy between two \
+registries with different accounts: `docker login` to each).\n\n{}",
+        after(REGISTRY_OPS_CODES, examples)
+    )
+}
+
 /// `Exit codes:` and the examples, for the top-level `--help`.
 pub fn after_long_help() -> String {
     format!(
@@ -117,6 +130,8 @@ pub fn codes(text: &str) -> String {
         ("MISSING_PLATFORM", MISSING_PLATFORM),
         ("ARCHIVE", ARCHIVE),
         ("DIRTY", DIRTY),
+        ("REFUSED", REFUSED),
+        ("DELETE_UNSUPPORTED", DELETE_UNSUPPORTED),
         ("OK", OK),
     ];
     let mut out = text.to_string();
@@ -182,12 +197,12 @@ pub const HOOK_CODES: &[i32] = &[
     TERMINATED,
 ];
 
-pub const TAGS: &str = "\
+pub const TAGS_FILE: &str = "\
 Write the tags file of one image (upstream's write_tags_file): the same container and taggers as
 `stacktag hook`, only tags/{platform}-{variant}-{image}.txt is written and nothing is applied.";
 
-pub const TAGS_EXAMPLES: &str = "  stacktag tags --image base-notebook
-  stacktag tags --image base-notebook --variant cuda12 --tags-dir /tmp/tags";
+pub const TAGS_FILE_EXAMPLES: &str = "  stacktag tags-file --image base-notebook
+  stacktag tags-file --image base-notebook --variant cuda12 --tags-dir /tmp/tags";
 
 pub const MANIFEST: &str = "\
 Write the build manifest and history line of one image (upstream's write_manifest): the same
@@ -380,6 +395,80 @@ pub const DIFF_EXAMPLES: &str = "  stacktag diff old/x86_64-default-base-noteboo
   stacktag diff --wiki-dir ../stack.wiki --image base-notebook --format json";
 
 pub const DIFF_CODES: &[i32] = &[OK, USAGE, IO];
+
+pub const REGISTRY_OPS_CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    IO,
+    REGISTRY,
+    REGISTRY_AUTH,
+    MISSING_PLATFORM,
+    REFUSED,
+    DELETE_UNSUPPORTED,
+];
+
+pub const COPY: &str = "\
+Copy tags from one registry (or repository) to another, as they are: an image index with its
+platform images and BuildKit's attestation manifests, each image with its config and layers, and
+the referrers of each manifest (SBOMs attached by `stacktag attach`), listed at the target by its
+referrers API or the referrers tag (sha256-{hex}). Blobs go from registry to registry as a stream,
+never through a daemon or the disk; blobs the target has are skipped, and on one registry they are
+mounted. Manifests are copied byte for byte, so the digests at the target are the source's: each
+tag is read back and checked, and `{target}@{digest}` printed. The tags are written last: a copy cut
+short leaves no tag on a half-copied image, and running it again sends only what is missing.
+
+Name the images as REGISTRY/OWNER/IMAGE[:TAG] (SRC and DST), or with --image (or --all) and
+--to-registry as the hierarchy file names them. The tags: SRC's, --tag (repeatable), or every tag of
+one build with --build (the tags on the digests of its commit tags, see `stacktag tags`).";
+
+pub const COPY_EXAMPLES: &str =
+    "  stacktag copy docker.io/jupyter/base-notebook:2026-11-24 quay.io/jupyter/base-notebook
+  stacktag copy --all --build 1ffe43816ba9 --to-registry quay.io    a whole build, every image
+  stacktag copy --image base-notebook --tag latest --tag python-3.11 --to-registry quay.io";
+
+pub const DELETE: &str = "\
+Delete tags. A tag whose manifest another tag still needs (points to it, or to an index that names
+it) is removed alone; a manifest no remaining tag needs is deleted, with its referrers (SBOMs,
+signatures) and referrers tag, and so are the platform and attestation manifests of an index that
+nothing else needs. A tag on what a moving tag points to (any tag but a commit tag, a date tag
+YYYY-MM-DD or a referrers tag: latest, python-3.11, ...) is refused without --force (exit #REFUSED).
+
+Before anything is deleted, the registry is asked whether it allows deletes and the credentials may
+delete: if not, nothing is (exit #DELETE_UNSUPPORTED, or #REGISTRY_AUTH for credentials that may not delete). A tag that points
+elsewhere when its turn comes (a push raced the delete) is left as it is. On registries that do not
+delete tags alone (distribution 2), such a tag is first moved to a placeholder manifest, which is
+then deleted.";
+
+pub const DELETE_EXAMPLES: &str =
+    "  stacktag delete quay.io/jupyter/base-notebook:2023-01-02 --dry-run
+  stacktag delete base-notebook:2023-01-02 base-notebook:x86_64-2023-01-02
+  stacktag delete --image base-notebook --build 1ffe43816ba9     every tag of one build";
+
+pub const RETAIN: &str = "\
+Keep the builds of an image that matter and delete the rest. A build is a commit tag's digest with
+every tag on it (see `stacktag tags`). Kept: the newest --keep builds (by their date tag, else the
+day their image was created), every build a moving tag (latest, python-3.11, ...) points to, every
+build the wiki's manifests of the last --keep-months months cite (--wiki-dir), and builds with no
+date. The others are deleted as `stacktag delete` deletes their tags. A plan that keeps no build is
+refused without --force (exit #REFUSED). Run it with --dry-run first: the plan is printed (and is the
+JSON document's `builds`).";
+
+pub const RETAIN_EXAMPLES: &str = "  stacktag retain --all --keep 30 --dry-run
+  stacktag retain base-notebook --keep 10 --wiki-dir ../docker-stacks.wiki --keep-months 6
+  stacktag retain quay.io/jupyter/base-notebook --keep 5 --format json > retain.json";
+
+pub const TAGS: &str = "\
+List the tags of an image in the registry, one per line: the tag, its digest, the platforms of an
+index (stacktag's names: x86_64, aarch64), and the build (commit) it belongs to when stacktag made
+it: a tag belongs to the build whose commit tag (1ffe43816ba9, x86_64-1ffe43816ba9) has the same
+digest. Moving tags are all but commit, date (YYYY-MM-DD) and referrers (sha256-{hex}) tags.
+
+The tags file of one image (upstream's write_tags_file) is written by `stacktag tags-file`.";
+
+pub const TAGS_EXAMPLES: &str = "  stacktag tags quay.io/jupyter/base-notebook
+  stacktag tags base-notebook --build 1ffe43816ba9
+  stacktag tags base-notebook --format json | jq -r '.tags[] | select(.kind == \"moving\") | .tag'";
 
 #[cfg(test)]
 mod code_tests {

@@ -132,6 +132,10 @@ pub enum Body {
     Wiki(Wiki),
     Save(Save),
     Load(Load),
+    Copy(Copy),
+    Delete(Delete),
+    Retain(Retain),
+    Tags(TagList),
 }
 
 /// The image as the daemon has it.
@@ -871,4 +875,225 @@ pub struct LoadedArchive {
     pub tags: Vec<String>,
     pub bytes: u64,
     pub seconds: f64,
+}
+
+// ---- copy ----
+
+#[derive(Debug, Serialize)]
+pub struct Copy {
+    /// Each tag copied (on a failed run, the images that were done).
+    pub copied: Vec<CopiedTag>,
+    /// Manifests put at the target (indexes, images, attestations, referrers).
+    pub manifests_put: usize,
+    /// Manifests the target had already.
+    pub manifests_present: usize,
+    /// Blobs streamed from the source, and their bytes.
+    pub blobs_sent: usize,
+    pub bytes_sent: u64,
+    /// Blobs mounted from another repository of the target registry.
+    pub blobs_mounted: usize,
+    /// Blobs the target repository had already.
+    pub blobs_present: usize,
+    /// Referrers (SBOMs, signatures) copied with their subjects.
+    pub referrers: usize,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CopiedTag {
+    /// `{registry}/{owner}/{image}:{tag}` at the source.
+    pub source: String,
+    pub target: String,
+    /// The source's digest.
+    pub digest: String,
+    /// The target's digest, read back after the copy: equal to `digest`.
+    pub verified: String,
+    /// `false`: the target's tag pointed at the digest already.
+    pub tag_written: bool,
+}
+
+impl Copy {
+    pub fn new(
+        copied: &[crate::registry::copy::Copied],
+        counts: &crate::registry::copy::Counts,
+        seconds: f64,
+    ) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        Copy {
+            copied: copied
+                .iter()
+                .map(|c| CopiedTag {
+                    source: c.source.clone(),
+                    target: c.target.clone(),
+                    digest: c.digest.clone(),
+                    verified: c.verified.clone(),
+                    tag_written: c.tag_written,
+                })
+                .collect(),
+            manifests_put: counts.manifests_put.load(Relaxed),
+            manifests_present: counts.manifests_present.load(Relaxed),
+            blobs_sent: counts.blobs_sent.load(Relaxed),
+            bytes_sent: counts.bytes_sent.load(Relaxed),
+            blobs_mounted: counts.blobs_mounted.load(Relaxed),
+            blobs_present: counts.blobs_present.load(Relaxed),
+            referrers: counts.referrers.load(Relaxed),
+            seconds,
+        }
+    }
+}
+
+// ---- delete, retain ----
+
+#[derive(Debug, Serialize)]
+pub struct Delete {
+    /// `--dry-run`: the plan only (every `done` is `null`).
+    pub dry_run: bool,
+    pub repositories: Vec<DeletePlan>,
+    pub seconds: f64,
+}
+
+/// The plan for one repository, and what was done.
+#[derive(Debug, Serialize)]
+pub struct DeletePlan {
+    /// `{registry}/{owner}/{image}`.
+    pub name: String,
+    pub tags: Vec<DeleteTag>,
+    /// Manifests no remaining tag needs: deleted with their referrers.
+    pub manifests: Vec<DeleteManifest>,
+    /// `null` on a dry run, or when the run stopped before this repository.
+    pub done: Option<DeleteDone>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeleteTag {
+    pub tag: String,
+    pub digest: String,
+    /// `untag` (another tag needs the manifest) or `with_manifest`.
+    pub action: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeleteManifest {
+    pub digest: String,
+    /// `the tag's manifest`, `linux/amd64`, `attestation`.
+    pub what: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeleteDone {
+    pub tags: Vec<String>,
+    pub manifests: Vec<String>,
+    pub referrers: Vec<String>,
+    /// Tags that pointed elsewhere when their turn came: left as they are.
+    pub moved: Vec<String>,
+}
+
+impl DeletePlan {
+    pub fn new(
+        name: &str,
+        plan: &crate::registry::delete::Plan,
+        done: Option<&crate::registry::delete::Done>,
+    ) -> Self {
+        use crate::registry::delete::Action;
+        DeletePlan {
+            name: name.to_string(),
+            tags: plan
+                .tags
+                .iter()
+                .map(|t| DeleteTag {
+                    tag: t.tag.clone(),
+                    digest: t.digest.clone(),
+                    action: match t.action {
+                        Action::Untag => "untag",
+                        Action::WithManifest => "with_manifest",
+                    },
+                })
+                .collect(),
+            manifests: plan
+                .manifests
+                .iter()
+                .map(|m| DeleteManifest {
+                    digest: m.digest.clone(),
+                    what: m.what.clone(),
+                })
+                .collect(),
+            done: done.map(|d| DeleteDone {
+                tags: d.tags.clone(),
+                manifests: d.manifests.clone(),
+                referrers: d.referrers.clone(),
+                moved: d.moved.clone(),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Retain {
+    pub dry_run: bool,
+    pub keep: usize,
+    pub keep_months: Option<u32>,
+    pub images: Vec<RetainImage>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RetainImage {
+    pub name: String,
+    /// Newest first.
+    pub builds: Vec<RetainBuild>,
+    pub delete: DeletePlan,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RetainBuild {
+    pub commit: String,
+    pub date: Option<String>,
+    pub keep: bool,
+    /// Why it is kept: `newest N`, `moving tag latest`, `cited by the wiki`, `no date`.
+    pub why: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+impl RetainImage {
+    pub fn new(
+        name: &str,
+        decisions: &[crate::registry::retain::Decision],
+        delete: DeletePlan,
+    ) -> Self {
+        RetainImage {
+            name: name.to_string(),
+            builds: decisions
+                .iter()
+                .map(|d| RetainBuild {
+                    commit: d.build.commit.clone(),
+                    date: d.date.clone(),
+                    keep: d.keep,
+                    why: d.why.clone(),
+                    tags: d.build.tags.clone(),
+                })
+                .collect(),
+            delete,
+        }
+    }
+}
+
+// ---- tags ----
+
+#[derive(Debug, Serialize)]
+pub struct TagList {
+    pub name: String,
+    pub tags: Vec<TagDoc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TagDoc {
+    pub tag: String,
+    pub digest: String,
+    pub media_type: String,
+    /// `linux/amd64`, ... of an index's images; empty for an image manifest.
+    pub platforms: Vec<String>,
+    /// `commit`, `date`, `moving` or `referrers`.
+    pub kind: &'static str,
+    /// The commits of the builds whose digest this is.
+    pub builds: Vec<String>,
 }

@@ -14,6 +14,7 @@ mod hook_cache;
 pub mod json;
 mod prune;
 mod publish;
+mod registry_ops;
 mod sbom;
 mod stack;
 mod supply;
@@ -68,8 +69,8 @@ pub enum Command {
     #[command(long_about = help::HOOK, after_long_help = help::after(help::HOOK_CODES, help::HOOK_EXAMPLES))]
     Hook(HookArgs),
     /// Write the tags file of one image (upstream's write_tags_file)
-    #[command(long_about = help::TAGS, after_long_help = help::after(help::HOOK_CODES, help::TAGS_EXAMPLES))]
-    Tags(OneImage),
+    #[command(long_about = help::TAGS_FILE, after_long_help = help::after(help::HOOK_CODES, help::TAGS_FILE_EXAMPLES))]
+    TagsFile(OneImage),
     /// Write the build manifest and history line of one image (upstream's write_manifest)
     #[command(long_about = help::MANIFEST, after_long_help = help::after(help::HOOK_CODES, help::MANIFEST_EXAMPLES))]
     Manifest(OneImage),
@@ -117,6 +118,18 @@ pub enum Command {
     /// Attach the SBOM files of an image's build to its pushed platform image (OCI artifacts)
     #[command(long_about = help::ATTACH, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::ATTACH_EXAMPLES))]
     Attach(supply::AttachArgs),
+    /// Copy tags to another registry: indexes whole, with attestations and SBOM referrers, tags last
+    #[command(long_about = help::COPY, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::COPY_EXAMPLES))]
+    Copy(registry_ops::CopyArgs),
+    /// Delete tags, and the manifests (with their referrers) no other tag needs
+    #[command(long_about = help::codes(help::DELETE), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::DELETE_EXAMPLES))]
+    Delete(registry_ops::DeleteArgs),
+    /// Keep the newest builds of an image (and what moving tags and the wiki need); delete the rest
+    #[command(long_about = help::codes(help::RETAIN), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::RETAIN_EXAMPLES))]
+    Retain(registry_ops::RetainArgs),
+    /// List an image's tags in the registry: digest, platforms, and the build each belongs to
+    #[command(long_about = help::TAGS, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::TAGS_EXAMPLES))]
+    Tags(registry_ops::TagsArgs),
     /// Write each image to an archive (docker-archive, zstd) with its checksum
     #[command(long_about = help::codes(help::SAVE), after_long_help = help::after(help::ARCHIVE_CODES, help::SAVE_EXAMPLES))]
     Save(archive::SaveArgs),
@@ -311,7 +324,11 @@ impl Command {
     pub fn output(&self) -> &Output {
         match self {
             Command::Hook(a) => &a.output,
-            Command::Tags(a) | Command::Manifest(a) => &a.output,
+            Command::TagsFile(a) | Command::Manifest(a) => &a.output,
+            Command::Copy(a) => &a.output,
+            Command::Delete(a) => &a.output,
+            Command::Retain(a) => &a.output,
+            Command::Tags(a) => &a.output,
             Command::Apply(a) => &a.output,
             Command::Explain { output, .. }
             | Command::Check { output, .. }
@@ -334,7 +351,7 @@ impl Command {
     fn names(&self) -> Names {
         match self {
             Command::Hook(_)
-            | Command::Tags(_)
+            | Command::TagsFile(_)
             | Command::Manifest(_)
             | Command::Explain { .. }
             | Command::List { .. }
@@ -346,9 +363,15 @@ impl Command {
 
 pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
     // The commands that need no stack: gc cleans up after any, diff reads files.
+    // The registry commands read the hierarchy file only for short image names.
+    let config = cli.config.as_deref();
     match cli.command {
         Command::Gc(args) => return gc::run(args).await,
         Command::Diff(args) => return diff::run(args),
+        Command::Copy(args) => return registry_ops::copy(config, args, ui).await,
+        Command::Delete(args) => return registry_ops::delete(config, args, ui).await,
+        Command::Retain(args) => return registry_ops::retain(config, args, ui).await,
+        Command::Tags(args) => return registry_ops::tags(config, args, ui).await,
         _ => {}
     }
     let hierarchy = Hierarchy::load_default(cli.config.as_deref(), cli.command.names())?;
@@ -397,7 +420,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
             )
             .await
         }
-        Command::Tags(one) => {
+        Command::TagsFile(one) => {
             let steps = Steps {
                 tags_file: true,
                 manifest: false,
@@ -421,7 +444,12 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         Command::Attach(args) => supply::attach(hierarchy, args, ui).await,
         Command::Build(args) => build::run(hierarchy, args, ui.quiet).await,
         Command::Prune(args) => prune::run(hierarchy, args).await,
-        Command::Gc(_) | Command::Diff(_) => unreachable!("run before the hierarchy is loaded"),
+        Command::Gc(_)
+        | Command::Diff(_)
+        | Command::Copy(_)
+        | Command::Delete(_)
+        | Command::Retain(_)
+        | Command::Tags(_) => unreachable!("run before the hierarchy is loaded"),
         Command::Save(args) => archive::save(hierarchy, args, ui).await,
         Command::Load(args) => archive::load(args, ui).await,
     }

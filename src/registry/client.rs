@@ -67,6 +67,18 @@ pub struct Registry {
     identity: Option<Identity>,
     /// Repositories the client has signed in for (blob calls).
     signed_in: Arc<tokio::sync::Mutex<std::collections::HashSet<String>>>,
+    /// Deletes, which oci-client does not make: plain HTTP calls.
+    deletes: Deletes,
+}
+
+/// What a DELETE needs: the HTTP client, the API's base URL, the
+/// credentials, and the tokens with the `delete` action already traded.
+#[derive(Clone)]
+struct Deletes {
+    http: reqwest::Client,
+    base: String,
+    credentials: Credentials,
+    tokens: Arc<tokio::sync::Mutex<HashMap<String, Secret>>>,
 }
 
 #[derive(Clone)]
@@ -137,17 +149,24 @@ impl Registry {
             ClientProtocol::Https
         };
         let extra_ca = docker_ca(host);
+        let base = format!(
+            "{}://{host}",
+            if is_loopback(host) { "http" } else { "https" }
+        );
         let identity = match &found.credentials {
             Credentials::IdentityToken(token) => Some(Identity {
                 token: token.clone(),
                 http: identity_client(&extra_ca),
-                base: format!(
-                    "{}://{host}",
-                    if is_loopback(host) { "http" } else { "https" }
-                ),
+                base: base.clone(),
                 access: Arc::default(),
             }),
             _ => None,
+        };
+        let deletes = Deletes {
+            http: identity_client(&extra_ca),
+            base,
+            credentials: found.credentials.clone(),
+            tokens: Arc::default(),
         };
         let config = ClientConfig {
             extra_root_certificates: extra_ca,
@@ -166,7 +185,13 @@ impl Registry {
             policy,
             identity,
             signed_in: Arc::default(),
+            deletes,
         }
+    }
+
+    /// Where the credentials in use came from, for messages.
+    pub fn credential_source(&self) -> CredentialSource {
+        self.source
     }
 
     /// The credentials for `repository`: as found, or, for an identity
@@ -185,22 +210,28 @@ impl Registry {
             RegistryError::is_transient,
             |n, e, wait| report_retry(&what, n, e, wait),
             || async {
-                oauth::access_token(&identity.http, &identity.base, repository, &identity.token)
-                    .await
-                    .map_err(|failure| match failure {
-                        oauth::Failure::Status(code, detail) => self.by_status(&what, code, detail),
-                        oauth::Failure::Transport(detail) => RegistryError::Unreachable {
-                            registry: self.host.clone(),
-                            what: what.clone(),
-                            detail,
-                            tries: 1,
-                        },
-                        oauth::Failure::Protocol(detail) => RegistryError::Protocol {
-                            registry: self.host.clone(),
-                            what: what.clone(),
-                            detail,
-                        },
-                    })
+                oauth::access_token(
+                    &identity.http,
+                    &identity.base,
+                    repository,
+                    "pull,push",
+                    &identity.token,
+                )
+                .await
+                .map_err(|failure| match failure {
+                    oauth::Failure::Status(code, detail) => self.by_status(&what, code, detail),
+                    oauth::Failure::Transport(detail) => RegistryError::Unreachable {
+                        registry: self.host.clone(),
+                        what: what.clone(),
+                        detail,
+                        tries: 1,
+                    },
+                    oauth::Failure::Protocol(detail) => RegistryError::Protocol {
+                        registry: self.host.clone(),
+                        what: what.clone(),
+                        detail,
+                    },
+                })
             },
         )
         .await
@@ -332,7 +363,7 @@ impl Registry {
         &self,
         reference: &Reference,
         body: &[u8],
-        media_type: &'static str,
+        media_type: &str,
         what: &str,
     ) -> Result<(), RegistryError> {
         let what = format!("putting {what} {reference}");
@@ -393,13 +424,22 @@ impl Registry {
         Ok(())
     }
 
-    /// Whether the repository has the blob (HEAD).
+    /// Whether the repository has the blob (HEAD); `false` when the registry
+    /// cannot tell (5xx after the retries): uploading it again is safe.
     pub async fn has_blob(&self, repository: &str, digest: &str) -> Result<bool, RegistryError> {
         self.sign_in(repository).await?;
         let reference = self.reference(repository, "latest");
         let what = format!("checking blob {digest} in {repository}");
-        self.call(&what, || self.client.blob_exists(&reference, digest))
+        match self
+            .call(&what, || self.client.blob_exists(&reference, digest))
             .await
+        {
+            // A registry that crashed while linking the blob into the repository
+            // answers 500 for it until the link is written again, which is what
+            // the upload that follows does (or it fails with its own error).
+            Err(RegistryError::Server { .. }) => Ok(false),
+            other => other,
+        }
     }
 
     /// Mounts a blob of repository `from` (same registry) into `repository`,
@@ -499,6 +539,194 @@ impl Registry {
                 .list_tags(&reference, &auth, None, None)
                 .await
                 .map(|t| t.tags)
+        })
+        .await
+    }
+
+    /// Deletes a manifest by digest, or a tag by name where the registry
+    /// allows that (distribution 3, most hosted registries). Basic
+    /// credentials are sent as they are; on a Bearer challenge a token with
+    /// the `delete` action is asked for (and kept for the repository).
+    pub async fn delete_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<(), RegistryError> {
+        let sep = if reference.contains(':') { '@' } else { ':' };
+        let what = format!("deleting {}/{repository}{sep}{reference}", self.host);
+        retry(
+            &self.policy,
+            RegistryError::is_transient,
+            |n, e, wait| report_retry(&what, n, e, wait),
+            || self.delete_once(repository, reference, &what),
+        )
+        .await
+        .map_err(|(e, tries)| e.after_tries(tries))
+    }
+
+    async fn delete_once(
+        &self,
+        repository: &str,
+        reference: &str,
+        what: &str,
+    ) -> Result<(), RegistryError> {
+        let d = &self.deletes;
+        let url = format!("{}/v2/{repository}/manifests/{reference}", d.base);
+        let transport = |e: reqwest::Error| RegistryError::Unreachable {
+            registry: self.host.clone(),
+            what: what.to_string(),
+            detail: chain(&e),
+            tries: 1,
+        };
+        let token = d.tokens.lock().await.get(repository).cloned();
+        let mut request = d.http.delete(&url);
+        request = match (&token, &d.credentials) {
+            (Some(t), _) => request.bearer_auth(t.expose()),
+            (None, Credentials::Basic { username, password }) => {
+                request.basic_auth(username, Some(password.expose()))
+            }
+            _ => request,
+        };
+        let mut answer = request.send().await.map_err(transport)?;
+        let mut bearer = token.is_some();
+        if answer.status() == 401 && !bearer {
+            let challenge = answer
+                .headers()
+                .get(reqwest::header::WWW_AUTHENTICATE)
+                .and_then(|h| h.to_str().ok())
+                .and_then(oauth::parse_challenge);
+            if let Some(challenge) = challenge {
+                let token = self.delete_token(repository, &challenge, what).await?;
+                d.tokens
+                    .lock()
+                    .await
+                    .insert(repository.to_string(), token.clone());
+                answer = d
+                    .http
+                    .delete(&url)
+                    .bearer_auth(token.expose())
+                    .send()
+                    .await
+                    .map_err(transport)?;
+                bearer = true;
+            }
+        }
+        let status = answer.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let body = answer.text().await.unwrap_or_default();
+        let detail = error_messages(&body);
+        Err(match status {
+            405 => RegistryError::DeleteUnsupported {
+                registry: self.host.clone(),
+                what: what.to_string(),
+                detail,
+            },
+            // A token without the delete action, or an account without the right.
+            401 if bearer => RegistryError::DeleteDenied {
+                registry: self.host.clone(),
+                what: what.to_string(),
+                credentials: self.source,
+            },
+            403 => RegistryError::DeleteDenied {
+                registry: self.host.clone(),
+                what: what.to_string(),
+                credentials: self.source,
+            },
+            _ => self.by_status(what, status, detail),
+        })
+    }
+
+    /// A token with the `delete` action on `repository`, from the realm of
+    /// the registry's challenge.
+    async fn delete_token(
+        &self,
+        repository: &str,
+        challenge: &oauth::Challenge,
+        what: &str,
+    ) -> Result<Secret, RegistryError> {
+        let d = &self.deletes;
+        let scope = format!("repository:{repository}:delete");
+        let got = match &d.credentials {
+            Credentials::IdentityToken(token) => {
+                oauth::access_token(&d.http, &d.base, repository, "delete", token)
+                    .await
+                    .and_then(|t| {
+                        t.ok_or_else(|| oauth::Failure::Protocol("no Bearer challenge".into()))
+                    })
+            }
+            Credentials::Basic { username, password } => {
+                oauth::basic_token(&d.http, challenge, &scope, Some((username, password))).await
+            }
+            Credentials::Anonymous => oauth::basic_token(&d.http, challenge, &scope, None).await,
+        };
+        got.map_err(|failure| match failure {
+            oauth::Failure::Status(code, detail) => self.by_status(what, code, detail),
+            oauth::Failure::Transport(detail) => RegistryError::Unreachable {
+                registry: self.host.clone(),
+                what: what.to_string(),
+                detail,
+                tries: 1,
+            },
+            oauth::Failure::Protocol(detail) => RegistryError::Protocol {
+                registry: self.host.clone(),
+                what: what.to_string(),
+                detail,
+            },
+        })
+    }
+
+    /// Signs the client in for reading `repository` only (a source of a
+    /// copy, where the credentials may not allow writes).
+    async fn sign_in_read(&self, repository: &str) -> Result<(), RegistryError> {
+        let key = format!("pull:{repository}");
+        let mut signed_in = self.signed_in.lock().await;
+        if signed_in.contains(&key) || signed_in.contains(repository) {
+            return Ok(());
+        }
+        let reference = self.reference(repository, "latest");
+        let auth = self.auth_for(repository).await?;
+        let what = format!("signing in for {repository}");
+        self.call(&what, || async {
+            self.client
+                .auth(&reference, &auth, RegistryOperation::Pull)
+                .await
+                .map(|_| ())
+        })
+        .await?;
+        signed_in.insert(key);
+        Ok(())
+    }
+
+    /// Streams a blob of `source`'s repository `from` into this registry's
+    /// `repository`: read and sent at the same time, never on disk, its
+    /// digest checked as it passes. Each try starts the blob again.
+    pub async fn copy_blob_from(
+        &self,
+        source: &Registry,
+        from: &str,
+        repository: &str,
+        blob: &Descriptor,
+    ) -> Result<(), RegistryError> {
+        source.sign_in_read(from).await?;
+        self.sign_in(repository).await?;
+        let src = source.reference(from, "latest");
+        let dst = self.reference(repository, "latest");
+        let what = format!(
+            "copying blob {} from {}/{from} to {}/{repository}",
+            blob.digest, source.host, self.host
+        );
+        let digest = blob.digest.as_str();
+        self.call(&what, || async {
+            let stream = source.client.pull_blob_stream(&src, digest).await?;
+            let body = stream
+                .stream
+                .map(|r| r.map_err(OciDistributionError::IoError));
+            self.client
+                .push_blob_stream(&dst, body, digest, Some(blob.size))
+                .await
+                .map(|_| ())
         })
         .await
     }
@@ -609,8 +837,32 @@ fn identity_client(extra_ca: &[Certificate]) -> reqwest::Client {
     builder.build().unwrap_or_default()
 }
 
-fn reqwest_header(media_type: &'static str) -> http::HeaderValue {
-    http::HeaderValue::from_static(media_type)
+/// The `message`s of a registry's error body (`{"errors":[...]}`), or the body.
+fn error_messages(body: &str) -> String {
+    let parsed: Option<Vec<String>> = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v["errors"].as_array().map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} {}",
+                            e["code"].as_str().unwrap_or(""),
+                            e["message"].as_str().unwrap_or("")
+                        )
+                        .trim()
+                        .to_string()
+                    })
+                    .collect()
+            })
+        });
+    parsed.map_or_else(|| body.trim().to_string(), |m| m.join("; "))
+}
+
+fn reqwest_header(media_type: &str) -> http::HeaderValue {
+    http::HeaderValue::from_str(media_type)
+        .unwrap_or(http::HeaderValue::from_static(media::OCI_MANIFEST))
 }
 
 /// The last causes of an error, on one line ("tcp connect error: Connection

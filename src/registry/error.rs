@@ -89,7 +89,7 @@ pub enum RegistryError {
     #[error("pushing {reference} failed: {detail}")]
     Push { reference: String, detail: String },
 
-    #[error("no tags file of {image} (variant {variant}) in {dir}: expected {expected}\n  fix: run `stacktag hook {image}` (or `stacktag tags`) on each platform's build machine and gather the tags files in one directory")]
+    #[error("no tags file of {image} (variant {variant}) in {dir}: expected {expected}\n  fix: run `stacktag hook {image}` (or `stacktag tags-file`) on each platform's build machine and gather the tags files in one directory")]
     NoTagsFile {
         image: String,
         variant: String,
@@ -102,6 +102,34 @@ pub enum RegistryError {
 
     #[error("refusing to merge {image}: {} platform image(s) missing in the registry, nothing was written:\n{}\n  fix: push them (`stacktag push` on each platform's machine) and merge again, or pass --allow-missing-platform to publish what is there", .missing.len(), .missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n"))]
     MissingPlatform { image: String, missing: Vec<String> },
+
+    #[error("registry {registry} does not allow deletes ({what}: {detail}); nothing was deleted\n  fix: enable them in the registry (distribution: `storage: delete: enabled: true`, or REGISTRY_STORAGE_DELETE_ENABLED=true), or delete through the registry's web interface")]
+    DeleteUnsupported {
+        registry: String,
+        what: String,
+        detail: String,
+    },
+
+    #[error("registry {registry} refused a delete while {what}, using {credentials}: the credentials may read and push but not delete\n  fix: use an account (or a token scope) with delete access to that repository")]
+    DeleteDenied {
+        registry: String,
+        what: String,
+        credentials: CredentialSource,
+    },
+
+    #[error("refusing to {what}: {why}; nothing was deleted\n  fix: {fix}")]
+    Refused {
+        what: String,
+        why: String,
+        fix: String,
+    },
+
+    #[error("{reference}: the registry has digest {actual} where {expected} was copied\n  fix: the registry rewrote the manifest; copy to a registry that keeps manifests as they are")]
+    DigestMismatch {
+        reference: String,
+        expected: String,
+        actual: String,
+    },
 
     #[error("{reference} is a {actual} image, but its tag says {expected}\n  fix: the tag points at the wrong image; re-tag and push it from the right build")]
     WrongPlatform {

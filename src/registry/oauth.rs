@@ -68,6 +68,7 @@ pub async fn access_token(
     http: &reqwest::Client,
     base: &str,
     repository: &str,
+    actions: &str,
     refresh_token: &Secret,
 ) -> Result<Option<Secret>, Failure> {
     let transport = |e: reqwest::Error| Failure::Transport(super::client::chain(&e));
@@ -84,7 +85,7 @@ pub async fn access_token(
     else {
         return Ok(None);
     };
-    let scope = format!("repository:{repository}:pull,push");
+    let scope = format!("repository:{repository}:{actions}");
     let mut form = vec![
         ("grant_type", "refresh_token"),
         ("client_id", CLIENT_ID),
@@ -113,6 +114,41 @@ pub async fn access_token(
         .and_then(|t| t.as_str())
         .map(|t| Some(Secret::new(t)))
         .ok_or_else(|| Failure::Protocol("token answer has no access_token".into()))
+}
+
+/// A token for `scope` from the realm of a Bearer challenge, asked for as
+/// the Docker client asks: GET with the Basic credentials (none when
+/// anonymous), `service` and `scope` in the query.
+pub async fn basic_token(
+    http: &reqwest::Client,
+    challenge: &Challenge,
+    scope: &str,
+    basic: Option<(&str, &Secret)>,
+) -> Result<Secret, Failure> {
+    let transport = |e: reqwest::Error| Failure::Transport(super::client::chain(&e));
+    let mut query = vec![("scope", scope)];
+    if let Some(service) = &challenge.service {
+        query.push(("service", service));
+    }
+    let url = reqwest::Url::parse_with_params(&challenge.realm, &query)
+        .map_err(|e| Failure::Protocol(format!("token realm {}: {e}", challenge.realm)))?;
+    let mut request = http.get(url);
+    if let Some((user, password)) = basic {
+        request = request.basic_auth(user, Some(password.expose()));
+    }
+    let answer = request.send().await.map_err(transport)?;
+    let status = answer.status();
+    let body = answer.text().await.map_err(transport)?;
+    if !status.is_success() {
+        return Err(Failure::Status(status.as_u16(), body.trim().to_string()));
+    }
+    let json: serde_json::Value = serde_json::from_str(&body)
+        .map_err(|e| Failure::Protocol(format!("token answer is not JSON: {e}")))?;
+    json.get("token")
+        .or_else(|| json.get("access_token"))
+        .and_then(|t| t.as_str())
+        .map(Secret::new)
+        .ok_or_else(|| Failure::Protocol("token answer has no token".into()))
 }
 
 #[cfg(test)]

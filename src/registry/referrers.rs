@@ -317,6 +317,52 @@ pub async fn attach(
     Ok(out)
 }
 
+/// Makes each referrer of `subject` (already in the registry) findable: those
+/// the referrers API or the referrers tag lists already are left; the others
+/// are added to the referrers tag. Returns how many were added.
+pub async fn make_findable(
+    registry: &Registry,
+    repository: &str,
+    subject: &str,
+    referrers: &[Descriptor],
+) -> Result<usize, RegistryError> {
+    let (in_tag, _) = tag_index(registry, repository, subject).await?;
+    let listed = registry
+        .referrers(&registry.reference_digest(repository, subject))
+        .await?;
+    let add: Vec<Descriptor> = referrers
+        .iter()
+        .filter(|d| {
+            !in_tag.iter().any(|m| m.digest == d.digest)
+                && !listed.iter().any(|m| m.digest == d.digest)
+        })
+        .cloned()
+        .collect();
+    if !add.is_empty() {
+        add_to_tag(registry, repository, subject, &add).await?;
+    }
+    Ok(add.len())
+}
+
+/// Deletes the referrers tag of `subject`, when there is one (after the
+/// referrers themselves are gone). `true` when there was one.
+pub async fn delete_tag(
+    registry: &Registry,
+    repository: &str,
+    subject: &str,
+) -> Result<bool, RegistryError> {
+    let tag = referrers_tag(subject);
+    let Some(digest) =
+        super::error::optional(registry.digest(&registry.reference(repository, &tag)).await)?
+    else {
+        return Ok(false);
+    };
+    match registry.delete_manifest(repository, &digest).await {
+        Ok(()) | Err(RegistryError::NotFound { .. }) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 /// The referrers tag's index of `subject`: its entries, and whether it exists.
 async fn tag_index(
     registry: &Registry,

@@ -383,7 +383,14 @@ fn platform_that_disagrees_with_the_image_exit_4() {
     let dir = tempfile::tempdir().unwrap();
     let config = hierarchy(dir.path(), "t-platform", "  box:\n    taggers: [date]\n");
     let out = stacktag_config("t-platform", &config)
-        .args(["tags", "--image", "box", "--platform", "arm64", "--out-dir"])
+        .args([
+            "tags-file",
+            "--image",
+            "box",
+            "--platform",
+            "arm64",
+            "--out-dir",
+        ])
         .arg(dir.path().join("out"))
         .output()
         .unwrap();

@@ -343,7 +343,7 @@ fn docker_host_tcp_is_honoured() {
     let config = hierarchy(dir.path(), owner, "  box:\n    taggers: [os_version]\n");
     let out = stacktag_config(owner, &config)
         .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
-        .args(["tags", "--image", "box", "--out-dir"])
+        .args(["tags-file", "--image", "box", "--out-dir"])
         .arg(dir.path().join("out"))
         .output()
         .unwrap();
@@ -381,7 +381,7 @@ fn docker_host_tcp_with_tls_verify_is_honoured() {
             .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
             .env("DOCKER_TLS_VERIFY", "1")
             .env("DOCKER_CERT_PATH", cert_path)
-            .args(["tags", "--image", "box", "--out-dir"])
+            .args(["tags-file", "--image", "box", "--out-dir"])
             .arg(dir.path().join("out"))
             .output()
             .unwrap()

@@ -26,7 +26,7 @@ fn schema() -> &'static Value {
 }
 
 /// Panics with every way `doc` breaks the schema.
-fn validate(what: &str, doc: &Value) {
+pub(crate) fn validate(what: &str, doc: &Value) {
     let validator = jsonschema::draft202012::new(schema()).expect("a valid schema");
     let errors: Vec<String> = validator
         .iter_errors(doc)
@@ -303,7 +303,7 @@ fn local_commands_print_one_valid_document_each() {
     pin("hook", &out, &subs);
     assert_no_containers(run);
 
-    for command in ["tags", "manifest"] {
+    for command in ["tags-file", "manifest"] {
         let out = st(&[command, "--image", "jbase", "--format", "json"]);
         let doc = document(command, &out, command);
         assert_eq!(doc["images"][0]["applied"], false);
@@ -368,8 +368,8 @@ fn local_commands_print_one_valid_document_each() {
     document("usage", &out, "tags");
     pin("usage", &out, &subs);
     // The whole message: every missing argument, not the line before them.
-    let out = st(&["tags", "--format=json"]);
-    let doc = document("missing argument", &out, "tags");
+    let out = st(&["tags-file", "--format=json"]);
+    let doc = document("missing argument", &out, "tags-file");
     let message = doc["error"]["message"].as_str().unwrap();
     assert!(
         message

@@ -21,6 +21,7 @@ mod plugin_crate;
 mod podman;
 mod private_daemon;
 mod publish;
+mod registry_ops;
 mod sbom;
 mod supply;
 mod support;

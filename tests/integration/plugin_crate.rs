@@ -38,7 +38,12 @@ fn plugin_crate_builds_and_tags_a_demo_image() {
         .current_dir(&root)
         .arg("--config")
         .arg(&config)
-        .args(["tags", "--image", "docker-stacks-foundation", "--out-dir"])
+        .args([
+            "tags-file",
+            "--image",
+            "docker-stacks-foundation",
+            "--out-dir",
+        ])
         .arg(dir.path().join("out"))
         .output()
         .unwrap();

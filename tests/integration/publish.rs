@@ -32,6 +32,8 @@ pub(crate) struct Registry {
     pub(crate) images: Vec<String>,
     /// Bearer-token auth from this server instead of Basic auth.
     pub(crate) token: Option<TokenServer>,
+    /// Deletes enabled (distribution's `storage.delete.enabled`).
+    pub(crate) deletes: bool,
 }
 
 impl Registry {
@@ -45,34 +47,47 @@ impl Registry {
     }
 
     fn start_with(token_auth: bool) -> Registry {
+        Registry::start_configured(token_auth.then_some(None), true)
+    }
+
+    /// `token`: bearer tokens from a server of its own granting only these
+    /// actions (`Some(None)`: every action asked); `deletes`: whether the
+    /// registry allows deletes.
+    pub(crate) fn start_configured(token: Option<Option<&[&str]>>, deletes: bool) -> Registry {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let dir = tempfile::tempdir().unwrap();
-        let token =
-            token_auth.then(|| TokenServer::start(dir.path(), USER, PASSWORD, IDENTITY_TOKEN));
+        let token = token.map(|allowed| {
+            TokenServer::start_granting(dir.path(), USER, PASSWORD, IDENTITY_TOKEN, allowed)
+        });
         let r = Registry {
             port,
             dir,
             images: Vec::new(),
             token,
+            deletes,
         };
         r.up();
         r
     }
 
-    fn state(&self) -> PathBuf {
+    pub(crate) fn state(&self) -> PathBuf {
         self.dir.path().join("registry")
     }
 
-    fn up(&self) {
+    pub(crate) fn up(&self) {
         let mut cmd = Command::new(root().join("scripts/registry-up"));
         cmd.arg(self.port.to_string())
             .arg(self.state())
             .env("STACKTAG_TEST_USER", USER)
-            .env("STACKTAG_TEST_PASSWORD", PASSWORD);
+            .env("STACKTAG_TEST_PASSWORD", PASSWORD)
+            .env(
+                "STACKTAG_TEST_REGISTRY_DELETE",
+                if self.deletes { "true" } else { "false" },
+            );
         if let Some(t) = &self.token {
             cmd.env("STACKTAG_TEST_TOKEN_REALM", &t.realm)
                 .env("STACKTAG_TEST_TOKEN_CERT", &t.cert);

@@ -16,11 +16,11 @@ use sha2::Digest;
 
 use crate::publish::{assert_ok, tags, tags_dir, text, Registry, IMAGE, OWNER};
 
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
+pub(crate) const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub(crate) const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub(crate) const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 
-fn sha256(data: &[u8]) -> String {
+pub(crate) fn sha256(data: &[u8]) -> String {
     format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)))
 }
 
@@ -39,7 +39,7 @@ fn by_digest(r: &Registry, digest: &str) -> Reference {
 }
 
 /// Uploads a blob; returns its descriptor.
-async fn blob(r: &Registry, media_type: &str, data: &[u8]) -> Value {
+pub(crate) async fn blob(r: &Registry, media_type: &str, data: &[u8]) -> Value {
     let (c, auth) = r.client();
     let reference = r.reference("latest");
     c.auth(&reference, &auth, RegistryOperation::Push)
@@ -53,7 +53,12 @@ async fn blob(r: &Registry, media_type: &str, data: &[u8]) -> Value {
 }
 
 /// Puts a manifest under its digest and under each of `tags`; returns its descriptor.
-async fn put(r: &Registry, media_type: &'static str, manifest: &Value, tags: &[String]) -> Value {
+pub(crate) async fn put(
+    r: &Registry,
+    media_type: &'static str,
+    manifest: &Value,
+    tags: &[String],
+) -> Value {
     let (c, auth) = r.client();
     let body = serde_json::to_vec(manifest).unwrap();
     let digest = sha256(&body);
@@ -73,7 +78,7 @@ async fn put(r: &Registry, media_type: &'static str, manifest: &Value, tags: &[S
 }
 
 /// A one-file layer (an uncompressed tar, as the tar tool writes it).
-fn layer(content: &str) -> Vec<u8> {
+pub(crate) fn layer(content: &str) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("hello"), content).unwrap();
     let out = Command::new("tar")
@@ -95,19 +100,19 @@ fn layer(content: &str) -> Vec<u8> {
 }
 
 /// One platform as BuildKit pushes it.
-struct BuildKit {
+pub(crate) struct BuildKit {
     /// The image manifest's entry in the index.
-    image: Value,
+    pub(crate) image: Value,
     /// The attestation manifest's entry in the index.
-    attestation: Value,
-    index: String,
+    pub(crate) attestation: Value,
+    pub(crate) index: String,
 }
 
 impl BuildKit {
-    fn image_digest(&self) -> &str {
+    pub(crate) fn image_digest(&self) -> &str {
         self.image["digest"].as_str().unwrap()
     }
-    fn attestation_digest(&self) -> &str {
+    pub(crate) fn attestation_digest(&self) -> &str {
         self.attestation["digest"].as_str().unwrap()
     }
 }
@@ -115,7 +120,7 @@ impl BuildKit {
 /// A tiny image for `arch` with its provenance attestation (in-toto JSON, as
 /// BuildKit makes it), and the index of both under `tags`; `extra` entries
 /// are added to the index after them.
-async fn buildkit(
+pub(crate) async fn buildkit(
     r: &Registry,
     arch: &str,
     variant: Option<&str>,
@@ -426,7 +431,7 @@ fn cyclonedx(arch: &str) -> String {
 }
 
 /// Reads a manifest by digest, as any client would.
-async fn manifest_at(r: &Registry, digest: &str) -> Value {
+pub(crate) async fn manifest_at(r: &Registry, digest: &str) -> Value {
     let (c, auth) = r.client();
     c.auth(&r.reference("latest"), &auth, RegistryOperation::Pull)
         .await
@@ -452,7 +457,7 @@ async fn blob_at(r: &Registry, digest: &str) -> Vec<u8> {
 }
 
 /// The referrers tag of `subject`, read as the OCI 1.1 tag scheme says.
-async fn referrers_tag(r: &Registry, subject: &str) -> Vec<Value> {
+pub(crate) async fn referrers_tag(r: &Registry, subject: &str) -> Vec<Value> {
     let (index, _) = r.manifest(&subject.replace(':', "-")).await;
     assert_eq!(index["mediaType"], OCI_INDEX);
     index["manifests"].as_array().unwrap().clone()

@@ -44,6 +44,8 @@ struct Issuer {
     basic: String,
     password: String,
     identity_token: String,
+    /// The actions granted, whatever is asked (`None`: every one asked).
+    allowed: Option<Vec<String>>,
     issued: Arc<AtomicUsize>,
     refused: Arc<AtomicUsize>,
     refreshed: Arc<AtomicUsize>,
@@ -54,8 +56,15 @@ impl TokenServer {
     /// loopback port, for every scope asked, to `user` with `password` (GET
     /// with Basic auth, or the OAuth2 password grant) and to the holder of
     /// `identity_token` (the OAuth2 refresh grant, as a Docker identity token
-    /// is used).
-    pub fn start(dir: &Path, user: &str, password: &str, identity_token: &str) -> TokenServer {
+    /// is used). It grants `allowed` of the actions asked (a read-and-push
+    /// scope, say, that may not delete); `None`: every action asked.
+    pub fn start_granting(
+        dir: &Path,
+        user: &str,
+        password: &str,
+        identity_token: &str,
+        allowed: Option<&[&str]>,
+    ) -> TokenServer {
         let cert = dir.join("token-cert.pem");
         self_signed(
             dir,
@@ -73,6 +82,7 @@ impl TokenServer {
             basic: format!("Basic {}", STANDARD.encode(format!("{user}:{password}"))),
             password: password.to_string(),
             identity_token: identity_token.to_string(),
+            allowed: allowed.map(|a| a.iter().map(|s| s.to_string()).collect()),
             issued: Arc::default(),
             refused: Arc::default(),
             refreshed: Arc::default(),
@@ -177,7 +187,13 @@ fn serve(stream: TcpStream, issuer: &Issuer) {
             }
             Some(params) => {
                 issuer.issued.fetch_add(1, Ordering::SeqCst);
-                let token = token(issuer, &scopes(&params));
+                let mut granted = scopes(&params);
+                if let Some(allowed) = &issuer.allowed {
+                    for (_, _, actions) in &mut granted {
+                        actions.retain(|a| allowed.contains(a));
+                    }
+                }
+                let token = token(issuer, &granted);
                 (
                     "200 OK",
                     format!(r#"{{"token":"{token}","access_token":"{token}","expires_in":300}}"#),
