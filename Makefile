@@ -19,7 +19,7 @@ REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
 CARGO      ?= cargo
 
-.PHONY: help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz podman-up test-podman plugin-template
+.PHONY: help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki bench-find clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz podman-up test-podman plugin-template
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -143,6 +143,9 @@ bench: build-all ## wall time and peak memory of `stacktag hook --all`, with and
 
 bench-wiki: ## time to update a wiki of 4560 manifests, and its HTML site (printed)
 	$(CARGO) bench --profile dev --bench wiki
+
+bench-find: chromium ## catalog of 4,602 real-size builds: time, size; bytes and first result per query in chromium; find time
+	$(CARGO) bench --bench find
 
 # Each fuzz target runs FUZZ_SECONDS; the corpus grows in fuzz/corpus (seeds: fuzz/seeds),
 # a crash lands in fuzz/artifacts and fails the run. cargo-fuzz on the stable toolchain

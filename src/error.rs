@@ -37,11 +37,11 @@ pub enum Error {
     Sbom(#[from] crate::sbom::SbomError),
     #[error(transparent)]
     Diff(#[from] crate::diff::error::DiffError),
-
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::error::CatalogError),
     /// A command line that asks for something that cannot be (exit 2).
     #[error("{0}")]
     Usage(String),
-
     /// Several failures, the most severe first.
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<Error>),
@@ -92,6 +92,7 @@ pub mod exit {
     pub const VERIFY: i32 = 17;
     pub const REFUSED: i32 = 19;
     pub const DELETE_UNSUPPORTED: i32 = 20;
+    pub const CATALOG: i32 = 21;
     pub const INTERRUPTED: i32 = 130;
     /// stdout or stderr was closed (a pipe whose reader left), as SIGPIPE would.
     pub const CLOSED_OUTPUT: i32 = 141;
@@ -120,6 +121,7 @@ pub mod exit {
         (VERIFY, "build: an image's verify command failed; its branch is not built further and `latest` is where it was"),
         (REFUSED, "delete, retain: refused without --force (a tag a moving tag such as latest points to, or every build); nothing was deleted"),
         (DELETE_UNSUPPORTED, "delete, retain: the registry does not allow deletes (405 UNSUPPORTED); nothing was deleted"),
+        (CATALOG, "find: the catalog is missing (the wiki has none yet, or the path or URL holds none) or corrupt (a file missing or not what its format says)"),
         (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
         (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
         (CLOSED_OUTPUT, "stdout or stderr was closed (piped into `head`, say): the run stopped as on Ctrl-C, quietly, containers removed"),

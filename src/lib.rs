@@ -7,6 +7,7 @@
 
 pub mod archive;
 pub mod build;
+pub mod catalog;
 pub mod cli;
 pub mod console;
 pub mod diff;

@@ -6,6 +6,7 @@ pub use crate::error::exit::*;
 
 use crate::archive::ArchiveError;
 use crate::build::BuildError;
+use crate::catalog::CatalogError;
 use crate::diff::DiffError;
 use crate::error::{exit, partial_summary, Error, HierarchyError, HookError, Stop};
 
@@ -38,6 +39,8 @@ pub fn exit_code(e: &Error) -> i32 {
             HookError::Interrupted(Stop::Interrupt | Stop::Cancelled) => exit::INTERRUPTED,
         },
         Error::Sbom(_) => exit::COMMAND,
+        Error::Catalog(CatalogError::BadQuery(_)) => exit::USAGE,
+        Error::Catalog(_) => exit::CATALOG,
         Error::Git(_) => exit::GIT,
         Error::File(_) => exit::IO,
         Error::Diff(d) => match d {

@@ -388,11 +388,29 @@ pub const GC_CODES: &[i32] = &[OK, USAGE, DOCKER, IO];
 pub const DIFF: &str = "\
 What changed between two builds of an image: for apt, pip, conda, R and Julia the packages added,
 removed and changed (old -> new version), read from the manifests, and the tags whose value
-changed (python-3.12.9 -> python-3.13.1). Two manifest files, or --wiki-dir with --image for the
-newest build in the wiki against the one before it. Markdown, or --format json.";
+changed (python-3.12.9 -> python-3.13.1). Sections declared in hierarchy.yaml are compared too:
+one whose output is `name version` pairs as packages, any other line by line; a section with no
+command output to compare is named as not compared. Two manifest files, or --wiki-dir with --image
+for the newest build in the wiki against the one before it. Markdown, or --format json.";
 
 pub const DIFF_EXAMPLES: &str = "  stacktag diff old/x86_64-default-base-notebook-aaaa.md new/x86_64-default-base-notebook-bbbb.md
   stacktag diff --wiki-dir ../stack.wiki --image base-notebook --format json";
+
+pub const FIND: &str = "\
+Which builds hold what: every build in the wiki whose packages (apt, pip, conda, R, Julia), tagger
+values (python-3.11.6 is `python` 3.11.6) and own fields (image, platform, variant) meet all the
+constraints, newest first, each with its pinnable reference (image:tag, or image@sha256:... when
+the digest is known), its tags and its page. Constraints read as conda's match specs: `python=3.11`
+is 3.11 or 3.11.x, `==` is exact; versions compare by each ecosystem's rules (Debian's for apt,
+PEP 440 for pip and conda, semver-like for the rest). The catalog is the one `stacktag wiki` writes:
+a wiki checkout (.stacktag/catalog/), a rendered site (catalog/), or a published site's URL.";
+
+pub const FIND_EXAMPLES: &str = "  stacktag find numpy=1.26 python=3.11 --platform aarch64
+  stacktag find 'r>=4.4' --image r-notebook --first     the first build that had it
+  stacktag find --package pandas --image scipy-notebook --limit 0
+  stacktag find 'conda:numpy>=1.24,<2' --catalog https://example.org/stack-wiki/ --format json";
+
+pub const FIND_CODES: &[i32] = &[OK, USAGE, CATALOG];
 
 pub const DIFF_CODES: &[i32] = &[OK, USAGE, IO];
 

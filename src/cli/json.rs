@@ -136,6 +136,8 @@ pub enum Body {
     Delete(Delete),
     Retain(Retain),
     Tags(TagList),
+    /// `find`: the answer, as `stacktag find` prints it (docs/json.md).
+    Find(crate::catalog::Answer),
 }
 
 /// The image as the daemon has it.

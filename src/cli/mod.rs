@@ -7,6 +7,7 @@ mod args;
 mod build;
 mod diff;
 pub mod exit;
+mod find;
 mod gc;
 mod help;
 mod hook;
@@ -59,6 +60,9 @@ pub enum Command {
     /// What changed between two builds of an image: packages per section, and tags
     #[command(long_about = help::DIFF, after_long_help = help::after(help::DIFF_CODES, help::DIFF_EXAMPLES))]
     Diff(diff::DiffArgs),
+    /// Which builds hold what: builds whose packages and tags meet constraints, newest first
+    #[command(long_about = help::FIND, after_long_help = help::after(help::FIND_CODES, help::FIND_EXAMPLES))]
+    Find(find::FindArgs),
     /// Remove the containers left by runs that are no longer alive (every run also does)
     #[command(long_about = help::GC, after_long_help = help::after(help::GC_CODES, help::GC_EXAMPLES))]
     Gc(gc::GcArgs),
@@ -340,6 +344,7 @@ impl Command {
             Command::Attach(a) => &a.output,
             Command::Save(a) => &a.output,
             Command::Load(a) => &a.output,
+            Command::Find(a) => &a.output,
             // `build --plan --format json` prints its plan itself; prune prints text.
             // `diff --format json` prints its own document.
             Command::Build(_) | Command::Prune(_) | Command::Gc(_) | Command::Diff(_) => &TEXT_ONLY,
@@ -368,6 +373,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
     match cli.command {
         Command::Gc(args) => return gc::run(args).await,
         Command::Diff(args) => return diff::run(args),
+        Command::Find(args) => return find::run(args, ui).await,
         Command::Copy(args) => return registry_ops::copy(config, args, ui).await,
         Command::Delete(args) => return registry_ops::delete(config, args, ui).await,
         Command::Retain(args) => return registry_ops::retain(config, args, ui).await,
@@ -446,6 +452,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         Command::Prune(args) => prune::run(hierarchy, args).await,
         Command::Gc(_)
         | Command::Diff(_)
+        | Command::Find(_)
         | Command::Copy(_)
         | Command::Delete(_)
         | Command::Retain(_)

@@ -134,5 +134,5 @@ fn render(args: &WikiArgs, out: &Path, ui: &Ui) -> Result<site::SiteReport, Erro
     let _lock = lock::Lock::acquire(&args.wiki_dir, Duration::from_secs(args.wait), &mut |w| {
         ui.warn(w)
     })?;
-    site::render(&args.wiki_dir, out)
+    site::render(&args.wiki_dir, out, &mut |w| ui.warn(w))
 }

@@ -20,6 +20,11 @@ pub struct Build {
     pub tag: String,
     pub timestamp: String,
     pub sections: BTreeMap<Section, Packages>,
+    /// Sections declared in hierarchy.yaml (`manifests:` with a `heading`),
+    /// by heading, read from the command output they quote.
+    pub declared: BTreeMap<String, Declared>,
+    /// Headings of sections with nothing to compare (no quoted command output).
+    pub not_compared: Vec<String>,
     /// The tags of the build (history line), when known.
     pub tags: Option<Vec<String>>,
 }
@@ -33,6 +38,88 @@ impl Build {
     /// Whether two builds are of one image, platform and variant.
     pub fn same_image(&self, other: &Build) -> bool {
         self.full_name == other.full_name && self.prefix() == other.prefix()
+    }
+}
+
+/// A declared section: `name version` pairs compare as packages, anything
+/// else line by line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declared {
+    Packages(Packages),
+    Lines(Vec<String>),
+}
+
+/// The headings stacktag's own manifests write (formats.md, "Build manifest").
+const BUILT_IN: [&str; 7] = [
+    "Build Info",
+    "Python Packages",
+    "Pip Packages",
+    "Apt Packages",
+    "R Packages",
+    "Julia Packages",
+    "Apache Spark",
+];
+
+/// The H2 sections of a manifest, `(heading, body)`, fences respected.
+fn h2_sections(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut fence: Option<usize> = None;
+    for line in text.lines() {
+        let ticks = line.chars().take_while(|&c| c == '`').count();
+        match fence {
+            None if ticks >= 3 => fence = Some(ticks),
+            Some(n) if ticks >= n && line.trim_end().len() == ticks => fence = None,
+            None => {
+                if let Some(h) = line.strip_prefix("## ") {
+                    out.push((h.trim().to_string(), String::new()));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        if let Some((_, body)) = out.last_mut() {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    out
+}
+
+/// A declared section's quoted output: packages when every line is
+/// `name version ...` (a name, then a version starting with a digit).
+fn declared(blocks: &[(String, String)]) -> Declared {
+    let lines: Vec<&str> = blocks
+        .iter()
+        .flat_map(|(_, b)| b.lines())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let pair = |l: &&str| {
+        let mut f = l.split_whitespace();
+        let name = f.next().unwrap_or("");
+        let version = f.next().unwrap_or("");
+        name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._+-@/".contains(c))
+            && version
+                .trim_start_matches(['v', '('])
+                .starts_with(|c: char| c.is_ascii_digit())
+    };
+    if !lines.is_empty() && lines.iter().all(pair) {
+        Declared::Packages(
+            lines
+                .iter()
+                .map(|l| {
+                    let mut f = l.split_whitespace();
+                    let name = f.next().unwrap_or("").to_string();
+                    let version = f.next().unwrap_or("");
+                    let version = version.trim_start_matches('(').trim_end_matches([')', ',']);
+                    (name, version.to_string())
+                })
+                .collect(),
+        )
+    } else {
+        Declared::Lines(lines.iter().map(|l| l.trim_end().to_string()).collect())
     }
 }
 
@@ -77,7 +164,22 @@ pub fn parse_manifest(text: &str) -> Result<Build, String> {
             sections.insert(section, packages(section, &body));
         }
     }
+    let mut declared_sections = BTreeMap::new();
+    let mut not_compared = Vec::new();
+    for (heading, body) in h2_sections(text) {
+        if BUILT_IN.contains(&heading.as_str()) {
+            continue;
+        }
+        let blocks = quoted_blocks(&body);
+        if blocks.is_empty() {
+            not_compared.push(heading);
+        } else {
+            declared_sections.insert(heading, declared(&blocks));
+        }
+    }
     Ok(Build {
+        declared: declared_sections,
+        not_compared,
         image: image.to_string(),
         full_name,
         tag: tag.to_string(),
@@ -253,6 +355,25 @@ mod tests {
         assert_eq!(s(Section::R).len(), 14);
         assert_eq!(s(Section::Julia)["Revise"], "3.8.1");
         assert_eq!(s(Section::Julia).len(), 7);
+    }
+
+    #[test]
+    fn declared_sections_are_read_as_packages_or_lines() {
+        let mut md = manifest(&[("apt list --installed", &data("debian-apt-list.txt"))]);
+        md += "\n## Ruby gems\n\n`gem list`:\n\n```text\nrails (7.1.3)\nrake (13.1.0)\n```\n";
+        md += "\n## npm packages\n\n`npm ls -g --depth=0`:\n\n```text\n/usr/lib\n└── yarn@1.22.19\n```\n";
+        md += "\n## Notes\n\nWritten by hand, no command.\n";
+        let b = parse_manifest(&md).unwrap();
+        let Declared::Packages(gems) = &b.declared["Ruby gems"] else {
+            panic!("{:?}", b.declared)
+        };
+        assert_eq!(gems["rails"], "7.1.3");
+        assert_eq!(
+            b.declared["npm packages"],
+            Declared::Lines(vec!["/usr/lib".into(), "└── yarn@1.22.19".into()])
+        );
+        assert_eq!(b.not_compared, ["Notes"]);
+        assert!(!b.declared.contains_key("Apt Packages"));
     }
 
     #[test]

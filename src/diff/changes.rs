@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::build::Build;
+use super::build::{Build, Declared, Packages};
 use crate::sbom::Section;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,7 +31,11 @@ pub struct Changed {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SectionChanges {
-    pub section: &'static str,
+    /// `apt`, `pip`, `conda`, `r`, `julia`, or a declared section's heading.
+    pub section: String,
+    /// `packages` (name and version), or `lines` (a declared section whose
+    /// output is not `name version` pairs: each line is a `name`, no version).
+    pub kind: &'static str,
     pub added: Vec<Added>,
     pub removed: Vec<Added>,
     pub changed: Vec<Changed>,
@@ -50,8 +54,12 @@ pub struct Changes {
     pub new: Side,
     /// `None` when a build's tags are unknown (no history line found).
     pub tags: Option<Vec<TagChange>>,
-    /// Every section either manifest has, in the order apt, pip, conda, r, julia.
+    /// Every section either manifest has, in the order apt, pip, conda, r,
+    /// julia, then the declared ones by heading.
     pub sections: Vec<SectionChanges>,
+    /// Sections of either manifest that could not be compared (no quoted
+    /// command output), by heading.
+    pub not_compared: Vec<String>,
 }
 
 impl Changes {
@@ -80,36 +88,37 @@ pub fn compare(old: &Build, old_source: &str, new: &Build, new_source: &str) -> 
         }
         let empty = Default::default();
         let (a, b) = (a.unwrap_or(&empty), b.unwrap_or(&empty));
-        let mut c = SectionChanges {
-            section: s.name(),
-            added: Vec::new(),
-            removed: Vec::new(),
-            changed: Vec::new(),
-        };
-        for (name, v) in b {
-            match a.get(name) {
-                None => c.added.push(Added {
-                    name: name.clone(),
-                    version: v.clone(),
-                }),
-                Some(old) if old != v => c.changed.push(Changed {
-                    name: name.clone(),
-                    old: old.clone(),
-                    new: v.clone(),
-                }),
-                Some(_) => {}
-            }
-        }
-        for (name, v) in a {
-            if !b.contains_key(name) {
-                c.removed.push(Added {
-                    name: name.clone(),
-                    version: v.clone(),
-                });
-            }
-        }
-        sections.push(c);
+        sections.push(package_changes(s.name().to_string(), a, b));
     }
+    let headings: std::collections::BTreeSet<&String> =
+        old.declared.keys().chain(new.declared.keys()).collect();
+    for h in headings {
+        let (a, b) = (old.declared.get(h), new.declared.get(h));
+        sections.push(match (a, b) {
+            (Some(Declared::Lines(x)), Some(Declared::Lines(y))) => line_changes(h, x, y),
+            (Some(Declared::Lines(x)), None) => line_changes(h, x, &[]),
+            (None, Some(Declared::Lines(y))) => line_changes(h, &[], y),
+            _ => {
+                let empty = Packages::new();
+                let as_packages = |d: Option<&Declared>| match d {
+                    Some(Declared::Packages(p)) => p.clone(),
+                    Some(Declared::Lines(l)) => {
+                        l.iter().map(|x| (x.clone(), String::new())).collect()
+                    }
+                    None => empty.clone(),
+                };
+                package_changes(h.clone(), &as_packages(a), &as_packages(b))
+            }
+        });
+    }
+    let mut not_compared: Vec<String> = old
+        .not_compared
+        .iter()
+        .chain(&new.not_compared)
+        .cloned()
+        .collect();
+    not_compared.sort();
+    not_compared.dedup();
     let tags = match (&old.tags, &new.tags) {
         (Some(a), Some(b)) => Some(tag_changes(a, old.prefix(), b, new.prefix())),
         _ => None,
@@ -119,7 +128,62 @@ pub fn compare(old: &Build, old_source: &str, new: &Build, new_source: &str) -> 
         new: side(new, new_source),
         tags,
         sections,
+        not_compared,
     }
+}
+
+/// A section of lines: lines only in the new build are added, only in the
+/// old one removed.
+fn line_changes(heading: &str, old: &[String], new: &[String]) -> SectionChanges {
+    let only = |a: &[String], b: &[String]| -> Vec<Added> {
+        a.iter()
+            .filter(|l| !b.contains(l))
+            .map(|l| Added {
+                name: l.clone(),
+                version: String::new(),
+            })
+            .collect()
+    };
+    SectionChanges {
+        section: heading.to_string(),
+        kind: "lines",
+        added: only(new, old),
+        removed: only(old, new),
+        changed: Vec::new(),
+    }
+}
+
+fn package_changes(section: String, a: &Packages, b: &Packages) -> SectionChanges {
+    let mut c = SectionChanges {
+        section,
+        kind: "packages",
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+    };
+    for (name, v) in b {
+        match a.get(name) {
+            None => c.added.push(Added {
+                name: name.clone(),
+                version: v.clone(),
+            }),
+            Some(old) if old != v => c.changed.push(Changed {
+                name: name.clone(),
+                old: old.clone(),
+                new: v.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (name, v) in a {
+        if !b.contains_key(name) {
+            c.removed.push(Added {
+                name: name.clone(),
+                version: v.clone(),
+            });
+        }
+    }
+    c
 }
 
 /// `python` of `python-3.13.1` (the tag after its prefix): the words before
@@ -221,7 +285,10 @@ pub fn markdown_sections(c: &Changes, level: usize) -> String {
         if s.added.is_empty() && s.removed.is_empty() && s.changed.is_empty() {
             continue;
         }
-        let title = Section::from_name(s.section).map_or(s.section, Section::title);
+        let title: &str = match Section::from_name(&s.section) {
+            Some(known) => known.title(),
+            None => &s.section,
+        };
         let mut t = format!(
             "{h} {title}\n\n{} added, {} removed, {} changed\n\n| Package | Change | Old | New |\n| - | - | - | - |\n",
             s.added.len(),
@@ -258,6 +325,12 @@ pub fn markdown_sections(c: &Changes, level: usize) -> String {
     }
     if c.is_empty() {
         out.push("No package or tag changed.\n".into());
+    }
+    if !c.not_compared.is_empty() {
+        out.push(format!(
+            "Not compared (no command output in the section): {}.\n",
+            c.not_compared.join(", ")
+        ));
     }
     out.join("\n")
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 use crate::wiki::index::{Index, Loaded};
 
-pub use build::{parse_manifest, Build};
+pub use build::{parse_manifest, Build, Declared};
 pub use changes::{compare, Changes};
 pub use error::DiffError;
 

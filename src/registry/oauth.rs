@@ -101,8 +101,17 @@ pub async fn access_token(
         .send()
         .await
         .map_err(transport)?;
+    token_of(answer).await.map(Some)
+}
+
+/// The token in a token server's answer (`access_token` as OAuth2 names it,
+/// or `token` as Docker's token protocol does).
+async fn token_of(answer: reqwest::Response) -> Result<Secret, Failure> {
     let status = answer.status();
-    let body = answer.text().await.map_err(transport)?;
+    let body = answer
+        .text()
+        .await
+        .map_err(|e| Failure::Transport(super::client::chain(&e)))?;
     if !status.is_success() {
         // The body is the token server's message; it never holds the token sent.
         return Err(Failure::Status(status.as_u16(), body.trim().to_string()));
@@ -112,8 +121,8 @@ pub async fn access_token(
     json.get("access_token")
         .or_else(|| json.get("token"))
         .and_then(|t| t.as_str())
-        .map(|t| Some(Secret::new(t)))
-        .ok_or_else(|| Failure::Protocol("token answer has no access_token".into()))
+        .map(Secret::new)
+        .ok_or_else(|| Failure::Protocol("token answer has no token".into()))
 }
 
 /// A token for `scope` from the realm of a Bearer challenge, asked for as
@@ -137,18 +146,7 @@ pub async fn basic_token(
         request = request.basic_auth(user, Some(password.expose()));
     }
     let answer = request.send().await.map_err(transport)?;
-    let status = answer.status();
-    let body = answer.text().await.map_err(transport)?;
-    if !status.is_success() {
-        return Err(Failure::Status(status.as_u16(), body.trim().to_string()));
-    }
-    let json: serde_json::Value = serde_json::from_str(&body)
-        .map_err(|e| Failure::Protocol(format!("token answer is not JSON: {e}")))?;
-    json.get("token")
-        .or_else(|| json.get("access_token"))
-        .and_then(|t| t.as_str())
-        .map(Secret::new)
-        .ok_or_else(|| Failure::Protocol("token answer has no token".into()))
+    token_of(answer).await
 }
 
 #[cfg(test)]

@@ -23,12 +23,6 @@ pub mod site;
 pub mod table;
 pub mod update;
 
-use std::path::{Path, PathBuf};
-
 pub use error::{Problem, WikiError};
+pub(crate) use layout::relative;
 pub use update::{update, Options, Report};
-
-/// `path` relative to `base`, for messages and the index.
-pub(crate) fn relative(path: &Path, base: &Path) -> PathBuf {
-    path.strip_prefix(base).unwrap_or(path).to_path_buf()
-}

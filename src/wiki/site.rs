@@ -28,6 +28,8 @@ pub const STYLESHEET: &str = include_str!("site.css");
 pub struct SiteReport {
     pub out: PathBuf,
     pub pages: usize,
+    /// Builds in the site's catalog (its search page).
+    pub catalog_builds: usize,
     /// Relative links to pages the wiki does not have (manifests pruned
     /// from old months, most often).
     pub broken_links: usize,
@@ -38,9 +40,10 @@ impl fmt::Display for SiteReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "site {}: {} rendered ({} to pages the wiki no longer has); {:.2}s; open {}",
+            "site {}: {} rendered, {} searchable ({} to pages the wiki no longer has); {:.2}s; open {}",
             self.out.display(),
             crate::hook::progress::counted(self.pages, "page"),
+            crate::hook::progress::counted(self.catalog_builds, "build"),
             crate::hook::progress::counted(self.broken_links, "link"),
             self.seconds,
             self.out.join("index.html").display()
@@ -58,7 +61,7 @@ fn file_of(name: &str) -> String {
 }
 
 /// Renders every page of the wiki into `out`, replacing what was there.
-pub fn render(wiki: &Path, out: &Path) -> Result<SiteReport, Error> {
+pub fn render(wiki: &Path, out: &Path, warn: &mut dyn FnMut(String)) -> Result<SiteReport, Error> {
     let started = Instant::now();
     let mut names: BTreeMap<String, PathBuf> = BTreeMap::new();
     for path in files_with_ext(wiki, ".md").map_err(|e| Error::io(wiki, e))? {
@@ -90,12 +93,22 @@ pub fn render(wiki: &Path, out: &Path) -> Result<SiteReport, Error> {
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
     };
     write("style.css", STYLESHEET)?;
+    // The catalog the search page reads: the wiki's, brought up to date.
+    let catalog = crate::catalog::publish(wiki, &tmp, warn)?;
+    write(
+        "search.html",
+        &page("Search", crate::catalog::SEARCH_BODY, None),
+    )?;
+    write("search.js", crate::catalog::SEARCH_JS)?;
     // What changed since each manifest's previous build; the site renders
     // without it when the wiki's index cannot be read.
     let changes = crate::diff::site_sections(wiki).unwrap_or_default();
     for (name, path) in &names {
         let markdown = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut body = to_html(&markdown, &options);
+        if month_of(wiki, path).is_some() {
+            body = link_packages(&body);
+        }
         if let Some(section) = changes.get(name) {
             body = with_changes(&body, &to_html(section, &options));
         }
@@ -113,9 +126,82 @@ pub fn render(wiki: &Path, out: &Path) -> Result<SiteReport, Error> {
     Ok(SiteReport {
         out: out.into(),
         pages: names.len(),
+        catalog_builds: catalog.builds,
         broken_links: broken.load(Ordering::Relaxed),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The manager of the packages a quoted command lists.
+fn manager_of(command: &str) -> Option<&'static str> {
+    match command {
+        "apt list --installed" => Some("apt"),
+        "pip list" => Some("pip"),
+        "mamba list" | "conda list" => Some("conda"),
+        "R --silent -e 'installed.packages(.Library)[, c(1,3)]'" => Some("r"),
+        "julia -E 'import Pkg; Pkg.status()'" => Some("julia"),
+        _ => None,
+    }
+}
+
+/// In a manifest page, each package of a package list links to the search
+/// page's "every build with this package" (`search.html?q=apt:bash`).
+fn link_packages(body: &str) -> String {
+    const OPEN: &str = "<pre><code class=\"language-text\">";
+    let mut out = String::with_capacity(body.len() * 2);
+    let mut rest = body;
+    while let Some(at) = rest.find(OPEN) {
+        let (before, from) = rest.split_at(at + OPEN.len());
+        out.push_str(before);
+        let end = from.find("</code></pre>").unwrap_or(from.len());
+        let (block, after) = from.split_at(end);
+        // `<p><code>apt list --installed</code>:</p>` right before the block.
+        let command = before
+            .trim_end_matches(OPEN)
+            .trim_end()
+            .strip_suffix("</code>:</p>")
+            .and_then(|b| b.rsplit_once("<p><code>"))
+            .map(|(_, c)| c.replace("&#x27;", "'").replace("&quot;", "\""));
+        match command.as_deref().and_then(manager_of) {
+            Some(manager) => {
+                let lines: Vec<String> = block.split('\n').map(|l| link_line(l, manager)).collect();
+                out.push_str(&lines.join("\n"));
+            }
+            None => out.push_str(block),
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One line of a package list with its package name linked.
+fn link_line(line: &str, manager: &str) -> String {
+    let trimmed = line.trim_start();
+    let name = match manager {
+        "apt" => line.split_once('/').map(|(n, _)| n),
+        "r" if line.contains("&quot;") => line.split_whitespace().next(),
+        "julia" => line
+            .split_once("] ")
+            .and_then(|(_, r)| r.split_whitespace().next()),
+        "pip" | "conda" if !trimmed.starts_with('#') => line.split_whitespace().next(),
+        _ => None,
+    };
+    let Some(name) = name.filter(|n| {
+        n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+            && n.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && !matches!(*n, "Package" | "Name" | "Listing...")
+            && line.split_whitespace().count() >= 2
+    }) else {
+        return line.to_string();
+    };
+    let at = line.find(name).unwrap_or(0);
+    format!(
+        "{}<a class=\"pkg\" href=\"./search.html?q={manager}:{name}\" title=\"Every build with {name}\">{name}</a>{}",
+        &line[..at],
+        &line[at + name.len()..]
+    )
 }
 
 /// A manifest page's HTML with the changes section after its Build Info
@@ -192,7 +278,9 @@ fn month_of(wiki: &Path, path: &Path) -> Option<String> {
 /// build history), and the page's name.
 fn page(name: &str, body: &str, month: Option<String>) -> String {
     let title = escape(name);
-    let mut bar = String::from("<a href=\"./index.html\">Home</a>");
+    let mut bar = String::from(
+        "<a href=\"./index.html\">Home</a> <a class=\"search\" href=\"./search.html\">Search builds</a>",
+    );
     if let Some(m) = &month {
         bar += &format!(" / <a href=\"./{m}.html\">Builds of {m}</a>");
     }
@@ -240,6 +328,21 @@ mod tests {
         );
         assert!(html.contains(r#"href="./nope""#), "{html}");
         assert!(html.contains(r#"href="https://example.com/a""#), "{html}");
+    }
+
+    #[test]
+    fn package_rows_link_to_every_build_with_the_package() {
+        let o = options(&[]);
+        let md = "## Apt Packages\n\n`apt list --installed`:\n\n```text\nListing...\nbash/now 5.2.15-2 amd64 [installed]\n```\n\n## R\n\n`R --silent -e 'installed.packages(.Library)[, c(1,3)]'`:\n\n```text\n          Package     Version\nbase      \"base\"      \"4.2.2\"\n```\n\n`python --version`:\n\n```text\nPython 3.11.2\n```\n";
+        let html = link_packages(&to_html(md, &o));
+        assert!(html.contains("<a class=\"pkg\" href=\"./search.html?q=apt:bash\" title=\"Every build with bash\">bash</a>/now 5.2.15-2"), "{html}");
+        assert!(html.contains("href=\"./search.html?q=r:base\""), "{html}");
+        assert!(html.contains("Listing...\n"), "{html}");
+        assert!(!html.contains("q=r:Package"), "{html}");
+        assert!(
+            !html.contains("q=python"),
+            "the python --version block lists no packages: {html}"
+        );
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub struct Report {
     /// Monthly pages whose rows were read from markdown (first run on an
     /// upstream wiki, or pages changed outside stacktag).
     pub reindexed: usize,
+    /// The catalog of every build (`.stacktag/catalog/`), brought up to date.
+    pub catalog: Option<crate::catalog::WriteReport>,
     pub seconds: f64,
 }
 
@@ -89,6 +91,9 @@ impl fmt::Display for Report {
             },
             self.seconds
         )?;
+        if let Some(c) = &self.catalog {
+            writeln!(f, "  {c}")?;
+        }
         for p in self.pages_written.iter().chain(&self.manifests_added) {
             writeln!(f, "  wrote {}", p.display())?;
         }
@@ -327,6 +332,12 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
         .into_iter()
         .filter(|p| !to_write.iter().any(|(w, _)| w == p))
         .collect();
+    // Derived from the pages just written; still under the lock.
+    report.catalog = Some(crate::catalog::write(
+        wiki,
+        &wiki.join(crate::catalog::WIKI_DIR),
+        warn,
+    )?);
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

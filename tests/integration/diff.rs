@@ -121,8 +121,8 @@ fn diff_of_two_real_builds_gives_exactly_what_changed() {
         { "old": "x86_64-2026-11-22", "new": "x86_64-2026-11-23" },
     ]);
     let expected_sections = json!([
-        { "section": "apt", "added": [{ "name": "less", "version": less }], "removed": [], "changed": [] },
-        { "section": "pip", "added": [], "removed": [], "changed": [{ "name": "stacktag-probe", "old": "1.0", "new": "2.0" }] },
+        { "section": "apt", "kind": "packages", "added": [{ "name": "less", "version": less }], "removed": [], "changed": [] },
+        { "section": "pip", "kind": "packages", "added": [], "removed": [], "changed": [{ "name": "stacktag-probe", "old": "1.0", "new": "2.0" }] },
     ]);
     assert_eq!(got["tags"], expected_tags, "{stdout}");
     assert_eq!(got["sections"], expected_sections, "{stdout}");
@@ -230,4 +230,115 @@ fn diff_of_two_real_builds_gives_exactly_what_changed() {
     }
     drop(one);
     assert_no_containers(owner);
+}
+
+/// Sections declared in hierarchy.yaml are compared too: one of `name
+/// version` pairs as packages, one of other lines line by line; and the
+/// catalog has the pairs under the section's own manager. Two real hook
+/// runs of a busybox image whose declared commands print different things.
+#[test]
+fn diff_compares_declared_sections_and_find_finds_their_packages() {
+    let owner = "t-diff-declared";
+    let d = tempfile::tempdir().unwrap();
+    let d = d.path();
+    let _image = TestImage::named(owner, "gems", "");
+    let repo = d.join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "one"]);
+    let wiki = d.join("wiki");
+    std::fs::create_dir(&wiki).unwrap();
+    git(&wiki, &["init", "-q"]);
+    let hook = |out: &str, gems: &str, applets: &str, ts: &str| {
+        let cfg = d.join(out);
+        std::fs::create_dir_all(&cfg).unwrap();
+        let config = hierarchy(
+            &cfg,
+            owner,
+            &format!(
+                "  gems:\n    taggers: [commit_sha]\n    manifests:\n      - name: ruby_gems\n        heading: Ruby gems\n        commands: [[printf, '{gems}']]\n      - name: applets\n        heading: Applets\n        commands: [[printf, '{applets}']]\n"
+            ),
+        );
+        let (c, _, err) = run(stacktag_config(owner, &config)
+            .args(["hook", "gems", "--timestamp", ts, "--repo-dir"])
+            .arg(&repo)
+            .arg("--out-dir")
+            .arg(d.join(out)));
+        assert_eq!(c, 0, "{err}");
+        let (c, _, err) = run(stacktag_config(owner, &config)
+            .args(["wiki", "--repository", "stacktag/tests", "--wiki-dir"])
+            .arg(&wiki)
+            .arg("--hist-lines-dir")
+            .arg(d.join(out).join("hist_lines"))
+            .arg("--manifests-dir")
+            .arg(d.join(out).join("manifests"))
+            .arg("--repo-dir")
+            .arg(&repo));
+        assert_eq!(c, 0, "{err}");
+        std::fs::read_dir(d.join(out).join("manifests"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+    };
+    let m1 = hook(
+        "one",
+        "rails 7.1.3\\nrake 13.1.0\\n",
+        "ls\\ncat\\n",
+        "2026-11-22T10:00:00Z",
+    );
+    git(&repo, &["commit", "-q", "--allow-empty", "-m", "two"]);
+    let m2 = hook(
+        "two",
+        "rails 7.2.0\\nrack 3.0.9\\n",
+        "ls\\nvi\\n",
+        "2026-11-23T10:00:00Z",
+    );
+    let md = std::fs::read_to_string(&m2).unwrap();
+    assert!(md.contains("## Ruby gems\n\n`printf"), "{md}");
+
+    let (c, stdout, err) = run(stacktag(owner)
+        .arg("diff")
+        .arg(&m1)
+        .arg(&m2)
+        .args(["--format", "json"]));
+    assert_eq!(c, 0, "{err}");
+    let got: Value = serde_json::from_str(&stdout).unwrap();
+    let declared: Vec<&Value> = got["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["section"] == "Ruby gems" || s["section"] == "Applets")
+        .collect();
+    assert_eq!(
+        json!(declared),
+        json!([
+            { "section": "Applets", "kind": "lines", "added": [{ "name": "vi", "version": "" }], "removed": [{ "name": "cat", "version": "" }], "changed": [] },
+            { "section": "Ruby gems", "kind": "packages", "added": [{ "name": "rack", "version": "3.0.9" }], "removed": [{ "name": "rake", "version": "13.1.0" }], "changed": [{ "name": "rails", "old": "7.1.3", "new": "7.2.0" }] },
+        ]),
+        "{stdout}"
+    );
+    assert_eq!(got["not_compared"], json!([]));
+    let (_, md, _) = run(stacktag(owner).arg("diff").arg(&m1).arg(&m2));
+    assert!(
+        md.contains("## Ruby gems\n\n1 added, 1 removed, 1 changed\n"),
+        "{md}"
+    );
+
+    // The catalog: the gems under their section's manager.
+    let (c, stdout, err) = run(stacktag(owner)
+        .args([
+            "find",
+            "ruby-gems:rails>=7.2",
+            "--format",
+            "json",
+            "--catalog",
+        ])
+        .arg(&wiki));
+    assert_eq!(c, 0, "{err}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["total"], 1, "{stdout}");
+    assert_eq!(doc["builds"][0]["matched"][0]["version"], "7.2.0");
+    assert_eq!(doc["builds"][0]["timestamp"], "2026-11-23T10:00:00Z");
 }

@@ -7,11 +7,14 @@
 mod archive;
 mod archive_push;
 mod build;
+mod catalog_fixture;
+mod cdp;
 mod cli;
 mod diff;
 mod docs;
 mod failures;
 mod faults;
+mod find;
 mod hook;
 mod hook_cache;
 mod json;

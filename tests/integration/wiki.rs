@@ -581,7 +581,7 @@ fn the_site_renders_and_its_links_work_in_headless_chromium() {
     );
     assert!(
         page.contains(
-            "<pre><code class=\"language-text\">adduser/now 3.137ubuntu1 all [installed,local]"
+            "<pre><code class=\"language-text\"><a class=\"pkg\" href=\"./search.html?q=apt:adduser\" title=\"Every build with adduser\">adduser</a>/now 3.137ubuntu1 all [installed,local]"
         ),
         "{page}"
     );

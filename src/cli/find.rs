@@ -1,0 +1,125 @@
+//! `stacktag find`: which builds hold what, from the wiki's catalog.
+
+use clap::Args;
+
+use super::args::Output;
+use super::json::Body;
+use super::Ui;
+use crate::catalog::{self, Answer, Query, Source};
+use crate::error::Error;
+
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// Constraints, all of which a build must meet: `numpy` (has it), `python=3.11` (3.11 or
+    /// 3.11.x), `python==3.11.2` (exactly), `>=`, `>`, `<=`, `<`, `!=`, several joined by commas
+    /// (`numpy>=1.24,<2`), a manager in front (`conda:numpy`, `apt:`, `pip:`, `r:`, `julia:`,
+    /// `tag:` for tagger values), `image=`, `platform=`, `variant=`; `numpy 1.26` is `numpy=1.26`
+    #[arg(value_name = "CONSTRAINT")]
+    pub constraints: Vec<String>,
+    /// The catalog: a wiki checkout, a rendered site, its catalog/ folder, or a published site's
+    /// URL (http:// or https://)
+    #[arg(
+        long,
+        value_name = "DIR|URL",
+        env = "STACKTAG_CATALOG",
+        default_value = "build/wiki"
+    )]
+    pub catalog: String,
+    /// Show this package's version in each build (and keep only builds that have it)
+    #[arg(long, value_name = "NAME")]
+    pub package: Option<String>,
+    /// Only builds of this image
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Only builds of this platform (x86_64 or aarch64; amd64 and arm64 are accepted)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Only builds of this variant (default, cuda12, ...)
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Only the first (oldest) build that matches: since when the stack ships it
+    #[arg(long)]
+    pub first: bool,
+    /// At most N builds, newest first (0: all)
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+pub async fn run(args: FindArgs, ui: &Ui) -> Result<(), Error> {
+    let (source, top) = Source::locate(&args.catalog).await?;
+    let query = Query {
+        words: args.constraints.clone(),
+        package: args.package.clone(),
+        image: args.image.clone(),
+        platform: args.platform.clone(),
+        variant: args.variant.clone(),
+        first: args.first,
+        limit: args.limit,
+    };
+    let answer = catalog::find(&source, &top, &query).await?;
+    ui.out(&text(&answer, args.first));
+    ui.result(Body::Find(answer));
+    Ok(())
+}
+
+/// The answer for people: one block per build, newest first.
+pub fn text(a: &Answer, first: bool) -> String {
+    let mut out = String::new();
+    for f in &a.builds {
+        let b = &f.build;
+        out += &format!("{}\n", f.reference);
+        let matched: Vec<String> = f
+            .matched
+            .iter()
+            .filter(|m| m.manager != catalog::spec::BUILD)
+            .map(|m| format!("{} {} ({})", m.name, m.version, m.manager))
+            .collect();
+        out += &format!(
+            "  built {}, {} {}{}{}\n",
+            b.timestamp,
+            b.platform,
+            b.variant,
+            if matched.is_empty() { "" } else { "; " },
+            matched.join(", ")
+        );
+        if b.digest.is_some() {
+            out += &format!("  tag: {}:{}\n", b.name, b.tag);
+        }
+        out += &format!("  tags: {}\n", b.tags.join(" "));
+        out += &format!("  page: {}\n", f.link);
+    }
+    let query = a.terms.join(" ");
+    out += &match (a.total, first) {
+        (0, _) => format!(
+            "no build of the {} in {} matches `{query}`{}\n",
+            crate::hook::progress::counted(a.searched, "build"),
+            a.catalog,
+            a.hint
+                .as_ref()
+                .map(|h| format!(": {h}"))
+                .unwrap_or_default()
+        ),
+        (n, true) => format!(
+            "the first of {} matching `{query}` (of {} in {})\n",
+            crate::hook::progress::counted(n, "build"),
+            a.searched,
+            a.catalog
+        ),
+        (n, false) if n > a.builds.len() => format!(
+            "{} match `{query}` (of {} in {}); the newest {} shown (--limit)\n",
+            crate::hook::progress::counted(n, "build"),
+            a.searched,
+            a.catalog,
+            a.builds.len()
+        ),
+        (n, false) => format!(
+            "{} match `{query}` (of {} in {})\n",
+            crate::hook::progress::counted(n, "build"),
+            a.searched,
+            a.catalog
+        ),
+    };
+    out
+}
