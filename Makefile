@@ -17,9 +17,14 @@ WIKI_HTML  ?= build/wiki-html
 REGISTRY_USER     ?= stacktag
 REGISTRY_PASSWORD ?= stacktag-test-password
 STACKTAG   := $(or $(CARGO_TARGET_DIR),target)/debug/stacktag
+# actionlint, zizmor, check-jsonschema (a venv) and gitlab-ci-local (npm), for the `stacktag ci` tests.
+CI_TOOLS   ?= build/ci-tools
+# The demo stack's generated CI files, committed (not live workflows of this repository).
+CI_GITHUB  ?= examples/ci/github.yml
+CI_GITLAB  ?= examples/ci/gitlab-ci.yml
 CARGO      ?= cargo
 
-.PHONY: help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki bench-find clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz podman-up test-podman plugin-template
+.PHONY: dist ci-examples ci-check ci-local help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki bench-find clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz podman-up test-podman plugin-template
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -33,6 +38,7 @@ fixtures: root-image ## test fixture images (cached by name) and every tool the 
 	@scripts/busybox-image $(TEST_IMAGE)
 	@scripts/need openssl qemu-aarch64-static:qemu-user-static zstd curl \
 	  docker-registry htpasswd:apache2-utils skopeo
+	@scripts/ci-tools $(CI_TOOLS)
 
 chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium
@@ -109,6 +115,24 @@ bench-archive: build-all ## save/load/push --archive against docker save|zstd, z
 
 deps: ## the module import graph of src/ and its import circles (none may span two folders)
 	$(CARGO) run --quiet --example deps
+
+dist: ## release archive of the binary (build/dist/stacktag-{version}-{target}.tar.gz) and its .sha256
+	$(CARGO) build --quiet --release --bin stacktag
+	@scripts/dist $(or $(CARGO_TARGET_DIR),target)/release/stacktag build/dist
+
+ci-examples: stacktag ## write the demo stack's CI files ($(CI_GITHUB), $(CI_GITLAB)) with `stacktag ci`
+	@$(STACKTAG) ci github --output $(CI_GITHUB)
+	@$(STACKTAG) ci gitlab --output $(CI_GITLAB)
+
+ci-check: stacktag ## fail (exit 18, diff printed) when the committed CI files are not what `stacktag ci` writes now
+	@$(STACKTAG) ci check --github $(CI_GITHUB) --gitlab $(CI_GITLAB)
+
+# Port of the registry `make ci-local` publishes to (its own, with auth; not $(REGISTRY)).
+CI_LOCAL_PORT ?= 5077
+ci-local: root-image stacktag ## run the demo stack's generated GitLab pipeline end to end (gitlab-ci-local), then check the registry and wiki
+	@scripts/ci-tools $(CI_TOOLS)
+	@REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) CI_TOOLS=$(CI_TOOLS) \
+	  scripts/ci-local $(STACKTAG) $(CI_LOCAL_PORT) build/ci-local
 
 plugin-template: ## a new tagger plugin crate in DIR (from examples/plugin-tagger, with stacktag's Cargo.lock)
 	@[ -n "$(DIR)" ] || { echo "usage: make plugin-template DIR=path/to/my-tagger" >&2; exit 2; }

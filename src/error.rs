@@ -1,8 +1,5 @@
-//! The library's error: each module's own, wrapped. The CLI maps it to an
-//! exit code (`cli::exit`) from the one table here (docs/exit-codes.md), and
-//! adds the hints that name its options.
-
-use std::path::PathBuf;
+//! The library's error: each module's own, wrapped. The CLI maps it to an exit code
+//! (`cli::exit`) from the one table here (docs/exit-codes.md) and adds hints naming options.
 
 pub use crate::file::FileError;
 pub use crate::formats::tags::UnknownPlatform;
@@ -39,6 +36,8 @@ pub enum Error {
     Diff(#[from] crate::diff::error::DiffError),
     #[error(transparent)]
     Catalog(#[from] crate::catalog::error::CatalogError),
+    #[error(transparent)]
+    Ci(#[from] crate::ci::check::CiError),
     /// A command line that asks for something that cannot be (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -57,15 +56,13 @@ pub enum Error {
 
 /// `1 of 3 images not tagged (b); tagged, with their files written: a, c`.
 pub fn partial_summary(tagged: &[String], failed: &[String]) -> String {
-    let done = if tagged.is_empty() {
-        "no image was tagged".to_string()
-    } else {
-        format!("tagged, with their files written: {}", tagged.join(", "))
+    let done = match tagged.is_empty() {
+        true => "no image was tagged".to_string(),
+        false => format!("tagged, with their files written: {}", tagged.join(", ")),
     };
+    let (n, all) = (failed.len(), failed.len() + tagged.len());
     format!(
-        "{} of {} images not tagged ({}); {done}",
-        failed.len(),
-        failed.len() + tagged.len(),
+        "{n} of {all} images not tagged ({}); {done}",
         failed.join(", ")
     )
 }
@@ -90,6 +87,7 @@ pub mod exit {
     pub const DIRTY: i32 = 15;
     pub const BUILD: i32 = 16;
     pub const VERIFY: i32 = 17;
+    pub const CI_STALE: i32 = 18;
     pub const REFUSED: i32 = 19;
     pub const DELETE_UNSUPPORTED: i32 = 20;
     pub const CATALOG: i32 = 21;
@@ -119,6 +117,7 @@ pub mod exit {
         (DIRTY, "push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused without --allow-dirty"),
         (BUILD, "build: an image failed to build (its log's last lines are shown); `latest` is where it was"),
         (VERIFY, "build: an image's verify command failed; its branch is not built further and `latest` is where it was"),
+        (CI_STALE, "ci check: a committed CI file is not what `stacktag ci` writes now (the diff is printed)"),
         (REFUSED, "delete, retain: refused without --force (a tag a moving tag such as latest points to, or every build); nothing was deleted"),
         (DELETE_UNSUPPORTED, "delete, retain: the registry does not allow deletes (405 UNSUPPORTED); nothing was deleted"),
         (CATALOG, "find: the catalog is missing (the wiki has none yet, or the path or URL holds none) or corrupt (a file missing or not what its format says)"),
@@ -129,7 +128,7 @@ pub mod exit {
 }
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<std::path::PathBuf>, source: std::io::Error) -> Self {
         FileError::Io {
             path: path.into(),
             source,

@@ -8,6 +8,7 @@
 pub mod archive;
 pub mod build;
 pub mod catalog;
+pub mod ci;
 pub mod cli;
 pub mod console;
 pub mod diff;

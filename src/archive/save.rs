@@ -76,7 +76,23 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
     let writer =
         tokio::task::spawn_blocking(move || write_archive(&archive, rx, file, compression));
 
-    let mut export = std::pin::pin!(docker.export_image(&req.reference));
+    // The image's `inputs-…` tags travel with it: loaded in another CI job,
+    // `stacktag build` reuses it instead of building it again.
+    let mut refs = vec![req.reference.clone()];
+    if let (Some((name, _)), Ok(i)) = (
+        req.reference.rsplit_once(':'),
+        docker.inspect_image(&req.reference).await,
+    ) {
+        let cache = format!("{name}:inputs-");
+        refs.extend(
+            i.repo_tags
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|t| t.starts_with(&cache)),
+        );
+    }
+    let refs: Vec<&str> = refs.iter().map(String::as_str).collect();
+    let mut export = std::pin::pin!(docker.export_images(&refs));
     let mut daemon_error = None;
     while let Some(item) = export.next().await {
         match item {

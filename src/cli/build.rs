@@ -8,7 +8,8 @@ use clap::Args;
 
 use super::{out, Format, ImageName};
 use crate::build::{self, Action, Builder, Options, Report};
-use crate::error::Error;
+use crate::error::{ConfigError, Error};
+use crate::formats::tags::Platform;
 use crate::hierarchy::Hierarchy;
 use crate::hook::guard::guarded;
 use crate::hook::progress::Progress;
@@ -110,11 +111,13 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
     let session = Session::connect().await?;
     let temp_tags: Arc<Mutex<HashSet<String>>> = Arc::default();
     let (plan, format) = (args.plan, args.format);
+    let stack = (hierarchy.platforms.clone(), hierarchy.path.clone());
     let work = {
         let (session, temp_tags) = (session.clone(), temp_tags.clone());
         async move {
             let progress = Progress::new(quiet || plan);
             let mut builder = Builder::new(&session, &options, &progress, plan).await?;
+            not_for_this_daemon(&stack, &builder.platform)?;
             builder.temp_tags = temp_tags;
             let (reports, errors) = builder.run(&targets).await;
             Ok((builder.platform.clone(), reports, errors))
@@ -138,6 +141,30 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
         0 => Ok(()),
         1 => Err(errors.remove(0)),
         _ => Err(Error::Several(errors)),
+    }
+}
+
+/// A stack whose `platforms:` leaves out the daemon's is not built on it.
+fn not_for_this_daemon(
+    (platforms, path): &(Option<(Vec<Platform>, usize)>, PathBuf),
+    daemon: &str,
+) -> Result<(), Error> {
+    let Some((platforms, line)) = platforms else {
+        return Ok(());
+    };
+    let arch = daemon.rsplit('/').next().unwrap_or(daemon);
+    match arch.parse::<Platform>() {
+        Ok(p) if !platforms.contains(&p) => Err(ConfigError {
+            path: path.clone(),
+            line: *line,
+            message: format!(
+                "this Docker daemon builds {p} ({daemon}), which the stack's `platforms:` leaves out ({})\n  fix: build on a daemon of one of those platforms, or add {p} to `platforms:`",
+                platforms.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            ),
+            more: Vec::new(),
+        }
+        .into()),
+        _ => Ok(()),
     }
 }
 

@@ -7,6 +7,7 @@ pub use crate::error::exit::*;
 use crate::archive::ArchiveError;
 use crate::build::BuildError;
 use crate::catalog::CatalogError;
+use crate::ci::check::CiError;
 use crate::diff::DiffError;
 use crate::error::{exit, partial_summary, Error, HierarchyError, HookError, Stop};
 
@@ -41,6 +42,8 @@ pub fn exit_code(e: &Error) -> i32 {
         Error::Sbom(_) => exit::COMMAND,
         Error::Catalog(CatalogError::BadQuery(_)) => exit::USAGE,
         Error::Catalog(_) => exit::CATALOG,
+        Error::Ci(CiError::Stale { .. }) => exit::CI_STALE,
+        Error::Ci(_) => exit::IO,
         Error::Git(_) => exit::GIT,
         Error::File(_) => exit::IO,
         Error::Diff(d) => match d {

@@ -251,6 +251,8 @@ pub const CHECK_EXAMPLES: &str = "  stacktag check
 
 pub const NAMES_CODES: &[i32] = &[OK, USAGE, CONFIG, IO];
 
+pub const CI_CODES: &[i32] = &[OK, USAGE, CONFIG, IO, CI_STALE];
+
 pub const LIST: &str = "\
 List the taggers and manifests this binary knows (built-ins and plugins compiled in), and those the
 hierarchy file declares, with where.";

@@ -132,12 +132,32 @@ pub enum Body {
     Wiki(Wiki),
     Save(Save),
     Load(Load),
+    Ci(Ci),
     Copy(Copy),
     Delete(Delete),
     Retain(Retain),
     Tags(TagList),
     /// `find`: the answer, as `stacktag find` prints it (docs/json.md).
     Find(crate::catalog::Answer),
+}
+
+/// `ci github`, `ci gitlab`, `ci check`: each file written or checked.
+#[derive(Debug, Serialize)]
+pub struct Ci {
+    pub files: Vec<CiFile>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CiFile {
+    pub path: String,
+    /// `github` or `gitlab`.
+    pub engine: &'static str,
+    /// `written`, `unchanged`, `printed` (to stdout); `ci check`: `current` or `stale`.
+    pub status: &'static str,
+    pub jobs: usize,
+    /// `ci check` of a stale file: the unified diff, committed to wanted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
 }
 
 /// The image as the daemon has it.

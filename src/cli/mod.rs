@@ -5,6 +5,7 @@
 mod archive;
 mod args;
 mod build;
+mod ci;
 mod diff;
 pub mod exit;
 mod find;
@@ -140,6 +141,9 @@ pub enum Command {
     /// Load archives into the daemon, checked against their checksum and name
     #[command(long_about = help::LOAD, after_long_help = help::after(help::ARCHIVE_CODES, help::LOAD_EXAMPLES))]
     Load(archive::LoadArgs),
+    /// Write the stack's CI pipeline (GitHub Actions, GitLab CI) from the hierarchy file, or check it
+    #[command(long_about = ci::LONG_ABOUT, after_long_help = help::after(help::CI_CODES, ci::EXAMPLES))]
+    Ci(ci::CiArgs),
 }
 
 /// How the run speaks to the user: warnings and progress on stderr (none
@@ -344,6 +348,7 @@ impl Command {
             Command::Attach(a) => &a.output,
             Command::Save(a) => &a.output,
             Command::Load(a) => &a.output,
+            Command::Ci(a) => a.output(),
             Command::Find(a) => &a.output,
             // `build --plan --format json` prints its plan itself; prune prints text.
             // `diff --format json` prints its own document.
@@ -459,5 +464,6 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         | Command::Tags(_) => unreachable!("run before the hierarchy is loaded"),
         Command::Save(args) => archive::save(hierarchy, args, ui).await,
         Command::Load(args) => archive::load(args, ui).await,
+        Command::Ci(args) => ci::run(&hierarchy, args, ui),
     }
 }

@@ -296,6 +296,16 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
     let dir = args.tags.dir();
     let variant = &args.naming.name.variant;
     let file = tags_files::require(&dir, platform, variant, &image, &t.name)?;
+    // The SBOM files are checked before anything is pushed.
+    let sboms = if args.sbom.attach_sbom {
+        Some(
+            args.sbom
+                .files
+                .read(&args.tags, platform, variant, &image)?,
+        )
+    } else {
+        None
+    };
     let owner = t
         .repository
         .rsplit_once('/')
@@ -331,7 +341,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
         text += &format!("{}:{tag} {}\n", t.name, pushed.digest);
     }
     ui.out(&text);
-    ui.result(Body::Push(json::Push {
+    let mut doc = json::Push {
         image: image.clone(),
         name: t.name.clone(),
         platform: platform.to_string(),
@@ -349,8 +359,21 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
             })
             .collect(),
         attached: Vec::new(),
-        seconds: start.elapsed().as_secs_f64(),
-    }));
+        seconds: 0.0,
+    };
+    if let Some(sboms) = &sboms {
+        match super::supply::attach_one(&registry, &t, platform, &file.tags[0], sboms, ui).await {
+            Ok(attached) => doc.attached = attached,
+            Err(e) => {
+                // The tags are pushed: the document says so.
+                doc.seconds = start.elapsed().as_secs_f64();
+                ui.result(Body::Push(doc));
+                return Err(e);
+            }
+        }
+    }
+    doc.seconds = start.elapsed().as_secs_f64();
+    ui.result(Body::Push(doc));
     ui.say(format_args!(
             "{image}: {} tags ({} put) of image {} pushed to {} from {} ({read}) in {:.2}s: {} layers, {} already there, {} mounted, {} uploaded ({})",
             file.tags.len(),
@@ -373,9 +396,12 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
     let t = target(&h, &args.image, &args.name)?;
     let variant = &args.name.variant;
     let dir = args.tags.dir();
-    let files = tags_files::read_all(&dir, variant, &args.image, &t.name)?;
+    let mut files = tags_files::read_all(&dir, variant, &args.image, &t.name)?;
+    // A stack with `platforms:` merges those: none is missing when they are all in.
+    files.retain(|f| h.builds_platform(f.platform));
     let absent = Platform::ALL
         .into_iter()
+        .filter(|p| h.builds_platform(*p))
         .filter(|p| !files.iter().any(|f| f.platform == *p))
         .map(|p| (p, tags_files::path(&dir, p, variant, &args.image)))
         .collect();

@@ -314,6 +314,11 @@ pub(crate) async fn image_ref_all(
                 }
                 Err(e) => return Err(e),
             };
+            // A stack with `platforms:` publishes those only.
+            let files: Vec<_> = files
+                .into_iter()
+                .filter(|f| h.builds_platform(f.platform))
+                .collect();
             builds.push((t, image.clone(), variant, files));
         }
     }

@@ -7,6 +7,7 @@
 //! (built-ins, plugins) or declared in the file as rules
 //! ([`crate::plugin::rule`]); the build keys are read by [`crate::build::keys`].
 
+mod ci;
 pub mod defaults;
 pub mod error;
 pub mod names;
@@ -19,9 +20,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::build::keys::parse_period;
+use crate::formats::tags::Platform;
 use crate::formats::tags::DEFAULT_VARIANT;
 use crate::plugin::rule::{ManifestRule, TaggerRule};
 use crate::plugin::{self, Manifest, Tagger};
+pub use ci::{CiSection, RunnerLabel};
 use error::Problems;
 pub use error::{ConfigError, HierarchyError};
 pub use names::did_you_mean;
@@ -100,6 +103,10 @@ pub struct Hierarchy {
     /// What is not wrong but worth saying (the names this binary does not
     /// know, in one warning).
     pub warnings: Vec<String>,
+    /// `platforms:` the stack is built for, with its line; `None`: the daemon's.
+    pub platforms: Option<(Vec<Platform>, usize)>,
+    /// `ci:`, the settings of `stacktag ci` (defaults when absent).
+    pub ci: CiSection,
     /// Tagger and manifest names this binary does not know and nothing in
     /// the file comes close to: a plugin binary's. The images that need one
     /// fail ([`Hierarchy::needs_missing`]); the others run.
@@ -194,6 +201,13 @@ impl Hierarchy {
             message: "could not be read".into(),
             more: Vec::new(),
         }))
+    }
+
+    /// Whether the stack is built for `p`: in `platforms:`, or any without one.
+    pub fn builds_platform(&self, p: Platform) -> bool {
+        self.platforms
+            .as_ref()
+            .is_none_or(|(ps, _)| ps.contains(&p))
     }
 
     pub fn image(&self, name: &str) -> Option<&ImageSpec> {

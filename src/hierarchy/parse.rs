@@ -16,6 +16,8 @@ const TOP_KEYS: &[&str] = &[
     "repository",
     "command_timeout",
     "sbom",
+    "platforms",
+    "ci",
     "images",
 ];
 /// Besides `crate::build::keys::KEYS`.
@@ -93,6 +95,8 @@ pub(super) fn hierarchy(
         }
         b == Some(true)
     });
+    let platforms = super::ci::platforms(top, p);
+    let ci = super::ci::section(top, &platforms, p);
     let mut h = Hierarchy {
         path: path.to_path_buf(),
         registry,
@@ -105,6 +109,8 @@ pub(super) fn hierarchy(
         sbom,
         defaulted,
         warnings: Vec::new(),
+        platforms,
+        ci,
         missing: Vec::new(),
     };
     let mut broken = Vec::new();

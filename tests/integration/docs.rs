@@ -24,6 +24,7 @@ const SANDBOX: &[&str] = &[
     "wiki",
     "examples/own-stack",
     "examples/docker-stacks",
+    "examples/ci",
 ];
 
 /// The build timestamp of every example (`STACKTAG_TIMESTAMP`).

@@ -42,7 +42,7 @@ pub(crate) fn validate(what: &str, doc: &Value) {
 
 /// stdout is one JSON document and nothing else; it is valid, and its
 /// `command` and `ok` say what ran and how it ended.
-fn document(what: &str, out: &Output, command: &str) -> Value {
+pub(crate) fn document(what: &str, out: &Output, command: &str) -> Value {
     let stdout = text(&out.stdout);
     let doc: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(

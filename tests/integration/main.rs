@@ -9,6 +9,7 @@ mod archive_push;
 mod build;
 mod catalog_fixture;
 mod cdp;
+mod ci;
 mod cli;
 mod diff;
 mod docs;
