@@ -8,6 +8,7 @@ REGISTRY   ?= localhost:5000
 OWNER      ?= stacktag
 ROOT_IMAGE ?= stacktag/debian:bookworm
 TEST_IMAGE ?= stacktag-test/busybox:latest
+TEST_IMAGE_ARM64 ?= stacktag-test/busybox-arm64:latest
 # Where hook/% writes tags/, manifests/ and hist_lines/.
 OUT        ?= build/stacktag
 # The wiki checkout `make wiki` updates (a git repository, created if absent), and its HTML site.
@@ -24,7 +25,7 @@ CI_GITHUB  ?= examples/ci/github.yml
 CI_GITLAB  ?= examples/ci/gitlab-ci.yml
 CARGO      ?= cargo
 
-.PHONY: dist ci-examples ci-check ci-local help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki bench-find clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz podman-up test-podman plugin-template
+.PHONY: dist ci-examples ci-check ci-local help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki bench-find clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz podman-up test-podman plugin-template multiarch
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -39,6 +40,8 @@ fixtures: root-image ## test fixture images (cached by name) and every tool the 
 	@scripts/need openssl qemu-aarch64-static:qemu-user-static zstd curl \
 	  docker-registry htpasswd:apache2-utils skopeo
 	@scripts/ci-tools $(CI_TOOLS)
+	@scripts/binfmt
+	@scripts/busybox-arm64-image $(TEST_IMAGE_ARM64)
 
 chromium: ## headless chromium for the wiki site test (Debian's package)
 	@scripts/chromium
@@ -159,8 +162,12 @@ test-podman: podman-up ## build with reuse, hook and its cache, save and load, a
 	@left=$$(DOCKER_HOST=$(PODMAN_HOST) docker ps -aq --filter label=org.stacktag.managed | wc -l); \
 	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind on podman" >&2; exit 1; fi
 
-bench-build: root-image stacktag ## build figures: cold vs the old docker-build loop, unchanged re-run, one changed file
-	@REGISTRY=$(REGISTRY) ROOT_IMAGE=$(ROOT_IMAGE) scripts/build-bench $(STACKTAG)
+bench-build: root-image ## build figures (release): BuildKit cold vs the classic loop and --builder classic, warm apt cache, one apt line (BENCH_RUNS rounds)
+	@$(CARGO) build --quiet --release --bin stacktag
+	@REGISTRY=$(REGISTRY) ROOT_IMAGE=$(ROOT_IMAGE) scripts/build-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag
+
+multiarch: fixtures stacktag ## a tiny stack built for linux/amd64 and linux/arm64 (QEMU), hooked, pushed to a local registry, merged
+	@scripts/multiarch $(STACKTAG)
 
 bench: build-all ## wall time and peak memory of `stacktag hook --all`, with and without --sbom, against the floor
 	$(CARGO) bench --bench hook

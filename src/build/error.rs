@@ -34,6 +34,62 @@ pub enum BuildError {
     #[error("--build-arg {0:?} is not NAME=VALUE")]
     BadBuildArg(String),
 
+    #[error(
+        "--secret {text:?}: {why}\n  fix: write it as id=NAME,src=FILE or id=NAME,env=VARIABLE"
+    )]
+    BadSecret { text: String, why: String },
+
+    #[error("--secret {id}: cannot read {path}: {why}\n  fix: give a file that exists and can be read, or take the secret from a variable: id={id},env=VARIABLE")]
+    SecretFile {
+        id: String,
+        path: PathBuf,
+        why: String,
+    },
+
+    #[error("--secret {id}: the environment variable {var} is not set\n  fix: export {var} before the build, or read the secret from a file: id={id},src=FILE")]
+    SecretEnv { id: String, var: String },
+
+    #[error("{image}: needs the secret `{id}` (its `secrets:` in the hierarchy file), and no --secret gives it{given}\n  fix: add --secret id={id},src=FILE or --secret id={id},env=VARIABLE")]
+    UnknownSecret {
+        image: String,
+        id: String,
+        given: String,
+    },
+
+    #[error("{image}: {what} needs BuildKit, and this build goes through the classic builder ({why})\n  fix: {fix}")]
+    NeedsBuildKit {
+        image: String,
+        what: String,
+        why: String,
+        fix: String,
+    },
+
+    #[error("--platform {platform}: {why}\n  fix: {fix}")]
+    Platform {
+        platform: String,
+        why: String,
+        fix: String,
+    },
+
+    /// `at`: the Dockerfile's path and line, `images/base/Dockerfile:2`;
+    /// `problem`: what is wrong, then the line itself.
+    #[error("{image}: {at}: {problem}\n  fix: {fix}\n  `latest` was not moved")]
+    Frontend {
+        image: String,
+        at: String,
+        problem: String,
+        fix: String,
+    },
+
+    /// `step`: its name and how it ended, "`[2/3] RUN make` failed (exit code 2)".
+    #[error("{image}: the step {step}\n  last lines of its output (all of the build in {log}):\n{tail}\n  `latest` was not moved")]
+    StepFailed {
+        image: String,
+        step: String,
+        log: PathBuf,
+        tail: String,
+    },
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -32,6 +32,10 @@ pub struct Extra<'a> {
     pub parent: Option<(&'a str, &'a str)>,
     /// Start of the current refresh period (Unix seconds).
     pub refresh: Option<u64>,
+    /// `buildkit` or `classic`: the two make different images of the same inputs.
+    pub builder: &'a str,
+    /// The ids of the secrets the build reads (their values never count).
+    pub secrets: &'a [String],
 }
 
 impl Inputs {
@@ -59,6 +63,10 @@ impl Inputs {
             parts.insert(format!("build arg {k}"), hash(&[v.as_bytes()]));
         }
         parts.insert("platform".into(), hash(&[extra.platform.as_bytes()]));
+        parts.insert("builder".into(), hash(&[extra.builder.as_bytes()]));
+        for id in extra.secrets {
+            parts.insert(format!("secret {id}"), hash(&[id.as_bytes()]));
+        }
         if let Some((name, id)) = extra.parent {
             parts.insert(format!("parent {name}"), hash(&[id.as_bytes()]));
         }
@@ -152,6 +160,8 @@ mod tests {
             platform: "linux/amd64",
             parent,
             refresh: None,
+            builder: "buildkit",
+            secrets: &[],
         }
     }
 
@@ -185,6 +195,17 @@ mod tests {
         e.platform = "linux/arm64";
         let e = Inputs::compute(&base, &e);
         assert_eq!(e.changes(&a.short_parts()), ["platform changed"]);
+
+        let mut g = extra(&[], Some(("p", "sha256:1")));
+        g.builder = "classic";
+        let g = Inputs::compute(&base, &g);
+        assert_eq!(g.changes(&a.short_parts()), ["builder changed"]);
+
+        let ids = ["token".to_string()];
+        let mut h = extra(&[], Some(("p", "sha256:1")));
+        h.secrets = &ids;
+        let h = Inputs::compute(&base, &h);
+        assert_eq!(h.changes(&a.short_parts()), ["secret token added"]);
 
         let (_d3, fewer) = ctx(&[("Dockerfile", "FROM scratch\n")]);
         let f = Inputs::compute(&fewer, &extra(&[], Some(("p", "sha256:1"))));

@@ -1,6 +1,7 @@
 //! The keys of an image in `hierarchy.yaml` that only `stacktag build` reads:
 //! build args (hashed), unhashed build args (names of secrets from the
-//! environment), the verify command and the refresh period.
+//! environment), the ids of the `--secret`s it reads, the verify command and
+//! the refresh period.
 
 use std::time::Duration;
 
@@ -8,7 +9,13 @@ use crate::hierarchy::error::Problems;
 use crate::hierarchy::yaml::Entry;
 
 /// The image keys read here; the hierarchy's parser accepts them.
-pub const KEYS: &[&str] = &["build_args", "unhashed_build_args", "verify", "refresh"];
+pub const KEYS: &[&str] = &[
+    "build_args",
+    "unhashed_build_args",
+    "secrets",
+    "verify",
+    "refresh",
+];
 
 /// One image's build keys.
 #[derive(Debug, Clone, Default)]
@@ -17,6 +24,9 @@ pub struct BuildKeys {
     pub args: Vec<(String, String)>,
     /// Passed from the environment, never hashed, never logged (tokens).
     pub unhashed: Vec<String>,
+    /// Ids of the `--secret`s its `RUN --mount=type=secret` reads (the ids
+    /// are hashed, the values never).
+    pub secrets: Vec<String>,
     /// Run against `{image}`, the reference built.
     pub verify: Option<String>,
     /// Rebuild at least once per this period (`7d`).
@@ -66,6 +76,12 @@ pub fn parse(name: &str, image: &[Entry], p: &mut Problems) -> BuildKeys {
             p.push(*line, format!("image `{name}`: build arg `{key}` is both in `build_args` and in `unhashed_build_args`; keep it in one"));
         }
     }
+    let secrets: Vec<String> = get("secrets")
+        .map(|e| e.value.texts(p, &format!("image `{name}`: `secrets`")))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let verify = get("verify").and_then(|e| {
         let cmd = e.value.text(p, &format!("image `{name}`: `verify`"))?;
         if cmd.trim().is_empty() {
@@ -85,6 +101,7 @@ pub fn parse(name: &str, image: &[Entry], p: &mut Problems) -> BuildKeys {
     BuildKeys {
         args,
         unhashed: unhashed.into_iter().map(|(k, _)| k).collect(),
+        secrets,
         verify,
         refresh,
     }

@@ -4,6 +4,7 @@
 //! moves. A plan first (what is reused, pulled or built, and why), then its
 //! execution.
 
+pub mod buildkit;
 pub mod context;
 pub mod error;
 pub mod from;
@@ -15,6 +16,7 @@ pub mod prune;
 pub mod record;
 pub mod registry_cache;
 pub mod run;
+pub mod settings;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +24,7 @@ use std::time::Duration;
 
 pub use error::BuildError;
 pub use run::{Action, Builder, Report};
+pub use settings::{BuilderKind, Secret, SecretSource, StepLines};
 
 use crate::error::Error;
 use crate::formats::tags::{self, DEFAULT_VARIANT};
@@ -51,6 +54,17 @@ pub struct Options {
     pub no_cache: bool,
     /// Now, Unix seconds (refresh periods).
     pub now: u64,
+    /// The builder asked for (BuildKit unless `--builder classic`).
+    pub builder: BuilderKind,
+    /// What stderr shows of each Dockerfile step.
+    pub steps: StepLines,
+    /// `--secret id=NAME,src=FILE|env=VAR`: given to the images that name them.
+    pub secrets: Vec<Secret>,
+    /// `--platform os/arch`: build for it instead of the daemon's.
+    pub platform: Option<String>,
+    /// Docker's predefined proxy args (client config, environment, hierarchy
+    /// file): passed to every build, never hashed.
+    pub proxies: Vec<(String, String)>,
     /// Which inputs made which image (never written by a plan).
     pub records: record::Records,
 }
@@ -72,6 +86,9 @@ pub struct Target {
     /// Declared in the hierarchy file (warned about if the Dockerfile has no ARG).
     pub file_args: Vec<String>,
     pub unhashed: Vec<String>,
+    /// Ids of the secrets it reads: its `secrets:`, and those its Dockerfile
+    /// mounts that `--secret` gives.
+    pub secrets: Vec<String>,
     /// The verify command as written, `{image}` not yet replaced.
     pub verify: Option<String>,
     pub refresh: Option<Duration>,
@@ -149,6 +166,7 @@ pub fn targets(h: &Hierarchy, images: &[String], opts: &Options) -> Result<Vec<T
             args,
             file_args: spec.build_args.iter().map(|(k, _)| k.clone()).collect(),
             unhashed: spec.unhashed_build_args.clone(),
+            secrets: spec.secrets.clone(),
             verify,
             refresh: spec.refresh,
             name: tags::image_name(&opts.registry, &opts.owner, &spec.name),

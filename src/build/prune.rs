@@ -73,7 +73,6 @@ pub async fn plan(
                 .await
                 .ok()
                 .and_then(|i| i.created)
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
             {
                 c.created = t.timestamp_nanos_opt().unwrap_or(c.created);
             }

@@ -8,18 +8,23 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bollard::query_parameters::{BuildImageOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::models::BuildInfoAux;
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, BuilderVersion, RemoveImageOptionsBuilder,
+};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
+use super::buildkit::{self, Decoder, End, Event};
 use super::context::Context;
 use super::error::BuildError;
 use super::inputs::{period_start, Extra, Inputs};
 use super::log::BuildLog;
 use super::record::{instructions_hash, Record};
 use super::registry_cache::RegistryCache;
+use super::settings::{self, BuilderKind, StepLines};
 use super::verify;
 use super::{Options, Target};
 use crate::error::Error;
@@ -73,6 +78,20 @@ pub struct Report {
     pub log: Option<PathBuf>,
 }
 
+/// Why a build ended without an image.
+enum Failure {
+    /// The log could not be written.
+    Io(BuildError),
+    /// The daemon's error, and BuildKit's failing step if it named one.
+    Daemon {
+        message: String,
+        step: Option<buildkit::Failed>,
+    },
+}
+
+/// Makes each BuildKit session id of the process unique.
+static SESSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// An image's result as its children see it, or a failure.
 type Outcome = Result<Done, ()>;
 
@@ -93,8 +112,13 @@ pub struct Builder<'a> {
     pub session: &'a Session,
     pub options: &'a Options,
     pub progress: &'a Progress,
-    /// `linux/amd64`: the daemon's, hashed into every digest.
+    /// `linux/amd64`: the daemon's or --platform's, hashed into every digest.
     pub platform: String,
+    /// The builder the builds go through (BuildKit unless asked otherwise
+    /// or the daemon has none).
+    pub builder: BuilderKind,
+    /// Why the builder is not the one asked for: one line for the user.
+    pub note: Option<String>,
     pub plan_only: bool,
     /// Temporary tags of builds not yet verified: removed if the run stops.
     pub temp_tags: Arc<Mutex<HashSet<String>>>,
@@ -116,11 +140,28 @@ impl<'a> Builder<'a> {
             .version()
             .await
             .map_err(|e| Error::docker("version", e))?;
-        let platform = format!(
+        let native = format!(
             "{}/{}",
             v.os.as_deref().unwrap_or("linux"),
             v.arch.as_deref().unwrap_or("amd64")
         );
+        let (builder, note) = match options.builder {
+            BuilderKind::Classic => (BuilderKind::Classic, None),
+            BuilderKind::BuildKit => match buildkit::support(&session.host, &v).await {
+                Ok(()) => (BuilderKind::BuildKit, None),
+                Err(why) => (
+                    BuilderKind::Classic,
+                    Some(format!(
+                        "the daemon has no BuildKit ({why}): building with the classic builder; Dockerfiles that use {} will fail",
+                        buildkit::BUILDKIT_FEATURES
+                    )),
+                ),
+            },
+        };
+        let platform = match &options.platform {
+            None => native,
+            Some(p) => buildkit::check_platform(p, &native, builder)?,
+        };
         let registry = if options.cache_from_registry || options.push_cache {
             Some(RegistryCache::new(&options.registry)?)
         } else {
@@ -131,6 +172,8 @@ impl<'a> Builder<'a> {
             options,
             progress,
             platform,
+            builder,
+            note,
             plan_only,
             temp_tags: Arc::default(),
             slots: Semaphore::new(options.jobs.max(1)),
@@ -227,9 +270,10 @@ impl<'a> Builder<'a> {
         let hashed: Vec<(String, String)> = t
             .args
             .iter()
-            .filter(|(k, _)| declared.contains(k))
+            .filter(|(k, _)| declared.contains(k) && !settings::is_proxy_arg(k))
             .cloned()
             .collect();
+        let secrets = self.secrets_of(t, &scan)?;
         // In a plan, a parent still to be built has no ID yet.
         let pending_parent = matches!(parent, Some((_, Done { id: None, .. })));
         let parent_same = matches!(parent, Some((_, Done { same: true, .. })));
@@ -250,6 +294,8 @@ impl<'a> Builder<'a> {
                 refresh: t
                     .refresh
                     .map(|p| period_start(self.options.now, p.as_secs())),
+                builder: self.builder.name(),
+                secrets: &secrets,
             },
         );
         // What `latest` is now, and the record of the inputs that made it.
@@ -382,7 +428,7 @@ impl<'a> Builder<'a> {
                 },
             ));
         }
-        let id = self.build(t, &scan, &inputs, &report.why).await?;
+        let id = self.build(t, &scan, &inputs, &report.why, &secrets).await?;
         self.keep_record(t, &record(&id));
         let same = matches!(&latest, Some((old, _)) if *old == id);
         if same {
@@ -429,6 +475,45 @@ impl<'a> Builder<'a> {
         ))
     }
 
+    /// The ids of the secrets `t` reads: its `secrets:` (each must be
+    /// given by --secret) and those its Dockerfile mounts that --secret gives.
+    fn secrets_of(&self, t: &Target, scan: &Context) -> Result<Vec<String>, Error> {
+        let given: Vec<&str> = self.options.secrets.iter().map(|s| s.id.as_str()).collect();
+        let mut ids = Vec::new();
+        for id in &t.secrets {
+            if !given.contains(&id.as_str()) {
+                return Err(BuildError::UnknownSecret {
+                    image: t.image.clone(),
+                    id: id.clone(),
+                    given: if given.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (given: {})", given.join(", "))
+                    },
+                }
+                .into());
+            }
+            ids.push(id.clone());
+        }
+        for id in settings::mounted_secrets(&scan.dockerfile_text) {
+            if given.contains(&id.as_str()) && !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if !ids.is_empty() && self.builder == BuilderKind::Classic {
+            return Err(BuildError::NeedsBuildKit {
+                image: t.image.clone(),
+                what: format!("the secret `{}`", ids[0]),
+                why: self.note.clone().map_or("--builder classic".into(), |n| {
+                    n.split(':').next().unwrap_or_default().to_string()
+                }),
+                fix: "build with BuildKit (drop --builder classic; a daemon that has it)".into(),
+            }
+            .into());
+        }
+        Ok(ids)
+    }
+
     /// Builds `t` to a temporary tag, verifies it, then tags it `inputs-…`
     /// and `latest`. Returns the image ID.
     async fn build(
@@ -437,25 +522,50 @@ impl<'a> Builder<'a> {
         scan: &Context,
         inputs: &Inputs,
         why: &[String],
+        secret_ids: &[String],
     ) -> Result<String, Error> {
         let docker = &self.session.docker;
-        let mut args: HashMap<String, String> = t.args.iter().cloned().collect();
-        let mut secrets = Vec::new();
+        let mut args: HashMap<String, String> = self.options.proxies.iter().cloned().collect();
+        args.extend(t.args.iter().cloned());
+        let mut hidden = Vec::new();
         for name in &t.unhashed {
             let value = std::env::var(name).map_err(|_| BuildError::MissingSecret {
                 image: t.image.clone(),
                 name: name.clone(),
             })?;
             if !value.is_empty() {
-                secrets.push(value.clone());
+                hidden.push(value.clone());
             }
             args.insert(name.clone(), value);
         }
+        let secrets: Vec<&settings::Secret> = self
+            .options
+            .secrets
+            .iter()
+            .filter(|s| secret_ids.contains(&s.id))
+            .collect();
+        for s in &secrets {
+            let value = s.value()?;
+            let text = String::from_utf8_lossy(&value);
+            // The value as a whole, and each of its lines (a file of several).
+            for v in std::iter::once(text.trim()).chain(text.lines().map(str::trim)) {
+                if v.len() >= 3 && !hidden.iter().any(|h| h == v) {
+                    hidden.push(v.to_string());
+                }
+            }
+        }
+        if self.builder == BuilderKind::BuildKit {
+            // Layers of this image serve as cache to a build that pulls it.
+            args.entry("BUILDKIT_INLINE_CACHE".into())
+                .or_insert_with(|| "1".into());
+        }
         let _slot = self.slots.acquire().await.expect("never closed");
-        self.progress
-            .log(&t.image, format!("building: {}", why.join(", ")));
+        self.progress.log(
+            &t.image,
+            format!("building ({}): {}", self.builder, why.join(", ")),
+        );
         let log_path = self.log_path(t);
-        let mut log = BuildLog::create(&log_path, secrets)?;
+        let mut log = BuildLog::create(&log_path, hidden)?;
         let tar = {
             let scan = scan.clone();
             tokio::task::spawn_blocking(move || scan.tar())
@@ -467,57 +577,24 @@ impl<'a> Builder<'a> {
             .lock()
             .expect("poisoned")
             .insert(temp.clone());
-        let opts = BuildImageOptionsBuilder::default()
-            .dockerfile(&scan.dockerfile)
-            .t(&temp)
-            .rm(true)
-            .forcerm(true)
-            .nocache(self.options.no_cache)
-            .buildargs(&args)
-            .build();
         let status = self.progress.started(&t.image, "build".into());
-        let mut stream = docker.build_image(opts, None, Some(bollard::body_full(tar.into())));
-        let mut id = None;
-        let mut failure = None;
-        while let Some(item) = stream.next().await {
-            match item {
-                Ok(info) => {
-                    if let Some(text) = info.stream {
-                        log.write(&text)?;
-                    }
-                    if let Some(text) = info.status {
-                        log.write(&format!("{text}\n"))?;
-                    }
-                    if let Some(aux) = info.aux.and_then(|a| a.id) {
-                        id = Some(aux);
-                    }
-                }
-                Err(bollard::errors::Error::DockerStreamError { error }) => {
-                    log.write(&format!("{error}\n"))?;
-                    failure = Some(error);
-                    break;
-                }
-                Err(e) => {
-                    let message = log.redact(&e.to_string());
-                    log.write(&format!("{message}\n"))?;
-                    failure = Some(message);
-                    break;
-                }
-            }
-        }
+        let outcome = if secrets.is_empty() {
+            self.stream_build(t, scan, &temp, &args, tar, &mut log)
+                .await
+        } else {
+            self.solve_with_secrets(t, scan, &temp, &args, tar, &secrets, &mut log)
+                .await
+        };
         self.progress.finished(status);
-        if let Some(message) = failure {
-            let tail = log.tail(15);
-            log.finish()?;
-            self.drop_temp(&temp).await;
-            return Err(BuildError::Failed {
-                image: t.image.clone(),
-                message: log_safe(&message),
-                log: log_path,
-                tail,
+        let id = match outcome {
+            Ok(id) => id,
+            Err(failure) => {
+                let error = self.failure(t, scan, failure, &log, &log_path);
+                log.finish()?;
+                self.drop_temp(&temp).await;
+                return Err(error.into());
             }
-            .into());
-        }
+        };
         let id = match id {
             Some(id) => id,
             None => inspect_labels(docker, &temp)
@@ -541,6 +618,278 @@ impl<'a> Builder<'a> {
         self.move_latest(t, &id, inputs).await?;
         self.drop_temp(&temp).await;
         Ok(id)
+    }
+
+    /// A build through the daemon's `/build`: the classic builder's output,
+    /// or BuildKit's status stream decoded. The image ID, when the daemon
+    /// says it.
+    #[allow(clippy::too_many_arguments)]
+    async fn stream_build(
+        &self,
+        t: &Target,
+        scan: &Context,
+        temp: &str,
+        args: &HashMap<String, String>,
+        tar: Vec<u8>,
+        log: &mut BuildLog,
+    ) -> Result<Option<String>, Failure> {
+        let docker = &self.session.docker;
+        let mut opts = BuildImageOptionsBuilder::default()
+            .dockerfile(&scan.dockerfile)
+            .t(temp)
+            .rm(true)
+            .forcerm(true)
+            .nocache(self.options.no_cache)
+            .buildargs(args);
+        if self.options.platform.is_some() {
+            opts = opts.platform(&self.platform);
+        }
+        if self.builder == BuilderKind::BuildKit {
+            // One session per build; closed when the stream is dropped (Ctrl-C too).
+            let session = format!(
+                "stacktag-{}-{}-{}",
+                self.session.run_id,
+                t.image,
+                SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            );
+            opts = opts
+                .version(BuilderVersion::BuilderBuildKit)
+                .session(&session);
+        }
+        let mut stream =
+            docker.build_image(opts.build(), None, Some(bollard::body_full(tar.into())));
+        let mut decoder = Decoder::default();
+        let mut steps: HashMap<usize, u64> = HashMap::new();
+        let mut id = None;
+        let io = |e: BuildError| Failure::Io(e);
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(info) => {
+                    if let Some(text) = info.stream {
+                        log.write(&text).map_err(io)?;
+                    }
+                    if let Some(text) = info.status {
+                        log.write(&format!("{text}\n")).map_err(io)?;
+                    }
+                    match info.aux {
+                        Some(BuildInfoAux::BuildKit(status)) => {
+                            let (text, events) = decoder.feed(&status);
+                            log.write(&text).map_err(io)?;
+                            for e in events {
+                                self.show_step(t, e, &mut steps, log);
+                            }
+                        }
+                        Some(BuildInfoAux::Default(image)) => {
+                            if let Some(i) = image.id {
+                                id = Some(i);
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                Err(e) => {
+                    let message = match e {
+                        bollard::errors::Error::DockerStreamError { error } => error,
+                        e => e.to_string(),
+                    };
+                    let message = log.redact(&message);
+                    log.write(&format!("{message}\n")).map_err(io)?;
+                    for (_, s) in steps.drain() {
+                        self.progress.finished(s);
+                    }
+                    return Err(Failure::Daemon {
+                        message,
+                        step: decoder.failed.take(),
+                    });
+                }
+            }
+        }
+        for (_, s) in steps.drain() {
+            self.progress.finished(s);
+        }
+        Ok(id)
+    }
+
+    /// A BuildKit build that reads secrets: bollard's `/build` session
+    /// serves no secrets, so it goes through the daemon's BuildKit control
+    /// API (`/grpc`, the Moby driver) with a session that serves them.
+    /// That API gives no status stream here: the log says so.
+    #[allow(clippy::too_many_arguments)]
+    async fn solve_with_secrets(
+        &self,
+        t: &Target,
+        scan: &Context,
+        temp: &str,
+        args: &HashMap<String, String>,
+        tar: Vec<u8>,
+        secrets: &[&settings::Secret],
+        log: &mut BuildLog,
+    ) -> Result<Option<String>, Failure> {
+        use bollard::grpc::build::{ImageBuildFrontendOptions, ImageBuildLoadInput, SecretSource};
+        use bollard::grpc::driver::Build;
+        let mut opts = ImageBuildFrontendOptions::builder()
+            .dockerfile(std::path::Path::new(&scan.dockerfile))
+            .nocache(self.options.no_cache);
+        for (k, v) in args {
+            opts = opts.buildarg(k, v);
+        }
+        for s in secrets {
+            let source = match &s.source {
+                settings::SecretSource::File(p) => {
+                    SecretSource::File(std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                }
+                settings::SecretSource::Env(v) => SecretSource::Env(v.clone()),
+            };
+            opts = opts.set_secret(&s.id, &source);
+        }
+        if self.options.platform.is_some() {
+            let mut parts = self.platform.split('/');
+            let p = bollard::grpc::build::ImageBuildPlatform {
+                os: parts.next().unwrap_or("linux").to_string(),
+                architecture: parts.next().unwrap_or_default().to_string(),
+                variant: parts.next().map(str::to_string),
+            };
+            opts = opts.platforms(&p);
+        }
+        let ids: Vec<&str> = secrets.iter().map(|s| s.id.as_str()).collect();
+        log.write(&format!(
+            "building through BuildKit's control API with the secrets {} (their values are never logged); this API gives no step output\n",
+            ids.join(", ")
+        ))
+        .map_err(Failure::Io)?;
+        let status = self
+            .progress
+            .started(&t.image, "build (with secrets)".into());
+        // bollard's solve is not Send: it runs on a thread of its own, and
+        // stops (its connections closed, the daemon cancels the build) when
+        // this future is dropped (Ctrl-C).
+        let docker = self.session.docker.clone();
+        let name = temp.to_string();
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let result = tokio::task::spawn_blocking(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let driver = bollard::grpc::driver::moby::Moby::new(&docker);
+                let build = driver.docker_build(
+                    &name,
+                    opts.build(),
+                    ImageBuildLoadInput::Upload(tar.into()),
+                    None,
+                    None,
+                );
+                tokio::select! {
+                    r = build => r.map_err(|e| e.to_string()),
+                    _ = stopped => Err("stopped".to_string()),
+                }
+            })
+        })
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+        self.progress.finished(status);
+        match result {
+            Ok(()) => {
+                log.write("DONE\n").map_err(Failure::Io)?;
+                Ok(None)
+            }
+            Err(e) => {
+                let message = log.redact(&e);
+                log.write(&format!("{message}\n")).map_err(Failure::Io)?;
+                Err(Failure::Daemon {
+                    message,
+                    step: None,
+                })
+            }
+        }
+    }
+
+    /// A step of a BuildKit build on stderr, as `--progress` asks.
+    /// (Names are redacted: a step's name can show a build arg's value.)
+    fn show_step(
+        &self,
+        t: &Target,
+        event: Event,
+        running: &mut HashMap<usize, u64>,
+        log: &BuildLog,
+    ) {
+        match (self.options.steps, event) {
+            (StepLines::Quiet, _) => {}
+            (StepLines::Tty, Event::Started { key, name }) => {
+                running.insert(key, self.progress.started(&t.image, log.redact(&name)));
+            }
+            (StepLines::Plain, Event::Started { .. }) => {}
+            (_, Event::Ended { key, name, end }) => {
+                if let Some(s) = running.remove(&key) {
+                    self.progress.finished(s);
+                }
+                let end = match end {
+                    End::Error(_) => "ERROR".to_string(),
+                    e => e.to_string(),
+                };
+                self.progress
+                    .log(&t.image, format!("{} {end}", log.redact(&name)));
+            }
+        }
+    }
+
+    /// The error of a failed build: the failing step with its exit code and
+    /// output, a Dockerfile line the frontend rejected, or the daemon's message.
+    fn failure(
+        &self,
+        t: &Target,
+        scan: &Context,
+        failure: Failure,
+        log: &BuildLog,
+        log_path: &std::path::Path,
+    ) -> BuildError {
+        let (message, step) = match failure {
+            Failure::Io(e) => return e,
+            Failure::Daemon { message, step } => (message, step),
+        };
+        if let Some(f) = step {
+            let status = match f.exit_code {
+                Some(c) => format!("exit code {c}"),
+                None => log.redact(&f.error),
+            };
+            return BuildError::StepFailed {
+                image: t.image.clone(),
+                step: format!("`{}` failed ({status})", log.redact(&f.name)),
+                log: log_path.to_path_buf(),
+                tail: if f.tail.is_empty() {
+                    "    (no output)".into()
+                } else {
+                    f.tail
+                        .iter()
+                        .map(|l| format!("    {}", log.redact(l)))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+            };
+        }
+        if let Some((line, problem, fix)) =
+            buildkit::explain_frontend(&message, &scan.dockerfile_text)
+        {
+            return BuildError::Frontend {
+                image: t.image.clone(),
+                at: format!("{}:{line}", t.context.join(&t.dockerfile).display()),
+                problem: format!(
+                    "{problem}\n    {}",
+                    scan.dockerfile_text
+                        .lines()
+                        .nth(line - 1)
+                        .unwrap_or_default()
+                ),
+                fix,
+            };
+        }
+        BuildError::Failed {
+            image: t.image.clone(),
+            message: log_safe(&message),
+            log: log_path.to_path_buf(),
+            tail: log.tail(15),
+        }
     }
 
     /// Runs the verify command of `t` on `reference` (image `id`), if it has one.

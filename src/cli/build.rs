@@ -4,10 +4,10 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::{out, Format, ImageName};
-use crate::build::{self, Action, Builder, Options, Report};
+use crate::build::{self, Action, Builder, BuilderKind, Options, Report, Secret, StepLines};
 use crate::error::{ConfigError, Error};
 use crate::formats::tags::Platform;
 use crate::hierarchy::Hierarchy;
@@ -19,21 +19,48 @@ pub const LONG_ABOUT: &str = "\
 Build images and their ancestors in dependency order, images that do not depend on each other at
 the same time; an image whose inputs did not change is reused, not rebuilt.
 
+Builds go through the daemon's BuildKit (RUN --mount bind/cache/tmpfs/secret, COPY --chmod,
+stages at the same time); --builder classic, or a daemon without BuildKit (then a warning says
+so), uses the legacy builder. Each step's output is in the image's log; stderr shows one line per
+step as --progress says. Docker's proxy args (HTTP_PROXY, ... from the docker client config's
+`proxies`, the environment, the hierarchy file's `proxies:`) reach every build, never hashed.
+
 Per image (keys of the hierarchy file): the context `context:` [default: images/{image}, or
 images/{image}/{variant} with --variant], the Dockerfile `dockerfile:` relative to it [default:
 Dockerfile], `build_args:` (REGISTRY and OWNER are always passed), `unhashed_build_args:` (names
-of environment variables: passed, never hashed, never logged), `verify:` [default:
-{context}/test.sh {image} when that file exists], `refresh:` (12h, 7d, 2w).
+of environment variables: passed, never hashed, never logged), `secrets:` (ids of --secret it
+needs), `verify:` [default: {context}/test.sh {image} when that file exists], `refresh:` (12h,
+7d, 2w).
 
 Each image's inputs digest (Dockerfile, the context files .dockerignore keeps, the build args
-its Dockerfile declares, the platform, the parent's image ID, the refresh period) names it by
-the tag `inputs-{16 hex}`, never inside the image. An image whose inputs are tagged already is
+its Dockerfile declares, the platform, the builder, the ids of its secrets, the parent's image
+ID, the refresh period) names it by the tag `inputs-{16 hex}`, never inside the image. An image whose inputs are tagged already is
 reused (no build); else, with --cache-from-registry, that tag is pulled; else it is built,
 verified, and only then tagged `inputs-…` and `latest`. A parent rebuilt to the image it already
 was (a comment changed) leaves its children's inputs unchanged: they are reused (`rebuilt, same
 image: children reused`). Each Dockerfile's final FROM must be its `parent:` (checked before any
 build). Logs: OUT_DIR/build-logs/{platform}-{variant}-{image}.log. `latest` of an image that
 failed is never moved.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuilderArg {
+    /// The daemon's BuildKit (a daemon without it: classic, with a warning)
+    Buildkit,
+    /// The legacy builder: no RUN --mount, secrets, COPY --chmod or other platforms
+    Classic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressArg {
+    /// Tty on a terminal, else plain
+    Auto,
+    /// One line per Dockerfile step when it ends (CACHED, or DONE and its time)
+    Plain,
+    /// Those lines, and the running step of each build on the status line
+    Tty,
+    /// No step lines; the steps are in the build logs
+    Quiet,
+}
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
@@ -69,6 +96,18 @@ pub struct BuildArgs {
     /// Reuse nothing: build every image, without the daemon's layer cache
     #[arg(long)]
     pub no_cache: bool,
+    /// The daemon's builder: buildkit, or classic (a different image: part of the inputs)
+    #[arg(long, value_enum, default_value = "buildkit", env = "STACKTAG_BUILDER")]
+    pub builder: BuilderArg,
+    /// What stderr shows of each Dockerfile step (buildx's names)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub progress: ProgressArg,
+    /// A secret for `RUN --mount=type=secret`: id=NAME,src=FILE or id=NAME,env=VARIABLE (repeatable; never logged or hashed, its id is)
+    #[arg(long = "secret", value_name = "id=NAME,src=FILE")]
+    pub secrets: Vec<String>,
+    /// Build for this platform instead of the daemon's, e.g. linux/arm64 (BuildKit; QEMU through binfmt_misc)
+    #[arg(long, value_name = "OS/ARCH")]
+    pub platform: Option<String>,
     /// Directory of the build logs (OUT_DIR/build-logs)
     #[arg(
         long,
@@ -103,10 +142,34 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
         now: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),
+        builder: match args.builder {
+            BuilderArg::Buildkit => BuilderKind::BuildKit,
+            BuilderArg::Classic => BuilderKind::Classic,
+        },
+        steps: match args.progress {
+            ProgressArg::Plain => StepLines::Plain,
+            ProgressArg::Tty => StepLines::Tty,
+            ProgressArg::Quiet => StepLines::Quiet,
+            ProgressArg::Auto if std::io::IsTerminal::is_terminal(&std::io::stderr()) => {
+                StepLines::Tty
+            }
+            ProgressArg::Auto => StepLines::Plain,
+        },
+        secrets: args
+            .secrets
+            .iter()
+            .map(|s| Secret::parse(s))
+            .collect::<Result<Vec<_>, _>>()?,
+        platform: args.platform.clone(),
+        proxies: build::settings::proxies(&hierarchy.proxies),
         records: build::record::Records {
             dir: build::record::Records::default_dir(),
         },
     };
+    // A secret that cannot be read stops the run before any build.
+    for s in &options.secrets {
+        s.value()?;
+    }
     let targets = build::targets(&hierarchy, &images, &options)?;
     let session = Session::connect().await?;
     let temp_tags: Arc<Mutex<HashSet<String>>> = Arc::default();
@@ -118,9 +181,12 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
             let progress = Progress::new(quiet || plan);
             let mut builder = Builder::new(&session, &options, &progress, plan).await?;
             not_for_this_daemon(&stack, &builder.platform)?;
+            if let (Some(note), false) = (&builder.note, quiet) {
+                crate::console::warn(format_args!("{note}"));
+            }
             builder.temp_tags = temp_tags;
             let (reports, errors) = builder.run(&targets).await;
-            Ok((builder.platform.clone(), reports, errors))
+            Ok((builder.platform.clone(), builder.builder, reports, errors))
         }
     };
     let outcome = guarded(&session, work).await;
@@ -131,10 +197,10 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
             crate::console::warn(format_args!("{e}"));
         }
     }
-    let (platform, reports, mut errors) = outcome?;
+    let (platform, kind, reports, mut errors) = outcome?;
     out(&match (format, plan) {
-        (Format::Json, _) => plan_json(&platform, &reports),
-        (Format::Text, true) => plan_text(&platform, &reports),
+        (Format::Json, _) => plan_json(&platform, kind, &reports),
+        (Format::Text, true) => plan_text(&platform, kind, &reports),
         (Format::Text, false) => summary(&reports),
     });
     match errors.len() {
@@ -168,11 +234,11 @@ fn not_for_this_daemon(
     }
 }
 
-fn plan_text(platform: &str, reports: &[Report]) -> String {
+fn plan_text(platform: &str, builder: BuilderKind, reports: &[Report]) -> String {
     let width = reports.iter().map(|r| r.image.len()).max().unwrap_or(0);
     let builds = reports.iter().filter(|r| r.action != Action::Reuse).count();
     let mut text = format!(
-        "plan for {platform}: {} images, {builds} to build or pull\n",
+        "plan for {platform} ({builder} builder): {} images, {builds} to build or pull\n",
         reports.len()
     );
     for r in reports {
@@ -188,7 +254,7 @@ fn plan_text(platform: &str, reports: &[Report]) -> String {
 
 /// The plan as JSON: every image, and the images grouped in dependency
 /// levels (all of them, and those to build or pull), for a CI job matrix.
-fn plan_json(platform: &str, reports: &[Report]) -> String {
+fn plan_json(platform: &str, builder: BuilderKind, reports: &[Report]) -> String {
     let depth = reports.iter().map(|r| r.level + 1).max().unwrap_or(0);
     let levels = |pick: &dyn Fn(&Report) -> bool| -> Vec<Vec<&str>> {
         (0..depth)
@@ -204,6 +270,7 @@ fn plan_json(platform: &str, reports: &[Report]) -> String {
     };
     let doc = serde_json::json!({
         "platform": platform,
+        "builder": builder,
         "levels": levels(&|_| true),
         "build_levels": levels(&|r| r.action != Action::Reuse),
         "images": reports,

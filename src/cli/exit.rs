@@ -57,8 +57,14 @@ pub fn exit_code(e: &Error) -> i32 {
             | BuildError::NoDockerfile { .. }
             | BuildError::BadIgnore { .. }
             | BuildError::UnknownVariant { .. }
-            | BuildError::MissingSecret { .. } => exit::CONFIG,
-            BuildError::BadBuildArg(_) => exit::USAGE,
+            | BuildError::MissingSecret { .. }
+            | BuildError::SecretFile { .. }
+            | BuildError::SecretEnv { .. }
+            | BuildError::UnknownSecret { .. }
+            | BuildError::NeedsBuildKit { .. } => exit::CONFIG,
+            BuildError::BadBuildArg(_) | BuildError::BadSecret { .. } => exit::USAGE,
+            BuildError::Platform { .. } => exit::DOCKER,
+            BuildError::Frontend { .. } | BuildError::StepFailed { .. } => exit::BUILD,
             BuildError::Io { .. } => exit::IO,
             BuildError::Failed { .. } | BuildError::ParentFailed { .. } => exit::BUILD,
             BuildError::Verify { .. } => exit::VERIFY,

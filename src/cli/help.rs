@@ -361,7 +361,9 @@ pub const BUILD_EXAMPLES: &str =
     "  stacktag build --all --plan                  what would be reused, pulled or built, and why
   stacktag build --all --plan --format json    the plan by dependency level, for a CI matrix
   stacktag build base-notebook                 it and its ancestors; unchanged ones are reused
-  stacktag build --all --cache-from-registry --push-cache";
+  stacktag build --all --cache-from-registry --push-cache
+  stacktag build base --secret id=tok,src=tok.txt  for RUN --mount=type=secret,id=tok
+  stacktag build --all --platform linux/arm64  for arm64 through QEMU (scripts/binfmt)";
 
 pub const BUILD_CODES: &[i32] = &[
     OK,

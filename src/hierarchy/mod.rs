@@ -28,6 +28,7 @@ pub use ci::{CiSection, RunnerLabel};
 use error::Problems;
 pub use error::{ConfigError, HierarchyError};
 pub use names::did_you_mean;
+pub use parse::PROXY_ARGS;
 
 /// One image of the stack as the file describes it.
 #[derive(Debug, Clone)]
@@ -54,6 +55,9 @@ pub struct ImageSpec {
     /// `stacktag build`: names of build args passed from the environment,
     /// never hashed, never logged (tokens).
     pub unhashed_build_args: Vec<String>,
+    /// `stacktag build`: ids of the `--secret`s its `RUN --mount=type=secret`
+    /// reads (the ids are hashed, the values never).
+    pub secrets: Vec<String>,
     /// `stacktag build`: the verify command (`{image}` is the reference built).
     pub verify: Option<String>,
     /// `stacktag build`: rebuild at least once per this period (`7d`).
@@ -98,6 +102,9 @@ pub struct Hierarchy {
     pub declared_manifests: Vec<Declared<ManifestRule>>,
     /// `hook` writes SBOMs as with `--sbom`.
     pub sbom: bool,
+    /// `stacktag build`: Docker's predefined proxy args for every build
+    /// (`proxies: {HTTP_PROXY: …}`), never hashed.
+    pub proxies: Vec<(String, String)>,
     /// Top-level keys the file leaves out, so their defaults apply.
     pub defaulted: Vec<&'static str>,
     /// What is not wrong but worth saying (the names this binary does not

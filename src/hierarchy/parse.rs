@@ -18,7 +18,23 @@ const TOP_KEYS: &[&str] = &[
     "sbom",
     "platforms",
     "ci",
+    "proxies",
     "images",
+];
+
+/// Docker's predefined build args: every build gets them without an `ARG`
+/// line, and they never count as an input (`proxies:`).
+pub const PROXY_ARGS: &[&str] = &[
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "FTP_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ftp_proxy",
+    "no_proxy",
+    "all_proxy",
 ];
 /// Besides `crate::build::keys::KEYS`.
 const IMAGE_KEYS: &[&str] = &[
@@ -97,6 +113,23 @@ pub(super) fn hierarchy(
     });
     let platforms = super::ci::platforms(top, p);
     let ci = super::ci::section(top, &platforms, p);
+    let mut proxies = Vec::new();
+    if let Some(e) = get("proxies").filter(|e| !e.value.is_null()) {
+        match e.value.as_map() {
+            Some(entries) => {
+                for x in entries {
+                    match x.value.as_str() {
+                        Some(v) if PROXY_ARGS.contains(&x.key.as_str()) => {
+                            proxies.push((x.key.clone(), v.to_string()))
+                        }
+                        Some(_) => p.push(x.line, format!("`proxies`: `{}` is not one of Docker's proxy args: {}", x.key, PROXY_ARGS.join(", "))),
+                        None => p.push(x.line, format!("`proxies`: `{}` must be a string, e.g. http://proxy:3128", x.key)),
+                    }
+                }
+            }
+            None => p.push(e.line, "`proxies` must be a map of proxy arg to value, e.g. `HTTP_PROXY: http://proxy:3128`".into()),
+        }
+    }
     let mut h = Hierarchy {
         path: path.to_path_buf(),
         registry,
@@ -107,6 +140,7 @@ pub(super) fn hierarchy(
         declared_taggers: Vec::new(),
         declared_manifests: Vec::new(),
         sbom,
+        proxies,
         defaulted,
         warnings: Vec::new(),
         platforms,
@@ -279,6 +313,7 @@ fn read_image(h: &mut Hierarchy, broken: &mut Vec<String>, image: &Entry, p: &mu
         item_lines,
         build_args: build.args,
         unhashed_build_args: build.unhashed,
+        secrets: build.secrets,
         verify: build.verify,
         refresh: build.refresh,
         sbom_required,

@@ -405,3 +405,20 @@ fn sbom_keys() {
     assert_eq!(e.line, 4, "{e}");
     assert!(e.message.contains("unknown SBOM section `deb` in sbom_required; known sections: apt, pip, conda, r, julia"), "{e}");
 }
+
+#[test]
+fn build_proxies_and_secrets() {
+    let h = parse("proxies:\n  HTTP_PROXY: http://p:3128\nimages:\n  a:\n    secrets: [tok]\n")
+        .unwrap();
+    assert_eq!(
+        h.proxies,
+        [("HTTP_PROXY".to_string(), "http://p:3128".to_string())]
+    );
+    assert_eq!(h.images[0].secrets, ["tok"]);
+    let e = parse("proxies:\n  PROXY: x\nimages:\n  a: {}\n").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("`PROXY` is not one of Docker's proxy args"),
+        "{e}"
+    );
+}

@@ -7,6 +7,7 @@
 mod archive;
 mod archive_push;
 mod build;
+mod buildkit;
 mod catalog_fixture;
 mod cdp;
 mod ci;

@@ -11,16 +11,30 @@ use crate::support::text;
 pub struct PrivateDaemon {
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// A daemon.json of the test's own (`--config-file`).
+    config: bool,
 }
 
 impl PrivateDaemon {
     pub fn start() -> PrivateDaemon {
+        Self::start_with_config(None)
+    }
+
+    /// With `daemon_json` as its configuration file, e.g. BuildKit turned off.
+    pub fn start_with_config(daemon_json: Option<&str>) -> PrivateDaemon {
         // Short: unix socket paths (containerd's too) are limited to 108 bytes.
         let dir = tempfile::Builder::new()
             .prefix("stf")
             .tempdir_in("/tmp")
             .unwrap();
-        let mut d = PrivateDaemon { dir, child: None };
+        if let Some(json) = daemon_json {
+            std::fs::write(dir.path().join("daemon.json"), json).unwrap();
+        }
+        let mut d = PrivateDaemon {
+            dir,
+            child: None,
+            config: daemon_json.is_some(),
+        };
         d.spawn().unwrap();
         d
     }
@@ -54,8 +68,12 @@ impl PrivateDaemon {
         // In a network namespace of its own: a daemon started with
         // `--bridge=none` removes the host's default bridge (docker0), which
         // would cut the shared daemon's containers off the network.
-        let child = Command::new("unshare")
-            .args(["--net", "dockerd"])
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--net", "dockerd"]);
+        if self.config {
+            cmd.arg("--config-file").arg(self.path("daemon.json"));
+        }
+        let child = cmd
             .arg("-H")
             .arg(self.host())
             .arg("--data-root")
