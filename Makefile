@@ -27,7 +27,7 @@ CI_GITHUB  ?= examples/ci/github.yml
 CI_GITLAB  ?= examples/ci/gitlab-ci.yml
 CARGO      ?= cargo
 
-.PHONY: dist ci-examples ci-check ci-local help docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki bench-find clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz podman-up test-podman plugin-template multiarch
+.PHONY: dist ci-examples ci-check ci-local help deps docker-up root-image fixtures chromium stacktag build-all hook-all wiki test lint bench bench-wiki bench-find clean registry-up push-all merge-all bench-publish bench-archive bench-build bench-registry fuzz podman-up test-podman plugin-template multiarch
 help: ## this list
 	@grep -hE '^[a-z%/-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
@@ -117,6 +117,9 @@ bench-archive: build-all ## save/load/push --archive against docker save|zstd, z
 	@$(CARGO) build --quiet --release --bin stacktag
 	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
 	  scripts/archive-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag $(BENCH_IMAGES)
+
+deps: ## the module import graph of src/ and its import circles (none may span two folders)
+	$(CARGO) run --quiet --example deps
 
 dist: ## release archive of the binary (build/dist/stacktag-{version}-{target}.tar.gz) and its .sha256
 	$(CARGO) build --quiet --release --bin stacktag

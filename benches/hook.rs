@@ -21,10 +21,10 @@ use futures_util::future::join_all;
 use humansize::{format_size, BINARY};
 use stacktag::git::Commit;
 use stacktag::hierarchy::Hierarchy;
-use stacktag::hook::command::{Cmd, ExecError, Output};
 use stacktag::hook::container::{Container, Limits};
-use stacktag::hook::run::{BuildInfo, ImageInfo};
 use stacktag::hook::session::Session;
+use stacktag::plugin::command::{Cmd, ExecError, Output};
+use stacktag::plugin::run::{BuildInfo, ImageInfo};
 use stacktag::plugin::{self, CommandCache, Context, Runner};
 
 const RUNS: usize = 3;

@@ -7,8 +7,33 @@
 
 use std::fmt::Arguments;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::hook::guard;
+use tokio::sync::Notify;
+
+static OUTPUT_CLOSED: AtomicBool = AtomicBool::new(false);
+static CLOSED: Notify = Notify::const_new();
+
+/// Called when a write to stdout or stderr fails: a guarded run stops as on
+/// a signal. Once closed, the output stays closed for the process.
+pub fn output_closed() {
+    if !OUTPUT_CLOSED.swap(true, Ordering::SeqCst) {
+        CLOSED.notify_waiters();
+    }
+}
+
+/// Resolves once [`output_closed`] was called (the guard waits on it).
+pub async fn closes() {
+    loop {
+        let closed = CLOSED.notified();
+        tokio::pin!(closed);
+        closed.as_mut().enable();
+        if OUTPUT_CLOSED.load(Ordering::SeqCst) {
+            return;
+        }
+        closed.await;
+    }
+}
 
 /// A size as the user reads it: `353.1 MB`.
 pub fn size(bytes: u64) -> String {
@@ -23,14 +48,14 @@ pub fn out(text: &str) {
         .and_then(|_| stdout.flush())
         .is_err()
     {
-        guard::output_closed();
+        output_closed();
     }
 }
 
 /// Writes `text` to stderr as it is; a failed write stops the run.
 pub fn err(text: &str) {
     if std::io::stderr().lock().write_all(text.as_bytes()).is_err() {
-        guard::output_closed();
+        output_closed();
     }
 }
 

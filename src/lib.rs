@@ -13,6 +13,7 @@ pub mod cli;
 pub mod console;
 pub mod diff;
 pub mod error;
+pub mod file;
 pub mod formats;
 pub mod gc;
 pub mod git;

@@ -30,10 +30,7 @@ pub fn context_dirs(h: &Hierarchy, image: &str) -> Result<Vec<PathBuf>, Error> {
 pub fn changed_files(dirs: &[PathBuf]) -> Result<Vec<String>, Error> {
     let mut changed = Vec::new();
     for dir in dirs {
-        let git = |source| Error::Git {
-            path: dir.clone(),
-            source,
-        };
+        let git = crate::git::GitError::at(dir);
         if !dir.exists() {
             continue; // no such folder: nothing in it can be changed
         }

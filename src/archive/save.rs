@@ -16,6 +16,7 @@ use super::name::{ArchiveName, Compression};
 use super::pipe::{self, ChannelReader};
 use super::{checksum, scan};
 use crate::error::Error;
+use crate::error::{FileError, HookError};
 
 pub struct SaveRequest {
     /// Short name, as in the hierarchy (`base-notebook`): the archive's `{image}`.
@@ -48,7 +49,7 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
     }
     let found = crate::hook::image::inspect(docker, &req.reference)
         .await?
-        .ok_or_else(|| Error::ImageNotFound {
+        .ok_or_else(|| HookError::ImageNotFound {
             image: req.reference.clone(),
             short: req.image.clone(),
         })?;
@@ -203,13 +204,13 @@ fn not_written(path: &Path, e: std::io::Error) -> Error {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    Error::BadFile {
+    FileError::Bad {
         path: path.into(),
         message: format!(
             "cannot be written: {e}\n  fix: free space in {} or save to another --dir; nothing was left under this name",
             dir.display()
         ),
-    }
+    }.into()
 }
 
 struct Counting<'a, R> {

@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use crate::error::exit;
-
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("{image}: no build context at {dir}\n  fix: create it with a Dockerfile, or set `context:` for the image in the hierarchy file")]
@@ -124,27 +122,4 @@ pub enum BuildError {
         what: String,
         source: Box<bollard::errors::Error>,
     },
-}
-
-impl BuildError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            BuildError::NoContext { .. }
-            | BuildError::NoDockerfile { .. }
-            | BuildError::BadIgnore { .. }
-            | BuildError::UnknownVariant { .. }
-            | BuildError::MissingSecret { .. }
-            | BuildError::SecretFile { .. }
-            | BuildError::SecretEnv { .. }
-            | BuildError::UnknownSecret { .. }
-            | BuildError::NeedsBuildKit { .. } => exit::CONFIG,
-            BuildError::BadBuildArg(_) | BuildError::BadSecret { .. } => exit::USAGE,
-            BuildError::Platform { .. } => exit::DOCKER,
-            BuildError::Frontend { .. } | BuildError::StepFailed { .. } => exit::BUILD,
-            BuildError::Io { .. } => exit::IO,
-            BuildError::Failed { .. } | BuildError::ParentFailed { .. } => exit::BUILD,
-            BuildError::Verify { .. } => exit::VERIFY,
-            BuildError::Docker { .. } => exit::DOCKER,
-        }
-    }
 }

@@ -109,9 +109,11 @@ pub async fn plan(
 }
 
 /// Removes the candidates not kept (their tags in the stack's repository;
-/// the last tag takes the image). Returns the ones removed.
-pub async fn remove(docker: &bollard::Docker, plan: &[Candidate]) -> Vec<Candidate> {
+/// the last tag takes the image). Returns the ones removed, and a warning
+/// for each tag the daemon kept.
+pub async fn remove(docker: &bollard::Docker, plan: &[Candidate]) -> (Vec<Candidate>, Vec<String>) {
     let mut removed = Vec::new();
+    let mut warnings = Vec::new();
     for c in plan.iter().filter(|c| c.kept.is_none()) {
         let refs: Vec<String> = if c.tags.is_empty() {
             vec![c.id.clone()]
@@ -123,7 +125,7 @@ pub async fn remove(docker: &bollard::Docker, plan: &[Candidate]) -> Vec<Candida
             // Never forced: an image a container uses stays.
             let opts = RemoveImageOptionsBuilder::default().build();
             if let Err(e) = docker.remove_image(r, Some(opts), None).await {
-                eprintln!("stacktag: warning: {} kept: {e}", r);
+                warnings.push(format!("{r} kept: {e}"));
                 ok = false;
             }
         }
@@ -131,7 +133,7 @@ pub async fn remove(docker: &bollard::Docker, plan: &[Candidate]) -> Vec<Candida
             removed.push(c.clone());
         }
     }
-    removed
+    (removed, warnings)
 }
 
 /// Every `name:tag` of the tags files in `dir`.

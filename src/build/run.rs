@@ -963,20 +963,23 @@ impl<'a> Builder<'a> {
 
     /// Removes a temporary tag (and the image, if nothing else names it).
     pub async fn drop_temp(&self, temp: &str) {
-        remove_tag(&self.session.docker, temp).await;
+        if let Err(e) = remove_tag(&self.session.docker, temp).await {
+            self.progress.log(temp, format!("warning: {e}"));
+        }
         self.temp_tags.lock().expect("poisoned").remove(temp);
     }
 }
 
-/// Removes `reference`; the layers below stay (the build cache).
-pub async fn remove_tag(docker: &bollard::Docker, reference: &str) {
+/// Removes `reference`; the layers below stay (the build cache). A tag
+/// already gone is fine; a failure is the caller's warning to give.
+pub async fn remove_tag(docker: &bollard::Docker, reference: &str) -> Result<(), String> {
     let opts = RemoveImageOptionsBuilder::default().noprune(true).build();
     match docker.remove_image(reference, Some(opts), None).await {
         Ok(_)
         | Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
-        }) => {}
-        Err(e) => eprintln!("stacktag: warning: could not remove {reference}: {e}"),
+        }) => Ok(()),
+        Err(e) => Err(format!("could not remove {reference}: {e}")),
     }
 }
 

@@ -8,6 +8,7 @@
 //! only) and, within a month, by a hash of the package name (a query reads
 //! one file per month for each name it asks about).
 
+pub mod error;
 pub mod query;
 pub mod read;
 pub mod spec;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::exit;
+pub use error::CatalogError;
 
 pub use query::{find, Answer, Found, Query};
 pub use read::Source;
@@ -143,31 +144,6 @@ pub fn bucket(key: &str, buckets: u32) -> u32 {
 /// `{month}/p-{bucket:02x}.json`
 pub fn shard_file(month: &str, bucket: u32) -> String {
     format!("{month}/p-{bucket:02x}.json")
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CatalogError {
-    #[error("no catalog at {place}: {why}\n  fix: run `stacktag wiki` on the wiki (it writes {WIKI_DIR}/), then `--html` to publish it; or point --catalog at a wiki checkout, a site or its catalog/")]
-    Missing { place: String, why: String },
-
-    #[error("the catalog at {place} is corrupt: {file}: {why}\n  fix: run `stacktag wiki --allow-no-files` on the wiki to rewrite it (and `--html` to publish it again)")]
-    Corrupt {
-        place: String,
-        file: String,
-        why: String,
-    },
-
-    #[error("{0}\n  fix: see `stacktag find --help` for how constraints are written")]
-    BadQuery(String),
-}
-
-impl CatalogError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            CatalogError::BadQuery(_) => exit::USAGE,
-            _ => exit::CATALOG,
-        }
-    }
 }
 
 /// Where to look: the catalog under a wiki checkout or a site.

@@ -28,6 +28,7 @@ impl Source {
                 .timeout(Duration::from_secs(60))
                 .build()
                 .map_err(|e| CatalogError::Missing {
+                    wiki_dir: super::WIKI_DIR,
                     place: place.into(),
                     why: format!("no HTTP client: {e}"),
                 })?;
@@ -45,6 +46,7 @@ impl Source {
                 }
             }
             return Err(CatalogError::Missing {
+                wiki_dir: super::WIKI_DIR,
                 place: place.into(),
                 why: why.join("; "),
             });
@@ -52,6 +54,7 @@ impl Source {
         let root = Path::new(place);
         if !root.is_dir() {
             return Err(CatalogError::Missing {
+                wiki_dir: super::WIKI_DIR,
                 place: place.into(),
                 why: "no such directory".into(),
             });
@@ -60,6 +63,7 @@ impl Source {
             if dir.join(TOP).is_file() {
                 let source = Source::Dir(dir);
                 let bytes = source.get(TOP).await.map_err(|why| CatalogError::Missing {
+                    wiki_dir: super::WIKI_DIR,
                     place: place.into(),
                     why,
                 })?;
@@ -68,6 +72,7 @@ impl Source {
             }
         }
         Err(CatalogError::Missing {
+            wiki_dir: super::WIKI_DIR,
             place: place.into(),
             why: format!(
                 "none of {}/{TOP}, {}/{}/{TOP}, {}/{}/{TOP}",

@@ -11,8 +11,8 @@ mod shell;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::ConfigError;
 use crate::formats::tags::{Platform, DEFAULT_VARIANT};
+use crate::hierarchy::error::ConfigError;
 use crate::hierarchy::{CiSection, Hierarchy};
 
 /// The first line of every generated file; [`check`] reads the engine from it.

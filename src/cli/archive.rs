@@ -22,19 +22,19 @@ pub const SAVE_HELP: &str = "\
 Files: DIR/{image}_{version}_{id12}.tar.zst (or .tar.gz, .tar) and {file}.sha256 beside it
 (sha256sum format). The version is the commit's sha12 (or --version); a build whose context
 (the image's `context` in the hierarchy file, default images/{image}, or an ancestor's) has
-uncommitted changes gets {version}.dirty, with a warning naming the files. Exit codes: 4 image
-not on the daemon, 6 daemon failed, 8 file not written (full disk: nothing is left), 14 the
+uncommitted changes gets {version}.dirty, with a warning naming the files. Exit codes: #IMAGE image
+not on the daemon, #DOCKER daemon failed, #IO file not written (full disk: nothing is left), #ARCHIVE the
 daemon's export is not the image asked for (see `stacktag --help`).";
 
 pub const LOAD_HELP: &str = "\
 Each archive is checked against its .sha256, streamed into the daemon, and the load is
 refused (cut off before the daemon finishes it) when the archive does not hold the image its
 name says ({id12}). Reads Docker 20.10's layout (manifest.json) and the OCI layout of
-Docker 25+ (index.json). Exit codes: 14 corrupt or cut-short archive, checksum or name
-mismatch; 6 the daemon refused it (see `stacktag --help`).";
+Docker 25+ (index.json). Exit codes: #ARCHIVE corrupt or cut-short archive, checksum or name
+mismatch; #DOCKER the daemon refused it (see `stacktag --help`).";
 
 #[derive(Debug, Args)]
-#[command(after_help = SAVE_HELP)]
+#[command(after_help = super::help::codes(SAVE_HELP))]
 pub struct SaveArgs {
     /// Images to save (names from the hierarchy file)
     #[arg(required_unless_present = "all", value_name = "IMAGE")]
@@ -61,7 +61,7 @@ pub struct SaveArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = LOAD_HELP)]
+#[command(after_help = super::help::codes(LOAD_HELP))]
 pub struct LoadArgs {
     /// Archives to load; with --dir, image names (default: every image with an archive there)
     #[arg(value_name = "FILE|IMAGE")]
@@ -89,7 +89,7 @@ fn parse_compression(s: &str) -> Result<Compression, String> {
 }
 
 fn warn(line: &str) {
-    eprintln!("stacktag: warning: {line}");
+    crate::console::warn(format_args!("{line}"));
 }
 
 fn mb_per_s(bytes: u64, seconds: f64) -> f64 {
@@ -102,7 +102,7 @@ fn changes(h: &Hierarchy, image: &str) -> Result<Vec<String>, Error> {
     let dirs = dirty::context_dirs(h, image)?;
     match dirty::changed_files(&dirs) {
         Ok(c) => Ok(c),
-        Err(Error::Git { path, .. }) => {
+        Err(Error::Git(crate::git::GitError { path, .. })) => {
             warn(&format!(
                 "{image}: cannot tell whether {} is committed (not in a git repository)",
                 path.display()
@@ -147,14 +147,14 @@ pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
         };
         let saved = save::save(&session.docker, &req).await?;
         if !quiet {
-            eprintln!(
+            crate::console::line(format_args!(
                 "stacktag: saved {} in {:.2}s: {} ({} tar, {:.0} MB/s)",
                 req.reference,
                 saved.seconds,
                 size(saved.bytes),
                 size(saved.tar_bytes),
                 mb_per_s(saved.tar_bytes, saved.seconds)
-            );
+            ));
         }
         text += &format!("{} {}\n", saved.path.display(), saved.id);
         let mut checksum = saved.path.as_os_str().to_owned();
@@ -218,14 +218,14 @@ pub async fn load(args: LoadArgs, ui: &Ui) -> Result<(), Error> {
             seconds,
         } = load::load(&session.docker, f).await?;
         if !quiet {
-            eprintln!(
+            crate::console::line(format_args!(
                 "stacktag: loaded {} in {:.2}s ({}, {:?} layout, {:.0} MB/s of archive)",
                 path.display(),
                 seconds,
                 size(bytes),
                 layout,
                 mb_per_s(bytes, seconds)
-            );
+            ));
         }
         text += &format!("{} {id} {}\n", path.display(), tags.join(" "));
         doc.archives.push(json::LoadedArchive {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Args, ValueEnum};
 
-use super::{out, ImageName};
+use super::{out, Format, ImageName};
 use crate::build::{self, Action, Builder, BuilderKind, Options, Report, Secret, StepLines};
 use crate::error::{ConfigError, Error};
 use crate::formats::tags::Platform;
@@ -41,12 +41,6 @@ was (a comment changed) leaves its children's inputs unchanged: they are reused 
 image: children reused`). Each Dockerfile's final FROM must be its `parent:` (checked before any
 build). Logs: OUT_DIR/build-logs/{platform}-{variant}-{image}.log. `latest` of an image that
 failed is never moved.";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BuilderArg {
@@ -199,7 +193,9 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
     // A run stopped between build and verify leaves no unverified tag.
     let left: Vec<String> = temp_tags.lock().expect("poisoned").drain().collect();
     for t in left {
-        build::run::remove_tag(&session.docker, &t).await;
+        if let Err(e) = build::run::remove_tag(&session.docker, &t).await {
+            crate::console::warn(format_args!("{e}"));
+        }
     }
     let (platform, kind, reports, mut errors) = outcome?;
     out(&match (format, plan) {

@@ -16,9 +16,9 @@ pub enum Format {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit codes: 0 also when the wiki has no earlier build to compare with (it says so); \
-2 two manifests of different images, platforms or variants (without --force), or no build of the \
-image in the wiki; 8 a file that cannot be read or is not a build manifest."
+    after_help = super::help::codes("Exit codes: #OK also when the wiki has no earlier build to compare with (it says so); \
+#USAGE two manifests of different images, platforms or variants (without --force), or no build of the \
+image in the wiki; #IO a file that cannot be read or is not a build manifest.")
 )]
 #[command(group(clap::ArgGroup::new("builds").required(true).args(["old", "wiki_dir"])))]
 pub struct DiffArgs {
@@ -56,7 +56,7 @@ pub fn run(args: DiffArgs) -> Result<(), Error> {
             let image = args.image.as_deref().expect("clap requires --image");
             let platform = Platform::parse_option(args.platform.as_deref())?.map(|p| p.to_string());
             let found = diff::wiki(wiki, image, platform.as_deref(), &args.variant, &mut |w| {
-                eprintln!("stacktag: warning: {w}")
+                crate::console::warn(format_args!("{w}"))
             })?;
             match found {
                 WikiDiff::Changes(c) => *c,

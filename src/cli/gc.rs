@@ -3,6 +3,7 @@
 use clap::Args;
 
 use crate::error::Error;
+use crate::error::FileError;
 use crate::gc;
 use crate::hook::session::Session;
 
@@ -16,10 +17,11 @@ pub struct GcArgs {
 pub async fn run(args: GcArgs) -> Result<(), Error> {
     let session = Session::open().await?;
     let Some(me) = session.owner() else {
-        return Err(Error::BadFile {
+        return Err(FileError::Bad {
             path: "/proc".into(),
             message: "cannot tell which processes are alive without Linux's /proc".into(),
-        });
+        }
+        .into());
     };
     let found = gc::collect(&session.docker, me, args.dry_run)
         .await

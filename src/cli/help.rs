@@ -49,8 +49,8 @@ pub const REGISTRY_HELP: &str = "\
 Credentials, first found wins: --username with --password-stdin; STACKTAG_REGISTRY_USER and
 STACKTAG_REGISTRY_PASSWORD; the Docker config (DOCKER_CONFIG or ~/.docker/config.json, credential
 helpers and identity tokens included); else anonymous. Loopback registries (localhost, 127.*) are spoken to in plain
-HTTP, others in HTTPS. Exit codes: 11 registry unreachable or failing, 12 credentials refused,
-13 platform image or tag missing in the registry (see `stacktag --help`).";
+HTTP, others in HTTPS. Exit codes: #REGISTRY registry unreachable or failing, #REGISTRY_AUTH credentials refused,
+#MISSING_PLATFORM platform image or tag missing in the registry (see `stacktag --help`).";
 
 /// Credentials, exit codes and examples of the registry commands.
 pub fn registry_after(examples: &str) -> String {
@@ -113,6 +113,34 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     lines
+}
+
+/// A help text whose exit codes are written `#NAME` (`#DIRTY`), with each
+/// replaced by its number from the table's constants, so prose cannot go
+/// stale when a code changes.
+pub fn codes(text: &str) -> String {
+    const NAMES: &[(&str, i32)] = &[
+        ("USAGE", USAGE),
+        ("CONFIG", CONFIG),
+        ("IMAGE", IMAGE),
+        ("DOCKER", DOCKER),
+        ("IO", IO),
+        ("REGISTRY_AUTH", REGISTRY_AUTH),
+        ("REGISTRY", REGISTRY),
+        ("MISSING_PLATFORM", MISSING_PLATFORM),
+        ("ARCHIVE", ARCHIVE),
+        ("DIRTY", DIRTY),
+        ("REFUSED", REFUSED),
+        ("DELETE_UNSUPPORTED", DELETE_UNSUPPORTED),
+        ("OK", OK),
+    ];
+    let mut out = text.to_string();
+    // Longest names first: `#REGISTRY_AUTH` before `#REGISTRY`.
+    for (name, code) in NAMES {
+        out = out.replace(&format!("#{name}"), &code.to_string());
+    }
+    assert!(!out.contains('#'), "a #NAME without its code in: {out}");
+    out
 }
 
 /// `Exit codes:` for these codes, then the examples.
@@ -251,7 +279,7 @@ tag's digest back from the registry (printed as `name:tag sha256:...`). With --a
 image of an archive from `stacktag save` goes straight into the registry, no daemon: the archive
 is checked against its .sha256 in the one pass that reads it, and what it holds is cached
 (~/.cache/stacktag/archives), so pushing it again does not read it while it is unchanged. A dirty
-build is refused (exit 15) unless --allow-dirty; a bad archive is exit 14.";
+build is refused (exit #DIRTY) unless --allow-dirty; a bad archive is exit #ARCHIVE.";
 
 pub const PUSH_EXAMPLES: &str = "  stacktag push --image base-notebook
   echo \"$TOKEN\" | stacktag push --image base-notebook --username bot --password-stdin
@@ -301,7 +329,7 @@ daemon's own export, streamed through the compressor (zstd by default, multi-thr
 temporary file renamed into place, with {file}.sha256 beside it (sha256sum format). The version is
 the commit's sha12, or {sha12}.dirty when the image's context (its `context` in the hierarchy
 file, default images/{image}, beside the file) or an ancestor's has uncommitted changes, or
---version. A full disk is exit 8, and leaves neither file.";
+--version. A full disk is exit #IO, and leaves neither file.";
 
 pub const SAVE_EXAMPLES: &str = "  stacktag save --all --dir build/archives
   stacktag save base-notebook --dir out --compress gzip";
@@ -426,10 +454,10 @@ Delete tags. A tag whose manifest another tag still needs (points to it, or to a
 it) is removed alone; a manifest no remaining tag needs is deleted, with its referrers (SBOMs,
 signatures) and referrers tag, and so are the platform and attestation manifests of an index that
 nothing else needs. A tag on what a moving tag points to (any tag but a commit tag, a date tag
-YYYY-MM-DD or a referrers tag: latest, python-3.11, ...) is refused without --force (exit 19).
+YYYY-MM-DD or a referrers tag: latest, python-3.11, ...) is refused without --force (exit #REFUSED).
 
 Before anything is deleted, the registry is asked whether it allows deletes and the credentials may
-delete: if not, nothing is (exit 20, or 12 for credentials that may not delete). A tag that points
+delete: if not, nothing is (exit #DELETE_UNSUPPORTED, or #REGISTRY_AUTH for credentials that may not delete). A tag that points
 elsewhere when its turn comes (a push raced the delete) is left as it is. On registries that do not
 delete tags alone (distribution 2), such a tag is first moved to a placeholder manifest, which is
 then deleted.";
@@ -445,7 +473,7 @@ every tag on it (see `stacktag tags`). Kept: the newest --keep builds (by their 
 day their image was created), every build a moving tag (latest, python-3.11, ...) points to, every
 build the wiki's manifests of the last --keep-months months cite (--wiki-dir), and builds with no
 date. The others are deleted as `stacktag delete` deletes their tags. A plan that keeps no build is
-refused without --force (exit 19). Run it with --dry-run first: the plan is printed (and is the
+refused without --force (exit #REFUSED). Run it with --dry-run first: the plan is printed (and is the
 JSON document's `builds`).";
 
 pub const RETAIN_EXAMPLES: &str = "  stacktag retain --all --keep 30 --dry-run
@@ -463,3 +491,32 @@ The tags file of one image (upstream's write_tags_file) is written by `stacktag 
 pub const TAGS_EXAMPLES: &str = "  stacktag tags quay.io/jupyter/base-notebook
   stacktag tags base-notebook --build 1ffe43816ba9
   stacktag tags base-notebook --format json | jq -r '.tags[] | select(.kind == \"moving\") | .tag'";
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    #[test]
+    fn codes_in_prose_come_from_the_table() {
+        assert_eq!(
+            codes("refused (exit #DIRTY), else #REGISTRY_AUTH"),
+            "refused (exit 15), else 12"
+        );
+        // No code typed by hand in the help texts.
+        let typed = regex::Regex::new(r"(?i)\bexit (codes: )?[0-9]").unwrap();
+        for (file, text) in [
+            ("help.rs", include_str!("help.rs")),
+            ("archive.rs", include_str!("archive.rs")),
+            ("diff.rs", include_str!("diff.rs")),
+        ] {
+            let prose = text.split("#[cfg(test)]").next().unwrap();
+            for (n, line) in prose.lines().enumerate() {
+                assert!(
+                    !typed.is_match(line),
+                    "{file}:{}: write the code as #NAME: {line}",
+                    n + 1
+                );
+            }
+        }
+    }
+}

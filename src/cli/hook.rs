@@ -10,6 +10,7 @@ use super::args::{Dirs, Naming, Output, RunArgs};
 use super::json::{self, Body};
 use super::Ui;
 use crate::error::Error;
+use crate::error::FileError;
 use crate::formats::tags::{self, Platform};
 use crate::git::Commit;
 use crate::hierarchy::Hierarchy;
@@ -17,8 +18,8 @@ use crate::hook::container::Limits;
 use crate::hook::guard::{guarded, Critical};
 use crate::hook::pipeline::{ImageReport, Job, Steps};
 use crate::hook::progress::Progress;
-use crate::hook::run::BuildInfo;
 use crate::hook::session::Session;
+use crate::plugin::run::BuildInfo;
 
 #[derive(Debug, Args)]
 #[command(
@@ -148,26 +149,10 @@ pub async fn execute(
         job.run_all(&images).await
     })
     .await;
-    let reports = match result {
-        Ok(reports) => reports,
-        Err(Error::Partial {
-            tagged,
-            failed,
-            errors,
-        }) => {
-            print_reports(&tagged, ui);
-            ui.result(Body::Hook(json::Hook::new(&build_info, &tagged)));
-            return Err(Error::Partial {
-                tagged,
-                failed,
-                errors,
-            });
-        }
-        Err(e) => return Err(e),
-    };
-    print_reports(&reports, ui);
-    ui.result(Body::Hook(json::Hook::new(&build_info, &reports)));
-    Ok(())
+    let outcome = result?;
+    print_reports(&outcome.reports, ui);
+    ui.result(Body::Hook(json::Hook::new(&build_info, &outcome.reports)));
+    outcome.into_result().map(drop)
 }
 
 /// What each image got, on stdout.
@@ -206,10 +191,11 @@ pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs, ui: &Ui) -> Result<(),
     let mut wanted = Vec::new();
     for (name, tag) in tags::parse_tags_file(&text) {
         if name != full || !tags::is_valid_tag(&tag) {
-            return Err(Error::BadFile {
+            return Err(FileError::Bad {
                 path,
                 message: format!("`{name}:{tag}` is not a tag of {full}"),
-            });
+            }
+            .into());
         }
         wanted.push(tag);
     }

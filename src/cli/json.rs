@@ -15,10 +15,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::exit::{exit_code, message};
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
 use crate::hook::pipeline::ImageReport;
-use crate::hook::run::{BuildInfo, ImageInfo};
+use crate::plugin::run::{BuildInfo, ImageInfo};
 use crate::registry::digests::ImageDigests;
 use crate::registry::merge::{self, Merged};
 use crate::registry::referrers::{Attached, Referrer};
@@ -32,7 +33,7 @@ pub struct Document {
     pub schema: &'static str,
     /// The subcommand (`hook`, `image-ref`, ...); `stacktag` when the command
     /// line named none that is known.
-    pub command: &'static str,
+    pub command: String,
     /// No `error`.
     pub ok: bool,
     /// The command's own fields; on a failed run, only what was done before
@@ -44,10 +45,10 @@ pub struct Document {
 }
 
 impl Document {
-    pub fn new(command: &'static str, body: Option<Body>, error: Option<ErrorDoc>) -> Self {
+    pub fn new(command: &str, body: Option<Body>, error: Option<ErrorDoc>) -> Self {
         Document {
             schema: SCHEMA,
-            command,
+            command: command.to_string(),
             ok: error.is_none(),
             body,
             error,
@@ -82,9 +83,12 @@ pub struct ErrorItem {
 impl ErrorDoc {
     pub fn of(e: &Error) -> Self {
         let item = |image: Option<&String>, e: &Error| ErrorItem {
-            image: image.or_else(|| image_of(e)).cloned(),
-            message: e.to_string(),
-            exit_code: e.exit_code(),
+            image: image
+                .map(String::as_str)
+                .or_else(|| image_of(e))
+                .map(str::to_string),
+            message: message(e),
+            exit_code: exit_code(e),
         };
         let errors = match e {
             Error::Several(all) => all.iter().map(|e| item(None, e)).collect(),
@@ -96,22 +100,17 @@ impl ErrorDoc {
             _ => Vec::new(),
         };
         ErrorDoc {
-            message: e.to_string(),
-            exit_code: e.exit_code(),
+            message: message(e),
+            exit_code: exit_code(e),
             errors,
         }
     }
 }
 
 /// The image (short name) an error is about, when it names one.
-fn image_of(e: &Error) -> Option<&String> {
+fn image_of(e: &Error) -> Option<&str> {
     match e {
-        Error::ImageNotFound { short: image, .. }
-        | Error::ContainerStopped { image, .. }
-        | Error::Tagger { image, .. }
-        | Error::Manifest { image, .. }
-        | Error::BadTag { image, .. }
-        | Error::Apply { image, .. } => Some(image),
+        Error::Hook(h) => h.image(),
         _ => None,
     }
 }
@@ -814,18 +813,12 @@ pub fn write_file(file: &Path, text: &str) -> Result<(), Error> {
     tmp.push(format!(".stacktag-{}.tmp", std::process::id()));
     let tmp = std::path::PathBuf::from(tmp);
     if let Some(dir) = dir {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
-            path: dir.to_path_buf(),
-            source: e,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let written = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, file));
     written.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        Error::Io {
-            path: file.to_path_buf(),
-            source: e,
-        }
+        Error::io(file, e)
     })
 }
 
@@ -836,11 +829,12 @@ mod tests {
     #[test]
     fn a_failed_run_has_an_error_and_no_ok() {
         let e = Error::Several(vec![
-            Error::ImageNotFound {
+            crate::error::HookError::ImageNotFound {
                 image: "r/o/a:latest".into(),
                 short: "a".into(),
-            },
-            Error::UnknownPlatform("mips".into()),
+            }
+            .into(),
+            crate::error::UnknownPlatform("mips".into()).into(),
         ]);
         let doc = Document::new("hook", None, Some(ErrorDoc::of(&e)));
         let v: serde_json::Value = serde_json::from_str(&doc.to_text()).unwrap();

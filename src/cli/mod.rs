@@ -7,6 +7,7 @@ mod args;
 mod build;
 mod ci;
 mod diff;
+pub mod exit;
 mod find;
 mod gc;
 mod help;
@@ -26,14 +27,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use args::{Dirs, Format, ImageName, Naming, Output, PublishAuth, RunArgs, TagsDir};
 pub use hook::{ApplyArgs, HookArgs, OneImage};
 pub use publish::{ImageRefArgs, MergeArgs, PushArgs};
 pub use wiki::WikiArgs;
 
-use crate::error::{exit, Error};
+use crate::error::Error;
 use crate::hierarchy::{Hierarchy, Names};
 use crate::hook::pipeline::Steps;
 
@@ -111,31 +112,31 @@ pub enum Command {
     #[command(long_about = help::WIKI, after_long_help = help::after(help::WIKI_CODES, help::WIKI_EXAMPLES))]
     Wiki(WikiArgs),
     /// Push every tag of an image's tags file to its registry, through the Docker daemon
-    #[command(long_about = help::PUSH, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::PUSH_EXAMPLES))]
+    #[command(long_about = help::codes(help::PUSH), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::PUSH_EXAMPLES))]
     Push(PushArgs),
     /// Put the multi-platform tags: one image index per merged tag, straight into the registry
-    #[command(long_about = help::MERGE, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::MERGE_EXAMPLES))]
+    #[command(long_about = help::MERGE, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::MERGE_EXAMPLES))]
     Merge(MergeArgs),
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
-    #[command(long_about = help::IMAGE_REF, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::IMAGE_REF_EXAMPLES))]
+    #[command(long_about = help::IMAGE_REF, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::IMAGE_REF_EXAMPLES))]
     ImageRef(ImageRefArgs),
     /// Attach the SBOM files of an image's build to its pushed platform image (OCI artifacts)
-    #[command(long_about = help::ATTACH, after_help = help::REGISTRY_HELP, after_long_help = help::registry_after(help::ATTACH_EXAMPLES))]
+    #[command(long_about = help::ATTACH, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::ATTACH_EXAMPLES))]
     Attach(supply::AttachArgs),
     /// Copy tags to another registry: indexes whole, with attestations and SBOM referrers, tags last
-    #[command(long_about = help::COPY, after_help = help::REGISTRY_HELP, after_long_help = help::registry_ops_after(help::COPY_EXAMPLES))]
+    #[command(long_about = help::COPY, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::COPY_EXAMPLES))]
     Copy(registry_ops::CopyArgs),
     /// Delete tags, and the manifests (with their referrers) no other tag needs
-    #[command(long_about = help::DELETE, after_help = help::REGISTRY_HELP, after_long_help = help::registry_ops_after(help::DELETE_EXAMPLES))]
+    #[command(long_about = help::codes(help::DELETE), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::DELETE_EXAMPLES))]
     Delete(registry_ops::DeleteArgs),
     /// Keep the newest builds of an image (and what moving tags and the wiki need); delete the rest
-    #[command(long_about = help::RETAIN, after_help = help::REGISTRY_HELP, after_long_help = help::registry_ops_after(help::RETAIN_EXAMPLES))]
+    #[command(long_about = help::codes(help::RETAIN), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::RETAIN_EXAMPLES))]
     Retain(registry_ops::RetainArgs),
     /// List an image's tags in the registry: digest, platforms, and the build each belongs to
-    #[command(long_about = help::TAGS, after_help = help::REGISTRY_HELP, after_long_help = help::registry_ops_after(help::TAGS_EXAMPLES))]
+    #[command(long_about = help::TAGS, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::TAGS_EXAMPLES))]
     Tags(registry_ops::TagsArgs),
     /// Write each image to an archive (docker-archive, zstd) with its checksum
-    #[command(long_about = help::SAVE, after_long_help = help::after(help::ARCHIVE_CODES, help::SAVE_EXAMPLES))]
+    #[command(long_about = help::codes(help::SAVE), after_long_help = help::after(help::ARCHIVE_CODES, help::SAVE_EXAMPLES))]
     Save(archive::SaveArgs),
     /// Load archives into the daemon, checked against their checksum and name
     #[command(long_about = help::LOAD, after_long_help = help::after(help::ARCHIVE_CODES, help::LOAD_EXAMPLES))]
@@ -197,8 +198,11 @@ impl Ui {
 /// Parses the command line, runs, prints any error (and the JSON document
 /// when asked for one), and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Ok((Cli::from_arg_matches(&m)?, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             if !e.use_stderr() {
@@ -207,14 +211,15 @@ pub fn main() -> ExitCode {
             let args: Vec<String> = std::env::args().skip(1).collect();
             let (command, output) = usage_output(&args);
             let error = json::ErrorDoc {
-                message: first_line(&e.to_string()).to_string(),
+                message: usage_message(&e.to_string()),
                 exit_code: exit::USAGE,
                 errors: Vec::new(),
             };
-            return finish(command, &output, None, Some(error));
+            return finish(&command, &output, None, Some(error));
         }
     };
-    let command = cli.command.name();
+    // The subcommand's name as clap knows it (as typed, e.g. `image-ref`).
+    let command = matches.subcommand_name().unwrap_or("stacktag").to_string();
     let output = cli.command.output().clone();
     let ui = Ui::new(cli.quiet, output.format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -230,23 +235,23 @@ pub fn main() -> ExitCode {
                 exit_code: exit::INTERNAL,
                 errors: Vec::new(),
             };
-            return finish(command, &output, None, Some(error));
+            return finish(&command, &output, None, Some(error));
         }
     };
     let error = match runtime.block_on(run(cli, &ui)) {
         Ok(()) => None,
         Err(e) => {
-            crate::console::line(format_args!("stacktag: error: {e}"));
+            crate::console::line(format_args!("stacktag: error: {}", exit::message(&e)));
             Some(json::ErrorDoc::of(&e))
         }
     };
-    finish(command, &output, ui.take_result(), error)
+    finish(&command, &output, ui.take_result(), error)
 }
 
 /// Prints the JSON document and writes the metadata file, as asked; the
 /// exit code of the run (8 if it succeeded but the file could not be written).
 fn finish(
-    command: &'static str,
+    command: &str,
     output: &Output,
     body: Option<json::Body>,
     error: Option<json::ErrorDoc>,
@@ -261,7 +266,7 @@ fn finish(
             if let Err(e) = json::write_file(file, &text) {
                 crate::console::line(format_args!("stacktag: error: the metadata file: {e}"));
                 if code == exit::OK {
-                    code = e.exit_code();
+                    code = exit::exit_code(&e);
                 }
             }
         }
@@ -269,19 +274,25 @@ fn finish(
     ExitCode::from(code as u8)
 }
 
-fn first_line(text: &str) -> &str {
+/// clap's whole message (every missing argument, the usage line), without
+/// its `error: ` prefix and the `--help` tip that only a terminal needs.
+fn usage_message(text: &str) -> String {
     let text = text.strip_prefix("error: ").unwrap_or(text);
-    text.lines().next().unwrap_or_default()
+    let text = text
+        .trim_end()
+        .strip_suffix("For more information, try '--help'.")
+        .unwrap_or(text);
+    text.trim_end().to_string()
 }
 
 /// A command line clap refused still gets its JSON document when it asks
 /// for one: the subcommand and the output options, read as they were given.
-fn usage_output(args: &[String]) -> (&'static str, Output) {
+fn usage_output(args: &[String]) -> (String, Output) {
     let mut output = Output {
         format: Format::Text,
         metadata_file: None,
     };
-    let mut command = "stacktag";
+    let mut command = "stacktag".to_string();
     let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -292,10 +303,12 @@ fn usage_output(args: &[String]) -> (&'static str, Output) {
         match flag {
             "--format" if value().as_deref() == Some("json") => output.format = Format::Json,
             "--metadata-file" => output.metadata_file = value().map(PathBuf::from),
-            _ if command == "stacktag" => {
-                if let Some(known) = Command::NAMES.iter().find(|n| **n == flag) {
-                    command = known;
-                }
+            _ if command == "stacktag"
+                && Cli::command()
+                    .get_subcommands()
+                    .any(|s| s.get_name() == flag) =>
+            {
+                command = flag.to_string();
             }
             _ => {}
         }
@@ -315,64 +328,6 @@ static TEXT_ONLY: Output = Output {
 };
 
 impl Command {
-    /// Every subcommand's name.
-    pub const NAMES: &'static [&'static str] = &[
-        "hook",
-        "tags-file",
-        "copy",
-        "delete",
-        "retain",
-        "tags",
-        "manifest",
-        "apply",
-        "explain",
-        "check",
-        "list",
-        "wiki",
-        "push",
-        "merge",
-        "image-ref",
-        "attach",
-        "save",
-        "load",
-        "build",
-        "prune",
-        "gc",
-        "diff",
-        "ci",
-        "find",
-    ];
-
-    /// The subcommand's name, as typed.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Hook(_) => "hook",
-            Command::TagsFile(_) => "tags-file",
-            Command::Copy(_) => "copy",
-            Command::Delete(_) => "delete",
-            Command::Retain(_) => "retain",
-            Command::Tags(_) => "tags",
-            Command::Manifest(_) => "manifest",
-            Command::Apply(_) => "apply",
-            Command::Explain { .. } => "explain",
-            Command::Check { .. } => "check",
-            Command::List { .. } => "list",
-            Command::Wiki(_) => "wiki",
-            Command::Push(_) => "push",
-            Command::Merge(_) => "merge",
-            Command::ImageRef(_) => "image-ref",
-            Command::Attach(_) => "attach",
-            Command::Save(_) => "save",
-            Command::Load(_) => "load",
-            Command::Build(_) => "build",
-            Command::Prune(_) => "prune",
-            Command::Gc(_) => "gc",
-            Command::Diff(_) => "diff",
-            Command::Ci(_) => "ci",
-            Command::Find(_) => "find",
-        }
-    }
-
     /// `--format` and `--metadata-file` of the command.
     pub fn output(&self) -> &Output {
         match self {

@@ -55,7 +55,11 @@ pub async fn run(hierarchy: Hierarchy, args: PruneArgs) -> Result<(), Error> {
             }
         }
     } else {
-        for c in prune::remove(&session.docker, &plan).await {
+        let (removed, warnings) = prune::remove(&session.docker, &plan).await;
+        for w in warnings {
+            crate::console::warn(format_args!("{w}"));
+        }
+        for c in removed {
             text += &format!("removed {}\n", line(&c));
         }
     }

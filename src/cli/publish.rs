@@ -9,6 +9,7 @@ use super::args::{ImageName, Naming, Output, PublishAuth, TagsDir};
 use super::json::{self, Body};
 use super::Ui;
 use crate::error::Error;
+use crate::error::{FileError, HookError};
 use crate::formats::tags::{self, Platform};
 use crate::hierarchy::Hierarchy;
 use crate::hook::session::Session;
@@ -48,10 +49,12 @@ pub(crate) fn target(h: &Hierarchy, image: &str, name: &ImageName) -> Result<Tar
 
 pub(crate) fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error> {
     let password = if auth.password_stdin {
-        Some(credentials::password_from_stdin().map_err(|e| Error::Io {
-            path: "<stdin>".into(),
-            source: e,
-        })?)
+        Some(
+            credentials::password_from_stdin().map_err(|e| FileError::Io {
+                path: "<stdin>".into(),
+                source: e,
+            })?,
+        )
     } else {
         None
     };
@@ -149,7 +152,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
                     let latest = format!("{}:latest", t.name);
                     crate::hook::image::inspect(&session.docker, &latest)
                         .await?
-                        .ok_or_else(|| Error::ImageNotFound {
+                        .ok_or_else(|| HookError::ImageNotFound {
                             image: latest,
                             short: image.clone(),
                         })?
@@ -164,11 +167,12 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
     let mut image_id = String::new();
     if let Some(i) = crate::hook::image::inspect(&session.docker, &first).await? {
         if i.platform != platform {
-            return Err(Error::PlatformMismatch {
+            return Err(HookError::PlatformMismatch {
                 image: first,
                 actual: i.platform.to_string(),
                 given: platform.to_string(),
-            });
+            }
+            .into());
         }
         image_id = i.id;
     }
@@ -281,11 +285,12 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
     let platform = Platform::from_docker_arch(&head.architecture)?;
     if let Some(given) = Platform::parse_option(args.naming.platform.as_deref())? {
         if given != platform {
-            return Err(Error::PlatformMismatch {
+            return Err(HookError::PlatformMismatch {
                 image: path.display().to_string(),
                 actual: platform.to_string(),
                 given: given.to_string(),
-            });
+            }
+            .into());
         }
     }
     let dir = args.tags.dir();

@@ -13,7 +13,7 @@ use clap::Args;
 use super::args::{Output, PublishAuth};
 use super::json::{self, Body};
 use super::Ui;
-use crate::error::Error;
+use crate::error::{Error, FileError};
 use crate::hierarchy::{Hierarchy, Names};
 use crate::registry::client::Registry;
 use crate::registry::copy::{self, Place};
@@ -184,10 +184,11 @@ fn parse(text: &str, naming: &Naming, stack: &mut Stack) -> Result<Named, Error>
                 tag,
             });
         }
-        return Err(Error::BadFile {
+        return Err(FileError::Bad {
             path: PathBuf::from(text),
             message: "not an image reference: name the registry too (REGISTRY/OWNER/IMAGE:TAG), or give an image name of the hierarchy file".into(),
-        });
+        }
+        .into());
     }
     let h = stack.get()?;
     h.resolve(path)?;
@@ -218,10 +219,8 @@ impl Clients {
     fn new(auth: &PublishAuth) -> Result<Self, Error> {
         let password = if auth.password_stdin {
             Some(
-                crate::registry::credentials::password_from_stdin().map_err(|e| Error::Io {
-                    path: "<stdin>".into(),
-                    source: e,
-                })?,
+                crate::registry::credentials::password_from_stdin()
+                    .map_err(|e| Error::io("<stdin>", e))?,
             )
         } else {
             None

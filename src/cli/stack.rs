@@ -55,7 +55,7 @@ pub fn list(h: &Hierarchy) -> String {
         text += &format!(
             "  {:<20} `{}` gives `{}-...` (declared in {}:{}, image {})\n",
             d.name,
-            crate::hook::command::Cmd(r.command.clone()),
+            crate::plugin::command::Cmd(r.command.clone()),
             r.prefix,
             h.path.display(),
             d.line,
@@ -218,7 +218,7 @@ pub fn list_json(h: &Hierarchy) -> json::List {
     for d in &h.declared_taggers {
         let about = format!(
             "`{}` gives `{}-...`",
-            crate::hook::command::Cmd(d.rule.command.clone()),
+            crate::plugin::command::Cmd(d.rule.command.clone()),
             d.rule.prefix
         );
         doc.taggers.push(declared(&d.name, about, d.line, &d.image));

@@ -9,6 +9,7 @@ use super::args::Output;
 use super::json::{self, Body};
 use super::Ui;
 use crate::error::Error;
+use crate::error::FileError;
 use crate::hierarchy::Hierarchy;
 use crate::wiki::{lock, site, update, Options};
 
@@ -123,10 +124,11 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, ui: &Ui) -> Result<(), Error>
 
 fn render(args: &WikiArgs, out: &Path, ui: &Ui) -> Result<site::SiteReport, Error> {
     if !args.wiki_dir.is_dir() {
-        return Err(Error::BadFile {
+        return Err(FileError::Bad {
             path: args.wiki_dir.clone(),
             message: "no wiki here to render".into(),
-        });
+        }
+        .into());
     }
     // Not while an update rewrites the pages.
     let _lock = lock::Lock::acquire(&args.wiki_dir, Duration::from_secs(args.wait), &mut |w| {

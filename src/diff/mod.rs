@@ -5,47 +5,17 @@
 
 pub mod build;
 pub mod changes;
+pub mod error;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{exit, Error};
+use crate::error::Error;
 use crate::wiki::index::{Index, Loaded};
 
 pub use build::{parse_manifest, Build, Declared};
 pub use changes::{compare, Changes};
-
-#[derive(Debug, thiserror::Error)]
-pub enum DiffError {
-    #[error("{path}: not a build manifest: {message}")]
-    BadManifest { path: PathBuf, message: String },
-
-    #[error("refused: {old} is `{old_ref}` and {new} is `{new_ref}`, builds of different images (or platforms, or variants)\n  fix: compare two builds of one image, or pass --force to compare them anyway")]
-    DifferentImages {
-        old: PathBuf,
-        new: PathBuf,
-        old_ref: String,
-        new_ref: String,
-    },
-
-    #[error("the wiki at {wiki} has no build of `{image}` ({what}){known}\n  fix: check --image, --platform and --variant")]
-    NotInWiki {
-        wiki: PathBuf,
-        image: String,
-        what: String,
-        /// `; it has builds of: a, b` when it has any.
-        known: String,
-    },
-}
-
-impl DiffError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            DiffError::BadManifest { .. } => exit::IO,
-            DiffError::DifferentImages { .. } | DiffError::NotInWiki { .. } => exit::USAGE,
-        }
-    }
-}
+pub use error::DiffError;
 
 /// A manifest read from a file, with the tags of its history line when
 /// that is found beside it (`../hist_lines/{same name}.txt`, as `hook` writes).

@@ -1,7 +1,5 @@
 //! The pieces manifests are made of (formats.md, "Build manifest").
 
-use crate::hook::command::Output;
-
 /// A command's output as the manifest shows it: leading and trailing blank
 /// lines removed, trailing whitespace stripped from every line. `None` when
 /// nothing is left (an error for the caller: upstream asserts the same).
@@ -37,16 +35,6 @@ pub fn text_block(body: &str) -> String {
 /// `` `{command}`: `` followed by its output in a text block.
 pub fn quoted(command: &str, cleaned: &str) -> String {
     format!("`{command}`:\n\n{}", text_block(cleaned))
-}
-
-/// The stream a manifest shows for a command: stdout, or stderr for the
-/// programs that print their report there (spark-submit).
-pub fn stream_of(output: &Output, stderr: bool) -> &str {
-    if stderr {
-        &output.stderr
-    } else {
-        &output.stdout
-    }
 }
 
 /// Docker's image size, as `docker images` prints it (go-units

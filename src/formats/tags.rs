@@ -3,7 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::Error;
+/// A platform name stacktag does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unsupported platform {0:?}: stacktag knows x86_64 (amd64) and aarch64 (arm64)")]
+pub struct UnknownPlatform(pub String);
 
 /// The architecture an image is built for, as the tags spell it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -16,7 +19,7 @@ impl Platform {
     pub const ALL: [Platform; 2] = [Platform::X86_64, Platform::Aarch64];
 
     /// From Docker's `Architecture` field of an image.
-    pub fn from_docker_arch(arch: &str) -> Result<Self, Error> {
+    pub fn from_docker_arch(arch: &str) -> Result<Self, UnknownPlatform> {
         arch.parse()
     }
 
@@ -31,18 +34,18 @@ impl Platform {
 
 impl Platform {
     /// A `--platform` option: none, or one of the names [`FromStr`] knows.
-    pub fn parse_option(given: Option<&str>) -> Result<Option<Platform>, Error> {
+    pub fn parse_option(given: Option<&str>) -> Result<Option<Platform>, UnknownPlatform> {
         given.map(str::parse).transpose()
     }
 }
 
 impl FromStr for Platform {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
+    type Err = UnknownPlatform;
+    fn from_str(s: &str) -> Result<Self, UnknownPlatform> {
         match s {
             "x86_64" | "amd64" => Ok(Platform::X86_64),
             "aarch64" | "arm64" => Ok(Platform::Aarch64),
-            other => Err(Error::UnknownPlatform(other.to_string())),
+            other => Err(UnknownPlatform(other.to_string())),
         }
     }
 }

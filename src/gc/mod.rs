@@ -13,8 +13,12 @@ use std::collections::HashMap;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 
-use crate::hook::session::{MANAGED_LABEL, RUN_LABEL};
 pub use owner::{Liveness, Owner};
+
+/// Every container stacktag creates carries this label.
+pub const MANAGED_LABEL: &str = "org.stacktag.managed";
+/// And this one, with the run's id, so a run can find its own.
+pub const RUN_LABEL: &str = "org.stacktag.run";
 
 /// A managed container found on the daemon.
 #[derive(Debug, Clone)]

@@ -46,6 +46,23 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// A hierarchy file that is not there, cannot be read, or is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum HierarchyError {
+    /// No file named, and none in the working directory (the CLI says how to name one).
+    #[error("no {file} in {dir}: stacktag reads the stack from the hierarchy file and does not guess", file = super::defaults::FILE, dir = .dir.display())]
+    NotFound { dir: PathBuf },
+
+    #[error("cannot read the hierarchy file {path}: {source}", path = .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
 /// Every problem found so far in one file; a parse goes on after each, so
 /// one run shows them all.
 #[derive(Debug)]

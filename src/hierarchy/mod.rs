@@ -8,6 +8,7 @@
 //! ([`crate::plugin::rule`]); the build keys are read by [`crate::build::keys`].
 
 mod ci;
+pub mod defaults;
 pub mod error;
 pub mod names;
 mod parse;
@@ -19,28 +20,15 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::build::keys::parse_period;
-use crate::error::Error;
 use crate::formats::tags::Platform;
 use crate::formats::tags::DEFAULT_VARIANT;
 use crate::plugin::rule::{ManifestRule, TaggerRule};
 use crate::plugin::{self, Manifest, Tagger};
 pub use ci::{CiSection, RunnerLabel};
-pub use error::ConfigError;
 use error::Problems;
+pub use error::{ConfigError, HierarchyError};
 pub use names::did_you_mean;
 pub use parse::PROXY_ARGS;
-
-/// Where a stack's settings come from when its file leaves them out.
-pub mod defaults {
-    pub const FILE: &str = "hierarchy.yaml";
-    pub const REGISTRY: &str = "quay.io";
-    pub const OWNER: &str = "jupyter";
-    pub const REPOSITORY: &str = "jupyter/docker-stacks";
-    pub const COMMAND_TIMEOUT: u64 = 300;
-    /// Folder of an image's build context, `{image}` replaced.
-    pub const CONTEXT: &str = "images/{image}";
-    pub const DOCKERFILE: &str = "Dockerfile";
-}
 
 /// One image of the stack as the file describes it.
 #[derive(Debug, Clone)]
@@ -178,22 +166,22 @@ pub enum Names {
 impl Hierarchy {
     /// `--config` if given, else `./hierarchy.yaml`; never anything else, so a
     /// wrong working directory cannot act on another stack.
-    pub fn load_default(config: Option<&Path>, names: Names) -> Result<Self, Error> {
+    pub fn load_default(config: Option<&Path>, names: Names) -> Result<Self, HierarchyError> {
         match config {
             Some(p) => Self::load(p, names),
             None => {
                 let p = Path::new(defaults::FILE);
                 if !p.exists() {
                     let cwd = std::env::current_dir().unwrap_or_default();
-                    return Err(Error::NoHierarchy { dir: cwd });
+                    return Err(HierarchyError::NotFound { dir: cwd });
                 }
                 Self::load(p, names)
             }
         }
     }
 
-    pub fn load(path: &Path, names: Names) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Hierarchy {
+    pub fn load(path: &Path, names: Names) -> Result<Self, HierarchyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| HierarchyError::Read {
             path: path.to_path_buf(),
             source,
         })?;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::hook::command::{Cmd, Output};
+use crate::plugin::command::{Cmd, Output};
 
 /// Bump when the entry format changes: old entries are then ignored.
 const VERSION: u32 = 1;
@@ -79,9 +79,15 @@ impl DiskCache {
             })
     }
 
-    /// Keeps `out`; a failure to write is a warning, not an error (the run
-    /// has its output already).
-    pub fn put(&self, image_id: &str, network: bool, cmd: &Cmd, out: &Output) {
+    /// Keeps `out`; a failure to write is the caller's warning, not an
+    /// error (the run has its output already).
+    pub fn put(
+        &self,
+        image_id: &str,
+        network: bool,
+        cmd: &Cmd,
+        out: &Output,
+    ) -> Result<(), String> {
         let path = self.path(image_id, network, cmd);
         let entry = Entry {
             version: VERSION,
@@ -98,13 +104,13 @@ impl DiskCache {
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|_| std::fs::write(&tmp, serde_json::to_vec(&entry).expect("plain data")))
             .and_then(|_| std::fs::rename(&tmp, &path));
-        if let Err(e) = written {
+        written.map_err(|e| {
             let _ = std::fs::remove_file(&tmp);
-            eprintln!(
-                "stacktag: warning: could not keep the output of `{cmd}` in the cache {}: {e}",
+            format!(
+                "could not keep the output of `{cmd}` in the cache {}: {e}",
                 self.dir.display()
-            );
-        }
+            )
+        })
     }
 }
 
@@ -125,7 +131,7 @@ mod tests {
             exit_code: 0,
         };
         assert_eq!(c.get("sha256:ab", false, &cmd), None);
-        c.put("sha256:ab", false, &cmd, &out);
+        c.put("sha256:ab", false, &cmd, &out).unwrap();
         assert_eq!(c.get("sha256:ab", false, &cmd), Some(out.clone()));
         assert_eq!(
             c.get("sha256:ab", true, &cmd),
@@ -138,7 +144,7 @@ mod tests {
         let text = std::fs::read(&path).unwrap();
         std::fs::write(&path, &text[..text.len() / 2]).unwrap();
         assert_eq!(c.get("sha256:ab", false, &cmd), None);
-        c.put("sha256:ab", false, &cmd, &out);
+        c.put("sha256:ab", false, &cmd, &out).unwrap();
         assert_eq!(c.get("sha256:ab", false, &cmd), Some(out));
     }
 }

@@ -17,10 +17,11 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use crate::error::Error;
+use crate::error::HookError;
 use crate::formats::tags::Platform;
-use crate::hook::command::{Cmd, ExecError, Output};
 use crate::hook::session::Session;
 use crate::keepalive;
+use crate::plugin::command::{Cmd, ExecError, Output};
 use crate::plugin::Runner;
 
 /// How long and how much a command may run and write.
@@ -158,11 +159,12 @@ impl Container {
         // Say now if it stopped, not as a confusing "not running" from every command.
         if let Some(state) = container.stopped().await {
             container.remove().await;
-            return Err(Error::ContainerStopped {
+            return Err(HookError::ContainerStopped {
                 image: image.to_string(),
                 when: "right after it started",
                 state,
-            });
+            }
+            .into());
         }
         Ok(container)
     }

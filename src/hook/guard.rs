@@ -10,7 +10,6 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -18,6 +17,7 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::Notify;
 
 use crate::error::Error;
+use crate::hook::error::{HookError, Stop};
 use crate::hook::session::Session;
 
 /// How long a signal waits for the critical sections already running.
@@ -25,7 +25,7 @@ const FINISH_WAIT: Duration = Duration::from_secs(30);
 
 struct Gate {
     /// Set by a signal: no critical section may start any more.
-    stopping: Option<&'static str>,
+    stopping: Option<Stop>,
     active: usize,
 }
 
@@ -34,34 +34,6 @@ static GATE: Mutex<Gate> = Mutex::new(Gate {
     active: 0,
 });
 static IDLE: Notify = Notify::const_new();
-
-/// What [`Error::Interrupted`] names when stdout or stderr could not be
-/// written (a closed pipe): the run ends as on a signal, exit 141.
-pub const CLOSED_OUTPUT: &str = "a closed stdout or stderr";
-
-static OUTPUT_CLOSED: AtomicBool = AtomicBool::new(false);
-static CLOSED: Notify = Notify::const_new();
-
-/// Called when a write to stdout or stderr fails: a guarded run stops as on
-/// a signal. Once closed, the output stays closed for the process.
-pub fn output_closed() {
-    if !OUTPUT_CLOSED.swap(true, Ordering::SeqCst) {
-        CLOSED.notify_waiters();
-    }
-}
-
-/// Resolves once [`output_closed`] was called.
-async fn output_closes() -> &'static str {
-    loop {
-        let closed = CLOSED.notified();
-        tokio::pin!(closed);
-        closed.as_mut().enable();
-        if OUTPUT_CLOSED.load(Ordering::SeqCst) {
-            return CLOSED_OUTPUT;
-        }
-        closed.await;
-    }
-}
 
 fn gate() -> std::sync::MutexGuard<'static, Gate> {
     GATE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -76,7 +48,7 @@ impl Critical {
     pub fn enter() -> Result<Critical, Error> {
         let mut g = gate();
         if let Some(signal) = g.stopping {
-            return Err(Error::Interrupted(signal));
+            return Err(HookError::Interrupted(signal).into());
         }
         g.active += 1;
         Ok(Critical(()))
@@ -94,7 +66,7 @@ impl Drop for Critical {
 }
 
 /// Closes the gate and waits until no critical section is running.
-async fn close_gate(signal: &'static str) {
+async fn close_gate(signal: Stop) {
     loop {
         let idle = IDLE.notified();
         tokio::pin!(idle);
@@ -124,9 +96,9 @@ where
     };
     let signals = async move {
         tokio::select! {
-            _ = int.recv() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
-            closed = output_closes() => closed,
+            _ = int.recv() => Stop::Interrupt,
+            _ = term.recv() => Stop::Terminate,
+            _ = crate::console::closes() => Stop::OutputClosed,
         }
     };
     let outcome = supervise(work, signals).await;
@@ -144,7 +116,7 @@ async fn supervise<T, F, S>(work: F, stop: S) -> Result<Result<T, Error>, Box<dy
 where
     T: Send + 'static,
     F: Future<Output = Result<T, Error>> + Send + 'static,
-    S: Future<Output = &'static str>,
+    S: Future<Output = Stop>,
 {
     gate().stopping = None;
     let mut task = tokio::spawn(work);
@@ -153,7 +125,7 @@ where
         joined = &mut task => match joined {
             Ok(result) => result,
             Err(e) if e.is_panic() => return Err(e.into_panic()),
-            Err(_) => Err(Error::Interrupted("cancellation")),
+            Err(_) => Err(HookError::Interrupted(Stop::Cancelled).into()),
         },
         signal = &mut stop => {
             if gate().active > 0 {
@@ -165,7 +137,7 @@ where
                 _ = close_gate(signal) => {}
                 _ = tokio::time::sleep(FINISH_WAIT) => {}
             }
-            Err(Error::Interrupted(signal))
+            Err(HookError::Interrupted(signal).into())
         }
     };
     if !task.is_finished() {
@@ -203,12 +175,15 @@ mod tests {
             },
             async {
                 tokio::time::sleep(Duration::from_millis(50)).await;
-                "SIGINT"
+                Stop::Interrupt
             },
         )
         .await
         .unwrap();
-        assert!(matches!(outcome, Err(Error::Interrupted("SIGINT"))));
+        assert!(matches!(
+            outcome,
+            Err(Error::Hook(HookError::Interrupted(Stop::Interrupt)))
+        ));
         assert!(finished.load(Ordering::SeqCst), "section was cut short");
         assert!(!after.load(Ordering::SeqCst), "work went on after it");
         assert!(started.elapsed() < Duration::from_secs(10));
@@ -216,7 +191,7 @@ mod tests {
         // After the signal, no section may start.
         assert!(matches!(
             Critical::enter(),
-            Err(Error::Interrupted("SIGINT"))
+            Err(Error::Hook(HookError::Interrupted(Stop::Interrupt)))
         ));
 
         // The next supervised run opens the gate again; work that ends

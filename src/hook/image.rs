@@ -4,6 +4,7 @@
 use bollard::query_parameters::{RemoveImageOptionsBuilder, TagImageOptionsBuilder};
 
 use crate::error::Error;
+use crate::error::HookError;
 use crate::formats::tags::Platform;
 
 pub struct Inspected {
@@ -40,16 +41,17 @@ pub async fn find(
 ) -> Result<Inspected, Error> {
     let found = inspect(docker, source)
         .await?
-        .ok_or_else(|| Error::ImageNotFound {
+        .ok_or_else(|| HookError::ImageNotFound {
             image: source.to_string(),
             short: short.to_string(),
         })?;
     match given {
-        Some(given) if given != found.platform => Err(Error::PlatformMismatch {
+        Some(given) if given != found.platform => Err(HookError::PlatformMismatch {
             image: source.to_string(),
             actual: found.platform.to_string(),
             given: given.to_string(),
-        }),
+        }
+        .into()),
         _ => Ok(found),
     }
 }
@@ -82,10 +84,11 @@ pub async fn apply_tags(
             .build();
         if let Err(source_err) = docker.tag_image(source, Some(opts)).await {
             applied.rollback(docker).await;
-            return Err(Error::Apply {
+            return Err(HookError::Apply {
                 image: image.to_string(),
                 source: Box::new(source_err),
-            });
+            }
+            .into());
         }
         applied.done.push((tag.clone(), before));
     }

@@ -4,11 +4,14 @@
 //! the progress a user sees.
 
 pub mod cache;
-pub mod command;
 pub mod container;
+pub mod error;
 pub mod guard;
 pub mod image;
 pub mod pipeline;
 pub mod progress;
-pub mod run;
 pub mod session;
+
+/// The words a tagger speaks live in [`crate::plugin`]; these paths stay for
+/// code written against them.
+pub use crate::plugin::{command, run};

@@ -13,19 +13,21 @@ use async_trait::async_trait;
 use futures_util::future::join_all;
 use futures_util::{stream, StreamExt};
 
-use crate::error::{Error, PluginError};
+use crate::error::Error;
+use crate::error::HookError;
 use crate::formats::history::HistoryLine;
 use crate::formats::tags::{self, is_valid_tag, Platform};
 use crate::hierarchy::{Hierarchy, Inherited, Resolved};
 use crate::hook::cache::DiskCache;
-use crate::hook::command::{Cmd, ExecError, Output, Ran};
 use crate::hook::container::{Container, Limits};
 use crate::hook::guard::Critical;
 use crate::hook::image;
 use crate::hook::progress::{counted, Progress};
-use crate::hook::run::{BuildInfo, ImageInfo};
 use crate::hook::session::Session;
 use crate::manifests::build_info;
+use crate::plugin::command::{Cmd, ExecError, Output, Ran};
+use crate::plugin::run::{BuildInfo, ImageInfo};
+use crate::plugin::PluginError;
 use crate::plugin::{CommandCache, Context, Runner};
 use crate::sbom::{self, Inventory};
 
@@ -76,6 +78,42 @@ pub struct Job<'a> {
     cache: Option<DiskCache>,
     /// Also write each image's SBOM (SPDX and CycloneDX) into this directory.
     sbom: Option<sbom::Options>,
+}
+
+/// What a run over several images produced: the reports of those tagged,
+/// and each image that failed with its error.
+#[derive(Debug)]
+pub struct Outcome {
+    pub reports: Vec<ImageReport>,
+    pub failures: Vec<(String, Error)>,
+    /// How many images were asked for.
+    pub asked: usize,
+}
+
+impl Outcome {
+    /// The reports, or the error that tells the whole story: the one image
+    /// asked for, an interruption, or every failure with what was tagged.
+    pub fn into_result(mut self) -> Result<Vec<ImageReport>, Error> {
+        let interrupted = |e: &Error| matches!(e, Error::Hook(HookError::Interrupted(_)));
+        match self.failures.len() {
+            0 => Ok(self.reports),
+            1 if self.asked == 1 => Err(self.failures.remove(0).1),
+            _ if self.failures.iter().any(|(_, e)| interrupted(e)) => Err(self
+                .failures
+                .into_iter()
+                .map(|(_, e)| e)
+                .find(interrupted)
+                .expect("found")),
+            _ => {
+                let (failed, errors) = self.failures.into_iter().unzip();
+                Err(Error::Partial {
+                    tagged: self.reports.iter().map(|r| r.info.image.clone()).collect(),
+                    failed,
+                    errors,
+                })
+            }
+        }
+    }
 }
 
 /// What one image's run produced.
@@ -230,7 +268,7 @@ impl<'a> Job<'a> {
     /// container starts, then runs them, `jobs` at a time. Each image is all
     /// or nothing; the images that failed are reported with those that were
     /// tagged.
-    pub async fn run_all(&self, images: &[String]) -> Result<Vec<ImageReport>, Error> {
+    pub async fn run_all(&self, images: &[String]) -> Result<Outcome, Error> {
         let found = join_all(images.iter().map(|i| self.identify(i))).await;
         let (infos, missing): (Vec<_>, Vec<_>) = found.into_iter().partition(Result::is_ok);
         let mut missing: Vec<Error> = missing.into_iter().filter_map(Result::err).collect();
@@ -246,36 +284,24 @@ impl<'a> Job<'a> {
             .await;
         // A daemon that went away fails every image, each its own way: say it once.
         if results.iter().any(Result::is_err) && self.session.daemon_gone().await {
-            return Err(Error::DaemonGone {
+            return Err(HookError::DaemonGone {
                 host: self.session.host.clone(),
-            });
+            }
+            .into());
         }
         let mut reports = Vec::new();
-        let mut errors = Vec::new();
-        let mut failed = Vec::new();
+        let mut failures = Vec::new();
         for (image, r) in images.iter().zip(results) {
             match r {
                 Ok(report) => reports.push(report),
-                Err(e) => {
-                    failed.push(image.clone());
-                    errors.push(e);
-                }
+                Err(e) => failures.push((image.clone(), e)),
             }
         }
-        match errors.len() {
-            0 => Ok(reports),
-            // One image asked for: its error is the whole story.
-            1 if images.len() == 1 => Err(errors.remove(0)),
-            _ if errors.iter().any(|e| matches!(e, Error::Interrupted(_))) => Err(errors
-                .into_iter()
-                .find(|e| matches!(e, Error::Interrupted(_)))
-                .expect("found")),
-            _ => Err(Error::Partial {
-                tagged: reports,
-                failed,
-                errors,
-            }),
-        }
+        Ok(Outcome {
+            reports,
+            failures,
+            asked: images.len(),
+        })
     }
 
     /// Finds the image on the daemon and what it is.
@@ -475,11 +501,12 @@ impl<'a> Job<'a> {
                 _ => None,
             });
         if let Some(state) = stopped {
-            return Err(Error::ContainerStopped {
+            return Err(HookError::ContainerStopped {
                 image: info.source.clone(),
                 when: "while its commands ran",
                 state: state.clone(),
-            });
+            }
+            .into());
         }
 
         let mut errors = Vec::new();
@@ -488,24 +515,30 @@ impl<'a> Job<'a> {
             match value {
                 Ok(v) if is_valid_tag(&format!("{}-{v}", info.prefix())) => values.push(v),
                 Ok(v) => errors.push(bad_tag(image, t, &format!("{}-{v}", info.prefix()), last)),
-                Err(source) => errors.push(Error::Tagger {
-                    image: image.into(),
-                    tagger: t.name.clone(),
-                    origin: self.origin(image, t),
-                    source: Box::new(source),
-                }),
+                Err(source) => errors.push(
+                    HookError::Tagger {
+                        image: image.into(),
+                        tagger: t.name.clone(),
+                        origin: self.origin(image, t),
+                        source: Box::new(source),
+                    }
+                    .into(),
+                ),
             }
         }
         let mut sections = Vec::new();
         for (m, piece) in manifests {
             match piece {
                 Ok(p) => sections.push(p),
-                Err(source) => errors.push(Error::Manifest {
-                    image: image.into(),
-                    manifest: m.name.clone(),
-                    origin: self.origin(image, m),
-                    source: Box::new(source),
-                }),
+                Err(source) => errors.push(
+                    HookError::Manifest {
+                        image: image.into(),
+                        manifest: m.name.clone(),
+                        origin: self.origin(image, m),
+                        source: Box::new(source),
+                    }
+                    .into(),
+                ),
             }
         }
         let inventory = match inventory {
@@ -624,12 +657,13 @@ fn bad_tag(image: &str, t: &Inherited, tag: &str, last: Option<(String, String)>
     let origin = last.map_or_else(String::new, |(cmd, out)| {
         format!("\n  from `{cmd}`, whose output was:\n{out}")
     });
-    Error::BadTag {
+    HookError::BadTag {
         image: image.into(),
         tagger: t.name.clone(),
         tag: tag.into(),
         origin,
     }
+    .into()
 }
 
 /// The image's container, started on the first command the cache does not
@@ -715,7 +749,11 @@ impl Runner for Lazy<'_> {
         // Only a success is kept: a failure may be the run's, not the image's.
         if out.exit_code == 0 {
             if let Some(c) = cache {
-                c.put(id, self.network, cmd, &out);
+                if let Err(e) = c.put(id, self.network, cmd, &out) {
+                    self.job
+                        .progress
+                        .log(&self.info.image, format!("warning: {e}"));
+                }
             }
         }
         Ok(out)

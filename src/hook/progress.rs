@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
-use crate::hook::command::{Cmd, ExecError, Output};
+use crate::plugin::command::{Cmd, ExecError, Output};
 use crate::plugin::Runner;
 
 /// How often the status line is redrawn.
@@ -85,7 +85,7 @@ impl Progress {
         state.shown = false;
         // A closed stderr ends the run as a signal would (see `console`).
         if write!(std::io::stderr().lock(), "{clear}{line}").is_err() {
-            crate::hook::guard::output_closed();
+            crate::console::output_closed();
         }
     }
 
@@ -159,7 +159,7 @@ impl Shared {
                 None => Ok(()),
             };
             if written.is_err() {
-                crate::hook::guard::output_closed();
+                crate::console::output_closed();
             }
             if state.stopped {
                 return;

@@ -8,13 +8,9 @@ use std::time::Duration;
 
 use bollard::query_parameters::{ListContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 
-use crate::error::Error;
+use crate::error::{Error, HookError};
 use crate::gc::{self, Owner};
-
-/// Every container stacktag creates carries this label.
-pub const MANAGED_LABEL: &str = "org.stacktag.managed";
-/// And this one, with the run's id, so a run can find its own.
-pub const RUN_LABEL: &str = "org.stacktag.run";
+pub use crate::gc::{MANAGED_LABEL, RUN_LABEL};
 
 #[derive(Clone)]
 pub struct Session {
@@ -78,7 +74,7 @@ impl Session {
             // The process-wide TLS provider; already there if the registry code ran first.
             crate::registry::client::install_tls_provider();
         }
-        let connect_err = |source: bollard::errors::Error| Error::Connect {
+        let connect_err = |source: bollard::errors::Error| HookError::Connect {
             host: host.clone(),
             source: Box::new(source),
             fix: if tls {

@@ -1,7 +1,7 @@
 //! The Build Info header every manifest starts with, and the whole document.
 
 use crate::formats::markdown::{docker_size, text_block};
-use crate::hook::run::{BuildInfo, ImageInfo};
+use crate::plugin::run::{BuildInfo, ImageInfo};
 
 /// `# Build manifest for image: ...` and `## Build Info`.
 pub fn header(image: &ImageInfo, build: &BuildInfo) -> String {

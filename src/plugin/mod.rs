@@ -37,12 +37,16 @@ use std::time::Instant;
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
+pub mod command;
+pub mod error;
 pub mod rule;
+pub mod run;
 
-use crate::error::PluginError;
+pub use command::{Cmd, ExecError, Output, Ran};
+pub use error::PluginError;
+pub use run::{BuildInfo, ImageInfo};
+
 use crate::formats::markdown;
-use crate::hook::command::{Cmd, ExecError, Output, Ran};
-use crate::hook::run::{BuildInfo, ImageInfo};
 
 /// Computes one tag value (without the platform prefix), e.g. `python-3.13.5`.
 #[async_trait]
@@ -262,10 +266,8 @@ impl<'a> Context<'a> {
     pub async fn quoted_stream(&self, argv: &[&str], stderr: bool) -> Result<String, PluginError> {
         let out = self.run(argv).await?;
         let cmd = Cmd::new(argv).to_string();
-        let text = markdown::clean_output(markdown::stream_of(&out, stderr)).ok_or_else(|| {
-            ExecError::Empty {
-                command: cmd.clone(),
-            }
+        let text = markdown::clean_output(out.stream(stderr)).ok_or_else(|| ExecError::Empty {
+            command: cmd.clone(),
         })?;
         Ok(markdown::quoted(&cmd, &text))
     }
@@ -342,8 +344,8 @@ fn first_lines(stderr: &str, stdout: &str) -> String {
 /// What a tagger or manifest file needs in scope.
 pub mod prelude {
     pub use super::{parse, Context, Manifest, Tagger};
-    pub use crate::error::PluginError;
     pub use crate::plugin::rule::Stream;
+    pub use crate::plugin::PluginError;
     pub use async_trait::async_trait;
 }
 

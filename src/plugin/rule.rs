@@ -7,9 +7,9 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::error::PluginError;
-use crate::hook::command::Cmd;
-use crate::hook::command::ExecError;
+use crate::plugin::command::Cmd;
+use crate::plugin::command::ExecError;
+use crate::plugin::PluginError;
 use crate::plugin::{Context, Manifest, Tagger};
 
 /// Which output a rule reads. Never both: a warning on stderr must not end

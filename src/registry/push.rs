@@ -15,6 +15,7 @@ use super::credentials::Found;
 use super::error::RegistryError;
 use super::retry::{retry, Policy};
 use crate::error::Error;
+use crate::error::HookError;
 
 /// One tag pushed, with the digest the registry now has for it.
 #[derive(Debug, Clone)]
@@ -182,10 +183,11 @@ pub async fn push(
             .await?
             .is_none()
         {
-            return Err(Error::ImageNotFound {
+            return Err(HookError::ImageNotFound {
                 image: reference,
                 short: image.to_string(),
-            });
+            }
+            .into());
         }
     }
     let meter = Meter::new(quiet);

@@ -16,6 +16,7 @@ use super::client::{media, Descriptor, Registry};
 use super::error::RegistryError;
 use super::merge::reference;
 use crate::error::Error;
+use crate::error::FileError;
 use crate::formats::tags::{self, Platform};
 
 pub const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
@@ -90,24 +91,24 @@ pub fn sbom_files(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(Error::io(path, e)),
         };
-        let bad = |message: String| Error::BadFile {
+        let bad = |message: String| FileError::Bad {
             path: path.clone(),
             message,
         };
         let doc: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| bad(format!("not JSON: {e}; nothing was attached")))?;
         if let Some(why) = kind.check(&doc) {
-            return Err(bad(format!("{why}; nothing was attached")));
+            return Err(bad(format!("{why}; nothing was attached")).into());
         }
         found.push(SbomFile { path, kind, bytes });
     }
     if found.is_empty() {
-        return Err(Error::BadFile {
+        return Err(FileError::Bad {
             path: dir.to_path_buf(),
             message: format!(
                 "no SBOM of {image} ({platform}, variant {variant}, commit {sha12}): expected {stem}.spdx.json or {stem}.cdx.json\n  fix: run `stacktag hook --sbom {image}` for this commit, or pass the right --sbom-dir / --repo-dir"
             ),
-        });
+        }.into());
     }
     Ok(found)
 }

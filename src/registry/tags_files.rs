@@ -32,7 +32,7 @@ pub fn read(
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(crate::Error::Io { path, source: e }),
+        Err(e) => return Err(crate::Error::io(path, e)),
     };
     let prefix = format!("{}-", tags::tag_prefix(platform, variant));
     let mut found = Vec::new();

@@ -6,9 +6,9 @@ use futures_util::future::join_all;
 
 use super::parse::{self, Failure, OsRelease};
 use super::{Inventory, Package, SbomError, Section};
-use crate::error::PluginError;
-use crate::hook::command::{Cmd, ExecError};
+use crate::plugin::command::{Cmd, ExecError};
 use crate::plugin::Context;
+use crate::plugin::PluginError;
 
 pub const OS_RELEASE: &[&str] = &["cat", "/etc/os-release"];
 pub const DPKG: &[&str] = &["dpkg-query", "-W", "-f", parse::DPKG_FORMAT];
@@ -112,8 +112,8 @@ async fn section(ctx: &Context<'_>, s: Section) -> Result<Vec<Package>, Why> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hook::run::{BuildInfo, ImageInfo};
     use crate::plugin::fake::FakeRunner;
+    use crate::plugin::run::{BuildInfo, ImageInfo};
     use crate::plugin::CommandCache;
 
     fn data(f: &str) -> String {

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::spdx::sections_comment;
 use super::{image_purl, image_ref, stable_uuid, Inventory, Package};
-use crate::hook::run::{BuildInfo, ImageInfo};
+use crate::plugin::run::{BuildInfo, ImageInfo};
 
 pub const SCHEMA: &str = "http://cyclonedx.org/schema/bom-1.6.schema.json";
 

@@ -19,8 +19,8 @@ pub mod spdx;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::error::PluginError;
-use crate::hook::run::{BuildInfo, ImageInfo};
+use crate::plugin::run::{BuildInfo, ImageInfo};
+use crate::plugin::PluginError;
 
 pub use collect::collect;
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 
 use super::{image_purl, image_ref, stable_uuid, Inventory, Package, Section};
-use crate::hook::run::{BuildInfo, ImageInfo};
+use crate::plugin::run::{BuildInfo, ImageInfo};
 
 const IMAGE_ID: &str = "SPDXRef-Image";
 

@@ -4,9 +4,9 @@
 //! manifest text (golden files in `tests/golden/sections/`,
 //! `STACKTAG_BLESS=1` rewrites them). A new built-in is a table row here.
 
-use crate::error::PluginError;
 use crate::plugin;
 use crate::plugin::fake::{manifest, tag, FakeRunner};
+use crate::plugin::PluginError;
 
 fn data(file: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR")))

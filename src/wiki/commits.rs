@@ -24,10 +24,7 @@ pub struct Commits {
 impl Commits {
     /// Walks the first-parent history of HEAD of the repository around `dir`.
     pub fn count(dir: &Path) -> Result<Commits, Error> {
-        let git = |source| Error::Git {
-            path: dir.to_path_buf(),
-            source,
-        };
+        let git = crate::git::GitError::at(dir);
         let repo = git2::Repository::discover(dir).map_err(git)?;
         let mut walk = repo.revwalk().map_err(git)?;
         walk.push_head().map_err(git)?;

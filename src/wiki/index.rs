@@ -12,11 +12,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::layout::{self, INDEX_DIR, MANIFESTS_DIR, MONTHLY_DIR};
+use super::error::WikiError;
+use super::layout::{self, relative, INDEX_DIR, MANIFESTS_DIR, MONTHLY_DIR};
 use super::month::Month;
 use super::monthly;
 use super::row::{parse_existing, Row};
-use super::{relative, WikiError};
 use crate::error::Error;
 
 pub const BUILDS: &str = "builds.tsv";

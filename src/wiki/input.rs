@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::error::{Problem, WikiError};
 use super::layout::files_with_ext;
 use super::month::{parse_timestamp, Month};
 use super::row::{parse_new, split_page, Row};
-use super::{Problem, WikiError};
 use crate::error::Error;
 
 #[derive(Debug, Clone)]

@@ -62,3 +62,8 @@ pub fn files_with_ext(dir: &std::path::Path, ext: &str) -> std::io::Result<Vec<P
     found.sort();
     Ok(found)
 }
+
+/// `path` relative to `base`, for messages and the index.
+pub(crate) fn relative(path: &std::path::Path, base: &std::path::Path) -> PathBuf {
+    path.strip_prefix(base).unwrap_or(path).to_path_buf()
+}

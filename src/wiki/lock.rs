@@ -8,8 +8,8 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::error::WikiError;
 use super::layout::INDEX_DIR;
-use super::WikiError;
 use crate::error::Error;
 
 pub struct Lock {

@@ -9,6 +9,7 @@
 //! changed outside stacktag.
 
 pub mod commits;
+pub mod error;
 pub mod home;
 pub mod index;
 pub mod input;
@@ -22,62 +23,6 @@ pub mod site;
 pub mod table;
 pub mod update;
 
-use std::path::{Path, PathBuf};
-
-use crate::error::exit;
-
+pub use error::{Problem, WikiError};
+pub(crate) use layout::relative;
 pub use update::{update, Options, Report};
-
-/// The wiki's own failures; files and git have their own [`crate::Error`] variants.
-#[derive(Debug, thiserror::Error)]
-pub enum WikiError {
-    #[error("refused: {} input file(s) do not parse, so nothing was written to the wiki:\n{}\n  fix: run `stacktag hook` again for these images, or remove the files", .0.len(), problems(.0))]
-    BadInput(Vec<Problem>),
-
-    #[error("{path}: {message}\n  nothing was written to the wiki\n  fix: repair the page by hand (git diff / git checkout in the wiki), then run again")]
-    BadPage { path: PathBuf, message: String },
-
-    #[error("{path}: the Home template has no `{marker}` marker", marker = home::MARKER)]
-    Template { path: PathBuf },
-
-    #[error("no {what} in {dir}\n  fix: run `stacktag hook` first, or pass --allow-no-files to only refresh Home.md and prune")]
-    NoInput { what: &'static str, dir: PathBuf },
-
-    #[error("the wiki at {wiki} is being updated by another stacktag{holder} (lock {lock}){waited}\n  fix: wait for it to finish, or pass --wait SECONDS")]
-    Locked {
-        wiki: PathBuf,
-        lock: PathBuf,
-        /// ` (pid 123)` when the holder wrote its pid.
-        holder: String,
-        /// `; waited 30s` when --wait was given.
-        waited: String,
-    },
-}
-
-/// One input file that does not parse, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub path: PathBuf,
-    pub reason: String,
-}
-
-fn problems(all: &[Problem]) -> String {
-    all.iter()
-        .map(|p| format!("  {}: {}", p.path.display(), p.reason))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-impl WikiError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            WikiError::Locked { .. } => exit::WIKI_LOCKED,
-            _ => exit::WIKI_FORMAT,
-        }
-    }
-}
-
-/// `path` relative to `base`, for messages and the index.
-pub(crate) fn relative(path: &Path, base: &Path) -> PathBuf {
-    path.strip_prefix(base).unwrap_or(path).to_path_buf()
-}

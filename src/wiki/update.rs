@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::error::FileError;
 use crate::hook::progress::counted;
 
 use super::commits::Commits;
@@ -122,7 +123,7 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
         } else {
             "does not exist"
         };
-        return Err(Error::BadFile {
+        return Err(FileError::Bad {
             path: wiki.into(),
             message: format!(
                 "{what}: the wiki is a git repository, and its history keeps what pruning removes\n  \
@@ -130,7 +131,7 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
                 o.repository,
                 wiki.display()
             ),
-        });
+        }.into());
     }
     let template = match &o.home_template {
         Some(p) => std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?,
@@ -141,7 +142,11 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
             .home_template
             .clone()
             .unwrap_or_else(|| "wiki/Home.md".into());
-        return Err(WikiError::Template { path }.into());
+        return Err(WikiError::Template {
+            path,
+            marker: home::MARKER,
+        }
+        .into());
     }
 
     let _lock = Lock::acquire(wiki, o.wait, warn)?;

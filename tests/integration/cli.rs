@@ -118,7 +118,19 @@ fn explain_shows_where_each_tagger_comes_from() {
 
 #[test]
 fn list_has_every_built_in() {
-    let out = stacktag("t-list").arg("list").output().unwrap();
+    // A stack of its own: the list is the binary's built-ins and what this file declares.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("hierarchy.yaml");
+    std::fs::write(
+        &config,
+        "images:\n  box:\n    taggers:\n      - name: box_version\n        command: [busybox, --help]\n        pattern: 'BusyBox v(?P<version>[0-9.]+)'\n        prefix: busybox\n",
+    )
+    .unwrap();
+    let out = stacktag_config("t-list", &config)
+        .arg("list")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let names: Vec<&str> = stdout
         .lines()
@@ -144,7 +156,7 @@ fn list_has_every_built_in() {
             "r_version",
             "spark_version",
             "tensorflow_version",
-            "numpy_version",
+            "box_version",
             "apt_packages",
             "julia_packages",
             "pip_packages",

@@ -13,9 +13,9 @@ use stacktag::hook::container::Limits;
 use stacktag::hook::guard::guarded;
 use stacktag::hook::pipeline::{ImageReport, Job, OutputDirs};
 use stacktag::hook::progress::Progress;
-use stacktag::hook::run::BuildInfo;
 use stacktag::hook::session::Session;
 use stacktag::plugin::prelude::*;
+use stacktag::plugin::run::BuildInfo;
 
 use crate::support::*;
 
@@ -95,7 +95,7 @@ pub(crate) async fn hook(
     };
     let job = Job::new(&session, &hierarchy, &build, &progress, dirs).limits(limits);
     let images: Vec<String> = images.iter().map(|s| s.to_string()).collect();
-    job.run_all(&images).await
+    job.run_all(&images).await?.into_result()
 }
 
 pub(crate) fn limits(timeout_secs: u64) -> Limits {
@@ -121,7 +121,10 @@ async fn failing(owner: &str, taggers: &str, limits: Limits) -> (String, i32) {
     assert_no_containers(owner);
     assert_eq!(image.extra_tags(), Vec::<String>::new(), "no tag applied");
     assert_eq!(files_under(&out), Vec::<String>::new(), "no file written");
-    (err.to_string(), err.exit_code())
+    (
+        stacktag::cli::exit::message(&err),
+        stacktag::cli::exit::exit_code(&err),
+    )
 }
 
 #[tokio::test]

@@ -325,7 +325,7 @@ async fn a_container_that_stops_mid_run_is_always_the_same_true_error() {
             "{msg}"
         );
         assert!(!msg.contains("not in the image"), "{msg}");
-        assert_eq!(err.exit_code(), 4, "{msg}");
+        assert_eq!(stacktag::cli::exit::exit_code(&err), 4, "{msg}");
         assert_nothing_left(owner, &image, &out);
     }
 }

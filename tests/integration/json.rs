@@ -367,6 +367,15 @@ fn local_commands_print_one_valid_document_each() {
     assert_eq!(code(&out), 2);
     document("usage", &out, "tags");
     pin("usage", &out, &subs);
+    // The whole message: every missing argument, not the line before them.
+    let out = st(&["tags-file", "--format=json"]);
+    let doc = document("missing argument", &out, "tags-file");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message
+            .starts_with("the following required arguments were not provided:\n  --image <IMAGE>"),
+        "{message}"
+    );
 }
 
 /// Both platforms of `tiny` built, their tags files written, and SBOM files

@@ -20,6 +20,7 @@ mod find;
 mod hook;
 mod hook_cache;
 mod json;
+mod layers;
 mod own_stack;
 mod plugin_crate;
 mod podman;

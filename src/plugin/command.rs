@@ -55,6 +55,18 @@ pub struct Output {
     pub exit_code: i64,
 }
 
+impl Output {
+    /// The stream a manifest shows for a command: stdout, or stderr for the
+    /// programs that print their report there (spark-submit).
+    pub fn stream(&self, stderr: bool) -> &str {
+        if stderr {
+            &self.stderr
+        } else {
+            &self.stdout
+        }
+    }
+}
+
 /// One distinct command run in an image's container, as a report lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ran {
@@ -84,7 +96,8 @@ pub enum ExecError {
         stdout: String,
         stderr: String,
     },
-    #[error("`{command}` did not finish within {after:?} and was stopped\n  fix: raise command_timeout in hierarchy.yaml or --command-timeout")]
+    /// The CLI says how to allow more time.
+    #[error("`{command}` did not finish within {after:?} and was stopped")]
     Timeout { command: String, after: Duration },
     #[error("`{command}` wrote more than {limit} bytes and was stopped (--max-output)")]
     TooLarge { command: String, limit: usize },
