@@ -11,10 +11,8 @@ use crate::support::{code, docker, ensure_busybox, repo_root, stacktag, text, BU
 
 fn tools() -> PathBuf {
     let home = || PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
-    let dir = std::env::var_os("CI_TOOLS").map_or_else(
-        || home().join(".cache/stacktag/ci-tools"),
-        PathBuf::from,
-    );
+    let dir = std::env::var_os("CI_TOOLS")
+        .map_or_else(|| home().join(".cache/stacktag/ci-tools"), PathBuf::from);
     assert!(
         dir.join("venv/bin/actionlint").is_file(),
         "{} has no actionlint: run `make fixtures` (scripts/ci-tools) first",
