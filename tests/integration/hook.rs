@@ -244,7 +244,11 @@ fn tags_manifest_apply_steps_match_upstream_flow() {
         "--out-dir",
         dir,
     ];
-    let tags = stacktag(run).arg("tags").args(common).output().unwrap();
+    let tags = stacktag(run)
+        .arg("tags-file")
+        .args(common)
+        .output()
+        .unwrap();
     assert_eq!(code(&tags), 0, "{}", text(&tags.stderr));
     let manifest = stacktag(run).arg("manifest").args(common).output().unwrap();
     assert_eq!(code(&manifest), 0, "{}", text(&manifest.stderr));

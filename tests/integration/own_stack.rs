@@ -316,7 +316,7 @@ fn a_stack_of_ones_own_is_tagged_and_a_failure_says_what_was_tagged() {
     let site = dir.path().join("site");
     let index = std::fs::read_to_string(site.join("index.html")).unwrap();
     assert!(
-        index.contains("<nav><a href=\"./index.html\">Home</a></nav>"),
+        index.contains("<nav><a href=\"./index.html\">Home</a> <a class=\"search\" href=\"./search.html\">Search builds</a></nav>"),
         "{index}"
     );
     let page = std::fs::read_to_string(site.join(format!("{stem}.html"))).unwrap();
@@ -417,7 +417,7 @@ fn the_stock_binary_runs_every_image_that_does_not_need_a_plugin() {
     let out = user(
         owner,
         dir.path(),
-        &["tags", "--image", "u2kid", "--out-dir", "out"],
+        &["tags-file", "--image", "u2kid", "--out-dir", "out"],
     );
     assert_eq!(code(&out), 3, "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("image `u2kid` needs tagger `node_version`"));
