@@ -135,7 +135,16 @@ impl Registry {
             cmd.args(["-t", &reference]);
             self.images.push(reference);
         }
-        let out = cmd.arg(ctx.path()).output().unwrap();
+        cmd.arg(ctx.path());
+        let mut out = cmd.output().unwrap();
+        // The classic builder commits the COPY step, then looks the new image
+        // up; on a daemon shared with concurrent BuildKit builds that lookup has
+        // failed (once in a whole run) with "unable to find image". One retry.
+        if !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("unable to find image")
+        {
+            out = cmd.output().unwrap();
+        }
         assert!(
             out.status.success(),
             "docker build: {}",
