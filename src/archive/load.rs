@@ -57,7 +57,14 @@ pub async fn load(docker: &bollard::Docker, path: &Path) -> Result<Loaded, Error
                         .strip_prefix("Loaded image: ")
                         .or_else(|| line.strip_prefix("Loaded image ID: "))
                     {
-                        loaded.push(r.trim().to_string());
+                        // Docker says one name a line; Podman all of them in one
+                        // line, separated by commas.
+                        loaded.extend(
+                            r.split(',')
+                                .map(str::trim)
+                                .filter(|n| !n.is_empty())
+                                .map(String::from),
+                        );
                     }
                 }
             }
