@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{shell, Build, Pipeline, HEADER};
+use super::{shell, Build, Pipeline};
 use crate::formats::tags::Platform;
 
 const CHECKOUT: &str = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1";
@@ -22,17 +22,7 @@ fn publish_if(p: &Pipeline) -> String {
 }
 
 pub fn render(p: &Pipeline) -> String {
-    let mut y = String::new();
-    let _ = writeln!(y, "{HEADER} github` from {}: do not edit.", p.config);
-    let _ = writeln!(
-        y,
-        "# Change the hierarchy file, then run `{}` again;",
-        p.command
-    );
-    let _ = writeln!(
-        y,
-        "# `stacktag ci check` fails while this file differs from what it writes."
-    );
+    let mut y = super::banner(p, "github");
     let _ = writeln!(y, "name: stacktag\n");
     y += "on:\n";
     let _ = writeln!(y, "  push:\n    branches: [{}]", p.ci.branch);

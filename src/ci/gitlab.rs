@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::{shell, Build, Pipeline, HEADER};
+use super::{shell, Build, Pipeline};
 use crate::formats::tags::Platform;
 
 fn publish_rule(p: &Pipeline) -> String {
@@ -15,14 +15,7 @@ fn publish_rule(p: &Pipeline) -> String {
 }
 
 pub fn render(p: &Pipeline) -> String {
-    let mut y = String::new();
-    let _ = writeln!(y, "{HEADER} gitlab` from {}: do not edit.", p.config);
-    let _ = writeln!(
-        y,
-        "# Change the hierarchy file, then run `{}` again;",
-        p.command
-    );
-    y += "# `stacktag ci check` fails while this file differs from what it writes.\n";
+    let mut y = super::banner(p, "gitlab");
     y += "# Build jobs need a runner with a Docker daemon (selected by `tags:`); the\n";
     y += "# others need none. CI/CD variables: the registry credentials";
     let _ = writeln!(

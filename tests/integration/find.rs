@@ -15,6 +15,8 @@ use stacktag::catalog::spec::{self, Term};
 use crate::catalog_fixture::{self as fx, Truth};
 use crate::cdp::{Browser, Server};
 
+use crate::support::report as text;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn stacktag(args: &[&str]) -> Output {
@@ -22,15 +24,6 @@ fn stacktag(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn ok(out: Output) -> Output {

@@ -36,6 +36,16 @@ pub fn stacktag_config(run_id: &str, config: &Path) -> Command {
     cmd
 }
 
+/// A finished command's exit status and both streams, for an assertion message.
+pub fn report(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

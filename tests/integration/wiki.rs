@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::wiki_fixture::*;
 
+use crate::support::report as text;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn stacktag(args: &[&str]) -> Output {
@@ -15,15 +17,6 @@ fn stacktag(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 const MONTHS: [(&str, u32); 8] = [
