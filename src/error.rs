@@ -112,7 +112,7 @@ pub mod exit {
         (WIKI_LOCKED, "wiki: another `stacktag wiki` is updating the same wiki (see --wait)"),
         (REGISTRY, "the registry is unreachable or failed (after retries), or refused a request"),
         (REGISTRY_AUTH, "the registry refused the credentials (401/403), or they could not be read"),
-        (MISSING_PLATFORM, "merge: a platform image is missing in the registry; image-ref, attach: no such tag there (`--all`: every one missing is named)"),
+        (MISSING_PLATFORM, "merge: a platform image is missing in the registry; image-ref, attach: no such tag there (`--digests`: every one missing is named)"),
         (ARCHIVE, "an image archive is corrupt or cut short, or does not match its checksum or its name"),
         (DIRTY, "push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused without --allow-dirty"),
         (BUILD, "build: an image failed to build (its log's last lines are shown); `latest` is where it was"),

@@ -27,6 +27,12 @@ pub mod sbom;
 pub mod taggers;
 pub mod wiki;
 
+/// The golden-file helper the integration tests use too: one file, one
+/// `STACKTAG_BLESS=1` for every golden.
+#[cfg(test)]
+#[path = "../tests/integration/golden.rs"]
+pub(crate) mod golden;
+
 /// Re-exported so plugin crates implement the traits without naming it.
 pub use async_trait::async_trait;
 pub use error::{Error, Result};

@@ -427,12 +427,7 @@ mod tests {
     }
 
     fn golden(name: &str, actual: &str) {
-        let path = format!("{}/tests/data/buildkit/{name}", env!("CARGO_MANIFEST_DIR"));
-        if std::env::var_os("STACKTAG_BLESS").is_some() {
-            std::fs::write(&path, actual).unwrap();
-        }
-        let expected = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(actual, expected, "{name} (bless with STACKTAG_BLESS=1)");
+        crate::golden::golden_at(&format!("tests/data/buildkit/{name}"), actual);
     }
 
     #[test]

@@ -91,7 +91,7 @@ pub fn merge(p: &Pipeline, m: &Merge, sign: bool) -> String {
     }
     let digests = format!("build/digests-{}.json", m.image);
     s += &format!(
-        "# Every digest of the build (platform images and merged indexes), for signing.\nstacktag image-ref --all --image {} --metadata-file {digests}\n",
+        "# Every digest of the build (platform images and merged indexes), for signing.\nstacktag image-ref --digests {} --metadata-file {digests}\n",
         m.image
     );
     if sign {

@@ -35,13 +35,10 @@ mismatch; #DOCKER the daemon refused it (see `stacktag --help`).";
 
 #[derive(Debug, Args)]
 #[command(after_help = super::help::codes(SAVE_HELP))]
+#[command(override_usage = "stacktag save [OPTIONS] --dir <DIR> <IMAGE>...\n       stacktag save [OPTIONS] --dir <DIR> --all")]
 pub struct SaveArgs {
-    /// Images to save (names from the hierarchy file)
-    #[arg(required_unless_present = "all", value_name = "IMAGE")]
-    pub images: Vec<String>,
-    /// Save every image of the hierarchy
-    #[arg(long, conflicts_with = "images")]
-    pub all: bool,
+    #[command(flatten)]
+    pub images: super::args::Images,
     /// Directory the archives are written to
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
@@ -77,7 +74,8 @@ pub struct LoadArgs {
 #[derive(Debug, Args, Clone)]
 pub struct PublishChecks {
     /// Push this archive (from `stacktag save`) straight into the registry, with no Docker daemon
-    #[arg(long, value_name = "FILE")]
+    /// [IMAGE: from the archive's name]
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
     pub archive: Option<PathBuf>,
     /// Publish a dirty build (uncommitted changes, or a version such as latest, dev, *.dirty)
     #[arg(long)]
@@ -115,10 +113,7 @@ fn changes(h: &Hierarchy, image: &str) -> Result<Vec<String>, Error> {
 
 pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
     let quiet = ui.quiet;
-    let images = h.chosen(args.all, &args.images);
-    for i in &images {
-        h.resolve(i)?;
-    }
+    let images = args.images.chosen(&h)?;
     let (registry, owner) = args.name.registry_owner(&h);
     let base = match &args.version {
         Some(v) => v.clone(),
@@ -282,5 +277,27 @@ pub fn warn_if_dirty(h: &Hierarchy, images: &[String]) {
                 ));
             }
         }
+    }
+}
+
+impl super::Run for SaveArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        save(cx.hierarchy(crate::hierarchy::Names::Any)?, self, cx.ui).await
+    }
+}
+
+impl super::Run for LoadArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        // Archives name their images: a stack's hierarchy file is only checked.
+        cx.hierarchy(crate::hierarchy::Names::Any)?;
+        load(self, cx.ui).await
     }
 }

@@ -166,3 +166,48 @@ impl Output {
         self.format == Format::Json || self.metadata_file.is_some()
     }
 }
+
+/// The images a command acts on, the same on every command: names from the
+/// hierarchy file (`IMAGE...`), or `--all`. `--image NAME` (repeatable) is
+/// the old spelling, kept working and hidden.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Images {
+    /// Images (names from the hierarchy file); several, or --all, are done parents first
+    #[arg(value_name = "IMAGE", required_unless_present_any = ["all", "image"])]
+    pub names: Vec<String>,
+    /// IMAGE, as a flag (repeatable)
+    #[arg(long = "image", value_name = "IMAGE", hide = true)]
+    pub image: Vec<String>,
+    /// Every image of the hierarchy file, parents first
+    #[arg(long, conflicts_with_all = ["names", "image"])]
+    pub all: bool,
+}
+
+impl Images {
+    /// The names given, in the order given (IMAGE... then --image), without repeats.
+    pub fn given(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for n in self.names.iter().chain(&self.image) {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        names
+    }
+
+    /// Whether the command line named exactly one image (its JSON document is
+    /// then that image's; with several, or --all, `images[]` holds one each).
+    pub fn one(&self) -> bool {
+        !self.all && self.given().len() == 1
+    }
+
+    /// The images chosen, each checked against the hierarchy file: every one
+    /// parents first with --all, else the names given.
+    pub fn chosen(&self, h: &Hierarchy) -> Result<Vec<String>, crate::error::Error> {
+        let images = h.chosen(self.all, &self.given());
+        for i in &images {
+            h.resolve(i)?;
+        }
+        Ok(images)
+    }
+}

@@ -63,13 +63,10 @@ pub enum ProgressArg {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "stacktag build [OPTIONS] <IMAGE>...\n       stacktag build [OPTIONS] --all")]
 pub struct BuildArgs {
-    /// Images to build, each with the ancestors it needs (names from the hierarchy file)
-    #[arg(required_unless_present = "all", value_name = "IMAGE")]
-    pub images: Vec<String>,
-    /// Build every image of the hierarchy
-    #[arg(long, conflicts_with = "images")]
-    pub all: bool,
+    #[command(flatten)]
+    pub images: super::args::Images,
     #[command(flatten)]
     pub name: ImageName,
     /// Builds at the same time [default: the number of cores]
@@ -119,7 +116,7 @@ pub struct BuildArgs {
 }
 
 pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(), Error> {
-    let images = hierarchy.chosen(args.all, &args.images);
+    let images = args.images.chosen(&hierarchy)?;
     let (registry, owner) = args.name.registry_owner(&hierarchy);
     let build_args = args
         .build_args
@@ -307,4 +304,11 @@ fn summary(reports: &[Report]) -> String {
         }
     }
     text
+}
+
+impl super::Run for BuildArgs {
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        let hierarchy = cx.hierarchy(crate::hierarchy::Names::Any)?;
+        run(hierarchy, self, cx.ui.quiet).await
+    }
 }

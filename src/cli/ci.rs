@@ -22,9 +22,9 @@ is not what they write now.
 The pipeline: a build job per image, variant and platform that needs its parent's job on the same
 platform (`stacktag load` of the parent's archive, `build --cache-from-registry`, `hook --sbom`,
 `save`); a push job per platform that needs no Docker daemon (`push --archive --attach-sbom`); a
-merge job per image once every platform is pushed (`merge`, then `image-ref --all`: the digests to
-sign, signed with cosign when `ci.sign` is true); one wiki job, one writer at a time. Pull requests
-build and verify, and push nothing; the default branch publishes (and pushes the `inputs-…`
+merge job per image once every platform is pushed (`merge`, then `image-ref --digests`: the
+digests to sign, signed with cosign when `ci.sign` is true); one wiki job, one writer at a time.
+Pull requests build and verify, and push nothing; the default branch publishes (and pushes the `inputs-…`
 build cache); a schedule rebuilds what `refresh:` says is stale. Jobs install the release binary
 of this stacktag version (checksum checked; `cargo install` when there is none).
 
@@ -79,12 +79,16 @@ pub struct CheckArgs {
     pub format: Output,
 }
 
-impl CiArgs {
-    pub fn output(&self) -> &Output {
+impl super::Run for CiArgs {
+    fn output(&self) -> &Output {
         match &self.command {
             CiCommand::Github(a) | CiCommand::Gitlab(a) => &a.format,
             CiCommand::Check(a) => &a.format,
         }
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        run(&cx.hierarchy(crate::hierarchy::Names::Any)?, self, cx.ui)
     }
 }
 

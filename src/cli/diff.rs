@@ -84,3 +84,9 @@ pub fn run(args: DiffArgs) -> Result<(), Error> {
     });
     Ok(())
 }
+
+impl super::Run for DiffArgs {
+    async fn run(self, _: &super::Context<'_>) -> Result<(), Error> {
+        run(self)
+    }
+}

@@ -123,3 +123,13 @@ pub fn text(a: &Answer, first: bool) -> String {
     };
     out
 }
+
+impl super::Run for FindArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        run(self, cx.ui).await
+    }
+}

@@ -47,3 +47,9 @@ pub async fn run(args: GcArgs) -> Result<(), Error> {
     super::out(&text);
     Ok(())
 }
+
+impl super::Run for GcArgs {
+    async fn run(self, _: &super::Context<'_>) -> Result<(), Error> {
+        run(self).await
+    }
+}

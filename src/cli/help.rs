@@ -198,25 +198,26 @@ pub const HOOK_CODES: &[i32] = &[
 ];
 
 pub const TAGS_FILE: &str = "\
-Write the tags file of one image (upstream's write_tags_file): the same container and taggers as
+Write the tags file of each image (upstream's write_tags_file): the same container and taggers as
 `stacktag hook`, only tags/{platform}-{variant}-{image}.txt is written and nothing is applied.";
 
-pub const TAGS_FILE_EXAMPLES: &str = "  stacktag tags-file --image base-notebook
-  stacktag tags-file --image base-notebook --variant cuda12 --tags-dir /tmp/tags";
+pub const TAGS_FILE_EXAMPLES: &str = "  stacktag tags-file base-notebook
+  stacktag tags-file base-notebook --variant cuda12 --tags-dir /tmp/tags";
 
 pub const MANIFEST: &str = "\
-Write the build manifest and history line of one image (upstream's write_manifest): the same
+Write the build manifest and history line of each image (upstream's write_manifest): the same
 container, taggers and manifests as `stacktag hook`; no tags file, nothing applied.";
 
-pub const MANIFEST_EXAMPLES: &str = "  stacktag manifest --image base-notebook
-  stacktag manifest --image base-notebook --manifests-dir m/ --hist-lines-dir h/";
+pub const MANIFEST_EXAMPLES: &str = "  stacktag manifest base-notebook
+  stacktag manifest --all --manifests-dir m/ --hist-lines-dir h/";
 
 pub const APPLY: &str = "\
 Apply the tags of an image's tags file (tags/{platform}-{variant}-{image}.txt) to the image
 (upstream's apply_tags). Every tag or none: a failure removes the tags already applied.";
 
-pub const APPLY_EXAMPLES: &str = "  stacktag apply --image base-notebook
-  stacktag apply --image base-notebook --source my-build:42";
+pub const APPLY_EXAMPLES: &str = "  stacktag apply base-notebook
+  stacktag apply --all
+  stacktag apply base-notebook --source my-build:42";
 
 pub const APPLY_CODES: &[i32] = &[
     OK,
@@ -274,33 +275,36 @@ pub const WIKI_EXAMPLES: &str =
 pub const WIKI_CODES: &[i32] = &[OK, USAGE, CONFIG, GIT, IO, WIKI_FORMAT, WIKI_LOCKED];
 
 pub const PUSH: &str = "\
-Push every tag of an image's tags file to its registry, through the Docker daemon, then read each
-tag's digest back from the registry (printed as `name:tag sha256:...`). With --archive FILE, the
+Push every tag of each image's tags file to its registry, through the Docker daemon, then read each
+tag's digest back from the registry (printed as `name:tag sha256:...`); several images (or --all)
+go parents first, and a dirty one stops the run before anything is pushed. With --archive FILE, the
 image of an archive from `stacktag save` goes straight into the registry, no daemon: the archive
 is checked against its .sha256 in the one pass that reads it, and what it holds is cached
 (~/.cache/stacktag/archives), so pushing it again does not read it while it is unchanged. A dirty
 build is refused (exit #DIRTY) unless --allow-dirty; a bad archive is exit #ARCHIVE.";
 
-pub const PUSH_EXAMPLES: &str = "  stacktag push --image base-notebook
-  echo \"$TOKEN\" | stacktag push --image base-notebook --username bot --password-stdin
-  stacktag push --image base-notebook --metadata-file push.json   each tag's digest in push.json";
+pub const PUSH_EXAMPLES: &str = "  stacktag push base-notebook
+  stacktag push --all                              every image of the stack, parents first
+  echo \"$TOKEN\" | stacktag push base-notebook --username bot --password-stdin
+  stacktag push base-notebook --metadata-file push.json   each tag's digest in push.json";
 
 pub const MERGE: &str = "\
-Put the multi-platform tags of an image: for each tag of the platforms' tags files with the
+Put the multi-platform tags of each image: for each tag of the platforms' tags files with the
 leading {platform}- removed, one image index in the registry holding every platform's image.
 Everything is checked before anything is written.";
 
-pub const MERGE_EXAMPLES: &str = "  stacktag merge --image base-notebook --dry-run
-  stacktag merge --image base-notebook --allow-missing-platform
-  stacktag merge --image base-notebook --format json | jq -r '.merged[].digest'";
+pub const MERGE_EXAMPLES: &str = "  stacktag merge base-notebook --dry-run
+  stacktag merge --all --allow-missing-platform
+  stacktag merge base-notebook --format json | jq -r '.merged[].digest'";
 
 pub const IMAGE_REF: &str = "\
-Print name@sha256:... of a pushed image, read from the registry: of `latest` (the merged index), of
-{platform}-latest with --platform, or of any --tag. For signing steps.";
+Print name@sha256:... of each pushed image, read from the registry: of `latest` (the merged
+index), of {platform}-latest with --platform, or of any --tag; with --digests, every digest of
+the build. For signing steps.";
 
-pub const IMAGE_REF_EXAMPLES: &str = "  stacktag image-ref --image base-notebook
-  cosign sign --yes $(stacktag image-ref --image base-notebook --platform x86_64)
-  stacktag image-ref --all --format json | jq -r '.references[]'   every digest of the build";
+pub const IMAGE_REF_EXAMPLES: &str = "  stacktag image-ref base-notebook
+  cosign sign --yes $(stacktag image-ref base-notebook --platform x86_64)
+  stacktag image-ref --all --digests --format json | jq -r '.references[]'   all to sign";
 
 pub const REGISTRY_CODES: &[i32] = &[
     OK,
@@ -320,8 +324,8 @@ subject is the image's manifest: through the registry's referrers API where it h
 OCI 1.1 referrers tag (sha256-{hex}), updated rather than overwritten. `image-ref --referrers` lists
 what is attached.";
 
-pub const ATTACH_EXAMPLES: &str = "  stacktag attach --image base-notebook
-  stacktag push --image base-notebook --attach-sbom      push, then attach";
+pub const ATTACH_EXAMPLES: &str = "  stacktag attach base-notebook
+  stacktag push base-notebook --attach-sbom      push, then attach";
 
 pub const SAVE: &str = "\
 Write each image ({registry}/{owner}/{image}:latest) to {dir}/{image}_{version}_{id12}.{ext}: the

@@ -6,14 +6,14 @@ use std::time::{Duration, Instant};
 use chrono::{SubsecRound, Utc};
 use clap::Args;
 
-use super::args::{Dirs, Naming, Output, RunArgs};
+use super::args::{Dirs, Images, Naming, Output, RunArgs};
 use super::json::{self, Body};
-use super::Ui;
+use super::{Context, Run, Ui};
 use crate::error::Error;
 use crate::error::FileError;
 use crate::formats::tags::{self, Platform};
 use crate::git::Commit;
-use crate::hierarchy::Hierarchy;
+use crate::hierarchy::{Hierarchy, Names};
 use crate::hook::container::Limits;
 use crate::hook::guard::{guarded, Critical};
 use crate::hook::pipeline::{ImageReport, Job, Steps};
@@ -22,16 +22,10 @@ use crate::hook::session::Session;
 use crate::plugin::run::BuildInfo;
 
 #[derive(Debug, Args)]
-#[command(
-    override_usage = "stacktag hook [OPTIONS] <IMAGE>...\n       stacktag hook [OPTIONS] --all"
-)]
+#[command(override_usage = "stacktag hook [OPTIONS] <IMAGE>...\n       stacktag hook [OPTIONS] --all")]
 pub struct HookArgs {
-    /// Images to process (names from the hierarchy file)
-    #[arg(required_unless_present = "all", value_name = "IMAGE")]
-    pub images: Vec<String>,
-    /// Process every image of the hierarchy
-    #[arg(long, conflicts_with = "images")]
-    pub all: bool,
+    #[command(flatten)]
+    pub images: Images,
     #[command(flatten)]
     pub run: RunArgs,
     #[command(flatten)]
@@ -42,12 +36,27 @@ pub struct HookArgs {
     pub output: Output,
 }
 
+/// `tags-file`.
+#[derive(Debug, Args)]
+#[command(override_usage = "stacktag tags-file [OPTIONS] <IMAGE>...\n       stacktag tags-file [OPTIONS] --all")]
+pub struct TagsFileArgs {
+    #[command(flatten)]
+    pub one: OneImage,
+}
+
+/// `manifest`.
+#[derive(Debug, Args)]
+#[command(override_usage = "stacktag manifest [OPTIONS] <IMAGE>...\n       stacktag manifest [OPTIONS] --all")]
+pub struct ManifestArgs {
+    #[command(flatten)]
+    pub one: OneImage,
+}
+
 #[derive(Debug, Args)]
 pub struct OneImage {
-    /// Image name, as in the hierarchy file
-    #[arg(long)]
-    pub image: String,
-    /// Reference of the built image [default: {registry}/{owner}/{image}:latest]
+    #[command(flatten)]
+    pub images: Images,
+    /// Reference of the built image [default: {registry}/{owner}/{image}:latest; one IMAGE only]
     #[arg(long, value_name = "REF")]
     pub source: Option<String>,
     #[command(flatten)]
@@ -57,11 +66,11 @@ pub struct OneImage {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "stacktag apply [OPTIONS] <IMAGE>...\n       stacktag apply [OPTIONS] --all")]
 pub struct ApplyArgs {
-    /// Image name, as in the hierarchy file
-    #[arg(long)]
-    pub image: String,
-    /// Reference of the built image [default: {registry}/{owner}/{image}:latest]
+    #[command(flatten)]
+    pub images: Images,
+    /// Reference of the built image [default: {registry}/{owner}/{image}:latest; one IMAGE only]
     #[arg(long, value_name = "REF")]
     pub source: Option<String>,
     #[command(flatten)]
@@ -72,14 +81,80 @@ pub struct ApplyArgs {
     pub output: Output,
 }
 
-/// `tags` or `manifest`: one image, some of the hook's steps, no cache or SBOM.
-pub async fn one_image(
+impl Run for HookArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
+        let hierarchy = cx.hierarchy(Names::Known)?;
+        let images = self.images.chosen(&hierarchy)?;
+        super::archive::warn_if_dirty(&hierarchy, &images);
+        let cache = self.cache.cache();
+        let sbom = self.sbom.options(&hierarchy, &self.run.dirs.tags.out_dir);
+        execute(
+            hierarchy,
+            self.run,
+            None,
+            Steps::HOOK,
+            images,
+            cache,
+            sbom,
+            cx.ui,
+        )
+        .await
+    }
+}
+
+impl Run for TagsFileArgs {
+    fn output(&self) -> &Output {
+        &self.one.output
+    }
+
+    async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
+        let steps = Steps {
+            tags_file: true,
+            manifest: false,
+            apply: false,
+        };
+        one_image(cx.hierarchy(Names::Known)?, self.one, steps, cx.ui).await
+    }
+}
+
+impl Run for ManifestArgs {
+    fn output(&self) -> &Output {
+        &self.one.output
+    }
+
+    async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
+        let steps = Steps {
+            tags_file: false,
+            manifest: true,
+            apply: false,
+        };
+        one_image(cx.hierarchy(Names::Known)?, self.one, steps, cx.ui).await
+    }
+}
+
+impl Run for ApplyArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
+        apply(cx.hierarchy(Names::Any)?, self, cx.ui).await
+    }
+}
+
+/// `tags-file` or `manifest`: some of the hook's steps, no cache or SBOM.
+async fn one_image(
     hierarchy: Hierarchy,
     one: OneImage,
     steps: Steps,
     ui: &Ui,
 ) -> Result<(), Error> {
-    let images = vec![one.image];
+    let images = one.images.chosen(&hierarchy)?;
+    one_source(&images, &one.source)?;
     execute(
         hierarchy, one.run, one.source, steps, images, None, None, ui,
     )
@@ -87,7 +162,7 @@ pub async fn one_image(
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn execute(
+async fn execute(
     hierarchy: Hierarchy,
     run: RunArgs,
     source: Option<String>,
@@ -174,18 +249,54 @@ fn print_reports(reports: &[ImageReport], ui: &Ui) {
     }
 }
 
-pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs, ui: &Ui) -> Result<(), Error> {
-    let start = Instant::now();
-    hierarchy.resolve(&args.image)?;
-    let (registry, owner) = args.naming.name.registry_owner(&hierarchy);
-    let full = tags::image_name(&registry, &owner, &args.image);
-    let source = args.source.unwrap_or_else(|| format!("{full}:latest"));
-    let given = Platform::parse_option(args.naming.platform.as_deref())?;
+/// `--source` names the image of one IMAGE.
+fn one_source(images: &[String], source: &Option<String>) -> Result<(), Error> {
+    match (source, images) {
+        (Some(_), [_, _, ..]) => Err(Error::Usage(
+            "--source is the reference of one image: name one IMAGE with it".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn apply(hierarchy: Hierarchy, args: ApplyArgs, ui: &Ui) -> Result<(), Error> {
+    let images = args.images.chosen(&hierarchy)?;
+    one_source(&images, &args.source)?;
     let session = Session::connect().await?;
-    let found = crate::hook::image::find(&session.docker, &source, &args.image, given).await?;
+    let mut doc = json::Apply { images: Vec::new() };
+    for image in &images {
+        match apply_one(&hierarchy, &session, &args, image, ui).await {
+            Ok(applied) => doc.images.push(applied),
+            Err(e) => {
+                // The images before it are tagged: the document says so.
+                ui.result(Body::Apply(doc));
+                return Err(e);
+            }
+        }
+    }
+    ui.result(Body::Apply(doc));
+    Ok(())
+}
+
+async fn apply_one(
+    hierarchy: &Hierarchy,
+    session: &Session,
+    args: &ApplyArgs,
+    image: &str,
+    ui: &Ui,
+) -> Result<json::ApplyImage, Error> {
+    let start = Instant::now();
+    let (registry, owner) = args.naming.name.registry_owner(hierarchy);
+    let full = tags::image_name(&registry, &owner, image);
+    let source = args
+        .source
+        .clone()
+        .unwrap_or_else(|| format!("{full}:latest"));
+    let given = Platform::parse_option(args.naming.platform.as_deref())?;
+    let found = crate::hook::image::find(&session.docker, &source, image, given).await?;
     let path = args.dirs.resolve().tags.join(format!(
         "{}.txt",
-        tags::file_stem(found.platform, &args.naming.name.variant, &args.image)
+        tags::file_stem(found.platform, &args.naming.name.variant, image)
     ));
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
     let mut wanted = Vec::new();
@@ -200,31 +311,31 @@ pub async fn apply(hierarchy: Hierarchy, args: ApplyArgs, ui: &Ui) -> Result<(),
         wanted.push(tag);
     }
     let docker = session.docker.clone();
-    let (image, tags) = (args.image.clone(), wanted.clone());
+    let (owned, tags) = (image.to_string(), wanted.clone());
     let doc = json::Image {
-        image: args.image.clone(),
+        image: image.to_string(),
         name: full.clone(),
         reference: source.clone(),
         image_id: found.id.clone(),
         platform: found.platform.to_string(),
         variant: args.naming.name.variant.clone(),
     };
-    guarded(&session, async move {
+    guarded(session, async move {
         let _section = Critical::enter()?;
-        crate::hook::image::apply_tags(&docker, &image, &source, &full, &tags)
+        crate::hook::image::apply_tags(&docker, &owned, &source, &full, &tags)
             .await
             .map(drop)
     })
     .await?;
-    let applied = json::ApplyImage::new(doc, wanted.clone(), &path, start.elapsed().as_secs_f64());
-    ui.result(Body::Apply(json::Apply {
-        images: vec![applied],
-    }));
     ui.out(&format!(
-        "{}: {} tags applied from {}\n",
-        args.image,
+        "{image}: {} tags applied from {}\n",
         wanted.len(),
         path.display()
     ));
-    Ok(())
+    Ok(json::ApplyImage::new(
+        doc,
+        wanted,
+        &path,
+        start.elapsed().as_secs_f64(),
+    ))
 }

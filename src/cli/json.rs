@@ -139,6 +139,9 @@ pub enum Body {
     Tags(TagList),
     /// `find`: the answer, as `stacktag find` prints it (docs/json.md).
     Find(crate::catalog::Answer),
+    /// A command of one image's document (push, merge, image-ref, attach)
+    /// given several images, or --all: each image's, in the order done.
+    Several { images: Vec<Body> },
 }
 
 /// `ci github`, `ci gitlab`, `ci check`: each file written or checked.
@@ -516,7 +519,7 @@ pub enum ImageRef {
         /// `{name}@{digest}`: what the text form prints.
         reference: String,
     },
-    /// `--all`: every digest of the build to sign.
+    /// `--digests`: every digest of the build to sign.
     All {
         images: Vec<BuildDigests>,
         /// Every `{name}@{digest}` to sign, each once.

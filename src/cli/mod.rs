@@ -23,20 +23,75 @@ mod supply;
 mod wiki;
 
 use std::fmt::Display;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-pub use args::{Dirs, Format, ImageName, Naming, Output, PublishAuth, RunArgs, TagsDir};
-pub use hook::{ApplyArgs, HookArgs, OneImage};
-pub use publish::{ImageRefArgs, MergeArgs, PushArgs};
-pub use wiki::WikiArgs;
+pub use args::{Dirs, Format, ImageName, Images, Naming, Output, PublishAuth, RunArgs, TagsDir};
+pub use publish::ImageRefArgs;
 
 use crate::error::Error;
 use crate::hierarchy::{Hierarchy, Names};
-use crate::hook::pipeline::Steps;
+
+/// Declares the `Command` enum and its two dispatches (`output`, `run`) from
+/// one list, so that a new command is one arm here and its own file.
+macro_rules! commands {
+    ($( $(#[$meta:meta])* $variant:ident($args:ty), )*) => {
+        #[derive(Debug, Subcommand)]
+        pub enum Command {
+            $( $(#[$meta])* $variant($args), )*
+        }
+
+        impl Command {
+            /// `--format` and `--metadata-file` of the command.
+            pub fn output(&self) -> &Output {
+                match self {
+                    $( Command::$variant(a) => a.output(), )*
+                }
+            }
+
+            async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
+                match self {
+                    $( Command::$variant(a) => a.run(cx).await, )*
+                }
+            }
+        }
+    };
+}
+
+/// What a command is to the rest of the CLI: its output options and its run.
+/// Each command's `Args` type implements it in the command's own file.
+pub(crate) trait Run {
+    /// `--format` and `--metadata-file`; a command with no document of the
+    /// common shape prints text.
+    fn output(&self) -> &Output {
+        &TEXT_ONLY
+    }
+
+    /// Does the work; results and messages go through `cx.ui`.
+    async fn run(self, cx: &Context<'_>) -> Result<(), Error>;
+}
+
+/// What every command's run is given: the `--config` file and the Ui.
+pub struct Context<'a> {
+    pub config: Option<&'a Path>,
+    pub ui: &'a Ui,
+}
+
+impl Context<'_> {
+    /// The hierarchy file, its warnings said. Commands that run taggers ask
+    /// for `Names::Known` (every name in this binary); the others accept a
+    /// plugin binary's names with a warning.
+    pub fn hierarchy(&self, names: Names) -> Result<Hierarchy, Error> {
+        let hierarchy = Hierarchy::load_default(self.config, names)?;
+        for w in &hierarchy.warnings {
+            self.ui.warn(w);
+        }
+        Ok(hierarchy)
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "stacktag", version, max_term_width = 100, about = help::ABOUT, long_about = help::LONG_ABOUT, after_long_help = help::after_long_help())]
@@ -53,8 +108,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
+// Each command: its one-line help, its manual (long help, exit codes,
+// examples) and its `Args` type, which is all `mod.rs` knows of it; what it
+// does is the type's `Run` in the command's own file.
+commands! {
     /// Build images and their ancestors in dependency order; unchanged ones are reused, not rebuilt
     #[command(long_about = build::LONG_ABOUT, after_long_help = help::after(help::BUILD_CODES, help::BUILD_EXAMPLES))]
     Build(build::BuildArgs),
@@ -72,54 +129,37 @@ pub enum Command {
     Prune(prune::PruneArgs),
     /// Tags file, manifest, history line and tags applied: one container per image, images concurrently
     #[command(long_about = help::HOOK, after_long_help = help::after(help::HOOK_CODES, help::HOOK_EXAMPLES))]
-    Hook(HookArgs),
+    Hook(hook::HookArgs),
     /// Write the tags file of one image (upstream's write_tags_file)
     #[command(long_about = help::TAGS_FILE, after_long_help = help::after(help::HOOK_CODES, help::TAGS_FILE_EXAMPLES))]
-    TagsFile(OneImage),
+    TagsFile(hook::TagsFileArgs),
     /// Write the build manifest and history line of one image (upstream's write_manifest)
     #[command(long_about = help::MANIFEST, after_long_help = help::after(help::HOOK_CODES, help::MANIFEST_EXAMPLES))]
-    Manifest(OneImage),
+    Manifest(hook::ManifestArgs),
     /// Apply the tags of an image's tags file to the image (upstream's apply_tags)
     #[command(long_about = help::APPLY, after_long_help = help::after(help::APPLY_CODES, help::APPLY_EXAMPLES))]
-    Apply(ApplyArgs),
+    Apply(hook::ApplyArgs),
     /// Show the taggers and manifests an image gets, and the ancestor each comes from
     #[command(long_about = help::EXPLAIN, after_long_help = help::after(help::NAMES_CODES, help::EXPLAIN_EXAMPLES))]
-    Explain {
-        /// Image name, as in the hierarchy file
-        image: String,
-        /// Print only the image's ancestors and itself, root first, one per line
-        #[arg(long)]
-        chain: bool,
-        #[command(flatten)]
-        output: Output,
-    },
+    Explain(stack::ExplainArgs),
     /// Validate the hierarchy file and print the image tree
     #[command(long_about = help::CHECK, after_long_help = help::after(help::NAMES_CODES, help::CHECK_EXAMPLES))]
-    Check {
-        /// Print only the image names, parents before children, one per line
-        #[arg(long)]
-        images: bool,
-        #[command(flatten)]
-        output: Output,
-    },
+    Check(stack::CheckArgs),
     /// List the known taggers and manifests (built-in, plugins, declared in the hierarchy file)
     #[command(long_about = help::LIST, after_long_help = help::after(help::NAMES_CODES, help::LIST_EXAMPLES))]
-    List {
-        #[command(flatten)]
-        output: Output,
-    },
+    List(stack::ListArgs),
     /// Add builds (manifests, history lines) to the wiki checkout, and/or render it as HTML
     #[command(long_about = help::WIKI, after_long_help = help::after(help::WIKI_CODES, help::WIKI_EXAMPLES))]
-    Wiki(WikiArgs),
+    Wiki(wiki::WikiArgs),
     /// Push every tag of an image's tags file to its registry, through the Docker daemon
     #[command(long_about = help::codes(help::PUSH), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::PUSH_EXAMPLES))]
-    Push(PushArgs),
+    Push(publish::PushArgs),
     /// Put the multi-platform tags: one image index per merged tag, straight into the registry
     #[command(long_about = help::MERGE, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::MERGE_EXAMPLES))]
-    Merge(MergeArgs),
+    Merge(publish::MergeArgs),
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
     #[command(long_about = help::IMAGE_REF, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::IMAGE_REF_EXAMPLES))]
-    ImageRef(ImageRefArgs),
+    ImageRef(publish::ImageRefArgs),
     /// Attach the SBOM files of an image's build to its pushed platform image (OCI artifacts)
     #[command(long_about = help::ATTACH, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::ATTACH_EXAMPLES))]
     Attach(supply::AttachArgs),
@@ -175,6 +215,17 @@ impl Ui {
     /// was done before the failure.
     pub fn result(&self, body: json::Body) {
         *self.body.lock().expect("poisoned") = Some(body);
+    }
+
+    /// The documents of a command made one image at a time: the one
+    /// image's, or with several images (or --all) `images[]`, one each.
+    pub fn results(&self, one: bool, mut docs: Vec<json::Body>) {
+        let body = match (one, docs.len()) {
+            (_, 0) => return,
+            (true, _) => docs.remove(0),
+            (false, _) => json::Body::Several { images: docs },
+        };
+        self.result(body);
     }
 
     fn take_result(&self) -> Option<json::Body> {
@@ -327,143 +378,11 @@ static TEXT_ONLY: Output = Output {
     metadata_file: None,
 };
 
-impl Command {
-    /// `--format` and `--metadata-file` of the command.
-    pub fn output(&self) -> &Output {
-        match self {
-            Command::Hook(a) => &a.output,
-            Command::TagsFile(a) | Command::Manifest(a) => &a.output,
-            Command::Copy(a) => &a.output,
-            Command::Delete(a) => &a.output,
-            Command::Retain(a) => &a.output,
-            Command::Tags(a) => &a.output,
-            Command::Apply(a) => &a.output,
-            Command::Explain { output, .. }
-            | Command::Check { output, .. }
-            | Command::List { output } => output,
-            Command::Wiki(a) => &a.output,
-            Command::Push(a) => &a.output,
-            Command::Merge(a) => &a.output,
-            Command::ImageRef(a) => &a.output,
-            Command::Attach(a) => &a.output,
-            Command::Save(a) => &a.output,
-            Command::Load(a) => &a.output,
-            Command::Ci(a) => a.output(),
-            Command::Find(a) => &a.output,
-            // `build --plan --format json` prints its plan itself; prune prints text.
-            // `diff --format json` prints its own document.
-            Command::Build(_) | Command::Prune(_) | Command::Gc(_) | Command::Diff(_) => &TEXT_ONLY,
-        }
-    }
-
-    /// Commands that run taggers need every name of the hierarchy in this
-    /// binary; the others accept a plugin binary's names with a warning.
-    fn names(&self) -> Names {
-        match self {
-            Command::Hook(_)
-            | Command::TagsFile(_)
-            | Command::Manifest(_)
-            | Command::Explain { .. }
-            | Command::List { .. }
-            | Command::Check { images: false, .. } => Names::Known,
-            _ => Names::Any,
-        }
-    }
-}
-
+/// The whole run of a parsed command line.
 pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
-    // The commands that need no stack: gc cleans up after any, diff reads files.
-    // The registry commands read the hierarchy file only for short image names.
-    let config = cli.config.as_deref();
-    match cli.command {
-        Command::Gc(args) => return gc::run(args).await,
-        Command::Diff(args) => return diff::run(args),
-        Command::Find(args) => return find::run(args, ui).await,
-        Command::Copy(args) => return registry_ops::copy(config, args, ui).await,
-        Command::Delete(args) => return registry_ops::delete(config, args, ui).await,
-        Command::Retain(args) => return registry_ops::retain(config, args, ui).await,
-        Command::Tags(args) => return registry_ops::tags(config, args, ui).await,
-        _ => {}
-    }
-    let hierarchy = Hierarchy::load_default(cli.config.as_deref(), cli.command.names())?;
-    for w in &hierarchy.warnings {
-        ui.warn(w);
-    }
-    match cli.command {
-        Command::Check { images, .. } => {
-            // Each Dockerfile's FROM is its `parent:`; a Dockerfile not there is not checked.
-            let (registry, owner) = (&hierarchy.registry, &hierarchy.owner);
-            let items = crate::build::from::items_of(&hierarchy, registry, owner);
-            crate::build::from::check(&hierarchy, registry, owner, &items)?;
-            ui.out(&stack::check(&hierarchy, images));
-            ui.result(json::Body::Check(stack::check_json(&hierarchy)));
-            Ok(())
-        }
-        Command::List { .. } => {
-            ui.out(&stack::list(&hierarchy));
-            ui.result(json::Body::List(stack::list_json(&hierarchy)));
-            Ok(())
-        }
-        Command::Explain { image, chain, .. } => {
-            ui.out(&stack::explain(&hierarchy, &image, chain)?);
-            ui.result(json::Body::Explain(stack::explain_json(
-                &hierarchy, &image,
-            )?));
-            Ok(())
-        }
-        Command::Hook(args) => {
-            let images = hierarchy.chosen(args.all, &args.images);
-            for i in &images {
-                hierarchy.resolve(i)?;
-            }
-            archive::warn_if_dirty(&hierarchy, &images);
-            let cache = args.cache.cache();
-            let sbom = args.sbom.options(&hierarchy, &args.run.dirs.tags.out_dir);
-            hook::execute(
-                hierarchy,
-                args.run,
-                None,
-                Steps::HOOK,
-                images,
-                cache,
-                sbom,
-                ui,
-            )
-            .await
-        }
-        Command::TagsFile(one) => {
-            let steps = Steps {
-                tags_file: true,
-                manifest: false,
-                apply: false,
-            };
-            hook::one_image(hierarchy, one, steps, ui).await
-        }
-        Command::Manifest(one) => {
-            let steps = Steps {
-                tags_file: false,
-                manifest: true,
-                apply: false,
-            };
-            hook::one_image(hierarchy, one, steps, ui).await
-        }
-        Command::Apply(args) => hook::apply(hierarchy, args, ui).await,
-        Command::Wiki(args) => wiki::run(&hierarchy, &args, ui),
-        Command::Push(args) => publish::push(hierarchy, args, ui).await,
-        Command::Merge(args) => publish::merge(hierarchy, args, ui).await,
-        Command::ImageRef(args) => publish::image_ref(hierarchy, args, ui).await,
-        Command::Attach(args) => supply::attach(hierarchy, args, ui).await,
-        Command::Build(args) => build::run(hierarchy, args, ui.quiet).await,
-        Command::Prune(args) => prune::run(hierarchy, args).await,
-        Command::Gc(_)
-        | Command::Diff(_)
-        | Command::Find(_)
-        | Command::Copy(_)
-        | Command::Delete(_)
-        | Command::Retain(_)
-        | Command::Tags(_) => unreachable!("run before the hierarchy is loaded"),
-        Command::Save(args) => archive::save(hierarchy, args, ui).await,
-        Command::Load(args) => archive::load(args, ui).await,
-        Command::Ci(args) => ci::run(&hierarchy, args, ui),
-    }
+    let cx = Context {
+        config: cli.config.as_deref(),
+        ui,
+    };
+    cli.command.run(&cx).await
 }

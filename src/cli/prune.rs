@@ -66,3 +66,9 @@ pub async fn run(hierarchy: Hierarchy, args: PruneArgs) -> Result<(), Error> {
     out(&text);
     Ok(())
 }
+
+impl super::Run for PruneArgs {
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        run(cx.hierarchy(crate::hierarchy::Names::Any)?, self).await
+    }
+}

@@ -1,11 +1,12 @@
 //! `stacktag push`, `merge` and `image-ref`: from the parsed command line to
 //! the registry calls, and what is printed.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use clap::Args;
 
-use super::args::{ImageName, Naming, Output, PublishAuth, TagsDir};
+use super::args::{ImageName, Images, Naming, Output, PublishAuth, TagsDir};
 use super::json::{self, Body};
 use super::Ui;
 use crate::error::Error;
@@ -47,31 +48,67 @@ pub(crate) fn target(h: &Hierarchy, image: &str, name: &ImageName) -> Result<Tar
     })
 }
 
-pub(crate) fn credentials(host: &str, auth: &PublishAuth) -> Result<Found, Error> {
-    let password = if auth.password_stdin {
-        Some(
-            credentials::password_from_stdin().map_err(|e| FileError::Io {
-                path: "<stdin>".into(),
-                source: e,
-            })?,
-        )
-    } else {
-        None
-    };
-    Ok(credentials::lookup(
-        host,
-        Given {
-            username: auth.username.clone(),
+/// A registry client per host, its credentials looked up once; the password
+/// of --password-stdin is read once, however many images and hosts.
+pub(crate) struct Clients {
+    auth: PublishAuth,
+    password: Option<credentials::Secret>,
+    made: BTreeMap<String, (Found, Registry)>,
+}
+
+impl Clients {
+    pub(crate) fn new(auth: &PublishAuth) -> Result<Self, Error> {
+        let password = if auth.password_stdin {
+            Some(
+                credentials::password_from_stdin().map_err(|e| FileError::Io {
+                    path: "<stdin>".into(),
+                    source: e,
+                })?,
+            )
+        } else {
+            None
+        };
+        Ok(Clients {
+            auth: auth.clone(),
             password,
-        },
-    )?)
+            made: BTreeMap::new(),
+        })
+    }
+
+    /// The client of `host`.
+    pub(crate) fn get(&mut self, host: &str) -> Result<Registry, Error> {
+        Ok(self.login(host)?.1)
+    }
+
+    /// The credentials of `host` (the daemon's push needs them too) and its client.
+    pub(crate) fn login(&mut self, host: &str) -> Result<(Found, Registry), Error> {
+        if let Some(made) = self.made.get(host) {
+            return Ok(made.clone());
+        }
+        let found = credentials::lookup(
+            host,
+            Given {
+                username: self.auth.username.clone(),
+                password: self.password.clone(),
+            },
+        )?;
+        let r = Registry::new(host, &found, self.policy());
+        self.made
+            .insert(host.to_string(), (found.clone(), r.clone()));
+        Ok((found, r))
+    }
+
+    pub(crate) fn policy(&self) -> Policy {
+        Policy::new(self.auth.tries)
+    }
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("names", |a| a.required_unless_present_any(["all", "image", "archive"])))]
+#[command(override_usage = "stacktag push [OPTIONS] <IMAGE>...\n       stacktag push [OPTIONS] --all\n       stacktag push [OPTIONS] --archive <FILE> [IMAGE]")]
 pub struct PushArgs {
-    /// Image name, as in the hierarchy file [default with --archive: from the archive's name]
-    #[arg(long, required_unless_present = "archive")]
-    pub image: Option<String>,
+    #[command(flatten)]
+    pub images: Images,
     #[command(flatten)]
     pub naming: Naming,
     #[command(flatten)]
@@ -87,10 +124,10 @@ pub struct PushArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "stacktag merge [OPTIONS] <IMAGE>...\n       stacktag merge [OPTIONS] --all")]
 pub struct MergeArgs {
-    /// Image name, as in the hierarchy file
-    #[arg(long)]
-    pub image: String,
+    #[command(flatten)]
+    pub images: Images,
     #[command(flatten)]
     pub name: ImageName,
     #[command(flatten)]
@@ -110,10 +147,10 @@ pub struct MergeArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "stacktag image-ref [OPTIONS] <IMAGE>...\n       stacktag image-ref [OPTIONS] --all")]
 pub struct ImageRefArgs {
-    /// Image name, as in the hierarchy file
-    #[arg(long, required_unless_present = "all")]
-    pub image: Option<String>,
+    #[command(flatten)]
+    pub images: Images,
     #[command(flatten)]
     pub name: ImageName,
     /// The platform image ({platform}-latest) instead of the multi-platform one (latest)
@@ -134,13 +171,42 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
     if args.checks.archive.is_some() {
         return push_archive(h, args, ui).await;
     }
+    let images = args.images.chosen(&h)?;
+    // A dirty build stops the run before anything is pushed.
+    for image in &images {
+        super::archive::check_dirty(&h, image, None, &args.checks, true)?;
+    }
+    let mut clients = Clients::new(&args.auth)?;
+    let session = Session::connect().await?;
+    let mut docs = Vec::new();
+    for image in &images {
+        let pushed = push_one(&h, &args, image, &session, &mut clients, &mut docs, ui).await;
+        if let Err(e) = pushed {
+            // The images before it are pushed: the document says so.
+            ui.results(args.images.one(), docs);
+            return Err(e);
+        }
+    }
+    ui.results(args.images.one(), docs);
+    Ok(())
+}
+
+/// Pushes one image's tags (and its SBOMs with --attach-sbom); its document
+/// goes into `docs`, also when the attach after the push failed.
+async fn push_one(
+    h: &Hierarchy,
+    args: &PushArgs,
+    image: &str,
+    session: &Session,
+    clients: &mut Clients,
+    docs: &mut Vec<Body>,
+    ui: &Ui,
+) -> Result<(), Error> {
     let start = Instant::now();
-    let image = args.image.clone().unwrap_or_default(); // clap: required without --archive
-    super::archive::check_dirty(&h, &image, None, &args.checks, true)?;
-    let t = target(&h, &image, &args.naming.name)?;
+    let image = image.to_string();
+    let t = target(h, &image, &args.naming.name)?;
     let dir = args.tags.dir();
     let variant = &args.naming.name.variant;
-    let session = Session::connect().await?;
     let platform = match Platform::parse_option(args.naming.platform.as_deref())? {
         Some(p) => p,
         None => {
@@ -186,9 +252,8 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
     } else {
         None
     };
-    let found = credentials(&t.host, &args.auth)?;
-    let policy = Policy::new(args.auth.tries);
-    let registry = Registry::new(&t.host, &found, policy);
+    let (found, registry) = clients.login(&t.host)?;
+    let policy = clients.policy();
     let pushed = push::push(
         &session.docker,
         &registry,
@@ -227,13 +292,13 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
             Err(e) => {
                 // The tags are pushed: the document says so.
                 doc.seconds = start.elapsed().as_secs_f64();
-                ui.result(Body::Push(doc));
+                docs.push(Body::Push(doc));
                 return Err(e);
             }
         }
     }
     doc.seconds = start.elapsed().as_secs_f64();
-    ui.result(Body::Push(doc));
+    docs.push(Body::Push(doc));
     ui.say(format_args!(
         "{}: {} tags pushed to {} in {:.2}s",
         image,
@@ -252,15 +317,21 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
     let path = args.checks.archive.clone().expect("called with --archive");
     let name =
         ArchiveName::parse(&path).ok_or_else(|| ArchiveError::BadName { path: path.clone() })?;
-    let image = match &args.image {
-        Some(i) if *i != name.image => {
+    let image = match args.images.given().as_slice() {
+        [] => name.image.clone(),
+        [i] if *i == name.image => name.image.clone(),
+        [i] => {
             return Err(ArchiveError::Layout {
                 path,
-                detail: format!("the archive is of image {}, not {i} (--image)", name.image),
+                detail: format!("the archive is of image {}, not {i}", name.image),
             }
             .into())
         }
-        _ => name.image.clone(),
+        [..] => {
+            return Err(Error::Usage(
+                "--archive pushes one image: name at most one IMAGE with it".into(),
+            ))
+        }
     };
     let t = target(&h, &image, &args.naming.name)?;
     super::archive::check_dirty(&h, &image, Some(&name.version), &args.checks, false)?;
@@ -325,8 +396,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
             }
         })
         .collect();
-    let found = credentials(&t.host, &args.auth)?;
-    let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
+    let registry = Clients::new(&args.auth)?.get(&t.host)?;
     let pushed = archive_push::push(
         &registry,
         &head,
@@ -392,22 +462,45 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
 }
 
 pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> {
+    let images = args.images.chosen(&h)?;
+    let mut clients = Clients::new(&args.auth)?;
+    let mut docs = Vec::new();
+    for image in &images {
+        match merge_one(&h, &args, image, &mut clients, ui).await {
+            Ok(doc) => docs.push(doc),
+            Err(e) => {
+                // The images before it are merged: the document says so.
+                ui.results(args.images.one(), docs);
+                return Err(e);
+            }
+        }
+    }
+    ui.results(args.images.one(), docs);
+    Ok(())
+}
+
+async fn merge_one(
+    h: &Hierarchy,
+    args: &MergeArgs,
+    image: &str,
+    clients: &mut Clients,
+    ui: &Ui,
+) -> Result<Body, Error> {
     let start = Instant::now();
-    let t = target(&h, &args.image, &args.name)?;
+    let t = target(h, image, &args.name)?;
     let variant = &args.name.variant;
     let dir = args.tags.dir();
-    let mut files = tags_files::read_all(&dir, variant, &args.image, &t.name)?;
+    let mut files = tags_files::read_all(&dir, variant, image, &t.name)?;
     // A stack with `platforms:` merges those: none is missing when they are all in.
     files.retain(|f| h.builds_platform(f.platform));
     let absent = Platform::ALL
         .into_iter()
         .filter(|p| h.builds_platform(*p))
         .filter(|p| !files.iter().any(|f| f.platform == *p))
-        .map(|p| (p, tags_files::path(&dir, p, variant, &args.image)))
+        .map(|p| (p, tags_files::path(&dir, p, variant, image)))
         .collect();
-    let (annotations, created_from_images) = args.annotate.resolve(&h, &args.image)?;
-    let found = credentials(&t.host, &args.auth)?;
-    let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
+    let (annotations, created_from_images) = args.annotate.resolve(h, image)?;
+    let registry = clients.get(&t.host)?;
     let opts = Options {
         dry_run: args.dry_run,
         allow_missing_platform: args.allow_missing_platform,
@@ -416,9 +509,9 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
         created_from_images,
     };
     let (merged, warnings) =
-        merge::merge(&registry, &t.repository, &args.image, &files, opts).await?;
-    ui.result(Body::Merge(json::Merge {
-        image: args.image.clone(),
+        merge::merge(&registry, &t.repository, image, &files, opts).await?;
+    let doc = Body::Merge(json::Merge {
+        image: image.to_string(),
         name: t.name.clone(),
         variant: variant.clone(),
         registry: t.host.clone(),
@@ -429,7 +522,7 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
             .collect(),
         warnings: warnings.clone(),
         seconds: start.elapsed().as_secs_f64(),
-    }));
+    });
     for w in &warnings {
         ui.warn(w);
     }
@@ -460,7 +553,7 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
     ui.out(&text);
     ui.say(format_args!(
         "{}: {} merged tags {} in {:.2}s",
-        args.image,
+        image,
         merged.len(),
         if args.dry_run {
             "checked (dry run, nothing written)"
@@ -469,18 +562,37 @@ pub async fn merge(h: Hierarchy, args: MergeArgs, ui: &Ui) -> Result<(), Error> 
         },
         start.elapsed().as_secs_f64()
     ));
-    Ok(())
+    Ok(doc)
 }
 
 pub async fn image_ref(h: Hierarchy, args: ImageRefArgs, ui: &Ui) -> Result<(), Error> {
-    if args.supply.all {
-        return super::supply::image_ref_all(&h, &args, ui).await;
+    let images = args.images.chosen(&h)?;
+    let mut clients = Clients::new(&args.auth)?;
+    if args.supply.digests {
+        return super::supply::image_ref_digests(&h, &images, &args, &mut clients, ui).await;
     }
-    let image = args
-        .image
-        .clone()
-        .expect("clap requires --image without --all");
-    let t = target(&h, &image, &args.name)?;
+    let mut docs = Vec::new();
+    for image in &images {
+        match image_ref_one(&h, &args, image, &mut clients, ui).await {
+            Ok(doc) => docs.push(doc),
+            Err(e) => {
+                ui.results(args.images.one(), docs);
+                return Err(e);
+            }
+        }
+    }
+    ui.results(args.images.one(), docs);
+    Ok(())
+}
+
+async fn image_ref_one(
+    h: &Hierarchy,
+    args: &ImageRefArgs,
+    image: &str,
+    clients: &mut Clients,
+    ui: &Ui,
+) -> Result<Body, Error> {
+    let t = target(h, image, &args.name)?;
     let variant = &args.name.variant;
     let tag = match (&args.tag, Platform::parse_option(args.platform.as_deref())?) {
         (Some(tag), _) => tag.clone(),
@@ -488,10 +600,9 @@ pub async fn image_ref(h: Hierarchy, args: ImageRefArgs, ui: &Ui) -> Result<(), 
         (None, None) if variant == tags::DEFAULT_VARIANT => "latest".to_string(),
         (None, None) => format!("{variant}-latest"),
     };
-    let found = credentials(&t.host, &args.auth)?;
-    let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
+    let registry = clients.get(&t.host)?;
     if args.supply.referrers {
-        return super::supply::print_referrers(&registry, &t, &image, &tag, ui).await;
+        return super::supply::print_referrers(&registry, &t, image, &tag, ui).await;
     }
     let digest = match registry
         .digest(&registry.reference(&t.repository, &tag))
@@ -506,12 +617,41 @@ pub async fn image_ref(h: Hierarchy, args: ImageRefArgs, ui: &Ui) -> Result<(), 
         other => other?,
     };
     ui.out(&format!("{}@{digest}\n", t.name));
-    ui.result(Body::ImageRef(json::ImageRef::Tag {
-        image: image.clone(),
+    Ok(Body::ImageRef(json::ImageRef::Tag {
+        image: image.to_string(),
         name: t.name.clone(),
         tag,
         reference: format!("{}@{digest}", t.name),
         digest,
-    }));
-    Ok(())
+    }))
+}
+
+impl super::Run for PushArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        push(cx.hierarchy(crate::hierarchy::Names::Any)?, self, cx.ui).await
+    }
+}
+
+impl super::Run for MergeArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        merge(cx.hierarchy(crate::hierarchy::Names::Any)?, self, cx.ui).await
+    }
+}
+
+impl super::Run for ImageRefArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        image_ref(cx.hierarchy(crate::hierarchy::Names::Any)?, self, cx.ui).await
+    }
 }

@@ -4,7 +4,6 @@
 //! names (then the hierarchy file gives the registry and owner); the
 //! hierarchy file is read only in the second case.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -12,15 +11,14 @@ use clap::Args;
 
 use super::args::{Output, PublishAuth};
 use super::json::{self, Body};
+use super::publish::Clients;
 use super::Ui;
 use crate::error::{Error, FileError};
 use crate::hierarchy::{Hierarchy, Names};
-use crate::registry::client::Registry;
 use crate::registry::copy::{self, Place};
 use crate::registry::delete::{self, Action};
 use crate::registry::list::{self, Tag};
 use crate::registry::retain;
-use crate::registry::retry::Policy;
 
 /// Registry and owner of short image names [default: from the hierarchy file].
 #[derive(Debug, Args, Clone)]
@@ -93,13 +91,11 @@ pub struct DeleteArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("names", |a| a.help("Images: REGISTRY/OWNER/IMAGE, or image names of the hierarchy file")))]
+#[command(override_usage = "stacktag retain [OPTIONS] <IMAGE>...\n       stacktag retain [OPTIONS] --all")]
 pub struct RetainArgs {
-    /// Images: REGISTRY/OWNER/IMAGE, or image names of the hierarchy file
-    #[arg(value_name = "IMAGE", required_unless_present = "all")]
-    pub images: Vec<String>,
-    /// Every image of the hierarchy file
-    #[arg(long, conflicts_with = "images")]
-    pub all: bool,
+    #[command(flatten)]
+    pub images: super::args::Images,
     /// The newest builds kept (by date tag, else the image's creation day)
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub keep: usize,
@@ -208,46 +204,6 @@ fn parse(text: &str, naming: &Naming, stack: &mut Stack) -> Result<Named, Error>
     })
 }
 
-/// One client per registry host, with that host's credentials.
-struct Clients {
-    auth: PublishAuth,
-    password: Option<crate::registry::credentials::Secret>,
-    made: BTreeMap<String, Registry>,
-}
-
-impl Clients {
-    fn new(auth: &PublishAuth) -> Result<Self, Error> {
-        let password = if auth.password_stdin {
-            Some(
-                crate::registry::credentials::password_from_stdin()
-                    .map_err(|e| Error::io("<stdin>", e))?,
-            )
-        } else {
-            None
-        };
-        Ok(Clients {
-            auth: auth.clone(),
-            password,
-            made: BTreeMap::new(),
-        })
-    }
-
-    fn get(&mut self, host: &str) -> Result<Registry, Error> {
-        if let Some(r) = self.made.get(host) {
-            return Ok(r.clone());
-        }
-        let found = crate::registry::credentials::lookup(
-            host,
-            crate::registry::credentials::Given {
-                username: self.auth.username.clone(),
-                password: self.password.clone(),
-            },
-        )?;
-        let r = Registry::new(host, &found, Policy::new(self.auth.tries));
-        self.made.insert(host.to_string(), r.clone());
-        Ok(r)
-    }
-}
 
 fn seconds(start: Instant) -> f64 {
     (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0
@@ -492,10 +448,10 @@ pub async fn retain(config: Option<&Path>, args: RetainArgs, ui: &Ui) -> Result<
         loaded: None,
     };
     let mut clients = Clients::new(&args.auth)?;
-    let names: Vec<String> = if args.all {
+    let names: Vec<String> = if args.images.all {
         stack.get()?.chosen(true, &[])
     } else {
-        args.images.clone()
+        args.images.given()
     };
     let today = chrono::Utc::now().date_naive();
     let mut planned = Vec::new();
@@ -632,4 +588,44 @@ pub async fn tags(config: Option<&Path>, args: TagsArgs, ui: &Ui) -> Result<(), 
             .collect(),
     }));
     Ok(())
+}
+
+impl super::Run for CopyArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        copy(cx.config, self, cx.ui).await
+    }
+}
+
+impl super::Run for DeleteArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        delete(cx.config, self, cx.ui).await
+    }
+}
+
+impl super::Run for RetainArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        retain(cx.config, self, cx.ui).await
+    }
+}
+
+impl super::Run for TagsArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        tags(cx.config, self, cx.ui).await
+    }
 }

@@ -2,12 +2,91 @@
 
 use std::collections::HashMap;
 
+use clap::Args;
+
+use super::args::Output;
 use super::json;
-use crate::error::ConfigError;
+use super::{Context, Run};
+use crate::error::{ConfigError, Error};
 use crate::formats::tags;
-use crate::hierarchy::Hierarchy;
+use crate::hierarchy::{Hierarchy, Names};
 use crate::hook::progress::counted;
 use crate::plugin;
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Image name, as in the hierarchy file
+    pub image: String,
+    /// Print only the image's ancestors and itself, root first, one per line
+    #[arg(long)]
+    pub chain: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Print only the image names, parents before children, one per line
+    #[arg(long)]
+    pub images: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub output: Output,
+}
+
+impl Run for CheckArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
+        // `check --images` lists names, which a plugin binary's taggers do not change.
+        let names = if self.images { Names::Any } else { Names::Known };
+        let hierarchy = cx.hierarchy(names)?;
+        // Each Dockerfile's FROM is its `parent:`; a Dockerfile not there is not checked.
+        let (registry, owner) = (&hierarchy.registry, &hierarchy.owner);
+        let items = crate::build::from::items_of(&hierarchy, registry, owner);
+        crate::build::from::check(&hierarchy, registry, owner, &items)?;
+        cx.ui.out(&check(&hierarchy, self.images));
+        cx.ui.result(json::Body::Check(check_json(&hierarchy)));
+        Ok(())
+    }
+}
+
+impl Run for ListArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
+        let hierarchy = cx.hierarchy(Names::Known)?;
+        cx.ui.out(&list(&hierarchy));
+        cx.ui.result(json::Body::List(list_json(&hierarchy)));
+        Ok(())
+    }
+}
+
+impl Run for ExplainArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
+        let hierarchy = cx.hierarchy(Names::Known)?;
+        cx.ui
+            .out(&explain(&hierarchy, &self.image, self.chain)?);
+        cx.ui.result(json::Body::Explain(explain_json(
+            &hierarchy,
+            &self.image,
+        )?));
+        Ok(())
+    }
+}
 
 /// The image tree with each image's full reference, and the settings the
 /// file leaves to their defaults; or only the names, parents first.

@@ -1,6 +1,6 @@
 //! The supply-chain options: OCI annotations on merged indexes, SBOMs attached
 //! to pushed images (`attach`, `push --attach-sbom`), and the digests to sign
-//! (`image-ref --all`, `image-ref --referrers`).
+//! (`image-ref --digests`, `image-ref --referrers`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use super::args::{ImageName, Output, PublishAuth, TagsDir};
+use super::args::{ImageName, Images, Output, PublishAuth, TagsDir};
 use super::json::{self, Body};
-use super::publish::{credentials, target, Target};
+use super::publish::{target, Clients, Target};
 use super::{ImageRefArgs, Ui};
 use crate::error::Error;
 use crate::formats::tags::{self, Platform};
@@ -19,7 +19,6 @@ use crate::hierarchy::Hierarchy;
 use crate::registry::annotations::{self, Build};
 use crate::registry::client::Registry;
 use crate::registry::referrers::{self, SbomFile};
-use crate::registry::retry::Policy;
 use crate::registry::{digests, tags_files, RegistryError};
 
 /// OCI annotations on every merged index.
@@ -126,10 +125,10 @@ pub struct PushSbom {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = "stacktag attach [OPTIONS] <IMAGE>...\n       stacktag attach [OPTIONS] --all")]
 pub struct AttachArgs {
-    /// Image name, as in the hierarchy file
-    #[arg(long)]
-    pub image: String,
+    #[command(flatten)]
+    pub images: Images,
     #[command(flatten)]
     pub name: ImageName,
     /// x86_64 or aarch64 (arm64) [default: every platform with a tags file]
@@ -145,13 +144,13 @@ pub struct AttachArgs {
     pub output: Output,
 }
 
-/// `image-ref --all`, `--referrers`.
+/// `image-ref --digests`, `--referrers`.
 #[derive(Debug, Args, Clone)]
 pub struct ImageRefMore {
-    /// Every digest of the build to sign, of every image of the stack (or only --image): its
-    /// platform tags (its tags files in the tags directory) and merged tags, read from the registry
+    /// Every digest of the build to sign, of each image: its platform tags (its tags files in
+    /// the tags directory) and merged tags, read from the registry
     #[arg(long, conflicts_with_all = ["platform", "tag", "referrers"])]
-    pub all: bool,
+    pub digests: bool,
     /// List what is attached to the image (SBOMs, signatures): referrers API, else the sha256-{hex} tag
     #[arg(long)]
     pub referrers: bool,
@@ -160,49 +159,53 @@ pub struct ImageRefMore {
 }
 
 /// `stacktag attach`: every platform with a tags file (or the one asked for).
-/// Every SBOM file is read and checked before anything is pushed.
+/// Every SBOM file of every image is read and checked before anything is pushed.
 pub async fn attach(h: Hierarchy, args: AttachArgs, ui: &Ui) -> Result<(), Error> {
-    let t = target(&h, &args.image, &args.name)?;
     let variant = &args.name.variant;
     let dir = args.tags.dir();
-    let files = match Platform::parse_option(args.platform.as_deref())? {
-        Some(p) => vec![tags_files::require(&dir, p, variant, &args.image, &t.name)?],
-        None => tags_files::read_all(&dir, variant, &args.image, &t.name)?,
-    };
-    let mut sboms = Vec::new();
-    for f in &files {
-        sboms.push(
-            args.sbom
-                .read(&args.tags, f.platform, variant, &args.image)?,
-        );
+    let mut work = Vec::new();
+    for image in args.images.chosen(&h)? {
+        let t = target(&h, &image, &args.name)?;
+        let files = match Platform::parse_option(args.platform.as_deref())? {
+            Some(p) => vec![tags_files::require(&dir, p, variant, &image, &t.name)?],
+            None => tags_files::read_all(&dir, variant, &image, &t.name)?,
+        };
+        let mut sboms = Vec::new();
+        for f in &files {
+            sboms.push(args.sbom.read(&args.tags, f.platform, variant, &image)?);
+        }
+        work.push((image, t, files, sboms));
     }
-    let found = credentials(&t.host, &args.auth)?;
-    let registry = Registry::new(&t.host, &found, Policy::new(args.auth.tries));
-    let mut doc = json::Attach {
-        image: args.image.clone(),
-        name: t.name.clone(),
-        variant: variant.clone(),
-        registry: t.host.clone(),
-        attached: Vec::new(),
-    };
-    for (f, sboms) in files.iter().zip(&sboms) {
-        match attach_one(&registry, &t, f.platform, &f.tags[0], sboms, ui).await {
-            Ok(attached) => doc.attached.extend(attached),
-            Err(e) => {
-                // The platforms before it are attached: the document says so.
-                ui.result(Body::Attach(doc));
-                return Err(e);
+    let mut clients = Clients::new(&args.auth)?;
+    let mut docs = Vec::new();
+    for (image, t, files, sboms) in &work {
+        let registry = clients.get(&t.host)?;
+        let mut doc = json::Attach {
+            image: image.clone(),
+            name: t.name.clone(),
+            variant: variant.clone(),
+            registry: t.host.clone(),
+            attached: Vec::new(),
+        };
+        for (f, sboms) in files.iter().zip(sboms) {
+            match attach_one(&registry, t, f.platform, &f.tags[0], sboms, ui).await {
+                Ok(attached) => doc.attached.extend(attached),
+                Err(e) => {
+                    // What is before it is attached: the document says so.
+                    docs.push(Body::Attach(doc));
+                    ui.results(args.images.one(), docs);
+                    return Err(e);
+                }
             }
         }
+        ui.say(format_args!(
+            "{image}: {} attached in {}",
+            crate::hook::progress::counted(doc.attached.len(), "SBOM"),
+            t.host
+        ));
+        docs.push(Body::Attach(doc));
     }
-    let n = doc.attached.len();
-    ui.result(Body::Attach(doc));
-    ui.say(format_args!(
-        "{}: {} attached in {}",
-        args.image,
-        crate::hook::progress::counted(n, "SBOM"),
-        t.host
-    ));
+    ui.results(args.images.one(), docs);
     Ok(())
 }
 
@@ -246,7 +249,7 @@ pub(crate) async fn print_referrers(
     image: &str,
     tag: &str,
     ui: &Ui,
-) -> Result<(), Error> {
+) -> Result<Body, Error> {
     let mut all = Vec::new();
     for (subject, what) in referrers::subjects_of(registry, &t.repository, tag).await? {
         for r in referrers::list(registry, &t.repository, &subject).await? {
@@ -268,7 +271,7 @@ pub(crate) async fn print_referrers(
         })
         .collect();
     ui.out(&text);
-    ui.result(Body::ImageRef(json::ImageRef::Referrers {
+    Ok(Body::ImageRef(json::ImageRef::Referrers {
         image: image.to_string(),
         name: t.name.clone(),
         tag: tag.to_string(),
@@ -276,24 +279,22 @@ pub(crate) async fn print_referrers(
             .iter()
             .map(|(what, r)| json::ReferrerDoc::new(&t.name, what, r))
             .collect(),
-    }));
-    Ok(())
+    }))
 }
 
-/// `image-ref --all`: every image of the stack, each variant with tags files.
-pub(crate) async fn image_ref_all(
+/// `image-ref --digests`: each image chosen, each variant with tags files.
+pub(crate) async fn image_ref_digests(
     h: &Hierarchy,
+    images: &[String],
     args: &ImageRefArgs,
+    clients: &mut Clients,
     ui: &Ui,
 ) -> Result<(), Error> {
     let dir = args.supply.tags.dir();
     let mut builds = Vec::new();
-    if let Some(image) = &args.image {
-        h.resolve(image)?;
-    }
     for spec in h.topological() {
         let image = &spec.name;
-        if args.image.as_ref().is_some_and(|i| i != image) {
+        if !images.contains(image) {
             continue;
         }
         let variants =
@@ -322,18 +323,9 @@ pub(crate) async fn image_ref_all(
             builds.push((t, image.clone(), variant, files));
         }
     }
-    let mut registries: Vec<Registry> = Vec::new();
     let mut found = Vec::new();
     for (t, image, variant, files) in &builds {
-        let registry = match registries.iter().find(|r| r.host == t.host) {
-            Some(r) => r.clone(),
-            None => {
-                let creds = credentials(&t.host, &args.auth)?;
-                let r = Registry::new(&t.host, &creds, Policy::new(args.auth.tries));
-                registries.push(r.clone());
-                r
-            }
-        };
+        let registry = clients.get(&t.host)?;
         found.push(digests::collect(&registry, &t.repository, image, variant, files).await?);
     }
     let mut text = String::new();
@@ -357,4 +349,14 @@ pub(crate) async fn image_ref_all(
     ui.out(&text);
     ui.result(Body::ImageRef(json::ImageRef::all(&found)));
     Ok(())
+}
+
+impl super::Run for AttachArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        attach(cx.hierarchy(crate::hierarchy::Names::Any)?, self, cx.ui).await
+    }
 }

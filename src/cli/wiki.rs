@@ -136,3 +136,13 @@ fn render(args: &WikiArgs, out: &Path, ui: &Ui) -> Result<site::SiteReport, Erro
     })?;
     site::render(&args.wiki_dir, out, &mut |w| ui.warn(w))
 }
+
+impl super::Run for WikiArgs {
+    fn output(&self) -> &Output {
+        &self.output
+    }
+
+    async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
+        run(&cx.hierarchy(crate::hierarchy::Names::Any)?, &self, cx.ui)
+    }
+}

@@ -39,6 +39,6 @@ mod tests {
             header(&ImageInfo::example(), &BuildInfo::example()),
             vec!["## Apt Packages\n\nx".into()],
         );
-        assert_eq!(doc, include_str!("../../tests/golden/manifest-header.md"));
+        crate::golden::golden("manifest-header.md", &doc);
     }
 }

@@ -1,7 +1,7 @@
 //! The digests a signing step (cosign) needs for one build of an image: every
 //! platform tag's and every merged tag's, read from the registry, and for a
 //! platform tag that is an index (BuildKit's), the image inside it too.
-//! (`image-ref --all --format json` prints them: src/cli/json.rs.)
+//! (`image-ref --digests --format json` prints them: src/cli/json.rs.)
 
 use std::collections::BTreeMap;
 

@@ -13,7 +13,7 @@
 //! | `merge.rs` | `stacktag merge`: plan, check every platform image, put indexes (attestations kept) |
 //! | `annotations.rs` | the OCI annotations of the merged indexes, and the rules of a key |
 //! | `referrers.rs` | SBOMs attached as OCI artifacts; the referrers API or tag scheme |
-//! | `digests.rs` | every digest of a build, for signing (`image-ref --all`) |
+//! | `digests.rs` | every digest of a build, for signing (`image-ref --digests`) |
 //! | `list.rs` | a repository's tags (digest, platforms) and the builds they belong to |
 //! | `copy.rs` | `stacktag copy`: manifests, blobs and referrers to another registry, tags last |
 //! | `delete.rs` | `stacktag delete`: tags, and the manifests (and referrers) no tag needs any more |

@@ -246,17 +246,7 @@ async fn every_built_in_manifest() {
             "stderr leaked into {}",
             entry.name
         );
-        let path = format!(
-            "{}/tests/golden/sections/{}.md",
-            env!("CARGO_MANIFEST_DIR"),
-            entry.name
-        );
-        if std::env::var_os("STACKTAG_BLESS").is_some() {
-            std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
-            std::fs::write(&path, &md).unwrap();
-        }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        assert_eq!(md, want, "{path} differs (STACKTAG_BLESS=1 to accept)");
+        crate::golden::golden(&format!("sections/{}.md", entry.name), &md);
     }
 }
 

@@ -9,28 +9,19 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use crate::archive::{image_id, ok, to_oci_layout, write_archive, write_sum, Tiny};
-use crate::support::{code, repo_root, text};
+use crate::support::{code, text};
 
-const USER: &str = "archive-push";
-const PASSWORD: &str = "pw-Archive-93b1c0";
+use crate::support::{PASSWORD, USER};
+
 const NO_DAEMON: &str = "unix:///nonexistent/stacktag-test-no-daemon.sock";
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A registry of one test, behind a counting proxy; stopped on drop.
+/// The registry fixture of every test (`support::Registry`), behind a
+/// counting proxy; stopped on drop.
 struct Registry {
-    port: u16,
+    registry: crate::support::Registry,
     proxy: u16,
-    state: tempfile::TempDir,
     /// Request lines seen by the proxy (`PUT /v2/...`).
     requests: Arc<Mutex<Vec<String>>>,
     /// Kill the registry when the proxy sees this many blob uploads start.
@@ -39,42 +30,28 @@ struct Registry {
 
 impl Registry {
     fn start() -> Registry {
-        let mut r = Registry {
-            port: free_port(),
-            proxy: 0,
-            state: tempfile::tempdir().unwrap(),
-            requests: Arc::default(),
-            kill_at_upload: Arc::default(),
-        };
-        r.up();
-        r.proxy = proxy(
-            r.port,
-            r.requests.clone(),
-            r.kill_at_upload.clone(),
-            r.state.path().join("registry.pid"),
+        let registry = crate::support::Registry::start();
+        let (requests, kill_at_upload) = (Arc::default(), Arc::default());
+        let proxy = proxy(
+            registry.port,
+            Arc::clone(&requests),
+            Arc::clone(&kill_at_upload),
+            registry.state().join("registry.pid"),
         );
-        r
+        Registry {
+            registry,
+            proxy,
+            requests,
+            kill_at_upload,
+        }
     }
 
     fn up(&self) {
-        let st = Command::new(repo_root().join("scripts/registry-up"))
-            .arg(self.port.to_string())
-            .arg(self.state.path())
-            .env("STACKTAG_TEST_USER", USER)
-            .env("STACKTAG_TEST_PASSWORD", PASSWORD)
-            .status()
-            .unwrap();
-        assert!(st.success(), "scripts/registry-up failed");
+        self.registry.up();
     }
 
     fn stop(&self) {
-        if let Ok(pid) = std::fs::read_to_string(self.state.path().join("registry.pid")) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-        }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_ok() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.registry.stop();
     }
 
     /// The registry as clients see it: through the proxy.
@@ -95,8 +72,8 @@ impl Registry {
                 "Accept: application/vnd.docker.distribution.manifest.v2+json",
             ])
             .arg(format!(
-                "http://127.0.0.1:{}/v2/{repository}/manifests/{tag}",
-                self.port
+                "http://{}/v2/{repository}/manifests/{tag}",
+                self.registry.host()
             ))
             .output()
             .unwrap();
@@ -108,8 +85,8 @@ impl Registry {
         let out = Command::new("curl")
             .args(["-sf", "-u", &format!("{USER}:{PASSWORD}")])
             .arg(format!(
-                "http://127.0.0.1:{}/v2/{repository}/tags/list",
-                self.port
+                "http://{}/v2/{repository}/tags/list",
+                self.registry.host()
             ))
             .output()
             .unwrap();
@@ -125,37 +102,9 @@ impl Registry {
         tags
     }
 
-    /// A Docker config of this test with `docker login` done.
+    /// A Docker config of this test with `docker login` done (to the proxy).
     fn docker_config(&self) -> PathBuf {
-        let dir = self.state.path().join("docker-config");
-        let mut login = Command::new("docker")
-            .args([
-                "login",
-                "--username",
-                USER,
-                "--password-stdin",
-                &self.host(),
-            ])
-            .env("DOCKER_CONFIG", &dir)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        login
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(PASSWORD.as_bytes())
-            .unwrap();
-        assert!(login.wait().unwrap().success(), "docker login");
-        dir
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.stop();
+        self.registry.docker_login_to(&self.host())
     }
 }
 

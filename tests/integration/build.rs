@@ -830,48 +830,13 @@ fn verify_gates_latest_and_the_children() {
     assert_eq!(s.id("base").unwrap(), base);
 }
 
-/// A registry with basic auth on a free loopback port, stopped on drop.
-struct AuthRegistry {
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-const REG_USER: &str = "wtbuild-user";
-const REG_PASSWORD: &str = "pw-Wtbuild-51c3";
-
-impl AuthRegistry {
-    fn start() -> AuthRegistry {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = tempfile::tempdir().unwrap();
-        let st = Command::new(repo_root().join("scripts/registry-up"))
-            .arg(port.to_string())
-            .arg(dir.path().join("registry"))
-            .env("STACKTAG_TEST_USER", REG_USER)
-            .env("STACKTAG_TEST_PASSWORD", REG_PASSWORD)
-            .status()
-            .unwrap();
-        assert!(st.success(), "scripts/registry-up failed");
-        AuthRegistry { port, dir }
-    }
-}
-
-impl Drop for AuthRegistry {
-    fn drop(&mut self) {
-        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("registry/registry.pid")) {
-            let _ = Command::new("kill").arg(pid.trim()).status();
-        }
-    }
-}
+use crate::support::{PASSWORD as REG_PASSWORD, USER as REG_USER};
 
 /// `--push-cache` puts `inputs-…` in the registry; with the local images gone,
 /// `--cache-from-registry` pulls instead of building. Credentials refused: exit 12.
 #[test]
 fn the_registry_is_a_cache_of_builds() {
-    let reg = AuthRegistry::start();
+    let reg = crate::support::Registry::start();
     let s = Stack::new(
         "regcache",
         "  box: {}\n",

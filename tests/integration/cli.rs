@@ -166,3 +166,38 @@ fn list_has_every_built_in() {
         ]
     );
 }
+
+/// One mistake, one message: a declared tagger whose pattern has no
+/// `version` group is said once (no "unknown tagger" and plugin hint for the
+/// image that uses it), and a tab used as indentation is named as a tab.
+#[test]
+fn a_hierarchy_mistake_is_one_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |yaml: &str| {
+        let path = dir.path().join("hierarchy.yaml");
+        std::fs::write(&path, yaml).unwrap();
+        let out = stacktag_config("t-one-message", &path)
+            .arg("check")
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 3, "{}", report(&out));
+        assert!(out.stdout.is_empty(), "{}", report(&out));
+        text(&out.stderr)
+    };
+    let err = run("images:\n  a:\n    taggers:\n      - name: x_version\n        command: [x, --version]\n        pattern: 'x (?P<v>\\d+)'\n        prefix: x\n  b:\n    parent: a\n    taggers: [x_version]\n");
+    assert_eq!(
+        err,
+        format!(
+            "stacktag: error: {}:6: image `a`: tagger `x_version`: pattern `x (?P<v>\\d+)` has no `(?P<version>...)` group: name the part that is the version\n",
+            dir.path().join("hierarchy.yaml").display()
+        )
+    );
+    let err = run("images:\n  a:\n\ttaggers: [date]\n");
+    assert_eq!(
+        err,
+        format!(
+            "stacktag: error: {}:3: a tab is used for indentation: YAML indents with spaces only\n",
+            dir.path().join("hierarchy.yaml").display()
+        )
+    );
+}

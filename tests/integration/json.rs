@@ -517,8 +517,16 @@ async fn registry_commands_print_one_valid_document_each() {
     assert_eq!(doc["reference"], format!("{}@{latest}", r.name()));
     pin("image-ref", &out, &subs);
 
-    let out = r.stacktag(&["image-ref", "--all", "--tags-dir", &td, "--format", "json"]);
-    let doc = document("image-ref --all", &out, "image-ref");
+    let out = r.stacktag(&[
+        "image-ref",
+        "--all",
+        "--digests",
+        "--tags-dir",
+        &td,
+        "--format",
+        "json",
+    ]);
+    let doc = document("image-ref --all --digests", &out, "image-ref");
     assert_eq!(doc["mode"], "all");
     assert_eq!(doc["references"].as_array().unwrap().len(), 3, "{doc}");
     pin("image-ref-all", &out, &subs);

@@ -17,6 +17,7 @@ mod docs;
 mod failures;
 mod faults;
 mod find;
+mod golden;
 mod hook;
 mod hook_cache;
 mod json;

@@ -3,323 +3,14 @@
 //! `scripts/registry-up`) and the real Docker daemon. What a test pushes is
 //! read back through the registry's own API (oci-client), not through stacktag.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Reference, RegistryOperation};
 
-use crate::token_server::TokenServer;
 
-pub(crate) const USER: &str = "publish-test";
-pub(crate) const PASSWORD: &str = "pw-Publish-7c1e9a";
-pub(crate) const WRONG: &str = "wrong-Hunter2-4d5f";
-/// What `docker login` stores for an OAuth registry, instead of a password.
-const IDENTITY_TOKEN: &str = "identity-Refresh-9b2e71";
-pub(crate) const OWNER: &str = "stacktag-test";
-pub(crate) const IMAGE: &str = "tiny";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A registry of this test only; stopped (and its images removed) on drop.
-pub(crate) struct Registry {
-    pub(crate) port: u16,
-    pub(crate) dir: tempfile::TempDir,
-    pub(crate) images: Vec<String>,
-    /// Bearer-token auth from this server instead of Basic auth.
-    pub(crate) token: Option<TokenServer>,
-    /// Deletes enabled (distribution's `storage.delete.enabled`).
-    pub(crate) deletes: bool,
-}
-
-impl Registry {
-    pub(crate) fn start() -> Registry {
-        Registry::start_with(false)
-    }
-
-    /// A registry that wants bearer tokens, from a token server of its own.
-    pub(crate) fn start_with_token_auth() -> Registry {
-        Registry::start_with(true)
-    }
-
-    fn start_with(token_auth: bool) -> Registry {
-        Registry::start_configured(token_auth.then_some(None), true)
-    }
-
-    /// `token`: bearer tokens from a server of its own granting only these
-    /// actions (`Some(None)`: every action asked); `deletes`: whether the
-    /// registry allows deletes.
-    pub(crate) fn start_configured(token: Option<Option<&[&str]>>, deletes: bool) -> Registry {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = tempfile::tempdir().unwrap();
-        let token = token.map(|allowed| {
-            TokenServer::start_granting(dir.path(), USER, PASSWORD, IDENTITY_TOKEN, allowed)
-        });
-        let r = Registry {
-            port,
-            dir,
-            images: Vec::new(),
-            token,
-            deletes,
-        };
-        r.up();
-        r
-    }
-
-    pub(crate) fn state(&self) -> PathBuf {
-        self.dir.path().join("registry")
-    }
-
-    pub(crate) fn up(&self) {
-        let mut cmd = Command::new(root().join("scripts/registry-up"));
-        cmd.arg(self.port.to_string())
-            .arg(self.state())
-            .env("STACKTAG_TEST_USER", USER)
-            .env("STACKTAG_TEST_PASSWORD", PASSWORD)
-            .env(
-                "STACKTAG_TEST_REGISTRY_DELETE",
-                if self.deletes { "true" } else { "false" },
-            );
-        if let Some(t) = &self.token {
-            cmd.env("STACKTAG_TEST_TOKEN_REALM", &t.realm)
-                .env("STACKTAG_TEST_TOKEN_CERT", &t.cert);
-        }
-        let st = cmd.status().unwrap();
-        assert!(st.success(), "scripts/registry-up failed");
-    }
-
-    fn stop(&self) {
-        let Ok(pid) = std::fs::read_to_string(self.state().join("registry.pid")) else {
-            return;
-        };
-        let _ = Command::new("kill").arg(pid.trim()).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
-            && Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    pub(crate) fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    pub(crate) fn name(&self) -> String {
-        format!("{}/{OWNER}/{IMAGE}", self.host())
-    }
-
-    /// A tiny image for `arch` (amd64, arm64) under `tags`, made from scratch:
-    /// it never runs, so any architecture will do.
-    pub(crate) fn image(&mut self, arch: &str, content: &str, tags: &[String]) {
-        let ctx = tempfile::tempdir().unwrap();
-        std::fs::write(ctx.path().join("hello"), content).unwrap();
-        std::fs::write(
-            ctx.path().join("Dockerfile"),
-            "FROM scratch\nCOPY hello /hello\n",
-        )
-        .unwrap();
-        let mut cmd = Command::new("docker");
-        cmd.args(["build", "--quiet", "--platform", &format!("linux/{arch}")])
-            .env("DOCKER_BUILDKIT", "0");
-        for t in tags {
-            let reference = format!("{}:{t}", self.name());
-            cmd.args(["-t", &reference]);
-            self.images.push(reference);
-        }
-        cmd.arg(ctx.path());
-        let mut out = cmd.output().unwrap();
-        // The classic builder commits the COPY step, then looks the new image
-        // up; on a daemon shared with concurrent BuildKit builds that lookup has
-        // failed (once in a whole run) with "unable to find image". One retry.
-        if !out.status.success()
-            && String::from_utf8_lossy(&out.stderr).contains("unable to find image")
-        {
-            out = cmd.output().unwrap();
-        }
-        assert!(
-            out.status.success(),
-            "docker build: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// The tags file `stacktag hook` would have written.
-    pub(crate) fn tags_file(&self, tags_dir: &Path, platform: &str, tags: &[String]) {
-        std::fs::create_dir_all(tags_dir).unwrap();
-        let text = tags
-            .iter()
-            .map(|t| format!("{}:{t}", self.name()))
-            .collect::<Vec<_>>()
-            .join("\n");
-        std::fs::write(
-            tags_dir.join(format!("{platform}-default-{IMAGE}.txt")),
-            text,
-        )
-        .unwrap();
-    }
-
-    pub(crate) fn hierarchy(&self) -> PathBuf {
-        let path = self.dir.path().join("hierarchy.yaml");
-        std::fs::write(
-            &path,
-            format!("registry: {}\nowner: {OWNER}\nrepository: stacktag/test\nimages:\n  {IMAGE}:\n    taggers: [date]\n", self.host()),
-        )
-        .unwrap();
-        path
-    }
-
-    /// Runs stacktag with the registry's credentials in the environment.
-    pub(crate) fn stacktag(&self, args: &[&str]) -> Output {
-        self.stacktag_with(
-            args,
-            &[
-                ("STACKTAG_REGISTRY_USER", USER),
-                ("STACKTAG_REGISTRY_PASSWORD", PASSWORD),
-            ],
-            None,
-        )
-    }
-
-    pub(crate) fn stacktag_with(
-        &self,
-        args: &[&str],
-        env: &[(&str, &str)],
-        stdin: Option<&str>,
-    ) -> Output {
-        let mut cmd = self.command(args, env);
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        if let Some(text) = stdin {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(text.as_bytes())
-                .unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
-    }
-
-    pub(crate) fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut cmd = crate::support::stacktag("t-publish");
-        cmd.arg("--config")
-            .arg(self.hierarchy())
-            .args(args)
-            .env_remove("STACKTAG_REGISTRY_USER")
-            .env_remove("STACKTAG_REGISTRY_PASSWORD")
-            .env_remove("STACKTAG_TIMESTAMP")
-            // No Docker config of the user's leaks in.
-            .env("DOCKER_CONFIG", self.dir.path().join("no-docker-config"));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        cmd
-    }
-
-    /// `docker login` into a Docker config of this test only; returns its directory.
-    fn docker_login(&self) -> PathBuf {
-        let config = self.dir.path().join("docker-config");
-        let mut login = Command::new("docker")
-            .args([
-                "login",
-                "--username",
-                USER,
-                "--password-stdin",
-                &self.host(),
-            ])
-            .env("DOCKER_CONFIG", &config)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        {
-            use std::io::Write;
-            let mut stdin = login.stdin.take().unwrap();
-            stdin.write_all(PASSWORD.as_bytes()).unwrap();
-        }
-        assert!(login.wait().unwrap().success(), "docker login");
-        config
-    }
-
-    /// The registry's API, as any client sees it.
-    pub(crate) fn client(&self) -> (oci_client::Client, RegistryAuth) {
-        let config = oci_client::client::ClientConfig {
-            protocol: oci_client::client::ClientProtocol::Http,
-            ..Default::default()
-        };
-        stacktag::registry::client::install_tls_provider();
-        (
-            oci_client::Client::new(config),
-            RegistryAuth::Basic(USER.into(), PASSWORD.into()),
-        )
-    }
-
-    pub(crate) fn reference(&self, tag: &str) -> Reference {
-        Reference::with_tag(self.host(), format!("{OWNER}/{IMAGE}"), tag.into())
-    }
-
-    pub(crate) async fn tags(&self) -> Vec<String> {
-        let (c, auth) = self.client();
-        match c
-            .list_tags(&self.reference("latest"), &auth, None, None)
-            .await
-        {
-            Ok(t) => {
-                let mut t = t.tags;
-                t.sort();
-                t
-            }
-            Err(_) => Vec::new(), // the repository does not exist yet
-        }
-    }
-
-    pub(crate) async fn manifest(&self, tag: &str) -> (serde_json::Value, String) {
-        let (c, auth) = self.client();
-        c.auth(&self.reference(tag), &auth, RegistryOperation::Pull)
-            .await
-            .unwrap();
-        let (body, digest) = c
-            .pull_manifest_raw(
-                &self.reference(tag),
-                &auth,
-                &[
-                    "application/vnd.docker.distribution.manifest.v2+json",
-                    "application/vnd.docker.distribution.manifest.list.v2+json",
-                    "application/vnd.oci.image.manifest.v1+json",
-                    "application/vnd.oci.image.index.v1+json",
-                ],
-            )
-            .await
-            .unwrap();
-        (serde_json::from_slice(&body).unwrap(), digest)
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.stop();
-        if !self.images.is_empty() {
-            let _ = Command::new("docker")
-                .arg("rmi")
-                .args(&self.images)
-                .output();
-        }
-    }
-}
+pub(crate) use crate::support::{Registry, IMAGE, OWNER, PASSWORD, USER, WRONG};
+use crate::support::IDENTITY_TOKEN;
+use oci_client::Reference;
 
 pub(crate) fn tags(platform: &str, values: &[&str]) -> Vec<String> {
     values.iter().map(|v| format!("{platform}-{v}")).collect()
@@ -979,4 +670,74 @@ fn help_names_the_credential_sources_and_exit_codes() {
             );
         }
     }
+}
+
+/// push, merge and image-ref take image names and `--all`, as every command
+/// that acts on images does (one selection type); `--image` still works,
+/// hidden. With several images the JSON document holds one per image.
+#[tokio::test]
+async fn push_merge_and_image_ref_take_image_names_and_all() {
+    const CHILD: &str = "tiny-child";
+    let mut r = Registry::start();
+    r.children.push(CHILD.to_string());
+    let x86 = tags("x86_64", &["latest", "2026-11-24"]);
+    let dir = r.dir.path().join("tags");
+    r.image("amd64", "several: parent", &x86);
+    r.image_of(CHILD, "amd64", "several: child", &x86);
+    r.tags_file(&dir, "x86_64", &x86);
+    r.tags_file_of(CHILD, &dir, "x86_64", &x86);
+    let td = tags_dir(&r);
+
+    // --all with a name is refused by the command line, before any push.
+    let out = r.stacktag(&["push", "--all", "--image", IMAGE, "--tags-dir", &td]);
+    assert_eq!(crate::support::code(&out), 2, "{:?}", text(&out));
+    assert!(r.tags().await.is_empty());
+
+    // --all: every image, parents first, one document each.
+    let out = r.stacktag(&["push", "--all", "--tags-dir", &td, "--format", "json"]);
+    let doc = crate::json::document("push --all", &out, "push");
+    let images = doc["images"].as_array().unwrap();
+    let names: Vec<&str> = images.iter().map(|d| d["image"].as_str().unwrap()).collect();
+    assert_eq!(names, [IMAGE, CHILD]);
+    for d in images {
+        assert_eq!(d["pushed"].as_array().unwrap().len(), 2, "{d}");
+    }
+    let (c, auth) = r.client();
+    let child = Reference::with_tag(r.host(), format!("{OWNER}/{CHILD}"), "x86_64-latest".into());
+    let mut listed = c.list_tags(&child, &auth, None, None).await.unwrap().tags;
+    listed.sort();
+    assert_eq!(listed, ["x86_64-2026-11-24", "x86_64-latest"]);
+
+    // Names as arguments; merge of both (one platform here, so allowed missing).
+    let out = r.stacktag(&[
+        "merge",
+        IMAGE,
+        CHILD,
+        "--tags-dir",
+        &td,
+        "--allow-missing-platform",
+        "--format",
+        "json",
+    ]);
+    let doc = crate::json::document("merge IMAGE IMAGE", &out, "merge");
+    let merged: Vec<&str> = doc["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["image"].as_str().unwrap())
+        .collect();
+    assert_eq!(merged, [IMAGE, CHILD]);
+
+    // One name: that image's document, as before; --all: a line per image.
+    let out = r.stacktag(&["image-ref", CHILD, "--format", "json"]);
+    let doc = crate::json::document("image-ref IMAGE", &out, "image-ref");
+    assert_eq!(doc["image"], CHILD);
+    let out = assert_ok(&r.stacktag(&["image-ref", "--all"]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with(&format!("{}@sha256:", r.name())), "{out}");
+    assert!(
+        lines[1].starts_with(&format!("{}/{OWNER}/{CHILD}@sha256:", r.host())),
+        "{out}"
+    );
 }

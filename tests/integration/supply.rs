@@ -726,7 +726,7 @@ async fn image_ref_all_lists_every_digest_the_registry_holds_for_the_stack() {
     ]));
 
     // Before the merge the merged tags are missing: named, exit 13.
-    let o = r.stacktag(&["image-ref", "--all", "--tags-dir", &td]);
+    let o = r.stacktag(&["image-ref", "--all", "--digests", "--tags-dir", &td]);
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(13), "{err}");
     assert!(err.contains(&format!("{}:latest", r.name())), "{err}");
@@ -757,7 +757,7 @@ async fn image_ref_all_lists_every_digest_the_registry_holds_for_the_stack() {
     );
 
     let out =
-        assert_ok(&r.stacktag(&["image-ref", "--all", "--tags-dir", &td, "--format", "json"]));
+        assert_ok(&r.stacktag(&["image-ref", "--all", "--digests", "--tags-dir", &td, "--format", "json"]));
     let doc: Value = serde_json::from_str(&out).unwrap();
     let mut got: Vec<String> = doc["references"]
         .as_array()
@@ -793,7 +793,7 @@ async fn image_ref_all_lists_every_digest_the_registry_holds_for_the_stack() {
     assert!(!out.contains(x86.attestation_digest()));
 
     // The text form: one reference to sign per line, first column.
-    let out = assert_ok(&r.stacktag(&["image-ref", "--all", "--tags-dir", &td]));
+    let out = assert_ok(&r.stacktag(&["image-ref", "--all", "--digests", "--tags-dir", &td]));
     let mut refs: Vec<String> = out
         .lines()
         .map(|l| l.split(' ').next().unwrap().to_string())
@@ -807,10 +807,10 @@ async fn image_ref_all_lists_every_digest_the_registry_holds_for_the_stack() {
         )),
         "{out}"
     );
-    // --image narrows it to one image of the stack.
-    let one = assert_ok(&r.stacktag(&["image-ref", "--all", "--image", IMAGE, "--tags-dir", &td]));
+    // An image name narrows it to one image of the stack.
+    let one = assert_ok(&r.stacktag(&["image-ref", "--digests", IMAGE, "--tags-dir", &td]));
     assert_eq!(one, out);
-    let o = r.stacktag(&["image-ref", "--all", "--image", "nope", "--tags-dir", &td]);
+    let o = r.stacktag(&["image-ref", "--digests", "nope", "--tags-dir", &td]);
     assert_eq!(o.status.code(), Some(3), "{}", text(&o).1);
 }
 

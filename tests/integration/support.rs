@@ -1,11 +1,17 @@
 //! Helpers: the binary, the docker CLI as an independent oracle, per-test
 //! images and run ids, and the leak check.
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Reference, RegistryOperation};
+
+use crate::token_server::TokenServer;
 
 pub const BUSYBOX: &str = "stacktag-test/busybox:latest";
 pub const DEMO_REGISTRY: &str = "localhost:5000";
@@ -399,18 +405,342 @@ pub fn self_signed(dir: &Path, cn: &str, key: &str, cert: &str) {
     );
 }
 
-/// Compares `actual` with `tests/golden/{name}`; `STACKTAG_BLESS=1` rewrites it
-/// (the one variable for every golden file, unit tests included).
-pub fn golden(name: &str, actual: &str) {
-    let path = repo_root().join("tests/golden").join(name);
-    if std::env::var_os("STACKTAG_BLESS").is_some() {
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(
-        actual,
-        expected,
-        "{} differs (STACKTAG_BLESS=1 to accept)",
-        path.display()
-    );
+pub use crate::golden::{golden, golden_at};
+
+// ---- the registry fixture ----
+
+/// The one registry fixture of the tests: Debian's docker-registry with an
+/// htpasswd file (or bearer tokens from a server of its own), started by
+/// `scripts/registry-up` on a free loopback port for one test; stopped, and
+/// the images it made removed, on drop.
+pub(crate) const USER: &str = "publish-test";
+pub(crate) const PASSWORD: &str = "pw-Publish-7c1e9a";
+pub(crate) const WRONG: &str = "wrong-Hunter2-4d5f";
+/// What `docker login` stores for an OAuth registry, instead of a password.
+pub(crate) const IDENTITY_TOKEN: &str = "identity-Refresh-9b2e71";
+pub(crate) const OWNER: &str = "stacktag-test";
+pub(crate) const IMAGE: &str = "tiny";
+
+
+pub(crate) struct Registry {
+    pub(crate) port: u16,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) images: Vec<String>,
+    /// Bearer-token auth from this server instead of Basic auth.
+    pub(crate) token: Option<TokenServer>,
+    /// Deletes enabled (distribution's `storage.delete.enabled`).
+    pub(crate) deletes: bool,
+    /// Images of the hierarchy file besides IMAGE: children of it.
+    pub(crate) children: Vec<String>,
 }
+
+impl Registry {
+    pub(crate) fn start() -> Registry {
+        Registry::start_with(false)
+    }
+
+    /// A registry that wants bearer tokens, from a token server of its own.
+    pub(crate) fn start_with_token_auth() -> Registry {
+        Registry::start_with(true)
+    }
+
+    pub(crate) fn start_with(token_auth: bool) -> Registry {
+        Registry::start_configured(token_auth.then_some(None), true)
+    }
+
+    /// `token`: bearer tokens from a server of its own granting only these
+    /// actions (`Some(None)`: every action asked); `deletes`: whether the
+    /// registry allows deletes.
+    pub(crate) fn start_configured(token: Option<Option<&[&str]>>, deletes: bool) -> Registry {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = tempfile::tempdir().unwrap();
+        let token = token.map(|allowed| {
+            TokenServer::start_granting(dir.path(), USER, PASSWORD, IDENTITY_TOKEN, allowed)
+        });
+        let r = Registry {
+            port,
+            dir,
+            images: Vec::new(),
+            token,
+            deletes,
+            children: Vec::new(),
+        };
+        r.up();
+        r
+    }
+
+    pub(crate) fn state(&self) -> PathBuf {
+        self.dir.path().join("registry")
+    }
+
+    pub(crate) fn up(&self) {
+        let mut cmd = Command::new(repo_root().join("scripts/registry-up"));
+        cmd.arg(self.port.to_string())
+            .arg(self.state())
+            .env("STACKTAG_TEST_USER", USER)
+            .env("STACKTAG_TEST_PASSWORD", PASSWORD)
+            .env(
+                "STACKTAG_TEST_REGISTRY_DELETE",
+                if self.deletes { "true" } else { "false" },
+            );
+        if let Some(t) = &self.token {
+            cmd.env("STACKTAG_TEST_TOKEN_REALM", &t.realm)
+                .env("STACKTAG_TEST_TOKEN_CERT", &t.cert);
+        }
+        let st = cmd.status().unwrap();
+        assert!(st.success(), "scripts/registry-up failed");
+    }
+
+    pub(crate) fn stop(&self) {
+        let Ok(pid) = std::fs::read_to_string(self.state().join("registry.pid")) else {
+            return;
+        };
+        let _ = Command::new("kill").arg(pid.trim()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub(crate) fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub(crate) fn name(&self) -> String {
+        format!("{}/{OWNER}/{IMAGE}", self.host())
+    }
+
+    /// A tiny image for `arch` (amd64, arm64) under `tags`, made from scratch:
+    /// it never runs, so any architecture will do.
+    pub(crate) fn image(&mut self, arch: &str, content: &str, tags: &[String]) {
+        self.image_of(IMAGE, arch, content, tags);
+    }
+
+    /// [`Registry::image`] of another image of the hierarchy file.
+    pub(crate) fn image_of(&mut self, image: &str, arch: &str, content: &str, tags: &[String]) {
+        let name = format!("{}/{OWNER}/{image}", self.host());
+        let ctx = tempfile::tempdir().unwrap();
+        std::fs::write(ctx.path().join("hello"), content).unwrap();
+        std::fs::write(
+            ctx.path().join("Dockerfile"),
+            "FROM scratch\nCOPY hello /hello\n",
+        )
+        .unwrap();
+        let mut cmd = Command::new("docker");
+        cmd.args(["build", "--quiet", "--platform", &format!("linux/{arch}")])
+            .env("DOCKER_BUILDKIT", "0");
+        for t in tags {
+            let reference = format!("{name}:{t}");
+            cmd.args(["-t", &reference]);
+            self.images.push(reference);
+        }
+        cmd.arg(ctx.path());
+        let mut out = cmd.output().unwrap();
+        // The classic builder commits the COPY step, then looks the new image
+        // up; on a daemon shared with concurrent BuildKit builds that lookup has
+        // failed (once in a whole run) with "unable to find image". One retry.
+        if !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("unable to find image")
+        {
+            out = cmd.output().unwrap();
+        }
+        assert!(
+            out.status.success(),
+            "docker build: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The tags file `stacktag hook` would have written.
+    pub(crate) fn tags_file(&self, tags_dir: &Path, platform: &str, tags: &[String]) {
+        self.tags_file_of(IMAGE, tags_dir, platform, tags);
+    }
+
+    /// [`Registry::tags_file`] of another image of the hierarchy file.
+    pub(crate) fn tags_file_of(&self, image: &str, tags_dir: &Path, platform: &str, tags: &[String]) {
+        std::fs::create_dir_all(tags_dir).unwrap();
+        let name = format!("{}/{OWNER}/{image}", self.host());
+        let text = tags
+            .iter()
+            .map(|t| format!("{name}:{t}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(
+            tags_dir.join(format!("{platform}-default-{image}.txt")),
+            text,
+        )
+        .unwrap();
+    }
+
+    pub(crate) fn hierarchy(&self) -> PathBuf {
+        let path = self.dir.path().join("hierarchy.yaml");
+        std::fs::write(
+            &path,
+            format!(
+                "registry: {}\nowner: {OWNER}\nrepository: stacktag/test\nimages:\n  {IMAGE}:\n    taggers: [date]\n{}",
+                self.host(),
+                self.children
+                    .iter()
+                    .map(|c| format!("  {c}:\n    parent: {IMAGE}\n"))
+                    .collect::<String>()
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    /// Runs stacktag with the registry's credentials in the environment.
+    pub(crate) fn stacktag(&self, args: &[&str]) -> Output {
+        self.stacktag_with(
+            args,
+            &[
+                ("STACKTAG_REGISTRY_USER", USER),
+                ("STACKTAG_REGISTRY_PASSWORD", PASSWORD),
+            ],
+            None,
+        )
+    }
+
+    pub(crate) fn stacktag_with(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&str>,
+    ) -> Output {
+        let mut cmd = self.command(args, env);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
+    pub(crate) fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = crate::support::stacktag("t-publish");
+        cmd.arg("--config")
+            .arg(self.hierarchy())
+            .args(args)
+            .env_remove("STACKTAG_REGISTRY_USER")
+            .env_remove("STACKTAG_REGISTRY_PASSWORD")
+            .env_remove("STACKTAG_TIMESTAMP")
+            // No Docker config of the user's leaks in.
+            .env("DOCKER_CONFIG", self.dir.path().join("no-docker-config"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// `docker login` into a Docker config of this test only; returns its directory.
+    pub(crate) fn docker_login(&self) -> PathBuf {
+        self.docker_login_to(&self.host())
+    }
+
+    /// `docker login` to `host` (the registry, or a proxy in front of it).
+    pub(crate) fn docker_login_to(&self, host: &str) -> PathBuf {
+        let config = self.dir.path().join("docker-config");
+        let mut login = Command::new("docker")
+            .args([
+                "login",
+                "--username",
+                USER,
+                "--password-stdin",
+                host,
+            ])
+            .env("DOCKER_CONFIG", &config)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = login.stdin.take().unwrap();
+            stdin.write_all(PASSWORD.as_bytes()).unwrap();
+        }
+        assert!(login.wait().unwrap().success(), "docker login");
+        config
+    }
+
+    /// The registry's API, as any client sees it.
+    pub(crate) fn client(&self) -> (oci_client::Client, RegistryAuth) {
+        let config = oci_client::client::ClientConfig {
+            protocol: oci_client::client::ClientProtocol::Http,
+            ..Default::default()
+        };
+        stacktag::registry::client::install_tls_provider();
+        (
+            oci_client::Client::new(config),
+            RegistryAuth::Basic(USER.into(), PASSWORD.into()),
+        )
+    }
+
+    pub(crate) fn reference(&self, tag: &str) -> Reference {
+        Reference::with_tag(self.host(), format!("{OWNER}/{IMAGE}"), tag.into())
+    }
+
+    pub(crate) async fn tags(&self) -> Vec<String> {
+        let (c, auth) = self.client();
+        match c
+            .list_tags(&self.reference("latest"), &auth, None, None)
+            .await
+        {
+            Ok(t) => {
+                let mut t = t.tags;
+                t.sort();
+                t
+            }
+            Err(_) => Vec::new(), // the repository does not exist yet
+        }
+    }
+
+    pub(crate) async fn manifest(&self, tag: &str) -> (serde_json::Value, String) {
+        let (c, auth) = self.client();
+        c.auth(&self.reference(tag), &auth, RegistryOperation::Pull)
+            .await
+            .unwrap();
+        let (body, digest) = c
+            .pull_manifest_raw(
+                &self.reference(tag),
+                &auth,
+                &[
+                    "application/vnd.docker.distribution.manifest.v2+json",
+                    "application/vnd.docker.distribution.manifest.list.v2+json",
+                    "application/vnd.oci.image.manifest.v1+json",
+                    "application/vnd.oci.image.index.v1+json",
+                ],
+            )
+            .await
+            .unwrap();
+        (serde_json::from_slice(&body).unwrap(), digest)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+        if !self.images.is_empty() {
+            let _ = Command::new("docker")
+                .arg("rmi")
+                .args(&self.images)
+                .output();
+        }
+    }
+}
+

@@ -288,7 +288,7 @@ fn temporary_files_of_a_killed_update_are_swept() {
 }
 
 /// Golden files: Home.md and a monthly page of a small deterministic wiki.
-/// `STACKTAG_BLESS=1 cargo test --test wiki golden` rewrites them.
+/// `STACKTAG_BLESS=1 cargo test --test integration wiki::golden` rewrites them.
 #[test]
 fn golden_home_and_monthly_page() {
     let tmp = tempfile::tempdir().unwrap();
