@@ -44,7 +44,8 @@ pub enum ArchiveError {
     #[error("version {version:?} cannot be part of an archive name\n  fix: use letters, digits, `.`, `-` and `+` only")]
     BadVersion { version: String },
 
-    #[error("refusing to publish {image}: {reason}\n  fix: commit the changes and build again, or pass --allow-dirty to publish it anyway")]
+    // The fix names an option: the CLI adds it (cli::exit).
+    #[error("refusing to publish {image}: {reason}")]
     Dirty { image: String, reason: String },
 }
 

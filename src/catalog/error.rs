@@ -2,7 +2,8 @@
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("no catalog at {place}: {why}\n  fix: run `stacktag wiki` on the wiki (it writes {wiki_dir}/), then `--html` to publish it; or point --catalog at a wiki checkout, a site or its catalog/")]
+    // The fixes that name options are the CLI's (cli::exit).
+    #[error("no catalog at {place}: {why}")]
     Missing {
         place: String,
         why: String,
@@ -10,7 +11,7 @@ pub enum CatalogError {
         wiki_dir: &'static str,
     },
 
-    #[error("the catalog at {place} is corrupt: {file}: {why}\n  fix: run `stacktag wiki --allow-no-files` on the wiki to rewrite it (and `--html` to publish it again)")]
+    #[error("the catalog at {place} is corrupt: {file}: {why}")]
     Corrupt {
         place: String,
         file: String,

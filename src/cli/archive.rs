@@ -35,7 +35,9 @@ mismatch; #DOCKER the daemon refused it (see `stacktag --help`).";
 
 #[derive(Debug, Args)]
 #[command(after_help = super::help::codes(SAVE_HELP))]
-#[command(override_usage = "stacktag save [OPTIONS] --dir <DIR> <IMAGE>...\n       stacktag save [OPTIONS] --dir <DIR> --all")]
+#[command(
+    override_usage = "stacktag save [OPTIONS] --dir <DIR> <IMAGE>...\n       stacktag save [OPTIONS] --dir <DIR> --all"
+)]
 pub struct SaveArgs {
     #[command(flatten)]
     pub images: super::args::Images,

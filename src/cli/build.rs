@@ -63,7 +63,9 @@ pub enum ProgressArg {
 }
 
 #[derive(Debug, Args)]
-#[command(override_usage = "stacktag build [OPTIONS] <IMAGE>...\n       stacktag build [OPTIONS] --all")]
+#[command(
+    override_usage = "stacktag build [OPTIONS] <IMAGE>...\n       stacktag build [OPTIONS] --all"
+)]
 pub struct BuildArgs {
     #[command(flatten)]
     pub images: super::args::Images,

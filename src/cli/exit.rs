@@ -130,6 +130,19 @@ fn hint(e: &Error) -> Option<String> {
             _ => return None,
         },
         Error::Git(_) => "run stacktag inside the stack's git checkout (with a commit), or pass --repo-dir".into(),
+        Error::Wiki(WikiError::NoInput { .. }) => "run `stacktag hook` first, or pass --allow-no-files to only refresh Home.md and prune".into(),
+        Error::Wiki(WikiError::Locked { .. }) => "wait for it to finish, or pass --wait SECONDS".into(),
+        Error::Registry(
+            RegistryError::Unauthorized { registry, .. }
+            | RegistryError::Credentials { registry, .. },
+        ) => format!("pass --username with --password-stdin, set STACKTAG_REGISTRY_USER and STACKTAG_REGISTRY_PASSWORD, or run `docker login {registry}`"),
+        Error::Registry(RegistryError::MissingPlatform { .. }) => "push them (`stacktag push` on each platform's machine) and merge again, or pass --allow-missing-platform to publish what is there".into(),
+        Error::Registry(RegistryError::Refused { fix, .. }) => format!("{fix}, or pass --force to do it anyway"),
+        Error::Diff(DiffError::DifferentImages { .. }) => "compare two builds of one image, or pass --force to compare them anyway".into(),
+        Error::Diff(DiffError::NotInWiki { .. }) => "check --image, --platform and --variant".into(),
+        Error::Archive(ArchiveError::Dirty { .. }) => "commit the changes and build again, or pass --allow-dirty to publish it anyway".into(),
+        Error::Catalog(CatalogError::Missing { wiki_dir, .. }) => format!("run `stacktag wiki` on the wiki (it writes {wiki_dir}/), then `--html` to publish it; or point --catalog at a wiki checkout, a site or its catalog/"),
+        Error::Catalog(CatalogError::Corrupt { .. }) => "run `stacktag wiki --allow-no-files` on the wiki to rewrite it (and `--html` to publish it again)".into(),
         _ => return None,
     })
 }

@@ -22,7 +22,9 @@ use crate::hook::session::Session;
 use crate::plugin::run::BuildInfo;
 
 #[derive(Debug, Args)]
-#[command(override_usage = "stacktag hook [OPTIONS] <IMAGE>...\n       stacktag hook [OPTIONS] --all")]
+#[command(
+    override_usage = "stacktag hook [OPTIONS] <IMAGE>...\n       stacktag hook [OPTIONS] --all"
+)]
 pub struct HookArgs {
     #[command(flatten)]
     pub images: Images,
@@ -38,7 +40,9 @@ pub struct HookArgs {
 
 /// `tags-file`.
 #[derive(Debug, Args)]
-#[command(override_usage = "stacktag tags-file [OPTIONS] <IMAGE>...\n       stacktag tags-file [OPTIONS] --all")]
+#[command(
+    override_usage = "stacktag tags-file [OPTIONS] <IMAGE>...\n       stacktag tags-file [OPTIONS] --all"
+)]
 pub struct TagsFileArgs {
     #[command(flatten)]
     pub one: OneImage,
@@ -46,7 +50,9 @@ pub struct TagsFileArgs {
 
 /// `manifest`.
 #[derive(Debug, Args)]
-#[command(override_usage = "stacktag manifest [OPTIONS] <IMAGE>...\n       stacktag manifest [OPTIONS] --all")]
+#[command(
+    override_usage = "stacktag manifest [OPTIONS] <IMAGE>...\n       stacktag manifest [OPTIONS] --all"
+)]
 pub struct ManifestArgs {
     #[command(flatten)]
     pub one: OneImage,
@@ -66,7 +72,9 @@ pub struct OneImage {
 }
 
 #[derive(Debug, Args)]
-#[command(override_usage = "stacktag apply [OPTIONS] <IMAGE>...\n       stacktag apply [OPTIONS] --all")]
+#[command(
+    override_usage = "stacktag apply [OPTIONS] <IMAGE>...\n       stacktag apply [OPTIONS] --all"
+)]
 pub struct ApplyArgs {
     #[command(flatten)]
     pub images: Images,

@@ -141,7 +141,9 @@ pub enum Body {
     Find(crate::catalog::Answer),
     /// A command of one image's document (push, merge, image-ref, attach)
     /// given several images, or --all: each image's, in the order done.
-    Several { images: Vec<Body> },
+    Several {
+        images: Vec<Body>,
+    },
 }
 
 /// `ci github`, `ci gitlab`, `ci check`: each file written or checked.

@@ -105,7 +105,9 @@ impl Clients {
 
 #[derive(Debug, Args)]
 #[command(mut_arg("names", |a| a.required_unless_present_any(["all", "image", "archive"])))]
-#[command(override_usage = "stacktag push [OPTIONS] <IMAGE>...\n       stacktag push [OPTIONS] --all\n       stacktag push [OPTIONS] --archive <FILE> [IMAGE]")]
+#[command(
+    override_usage = "stacktag push [OPTIONS] <IMAGE>...\n       stacktag push [OPTIONS] --all\n       stacktag push [OPTIONS] --archive <FILE> [IMAGE]"
+)]
 pub struct PushArgs {
     #[command(flatten)]
     pub images: Images,
@@ -124,7 +126,9 @@ pub struct PushArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(override_usage = "stacktag merge [OPTIONS] <IMAGE>...\n       stacktag merge [OPTIONS] --all")]
+#[command(
+    override_usage = "stacktag merge [OPTIONS] <IMAGE>...\n       stacktag merge [OPTIONS] --all"
+)]
 pub struct MergeArgs {
     #[command(flatten)]
     pub images: Images,
@@ -147,7 +151,9 @@ pub struct MergeArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(override_usage = "stacktag image-ref [OPTIONS] <IMAGE>...\n       stacktag image-ref [OPTIONS] --all")]
+#[command(
+    override_usage = "stacktag image-ref [OPTIONS] <IMAGE>...\n       stacktag image-ref [OPTIONS] --all"
+)]
 pub struct ImageRefArgs {
     #[command(flatten)]
     pub images: Images,
@@ -508,8 +514,7 @@ async fn merge_one(
         annotations,
         created_from_images,
     };
-    let (merged, warnings) =
-        merge::merge(&registry, &t.repository, image, &files, opts).await?;
+    let (merged, warnings) = merge::merge(&registry, &t.repository, image, &files, opts).await?;
     let doc = Body::Merge(json::Merge {
         image: image.to_string(),
         name: t.name.clone(),

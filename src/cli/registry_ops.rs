@@ -92,7 +92,9 @@ pub struct DeleteArgs {
 
 #[derive(Debug, Args)]
 #[command(mut_arg("names", |a| a.help("Images: REGISTRY/OWNER/IMAGE, or image names of the hierarchy file")))]
-#[command(override_usage = "stacktag retain [OPTIONS] <IMAGE>...\n       stacktag retain [OPTIONS] --all")]
+#[command(
+    override_usage = "stacktag retain [OPTIONS] <IMAGE>...\n       stacktag retain [OPTIONS] --all"
+)]
 pub struct RetainArgs {
     #[command(flatten)]
     pub images: super::args::Images,
@@ -203,7 +205,6 @@ fn parse(text: &str, naming: &Naming, stack: &mut Stack) -> Result<Named, Error>
         tag,
     })
 }
-
 
 fn seconds(start: Instant) -> f64 {
     (start.elapsed().as_secs_f64() * 1000.0).round() / 1000.0

@@ -46,7 +46,11 @@ impl Run for CheckArgs {
 
     async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
         // `check --images` lists names, which a plugin binary's taggers do not change.
-        let names = if self.images { Names::Any } else { Names::Known };
+        let names = if self.images {
+            Names::Any
+        } else {
+            Names::Known
+        };
         let hierarchy = cx.hierarchy(names)?;
         // Each Dockerfile's FROM is its `parent:`; a Dockerfile not there is not checked.
         let (registry, owner) = (&hierarchy.registry, &hierarchy.owner);
@@ -78,12 +82,9 @@ impl Run for ExplainArgs {
 
     async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
         let hierarchy = cx.hierarchy(Names::Known)?;
+        cx.ui.out(&explain(&hierarchy, &self.image, self.chain)?);
         cx.ui
-            .out(&explain(&hierarchy, &self.image, self.chain)?);
-        cx.ui.result(json::Body::Explain(explain_json(
-            &hierarchy,
-            &self.image,
-        )?));
+            .result(json::Body::Explain(explain_json(&hierarchy, &self.image)?));
         Ok(())
     }
 }

@@ -125,7 +125,9 @@ pub struct PushSbom {
 }
 
 #[derive(Debug, Args)]
-#[command(override_usage = "stacktag attach [OPTIONS] <IMAGE>...\n       stacktag attach [OPTIONS] --all")]
+#[command(
+    override_usage = "stacktag attach [OPTIONS] <IMAGE>...\n       stacktag attach [OPTIONS] --all"
+)]
 pub struct AttachArgs {
     #[command(flatten)]
     pub images: Images,

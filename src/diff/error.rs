@@ -7,7 +7,7 @@ pub enum DiffError {
     #[error("{path}: not a build manifest: {message}")]
     BadManifest { path: PathBuf, message: String },
 
-    #[error("refused: {old} is `{old_ref}` and {new} is `{new_ref}`, builds of different images (or platforms, or variants)\n  fix: compare two builds of one image, or pass --force to compare them anyway")]
+    #[error("refused: {old} is `{old_ref}` and {new} is `{new_ref}`, builds of different images (or platforms, or variants)")]
     DifferentImages {
         old: PathBuf,
         new: PathBuf,
@@ -15,7 +15,7 @@ pub enum DiffError {
         new_ref: String,
     },
 
-    #[error("the wiki at {wiki} has no build of `{image}` ({what}){known}\n  fix: check --image, --platform and --variant")]
+    #[error("the wiki at {wiki} has no build of `{image}` ({what}){known}")]
     NotInWiki {
         wiki: PathBuf,
         image: String,

@@ -87,7 +87,8 @@ pub fn plan(
                     "a moving tag points to what these tags name: {}",
                     moving_on.join("; ")
                 ),
-                fix: "delete the moving tag's build only after a newer build took the tag over, or pass --force".into(),
+                fix: "delete the moving tag's build only after a newer build took the tag over"
+                    .into(),
             });
         }
     }

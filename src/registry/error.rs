@@ -34,11 +34,10 @@ impl fmt::Display for CredentialSource {
     }
 }
 
-const AUTH_FIX: &str = "fix: pass --username with --password-stdin, set STACKTAG_REGISTRY_USER and STACKTAG_REGISTRY_PASSWORD, or run `docker login";
-
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    #[error("registry {registry} answered 401 Unauthorized while {what}, using {credentials}\n  {AUTH_FIX} {registry}`")]
+    // The fixes that name options are the CLI's (cli::exit).
+    #[error("registry {registry} answered 401 Unauthorized while {what}, using {credentials}")]
     Unauthorized {
         registry: String,
         what: String,
@@ -79,7 +78,7 @@ pub enum RegistryError {
     #[error("{reference}: not found in the registry")]
     NotFound { reference: String },
 
-    #[error("cannot read the credentials for {registry} from {credentials}: {detail}\n  {AUTH_FIX} {registry}`")]
+    #[error("cannot read the credentials for {registry} from {credentials}: {detail}")]
     Credentials {
         registry: String,
         credentials: CredentialSource,
@@ -100,7 +99,7 @@ pub enum RegistryError {
     #[error("{path}: {message}")]
     BadTagsFile { path: PathBuf, message: String },
 
-    #[error("refusing to merge {image}: {} platform image(s) missing in the registry, nothing was written:\n{}\n  fix: push them (`stacktag push` on each platform's machine) and merge again, or pass --allow-missing-platform to publish what is there", .missing.len(), .missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n"))]
+    #[error("refusing to merge {image}: {} platform image(s) missing in the registry, nothing was written:\n{}", .missing.len(), .missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n"))]
     MissingPlatform { image: String, missing: Vec<String> },
 
     #[error("registry {registry} does not allow deletes ({what}: {detail}); nothing was deleted\n  fix: enable them in the registry (distribution: `storage: delete: enabled: true`, or REGISTRY_STORAGE_DELETE_ENABLED=true), or delete through the registry's web interface")]
@@ -117,7 +116,8 @@ pub enum RegistryError {
         credentials: CredentialSource,
     },
 
-    #[error("refusing to {what}: {why}; nothing was deleted\n  fix: {fix}")]
+    /// `fix`: what to do instead; the CLI adds how to do it anyway.
+    #[error("refusing to {what}: {why}; nothing was deleted")]
     Refused {
         what: String,
         why: String,

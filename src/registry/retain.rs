@@ -107,7 +107,7 @@ pub fn check_not_everything(
             "it would delete every build ({}), keeping none",
             decisions.len()
         ),
-        fix: "keep at least one build (--keep N), or pass --force to delete them all".into(),
+        fix: "keep at least one build".into(),
     })
 }
 

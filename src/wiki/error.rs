@@ -17,10 +17,13 @@ pub enum WikiError {
         marker: &'static str,
     },
 
-    #[error("no {what} in {dir}\n  fix: run `stacktag hook` first, or pass --allow-no-files to only refresh Home.md and prune")]
+    // The fix names options: the CLI adds it (cli::exit).
+    #[error("no {what} in {dir}")]
     NoInput { what: &'static str, dir: PathBuf },
 
-    #[error("the wiki at {wiki} is being updated by another stacktag{holder} (lock {lock}){waited}\n  fix: wait for it to finish, or pass --wait SECONDS")]
+    #[error(
+        "the wiki at {wiki} is being updated by another stacktag{holder} (lock {lock}){waited}"
+    )]
     Locked {
         wiki: PathBuf,
         lock: PathBuf,

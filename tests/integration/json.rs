@@ -372,8 +372,7 @@ fn local_commands_print_one_valid_document_each() {
     let doc = document("missing argument", &out, "tags-file");
     let message = doc["error"]["message"].as_str().unwrap();
     assert!(
-        message
-            .starts_with("the following required arguments were not provided:\n  --image <IMAGE>"),
+        message.starts_with("the following required arguments were not provided:\n  <IMAGE>..."),
         "{message}"
     );
 }

@@ -94,3 +94,52 @@ fn the_checks_catch_what_they_are_for() {
         ["src/wiki/mod.rs:2: eprintln!"]
     );
 }
+
+/// Adding a command is its arm in the `commands!` list of src/cli/mod.rs
+/// and its own file: every arm names an `Args` type whose `Run` is in the
+/// file of its module, and nothing else in src/cli names a command's variant
+/// (no `match` on commands to extend; the help goldens are blessed).
+#[test]
+fn a_command_is_its_enum_arm_and_its_own_file() {
+    let cli = crate_root().join("src/cli");
+    let module = std::fs::read_to_string(cli.join("mod.rs")).unwrap();
+    let list = module
+        .split("commands! {")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}\n").next())
+        .expect("src/cli/mod.rs declares its commands with `commands! { ... }`");
+    let arm = regex::Regex::new(r"(?m)^    ([A-Z]\w*)\((\w+)::(\w+)\),$").unwrap();
+    let arms: Vec<(String, String, String)> = arm
+        .captures_iter(list)
+        .map(|c| (c[1].to_string(), c[2].to_string(), c[3].to_string()))
+        .collect();
+    assert!(arms.len() >= 20, "{arms:?}");
+    let sources: Vec<(String, String)> = std::fs::read_dir(&cli)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    for (variant, file, args) in &arms {
+        let own = &sources
+            .iter()
+            .find(|(n, _)| *n == format!("{file}.rs"))
+            .unwrap_or_else(|| panic!("{variant}: no src/cli/{file}.rs"))
+            .1;
+        let run = regex::Regex::new(&format!(r"impl (super::)?Run for {args} \{{")).unwrap();
+        assert!(
+            run.is_match(own),
+            "{variant}: `impl Run for {args}` is not in src/cli/{file}.rs"
+        );
+        let named = format!("Command::{variant}");
+        let naming = regex::Regex::new(&format!(r"\b{named}\b")).unwrap();
+        for (n, text) in &sources {
+            assert!(
+                !naming.is_match(text),
+                "src/cli/{n} names `{named}`: a command is its arm and its own file"
+            );
+        }
+    }
+}

@@ -6,10 +6,8 @@
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-
-
-pub(crate) use crate::support::{Registry, IMAGE, OWNER, PASSWORD, USER, WRONG};
 use crate::support::IDENTITY_TOKEN;
+pub(crate) use crate::support::{Registry, IMAGE, OWNER, PASSWORD, USER, WRONG};
 use oci_client::Reference;
 
 pub(crate) fn tags(platform: &str, values: &[&str]) -> Vec<String> {
@@ -697,7 +695,10 @@ async fn push_merge_and_image_ref_take_image_names_and_all() {
     let out = r.stacktag(&["push", "--all", "--tags-dir", &td, "--format", "json"]);
     let doc = crate::json::document("push --all", &out, "push");
     let images = doc["images"].as_array().unwrap();
-    let names: Vec<&str> = images.iter().map(|d| d["image"].as_str().unwrap()).collect();
+    let names: Vec<&str> = images
+        .iter()
+        .map(|d| d["image"].as_str().unwrap())
+        .collect();
     assert_eq!(names, [IMAGE, CHILD]);
     for d in images {
         assert_eq!(d["pushed"].as_array().unwrap().len(), 2, "{d}");
@@ -735,7 +736,10 @@ async fn push_merge_and_image_ref_take_image_names_and_all() {
     let out = assert_ok(&r.stacktag(&["image-ref", "--all"]));
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 2, "{out}");
-    assert!(lines[0].starts_with(&format!("{}@sha256:", r.name())), "{out}");
+    assert!(
+        lines[0].starts_with(&format!("{}@sha256:", r.name())),
+        "{out}"
+    );
     assert!(
         lines[1].starts_with(&format!("{}/{OWNER}/{CHILD}@sha256:", r.host())),
         "{out}"

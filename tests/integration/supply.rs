@@ -756,8 +756,15 @@ async fn image_ref_all_lists_every_digest_the_registry_holds_for_the_stack() {
         "x86 index, x86 image, arm image, merged index: {want:?}"
     );
 
-    let out =
-        assert_ok(&r.stacktag(&["image-ref", "--all", "--digests", "--tags-dir", &td, "--format", "json"]));
+    let out = assert_ok(&r.stacktag(&[
+        "image-ref",
+        "--all",
+        "--digests",
+        "--tags-dir",
+        &td,
+        "--format",
+        "json",
+    ]));
     let doc: Value = serde_json::from_str(&out).unwrap();
     let mut got: Vec<String> = doc["references"]
         .as_array()

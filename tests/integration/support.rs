@@ -421,7 +421,6 @@ pub(crate) const IDENTITY_TOKEN: &str = "identity-Refresh-9b2e71";
 pub(crate) const OWNER: &str = "stacktag-test";
 pub(crate) const IMAGE: &str = "tiny";
 
-
 pub(crate) struct Registry {
     pub(crate) port: u16,
     pub(crate) dir: tempfile::TempDir,
@@ -563,7 +562,13 @@ impl Registry {
     }
 
     /// [`Registry::tags_file`] of another image of the hierarchy file.
-    pub(crate) fn tags_file_of(&self, image: &str, tags_dir: &Path, platform: &str, tags: &[String]) {
+    pub(crate) fn tags_file_of(
+        &self,
+        image: &str,
+        tags_dir: &Path,
+        platform: &str,
+        tags: &[String],
+    ) {
         std::fs::create_dir_all(tags_dir).unwrap();
         let name = format!("{}/{OWNER}/{image}", self.host());
         let text = tags
@@ -656,13 +661,7 @@ impl Registry {
     pub(crate) fn docker_login_to(&self, host: &str) -> PathBuf {
         let config = self.dir.path().join("docker-config");
         let mut login = Command::new("docker")
-            .args([
-                "login",
-                "--username",
-                USER,
-                "--password-stdin",
-                host,
-            ])
+            .args(["login", "--username", USER, "--password-stdin", host])
             .env("DOCKER_CONFIG", &config)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -743,4 +742,3 @@ impl Drop for Registry {
         }
     }
 }
-
