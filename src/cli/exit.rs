@@ -80,7 +80,9 @@ pub fn exit_code(e: &Error) -> i32 {
             RegistryError::MissingPlatform { .. }
             | RegistryError::NotFound { .. }
             | RegistryError::WrongPlatform { .. } => exit::MISSING_PLATFORM,
-            RegistryError::NoTagsFile { .. } | RegistryError::BadTagsFile { .. } => exit::IO,
+            RegistryError::NoTagsFile { .. }
+            | RegistryError::BadTagsFile { .. }
+            | RegistryError::NoSbom { .. } => exit::IO,
             RegistryError::Unreachable { .. }
             | RegistryError::Server { .. }
             | RegistryError::Protocol { .. }
@@ -136,6 +138,7 @@ fn hint(e: &Error) -> Option<String> {
             RegistryError::Unauthorized { registry, .. }
             | RegistryError::Credentials { registry, .. },
         ) => format!("pass --username with --password-stdin, set STACKTAG_REGISTRY_USER and STACKTAG_REGISTRY_PASSWORD, or run `docker login {registry}`"),
+        Error::Registry(RegistryError::NoSbom { image, .. }) => format!("run `stacktag hook --sbom {image}` for this commit, or pass the right --sbom-dir / --repo-dir"),
         Error::Registry(RegistryError::MissingPlatform { .. }) => "push them (`stacktag push` on each platform's machine) and merge again, or pass --allow-missing-platform to publish what is there".into(),
         Error::Registry(RegistryError::Refused { fix, .. }) => format!("{fix}, or pass --force to do it anyway"),
         Error::Diff(DiffError::DifferentImages { .. }) => "compare two builds of one image, or pass --force to compare them anyway".into(),

@@ -103,12 +103,15 @@ pub fn sbom_files(
         found.push(SbomFile { path, kind, bytes });
     }
     if found.is_empty() {
-        return Err(FileError::Bad {
-            path: dir.to_path_buf(),
-            message: format!(
-                "no SBOM of {image} ({platform}, variant {variant}, commit {sha12}): expected {stem}.spdx.json or {stem}.cdx.json\n  fix: run `stacktag hook --sbom {image}` for this commit, or pass the right --sbom-dir / --repo-dir"
-            ),
-        }.into());
+        return Err(RegistryError::NoSbom {
+            dir: dir.to_path_buf(),
+            image: image.to_string(),
+            platform: platform.to_string(),
+            variant: variant.to_string(),
+            sha12: sha12.to_string(),
+            stem,
+        }
+        .into());
     }
     Ok(found)
 }
