@@ -134,10 +134,12 @@ ci-check: stacktag ## fail (exit 18, diff printed) when the committed CI files a
 
 # Port of the registry `make ci-local` publishes to (its own, with auth; not $(REGISTRY)).
 CI_LOCAL_PORT ?= 5077
-ci-local: root-image stacktag ## run the demo stack's generated GitLab pipeline end to end (gitlab-ci-local), then check the registry and wiki
+# The leaf image whose Dockerfile the second run of `make ci-local` changes.
+CI_LOCAL_LEAF ?= java-notebook
+ci-local: root-image stacktag ## run the demo stack's generated GitLab pipeline twice (gitlab-ci-local; then after a leaf change), check registry and wiki, print both wall times
 	@scripts/ci-tools $(CI_TOOLS)
 	@REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) CI_TOOLS=$(CI_TOOLS) \
-	  scripts/ci-local $(STACKTAG) $(CI_LOCAL_PORT) build/ci-local
+	  scripts/ci-local-twice $(STACKTAG) $(CI_LOCAL_PORT) build/ci-local $(CI_LOCAL_LEAF)
 
 plugin-template: ## a new tagger plugin crate in DIR (from examples/plugin-tagger, with stacktag's Cargo.lock)
 	@[ -n "$(DIR)" ] || { echo "usage: make plugin-template DIR=path/to/my-tagger" >&2; exit 2; }

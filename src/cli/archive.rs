@@ -213,11 +213,19 @@ pub async fn load(args: LoadArgs, ui: &Ui) -> Result<(), Error> {
             path,
             id,
             tags,
+            present,
             layout,
             bytes,
             seconds,
         } = load::load(&session.docker, f).await?;
-        if !quiet {
+        if !quiet && present {
+            crate::console::line(format_args!(
+                "stacktag: {}: the daemon has its image {} already; archive checked and its names put on it in {:.2}s, nothing imported",
+                path.display(),
+                &id.trim_start_matches("sha256:")[..12],
+                seconds,
+            ));
+        } else if !quiet {
             crate::console::line(format_args!(
                 "stacktag: loaded {} in {:.2}s ({}, {:?} layout, {:.0} MB/s of archive)",
                 path.display(),

@@ -474,6 +474,60 @@ fn archives_that_do_not_match_their_checksum_or_name_are_refused() {
     assert!(text(&o.stderr).contains("not named as an image archive"));
 }
 
+/// The daemon has the archive's image already (a CI runner that built it,
+/// or a job before on the same daemon): the archive is read and checked,
+/// its names are put back on that image (here `latest` had moved to
+/// another image, as a job of another platform on one daemon moves it), and
+/// the daemon imports nothing (no `load` event).
+#[test]
+fn loading_an_image_the_daemon_has_names_it_and_imports_nothing() {
+    let t = Tiny::new("present");
+    let archive = t.save(&[]);
+    let other = Tiny::new("present-other");
+    docker(&["tag", &other.id, &t.reference]);
+    assert_eq!(image_id(&t.reference).as_deref(), Some(other.id.as_str()));
+    let since = docker(&["system", "info", "--format", "{{.SystemTime}}"]);
+    let o = t.stacktag(&["load", archive.to_str().unwrap()]);
+    assert_eq!(
+        ok(&o),
+        format!("{} {} {}\n", archive.display(), t.id, t.reference)
+    );
+    assert!(
+        text(&o.stderr).contains("already; archive checked and its names put on it"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(image_id(&t.reference).as_deref(), Some(t.id.as_str()));
+    let until = docker(&["system", "info", "--format", "{{.SystemTime}}"]);
+    let loads = docker(&[
+        "events",
+        "--since",
+        since.trim(),
+        "--until",
+        until.trim(),
+        "--filter",
+        "type=image",
+        "--filter",
+        "event=load",
+        "--format",
+        "{{.Actor.ID}}",
+    ]);
+    assert!(
+        !loads.contains(&t.id[7..19]),
+        "the daemon loaded it: {loads}"
+    );
+
+    // A damaged archive is refused all the same, before any name moves.
+    docker(&["tag", &other.id, &t.reference]);
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(&archive, bytes).unwrap();
+    let o = t.stacktag(&["load", archive.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(image_id(&t.reference).as_deref(), Some(other.id.as_str()));
+}
+
 #[test]
 fn load_dir_picks_the_newest_archive_of_each_image() {
     let t = Tiny::new("newest");
