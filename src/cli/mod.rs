@@ -395,11 +395,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
             let (registry, owner) = (&hierarchy.registry, &hierarchy.owner);
             let items = crate::build::from::items_of(&hierarchy, registry, owner);
             crate::build::from::check(&hierarchy, registry, owner, &items)?;
-            let builder = if images {
-                (None, String::new())
-            } else {
-                build::builder_for_check().await
-            };
+            let builder = build::builder_for_check().await;
             ui.out(&stack::check(&hierarchy, images, &builder));
             ui.result(json::Body::Check(stack::check_json(&hierarchy, &builder)));
             Ok(())
