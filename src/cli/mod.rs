@@ -395,8 +395,9 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
             let (registry, owner) = (&hierarchy.registry, &hierarchy.owner);
             let items = crate::build::from::items_of(&hierarchy, registry, owner);
             crate::build::from::check(&hierarchy, registry, owner, &items)?;
-            ui.out(&stack::check(&hierarchy, images));
-            ui.result(json::Body::Check(stack::check_json(&hierarchy)));
+            let builder = build::builder_for_check().await;
+            ui.out(&stack::check(&hierarchy, images, &builder));
+            ui.result(json::Body::Check(stack::check_json(&hierarchy, &builder)));
             Ok(())
         }
         Command::List { .. } => {
