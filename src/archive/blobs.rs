@@ -302,7 +302,12 @@ mod tests {
         let config = br#"{"rootfs":{"diff_ids":[]}}"#;
         let id = format!("sha256:{}", codec::sha256_hex(config));
         let (digest, mut file) = tar
-            .finish(config, &id, &["x/y:latest".into()], &[blob.clone()])
+            .finish(
+                config,
+                &id,
+                &["x/y:latest".into()],
+                std::slice::from_ref(&blob),
+            )
             .unwrap();
         file.seek(SeekFrom::Start(0)).unwrap();
         let mut names = Vec::new();

@@ -1,11 +1,15 @@
 //! `stacktag push --archive`: an image archive (from `stacktag save`) put
 //! straight into the registry, with no Docker daemon. Blobs the registry
 //! has are skipped (HEAD), blobs an ancestor image's repository has are
-//! mounted, the others are read from the tar, gzip-compressed and uploaded
-//! (digests computed while streaming; the compressed blob waits in a
-//! temporary file so a retry can send it again). The config goes up as it
-//! is, so the image that lands is the archive's image: its config digest is
-//! the image ID. The manifest is put by digest, and only then under each tag.
+//! mounted, the others uploaded. An archive of the registry layout
+//! (`archive/blobs.rs`) holds them compressed, with the manifest: they go up
+//! as they are, and the manifest too, so the image gets the digest `save`
+//! gave. From the daemon's own export, each layer is read from the tar,
+//! gzip-compressed and uploaded (digests computed while streaming; the
+//! compressed blob waits in a temporary file so a retry can send it again).
+//! The config goes up as it is, so the image that lands is the archive's
+//! image: its config digest is the image ID. The manifest is put by digest,
+//! and only then under each tag.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufWriter, Read, Write};
