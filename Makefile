@@ -105,7 +105,7 @@ bench-publish: hook-all ## wall time of push + merge of the whole stack into an 
 	  scripts/publish-bench $(STACKTAG) $(OUT)
 
 ARCHIVES ?= build/archives
-save/%: build/% ## write image % to $(ARCHIVES)/{image}_{sha12}_{id12}.tar.zst (+ .sha256)
+save/%: build/% ## write image % to $(ARCHIVES)/{image}_{sha12}_{id12}.tar, gzip layers as the registry takes them (+ .sha256)
 	@$(STACKTAG) save --registry $(REGISTRY) --owner $(OWNER) --dir $(ARCHIVES) $*
 
 push-archive/%: registry-up stacktag ## push the newest archive of image % from $(ARCHIVES), no daemon (tags from $(OUT)/tags)
@@ -113,7 +113,7 @@ push-archive/%: registry-up stacktag ## push the newest archive of image % from 
 	  $(STACKTAG) push --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) \
 	    --archive "$$(ls -t $(ARCHIVES)/$*_*.tar* | grep -v '\.sha256$$' | head -n1)"
 
-bench-archive: build-all ## save/load/push --archive against docker save|zstd, zstd -d|docker load, docker push
+bench-archive: build-all ## save + first push --archive against docker save|zstd + zstd -d|docker load + docker push (BENCH_RUNS alternating runs, medians, ratios)
 	@$(CARGO) build --quiet --release --bin stacktag
 	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
 	  scripts/archive-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag $(BENCH_IMAGES)

@@ -73,7 +73,7 @@ pub fn push(p: &Pipeline, platform: Platform) -> String {
     let mut s = String::from("# Straight from the archives into the registry: no Docker daemon.\n");
     for b in p.builds_on(platform) {
         s += &format!(
-            "stacktag push --attach-sbom {v}--archive \"$(ls {ARCHIVES}/{stem}/*.tar.zst)\"\n",
+            "stacktag push --attach-sbom {v}--archive \"$(ls {ARCHIVES}/{stem}/*.tar)\"\n",
             v = b.variant_flag(),
             stem = b.stem()
         );

@@ -885,6 +885,8 @@ pub struct SavedArchive {
     pub path: String,
     /// The `.sha256` beside it.
     pub checksum_file: String,
+    /// The registry manifest in the archive (`--layers gzip`).
+    pub manifest_digest: Option<String>,
     pub bytes: u64,
     pub seconds: f64,
 }
