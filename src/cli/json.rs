@@ -686,6 +686,12 @@ pub struct Check {
     pub registry: String,
     pub owner: String,
     pub repository: String,
+    /// The builder `stacktag build` would use: `buildkit` or `classic`;
+    /// null when no Docker daemon answered.
+    pub builder: Option<crate::build::BuilderKind>,
+    /// Why that builder: `the default: the daemon has BuildKit`,
+    /// `STACKTAG_BUILDER=classic`, `the daemon has no BuildKit: …`.
+    pub builder_why: String,
     /// The keys the file leaves to their defaults.
     pub defaults: Vec<String>,
     /// Parents before children.
@@ -884,6 +890,8 @@ pub struct SavedArchive {
     pub path: String,
     /// The `.sha256` beside it.
     pub checksum_file: String,
+    /// The registry manifest in the archive (`--layers gzip`).
+    pub manifest_digest: Option<String>,
     pub bytes: u64,
     pub seconds: f64,
 }

@@ -7,6 +7,7 @@ use clap::Args;
 use super::args::Output;
 use super::json;
 use super::{Context, Run};
+use crate::build::BuilderKind;
 use crate::error::{ConfigError, Error};
 use crate::formats::tags;
 use crate::hierarchy::{Hierarchy, Names};
@@ -56,8 +57,10 @@ impl Run for CheckArgs {
         let (registry, owner) = (&hierarchy.registry, &hierarchy.owner);
         let items = crate::build::from::items_of(&hierarchy, registry, owner);
         crate::build::from::check(&hierarchy, registry, owner, &items)?;
-        cx.ui.out(&check(&hierarchy, self.images));
-        cx.ui.result(json::Body::Check(check_json(&hierarchy)));
+        let builder = super::build::builder_for_check().await;
+        cx.ui.out(&check(&hierarchy, self.images, &builder));
+        cx.ui
+            .result(json::Body::Check(check_json(&hierarchy, &builder)));
         Ok(())
     }
 }
@@ -91,7 +94,8 @@ impl Run for ExplainArgs {
 
 /// The image tree with each image's full reference, and the settings the
 /// file leaves to their defaults; or only the names, parents first.
-pub fn check(h: &Hierarchy, names_only: bool) -> String {
+/// `builder`: what `build` would use and why (`None`: no daemon answered).
+pub fn check(h: &Hierarchy, names_only: bool, builder: &(Option<BuilderKind>, String)) -> String {
     if names_only {
         return h
             .topological()
@@ -108,6 +112,8 @@ pub fn check(h: &Hierarchy, names_only: bool) -> String {
         h.repository,
         defaulted(h, "repository")
     );
+    let kind = builder.0.map_or("unknown", BuilderKind::name);
+    text += &format!("  builder: {kind} ({})\n", builder.1);
     text += "images (the hook tags {registry}/{owner}/{image}:latest):\n";
     text += &tree(h);
     text
@@ -242,12 +248,14 @@ fn tree(h: &Hierarchy) -> String {
 }
 
 /// `check --format json`: the file, its settings, every image parents first.
-pub fn check_json(h: &Hierarchy) -> json::Check {
+pub fn check_json(h: &Hierarchy, builder: &(Option<BuilderKind>, String)) -> json::Check {
     json::Check {
         file: h.path.display().to_string(),
         registry: h.registry.clone(),
         owner: h.owner.clone(),
         repository: h.repository.clone(),
+        builder: builder.0,
+        builder_why: builder.1.clone(),
         defaults: h.defaulted.iter().map(|k| k.to_string()).collect(),
         images: h
             .topological()
