@@ -99,15 +99,12 @@ pub enum RegistryError {
     #[error("{path}: {message}")]
     BadTagsFile { path: PathBuf, message: String },
 
-    #[error("{dir}: no SBOM of {image} ({platform}, variant {variant}, commit {sha12}): expected {stem}.spdx.json or {stem}.cdx.json", dir = .dir.display())]
+    #[error("{dir}: no SBOM of {image} {which}", dir = .dir.display())]
     NoSbom {
         dir: PathBuf,
         image: String,
-        platform: String,
-        variant: String,
-        sha12: String,
-        /// `{platform}-{variant}-{image}-{sha12}`.
-        stem: String,
+        /// `({platform}, variant {variant}, commit {sha12}): expected {stem}.spdx.json or ...`.
+        which: String,
     },
 
     #[error("refusing to merge {image}: {} platform image(s) missing in the registry, nothing was written:\n{}", .missing.len(), .missing.iter().map(|m| format!("  - {m}")).collect::<Vec<_>>().join("\n"))]

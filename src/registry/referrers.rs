@@ -106,10 +106,9 @@ pub fn sbom_files(
         return Err(RegistryError::NoSbom {
             dir: dir.to_path_buf(),
             image: image.to_string(),
-            platform: platform.to_string(),
-            variant: variant.to_string(),
-            sha12: sha12.to_string(),
-            stem,
+            which: format!(
+                "({platform}, variant {variant}, commit {sha12}): expected {stem}.spdx.json or {stem}.cdx.json"
+            ),
         }
         .into());
     }
