@@ -15,13 +15,19 @@ use super::pipe::{self, Forward};
 use super::{checksum, scan};
 use crate::error::Error;
 
+/// One archive loaded (as `load --format json` lists it).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct Loaded {
     pub path: PathBuf,
+    #[serde(rename = "image_id")]
+    #[schemars(with = "crate::formats::schema::Digest")]
     pub id: String,
-    /// The references the daemon gave the image (the archive's RepoTags).
+    /// The references the daemon gave the image (the archive's RepoTags), as loaded.
     pub tags: Vec<String>,
+    #[serde(skip)]
     pub layout: scan::Layout,
     pub bytes: u64,
+    #[schemars(with = "crate::formats::schema::Seconds")]
     pub seconds: f64,
 }
 
