@@ -15,16 +15,23 @@ use super::pipe::{self, Forward};
 use super::{checksum, scan};
 use crate::error::Error;
 
+/// One archive loaded (as `load --format json` lists it).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct Loaded {
     pub path: PathBuf,
+    #[serde(rename = "image_id")]
+    #[schemars(with = "crate::formats::schema::Digest")]
     pub id: String,
-    /// The references the daemon gave the image (the archive's RepoTags).
+    /// The references the daemon gave the image (the archive's RepoTags), as loaded.
     pub tags: Vec<String>,
     /// The daemon had the image already: the archive was read and checked,
     /// its names put on that image, and nothing imported.
+    #[serde(skip)]
     pub present: bool,
+    #[serde(skip)]
     pub layout: scan::Layout,
     pub bytes: u64,
+    #[schemars(with = "crate::formats::schema::Seconds")]
     pub seconds: f64,
 }
 
