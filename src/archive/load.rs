@@ -175,14 +175,7 @@ async fn name_present(
     })
     .await
     .map_err(|e| Error::io(path, std::io::Error::other(e)))??;
-    if image.id12() != name.id12 {
-        return Err(ArchiveError::NameMismatch {
-            path: path.into(),
-            id12: name.id12.clone(),
-            actual: image.id,
-        }
-        .into());
-    }
+    image.check_named(path, &name.id12)?;
     if image.id != have {
         return Ok(None);
     }
@@ -228,14 +221,7 @@ fn read_checked(
         let mut tee = Tee::new(decoded, forward.as_mut().expect("set"));
         let scanned = scan::scan(path, &mut tee, false, &mut |_, _| Ok(()))?;
         let image = scanned.image(path)?;
-        if image.id12() != id12 {
-            return Err(ArchiveError::NameMismatch {
-                path: path.into(),
-                id12: id12.to_string(),
-                actual: image.id.clone(),
-            }
-            .into());
-        }
+        image.check_named(path, id12)?;
         Ok(image)
     })();
     let forward = forward.take().expect("set");
