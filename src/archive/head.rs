@@ -96,14 +96,7 @@ pub fn read(path: &Path, cache: Option<&Path>) -> Result<Head, Error> {
         return Ok(head);
     }
     let (image, bytes) = read_verified(path, &key.sha256)?;
-    if image.id12() != name.id12 {
-        return Err(ArchiveError::NameMismatch {
-            path: path.into(),
-            id12: name.id12.clone(),
-            actual: image.id,
-        }
-        .into());
-    }
+    image.check_named(path, &name.id12)?;
     let diff_ids: Vec<String> = image.layers.iter().map(|l| l.diff_id.clone()).collect();
     let cache_error = entry_path.and_then(|p| {
         let entry = Entry {

@@ -15,16 +15,23 @@ use super::pipe::{self, Forward};
 use super::{checksum, scan};
 use crate::error::Error;
 
+/// One archive loaded (as `load --format json` lists it).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct Loaded {
     pub path: PathBuf,
+    #[serde(rename = "image_id")]
+    #[schemars(with = "crate::formats::schema::Digest")]
     pub id: String,
-    /// The references the daemon gave the image (the archive's RepoTags).
+    /// The references the daemon gave the image (the archive's RepoTags), as loaded.
     pub tags: Vec<String>,
     /// The daemon had the image already: the archive was read and checked,
     /// its names put on that image, and nothing imported.
+    #[serde(skip)]
     pub present: bool,
+    #[serde(skip)]
     pub layout: scan::Layout,
     pub bytes: u64,
+    #[schemars(with = "crate::formats::schema::Seconds")]
     pub seconds: f64,
 }
 
@@ -168,14 +175,7 @@ async fn name_present(
     })
     .await
     .map_err(|e| Error::io(path, std::io::Error::other(e)))??;
-    if image.id12() != name.id12 {
-        return Err(ArchiveError::NameMismatch {
-            path: path.into(),
-            id12: name.id12.clone(),
-            actual: image.id,
-        }
-        .into());
-    }
+    image.check_named(path, &name.id12)?;
     if image.id != have {
         return Ok(None);
     }
@@ -221,14 +221,7 @@ fn read_checked(
         let mut tee = Tee::new(decoded, forward.as_mut().expect("set"));
         let scanned = scan::scan(path, &mut tee, false, &mut |_, _| Ok(()))?;
         let image = scanned.image(path)?;
-        if image.id12() != id12 {
-            return Err(ArchiveError::NameMismatch {
-                path: path.into(),
-                id12: id12.to_string(),
-                actual: image.id.clone(),
-            }
-            .into());
-        }
+        image.check_named(path, id12)?;
         Ok(image)
     })();
     let forward = forward.take().expect("set");

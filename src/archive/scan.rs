@@ -73,6 +73,18 @@ impl Image {
         let hex = self.id.trim_start_matches("sha256:");
         &hex[..12.min(hex.len())]
     }
+
+    /// The image is the one the archive's file name (`id12`) says it is.
+    pub fn check_named(&self, path: &Path, id12: &str) -> Result<(), ArchiveError> {
+        if self.id12() == id12 {
+            return Ok(());
+        }
+        Err(ArchiveError::NameMismatch {
+            path: path.into(),
+            id12: id12.to_string(),
+            actual: self.id.clone(),
+        })
+    }
 }
 
 /// Is this entry a layer (handed to the visitor) rather than metadata?

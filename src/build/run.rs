@@ -34,7 +34,7 @@ use crate::hook::progress::Progress;
 use crate::hook::session::Session;
 
 /// What happens to an image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// A local image has these inputs: `latest` points at it, no build.
@@ -55,7 +55,8 @@ impl std::fmt::Display for Action {
 }
 
 /// One image of a run (or of a plan).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "BuildImage")]
 pub struct Report {
     pub image: String,
     pub level: usize,

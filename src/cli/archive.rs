@@ -229,6 +229,7 @@ pub async fn load(args: LoadArgs, ui: &Ui) -> Result<(), Error> {
         archives: Vec::new(),
     };
     for f in &files {
+        let loaded = load::load(&session.docker, f).await?;
         let Loaded {
             path,
             id,
@@ -237,8 +238,8 @@ pub async fn load(args: LoadArgs, ui: &Ui) -> Result<(), Error> {
             layout,
             bytes,
             seconds,
-        } = load::load(&session.docker, f).await?;
-        if !quiet && present {
+        } = &loaded;
+        if !quiet && *present {
             crate::console::line(format_args!(
                 "stacktag: {}: the daemon has its image {} already; archive checked and its names put on it in {:.2}s, nothing imported",
                 path.display(),
@@ -250,19 +251,13 @@ pub async fn load(args: LoadArgs, ui: &Ui) -> Result<(), Error> {
                 "stacktag: loaded {} in {:.2}s ({}, {:?} layout, {:.0} MB/s of archive)",
                 path.display(),
                 seconds,
-                size(bytes),
+                size(*bytes),
                 layout,
-                mb_per_s(bytes, seconds)
+                mb_per_s(*bytes, *seconds)
             ));
         }
         text += &format!("{} {id} {}\n", path.display(), tags.join(" "));
-        doc.archives.push(json::LoadedArchive {
-            path: path.display().to_string(),
-            image_id: id,
-            tags,
-            bytes,
-            seconds,
-        });
+        doc.archives.push(loaded);
     }
     ui.out(&text);
     ui.result(json::Body::Load(doc));

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Args, ValueEnum};
 
-use super::{out, Format, ImageName};
+use super::json::{Body, BuildRun};
+use super::{Format, ImageName, Ui};
 use crate::build::{self, Action, Builder, BuilderKind, Options, Report, Secret, StepLines};
 use crate::error::{ConfigError, Error};
 use crate::formats::tags::Platform;
@@ -118,7 +119,8 @@ pub struct BuildArgs {
     pub out_dir: PathBuf,
 }
 
-pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(), Error> {
+pub async fn run(hierarchy: Hierarchy, args: BuildArgs, ui: &Ui) -> Result<(), Error> {
+    let quiet = ui.quiet;
     let images = args.images.chosen(&hierarchy)?;
     let (registry, owner) = args.name.registry_owner(&hierarchy);
     let build_args = args
@@ -174,7 +176,7 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
     let targets = build::targets(&hierarchy, &images, &options)?;
     let session = Session::connect().await?;
     let temp_tags: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let (plan, format) = (args.plan, args.format);
+    let plan = args.plan;
     let stack = (hierarchy.platforms.clone(), hierarchy.path.clone());
     let work = {
         let (session, temp_tags) = (session.clone(), temp_tags.clone());
@@ -200,11 +202,12 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
         }
     }
     let (platform, kind, reports, mut errors) = outcome?;
-    out(&match (format, plan) {
-        (Format::Json, _) => plan_json(&platform, &kind, &reports),
-        (Format::Text, true) => plan_text(&platform, &kind, &reports),
-        (Format::Text, false) => summary(&reports),
+    ui.out(&if plan {
+        plan_text(&platform, &kind, &reports)
+    } else {
+        summary(&reports)
     });
+    ui.result(Body::Build(BuildRun::new(&platform, &kind, &reports)));
     match errors.len() {
         0 => Ok(()),
         1 => Err(errors.remove(0)),
@@ -294,36 +297,6 @@ fn plan_text(platform: &str, (builder, why): &(BuilderKind, String), reports: &[
     text
 }
 
-/// The plan as JSON: every image, and the images grouped in dependency
-/// levels (all of them, and those to build or pull), for a CI job matrix.
-fn plan_json(platform: &str, (builder, why): &(BuilderKind, String), reports: &[Report]) -> String {
-    let depth = reports.iter().map(|r| r.level + 1).max().unwrap_or(0);
-    let levels = |pick: &dyn Fn(&Report) -> bool| -> Vec<Vec<&str>> {
-        (0..depth)
-            .map(|l| {
-                reports
-                    .iter()
-                    .filter(|r| r.level == l && pick(r))
-                    .map(|r| r.image.as_str())
-                    .collect::<Vec<_>>()
-            })
-            .filter(|l| !l.is_empty())
-            .collect()
-    };
-    let doc = serde_json::json!({
-        "platform": platform,
-        "builder": builder,
-        "builder_why": why,
-        "levels": levels(&|_| true),
-        "build_levels": levels(&|r| r.action != Action::Reuse),
-        "images": reports,
-    });
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&doc).expect("plain data")
-    )
-}
-
 fn summary(reports: &[Report]) -> String {
     let mut text = String::new();
     for r in reports {
@@ -353,8 +326,12 @@ fn summary(reports: &[Report]) -> String {
 }
 
 impl super::Run for BuildArgs {
+    fn output(&self) -> &super::Output {
+        super::format_only(self.format)
+    }
+
     async fn run(self, cx: &super::Context<'_>) -> Result<(), Error> {
         let hierarchy = cx.hierarchy(crate::hierarchy::Names::Any)?;
-        run(hierarchy, self, cx.ui.quiet).await
+        run(hierarchy, self, cx.ui).await
     }
 }

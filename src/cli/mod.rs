@@ -372,11 +372,25 @@ pub(crate) fn out(text: &str) {
     crate::console::out(text);
 }
 
-/// The output options of commands that make no JSON document of the common shape.
+/// The output options of commands that print text only.
 static TEXT_ONLY: Output = Output {
     format: Format::Text,
     metadata_file: None,
 };
+
+/// `--format json` of the commands that take no `--metadata-file` (build, diff).
+static JSON_ONLY: Output = Output {
+    format: Format::Json,
+    metadata_file: None,
+};
+
+/// The output options of a command whose only one is `--format`.
+fn format_only(format: Format) -> &'static Output {
+    match format {
+        Format::Text => &TEXT_ONLY,
+        Format::Json => &JSON_ONLY,
+    }
+}
 
 /// The whole run of a parsed command line.
 pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {

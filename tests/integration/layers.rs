@@ -114,14 +114,19 @@ fn a_command_is_its_enum_arm_and_its_own_file() {
         .map(|c| (c[1].to_string(), c[2].to_string(), c[3].to_string()))
         .collect();
     assert!(arms.len() >= 20, "{arms:?}");
-    let sources: Vec<(String, String)> = std::fs::read_dir(&cli)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .map(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(&p).unwrap())
-        })
-        .collect();
+    // Every file under src/cli (json/ is a folder of its own), by its path there.
+    let mut sources: Vec<(String, String)> = Vec::new();
+    let mut dirs = vec![cli.clone()];
+    while let Some(dir) = dirs.pop() {
+        for p in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                let name = p.strip_prefix(&cli).unwrap().to_string_lossy().into_owned();
+                sources.push((name, std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
     for (variant, file, args) in &arms {
         let own = &sources
             .iter()
