@@ -134,6 +134,33 @@ mod tests {
             .with(PIP, &data("debian-pip-list.json"), "", 0)
     }
 
+    /// Every section's captured output: an image with all five tools.
+    fn every_tool() -> FakeRunner {
+        debian()
+            .with(CONDA, &data("conda-list.json"), "", 0)
+            .with(R, &data("r-installed-packages.tsv"), "", 0)
+            .with(JULIA, &data("julia-pkg-dependencies.tsv"), "", 0)
+    }
+
+    /// The SPDX and CycloneDX documents of the captured outputs, pinned
+    /// byte for byte (`tests/golden/sbom/`): how the packages are
+    /// collected may change, the documents may not.
+    #[tokio::test]
+    async fn documents_of_every_section_are_the_golden_ones() {
+        let inv = run(every_tool(), &[]).await.unwrap();
+        assert_eq!(inv.found, Section::ALL);
+        let (image, build) = (ImageInfo::example(), BuildInfo::example());
+        for (name, text) in super::super::documents(&inv, &image, &build) {
+            let path = format!("{}/tests/golden/sbom/{name}", env!("CARGO_MANIFEST_DIR"));
+            if std::env::var_os("STACKTAG_BLESS").is_some() {
+                std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
+                std::fs::write(&path, &text).unwrap();
+            }
+            let want = std::fs::read_to_string(&path).unwrap_or_default();
+            assert_eq!(text, want, "{path} differs (STACKTAG_BLESS=1 to accept)");
+        }
+    }
+
     #[tokio::test]
     async fn missing_tools_are_skipped_and_named() {
         let inv = run(debian(), &[]).await.unwrap();
