@@ -164,6 +164,10 @@ test-podman: podman-up ## build with reuse, hook and its cache, save and load, a
 	@left=$$(DOCKER_HOST=$(PODMAN_HOST) docker ps -aq --filter label=org.stacktag.managed | wc -l); \
 	  if [ "$$left" != 0 ]; then echo "FAIL: $$left container(s) labelled org.stacktag.managed left behind on podman" >&2; exit 1; fi
 
+bench-registry: ## copy of a 6-image, 2-platform build to a second registry (release): stacktag copy against skopeo copy --multi-arch all (BENCH_RUNS rounds)
+	@$(CARGO) build --quiet --release --bin stacktag
+	@scripts/registry-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag $(or $(BENCH_RUNS),3)
+
 bench-build: root-image ## build figures (release): BuildKit cold vs the classic loop and --builder classic, warm apt cache, one apt line (BENCH_RUNS rounds)
 	@$(CARGO) build --quiet --release --bin stacktag
 	@REGISTRY=$(REGISTRY) ROOT_IMAGE=$(ROOT_IMAGE) scripts/build-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag
