@@ -169,7 +169,7 @@ pub fn apt_output(dpkg: &str, apt: &str) -> String {
 /// captured on its own.
 #[cfg(test)]
 pub fn r_output(shown: &str, lines: &str) -> String {
-    let body = shown.trim_end_matches(|c| c == '>' || c == ' ' || c == '\n');
+    let body = shown.trim_end_matches(['>', ' ', '\n']);
     format!("{body}\n> {}\n{lines}> \n> \n", super::parse::R_SCRIPT)
 }
 
