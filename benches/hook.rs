@@ -28,7 +28,7 @@ use stacktag::hook::container::{Container, Limits};
 use stacktag::hook::session::Session;
 use stacktag::plugin::command::{Cmd, ExecError, Output};
 use stacktag::plugin::run::{BuildInfo, ImageInfo};
-use stacktag::plugin::{self, CommandCache, Context, Runner};
+use stacktag::plugin::{CommandCache, Context, Runner};
 
 /// Runs of each (5, as issue 22's 26% was measured).
 const RUNS: usize = 5;
@@ -212,9 +212,8 @@ async fn floor(h: &Hierarchy, images: &[String]) -> Vec<(String, Duration, Strin
             let taggers = join_all(resolved.taggers.iter().map(|p| {
                 let ctx = Context::new(&info, build, &timed, &cache);
                 async move {
-                    plugin::tagger(&p.name)
-                        .unwrap()
-                        .tagger
+                    h.tagger(&p.name)
+                        .expect("validated")
                         .tag_value(&ctx)
                         .await
                         .map(drop)
@@ -223,9 +222,8 @@ async fn floor(h: &Hierarchy, images: &[String]) -> Vec<(String, Duration, Strin
             let manifests = join_all(resolved.manifests.iter().map(|p| {
                 let ctx = Context::new(&info, build, &timed, &cache);
                 async move {
-                    plugin::manifest(&p.name)
-                        .unwrap()
-                        .manifest
+                    h.manifest(&p.name)
+                        .expect("validated")
                         .markdown(&ctx)
                         .await
                         .map(drop)
@@ -292,11 +290,7 @@ async fn sequential(h: &Hierarchy, images: &[String]) -> (Duration, usize) {
         for p in &resolved.taggers {
             let cache = CommandCache::default();
             let ctx = Context::new(&info, &build, &tags, &cache);
-            let _ = plugin::tagger(&p.name)
-                .unwrap()
-                .tagger
-                .tag_value(&ctx)
-                .await;
+            let _ = h.tagger(&p.name).expect("validated").tag_value(&ctx).await;
             commands += cache.len();
         }
         tags.remove().await;
@@ -313,11 +307,7 @@ async fn sequential(h: &Hierarchy, images: &[String]) -> (Duration, usize) {
         for p in &resolved.manifests {
             let cache = CommandCache::default();
             let ctx = Context::new(&info, &build, &manifest, &cache);
-            let _ = plugin::manifest(&p.name)
-                .unwrap()
-                .manifest
-                .markdown(&ctx)
-                .await;
+            let _ = h.manifest(&p.name).expect("validated").markdown(&ctx).await;
             commands += cache.len();
         }
         manifest.remove().await;
