@@ -105,7 +105,7 @@ bench-publish: hook-all ## wall time of push + merge of the whole stack into an 
 	  scripts/publish-bench $(STACKTAG) $(OUT)
 
 ARCHIVES ?= build/archives
-save/%: build/% ## write image % to $(ARCHIVES)/{image}_{sha12}_{id12}.tar.zst (+ .sha256)
+save/%: build/% ## write image % to $(ARCHIVES)/{image}_{sha12}_{id12}.tar, gzip layers as the registry takes them (+ .sha256)
 	@$(STACKTAG) save --registry $(REGISTRY) --owner $(OWNER) --dir $(ARCHIVES) $*
 
 push-archive/%: registry-up stacktag ## push the newest archive of image % from $(ARCHIVES), no daemon (tags from $(OUT)/tags)
@@ -113,7 +113,7 @@ push-archive/%: registry-up stacktag ## push the newest archive of image % from 
 	  $(STACKTAG) push --registry $(REGISTRY) --owner $(OWNER) --out-dir $(OUT) \
 	    --archive "$$(ls -t $(ARCHIVES)/$*_*.tar* | grep -v '\.sha256$$' | head -n1)"
 
-bench-archive: build-all ## save/load/push --archive against docker save|zstd, zstd -d|docker load, docker push
+bench-archive: build-all ## save + first push --archive against docker save|zstd + zstd -d|docker load + docker push (BENCH_RUNS alternating runs, medians, ratios)
 	@$(CARGO) build --quiet --release --bin stacktag
 	@REGISTRY=$(REGISTRY) OWNER=$(OWNER) REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) \
 	  scripts/archive-bench $(or $(CARGO_TARGET_DIR),target)/release/stacktag $(BENCH_IMAGES)
@@ -134,10 +134,12 @@ ci-check: stacktag ## fail (exit 18, diff printed) when the committed CI files a
 
 # Port of the registry `make ci-local` publishes to (its own, with auth; not $(REGISTRY)).
 CI_LOCAL_PORT ?= 5077
-ci-local: root-image stacktag ## run the demo stack's generated GitLab pipeline end to end (gitlab-ci-local), then check the registry and wiki
+# The leaf image whose Dockerfile the second run of `make ci-local` changes.
+CI_LOCAL_LEAF ?= java-notebook
+ci-local: root-image stacktag ## run the demo stack's generated GitLab pipeline twice (gitlab-ci-local; then after a leaf change), check registry and wiki, print both wall times
 	@scripts/ci-tools $(CI_TOOLS)
 	@REGISTRY_USER=$(REGISTRY_USER) REGISTRY_PASSWORD=$(REGISTRY_PASSWORD) CI_TOOLS=$(CI_TOOLS) \
-	  scripts/ci-local $(STACKTAG) $(CI_LOCAL_PORT) build/ci-local
+	  scripts/ci-local-twice $(STACKTAG) $(CI_LOCAL_PORT) build/ci-local $(CI_LOCAL_LEAF)
 
 plugin-template: ## a new tagger plugin crate in DIR (from examples/plugin-tagger, with stacktag's Cargo.lock)
 	@[ -n "$(DIR)" ] || { echo "usage: make plugin-template DIR=path/to/my-tagger" >&2; exit 2; }

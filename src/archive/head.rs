@@ -26,7 +26,7 @@ use super::scan::{self, ConfigJson, Image, Layer};
 use crate::error::Error;
 
 /// Bumped when an entry's shape or meaning changes: older ones are misses.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// Entries not used for this long go when another is written.
 const KEEP: Duration = Duration::from_secs(30 * 24 * 3600);
 
@@ -44,6 +44,8 @@ pub struct Head {
     pub diff_ids: Vec<String>,
     /// Where each layer is in the tar, in the same order.
     pub layers: Vec<Layer>,
+    /// The registry manifest in the archive (registry layout), put as it is.
+    pub manifest: Option<Vec<u8>>,
     pub source: Source,
 }
 
@@ -94,14 +96,7 @@ pub fn read(path: &Path, cache: Option<&Path>) -> Result<Head, Error> {
         return Ok(head);
     }
     let (image, bytes) = read_verified(path, &key.sha256)?;
-    if image.id12() != name.id12 {
-        return Err(ArchiveError::NameMismatch {
-            path: path.into(),
-            id12: name.id12.clone(),
-            actual: image.id,
-        }
-        .into());
-    }
+    image.check_named(path, &name.id12)?;
     let diff_ids: Vec<String> = image.layers.iter().map(|l| l.diff_id.clone()).collect();
     let cache_error = entry_path.and_then(|p| {
         let entry = Entry {
@@ -109,6 +104,10 @@ pub fn read(path: &Path, cache: Option<&Path>) -> Result<Head, Error> {
             key,
             config: String::from_utf8_lossy(&image.config).into_owned(),
             layers: image.layers.clone(),
+            manifest: image
+                .manifest
+                .as_deref()
+                .map(|m| String::from_utf8_lossy(m).into_owned()),
         };
         write_entry(&p, &entry)
             .err()
@@ -122,6 +121,7 @@ pub fn read(path: &Path, cache: Option<&Path>) -> Result<Head, Error> {
         architecture: image.architecture,
         diff_ids,
         layers: image.layers,
+        manifest: image.manifest,
         source: Source::Archive { bytes, cache_error },
     })
 }
@@ -186,6 +186,9 @@ struct Entry {
     /// The image config (JSON) as the archive has it.
     config: String,
     layers: Vec<Layer>,
+    /// The registry manifest (JSON) as the archive has it, if any.
+    #[serde(default)]
+    manifest: Option<String>,
 }
 
 /// The entry at `entry_path`, when it is this archive's and consistent
@@ -220,6 +223,7 @@ fn cached(entry_path: &Path, path: &Path, name: &ArchiveName, key: &Key) -> Opti
         architecture: parsed.architecture,
         diff_ids,
         layers: entry.layers,
+        manifest: entry.manifest.map(String::into_bytes),
         source: Source::Cache,
     })
 }

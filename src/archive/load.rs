@@ -15,13 +15,23 @@ use super::pipe::{self, Forward};
 use super::{checksum, scan};
 use crate::error::Error;
 
+/// One archive loaded (as `load --format json` lists it).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct Loaded {
     pub path: PathBuf,
+    #[serde(rename = "image_id")]
+    #[schemars(with = "crate::formats::schema::Digest")]
     pub id: String,
-    /// The references the daemon gave the image (the archive's RepoTags).
+    /// The references the daemon gave the image (the archive's RepoTags), as loaded.
     pub tags: Vec<String>,
+    /// The daemon had the image already: the archive was read and checked,
+    /// its names put on that image, and nothing imported.
+    #[serde(skip)]
+    pub present: bool,
+    #[serde(skip)]
     pub layout: scan::Layout,
     pub bytes: u64,
+    #[schemars(with = "crate::formats::schema::Seconds")]
     pub seconds: f64,
 }
 
@@ -37,6 +47,14 @@ pub async fn load(docker: &bollard::Docker, path: &Path) -> Result<Loaded, Error
         tokio::task::spawn_blocking(move || checksum::verify(&path))
             .await
             .map_err(|e| Error::io(path_of(&name), std::io::Error::other(e)))??;
+    }
+
+    if let Some(loaded) = name_present(docker, path, &name).await? {
+        return Ok(Loaded {
+            bytes,
+            seconds: start.elapsed().as_secs_f64(),
+            ..loaded
+        });
     }
 
     let (tx, rx) = mpsc::channel(pipe::DEPTH);
@@ -119,10 +137,71 @@ pub async fn load(docker: &bollard::Docker, path: &Path) -> Result<Loaded, Error
         path: path.into(),
         id: image.id,
         tags,
+        present: false,
         layout: image.layout,
         bytes,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// When the daemon has the archive's image already (a CI runner that built
+/// it, or loaded it in an earlier job): the archive is read through and
+/// checked as for a load (the tar to its end, the image ID its name says),
+/// then its names are put on that image. The image ID is the digest of a
+/// config that lists every layer's digest, so the daemon's image is the
+/// archive's, and importing every layer again would change nothing but the
+/// time spent. `None`: the daemon lacks it, load it.
+async fn name_present(
+    docker: &bollard::Docker,
+    path: &Path,
+    name: &ArchiveName,
+) -> Result<Option<Loaded>, Error> {
+    // An ID prefix as Docker takes it; any answer but that image means: load.
+    let have = match docker.inspect_image(&name.id12).await {
+        Ok(i) => i.id.unwrap_or_default(),
+        Err(_) => return Ok(None),
+    };
+    if !have
+        .trim_start_matches("sha256:")
+        .starts_with(name.id12.as_str())
+    {
+        return Ok(None);
+    }
+    let archive = path.to_path_buf();
+    let image = tokio::task::spawn_blocking(move || -> Result<scan::Image, Error> {
+        let (decoded, _) = codec::open(&archive).map_err(|e| Error::io(&archive, e))?;
+        let scanned = scan::scan(&archive, decoded, false, &mut |_, _| Ok(()))?;
+        Ok(scanned.image(&archive)?)
+    })
+    .await
+    .map_err(|e| Error::io(path, std::io::Error::other(e)))??;
+    image.check_named(path, &name.id12)?;
+    if image.id != have {
+        return Ok(None);
+    }
+    for reference in &image.repo_tags {
+        let (repo, tag) = match reference.rsplit_once(':') {
+            Some((r, t)) if !t.contains('/') => (r, t),
+            _ => (reference.as_str(), "latest"),
+        };
+        let opts = bollard::query_parameters::TagImageOptionsBuilder::default()
+            .repo(repo)
+            .tag(tag)
+            .build();
+        docker
+            .tag_image(&image.id, Some(opts))
+            .await
+            .map_err(|e| Error::docker(format!("tag {} as {reference}", image.id), e))?;
+    }
+    Ok(Some(Loaded {
+        path: path.into(),
+        id: image.id,
+        tags: image.repo_tags,
+        present: true,
+        layout: image.layout,
+        bytes: 0,
+        seconds: 0.0,
+    }))
 }
 
 fn path_of(name: &ArchiveName) -> PathBuf {
@@ -142,14 +221,7 @@ fn read_checked(
         let mut tee = Tee::new(decoded, forward.as_mut().expect("set"));
         let scanned = scan::scan(path, &mut tee, false, &mut |_, _| Ok(()))?;
         let image = scanned.image(path)?;
-        if image.id12() != id12 {
-            return Err(ArchiveError::NameMismatch {
-                path: path.into(),
-                id12: id12.to_string(),
-                actual: image.id.clone(),
-            }
-            .into());
-        }
+        image.check_named(path, id12)?;
         Ok(image)
     })();
     let forward = forward.take().expect("set");

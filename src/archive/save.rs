@@ -10,7 +10,8 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::codec::{Encoder, Hashing, Tee};
+use super::blobs::TarOut;
+use super::codec::{self, Encoder, Hashing, HashingReader, Tee};
 use super::error::ArchiveError;
 use super::name::{ArchiveName, Compression};
 use super::pipe::{self, ChannelReader};
@@ -26,6 +27,19 @@ pub struct SaveRequest {
     pub version: String,
     pub dir: PathBuf,
     pub compression: Compression,
+    /// The layers as the registry takes them (the registry layout), else as
+    /// the daemon exports them, the whole tar compressed with `compression`.
+    pub layers: Layers,
+}
+
+/// How `save` stores the layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layers {
+    /// gzip blobs named by digest, with the registry manifest (`blobs.rs`):
+    /// `push --archive` only uploads. The tar itself is not compressed again.
+    Gzip,
+    /// As the daemon exports them (`docker save`).
+    Tar,
 }
 
 pub struct Saved {
@@ -34,8 +48,11 @@ pub struct Saved {
     pub id: String,
     /// Size of the archive file.
     pub bytes: u64,
-    /// Size of the tar inside.
+    /// Size of the tar the daemon exported.
     pub tar_bytes: u64,
+    /// `sha256:...` of the registry manifest in the archive (registry
+    /// layout): the digest `push --archive` gives the image.
+    pub manifest: Option<String>,
     pub seconds: f64,
 }
 
@@ -57,7 +74,10 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
         image: req.image.clone(),
         version: req.version.clone(),
         id12: found.id.trim_start_matches("sha256:")[..12].to_string(),
-        compression: req.compression,
+        compression: match req.layers {
+            Layers::Gzip => Compression::None,
+            Layers::Tar => req.compression,
+        },
     };
     std::fs::create_dir_all(&req.dir).map_err(|e| Error::io(&req.dir, e))?;
     let path = req.dir.join(name.to_string());
@@ -73,8 +93,11 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
         .try_clone()
         .map_err(|e| Error::io(temp.path(), e))?;
     let (compression, archive) = (req.compression, path.clone());
-    let writer =
-        tokio::task::spawn_blocking(move || write_archive(&archive, rx, file, compression));
+    let layers = req.layers;
+    let writer = tokio::task::spawn_blocking(move || match layers {
+        Layers::Gzip => write_registry(&archive, rx, file),
+        Layers::Tar => write_archive(&archive, rx, file, compression),
+    });
 
     // The image's `inputs-…` tags travel with it: loaded in another CI job,
     // `stacktag build` reuses it instead of building it again.
@@ -115,7 +138,7 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
     if let Some(e) = daemon_error {
         return Err(Error::docker(format!("export image {}", req.reference), e));
     }
-    let (hex, bytes, tar_bytes, image) = written?;
+    let (hex, bytes, tar_bytes, image, manifest) = written?;
     if image.id != found.id {
         return Err(ArchiveError::Layout {
             path: path.clone(),
@@ -150,6 +173,7 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
         id: found.id,
         bytes,
         tar_bytes,
+        manifest,
         seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -157,12 +181,14 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
 /// The blocking half: tar in from the channel, read by the scanner and,
 /// through the tee, compressed into the file. Returns the file's sha256 and
 /// size, the tar's size, and the image found in it.
+type Written = (String, u64, u64, scan::Image, Option<String>);
+
 fn write_archive(
     path: &Path,
     rx: mpsc::Receiver<pipe::Chunk>,
     file: std::fs::File,
     compression: Compression,
-) -> Result<(String, u64, u64, scan::Image), Error> {
+) -> Result<Written, Error> {
     let write_err = |e: std::io::Error| not_written(path, e);
     let encoder = Encoder::new(
         compression,
@@ -194,7 +220,77 @@ fn write_archive(
         .into_inner()
         .map_err(|e| write_err(e.into_error()))?;
     file.sync_all().map_err(write_err)?;
-    Ok((hex, bytes, counted, image))
+    Ok((hex, bytes, counted, image, None))
+}
+
+/// The registry layout (`blobs.rs`): each layer gzip-compressed into the
+/// file as the export streams past, its uncompressed digest checked
+/// against the config's diff ID; then the config, the manifest and the
+/// indexes. The file's sha256 is read back at the end (headers are
+/// rewritten in place, so it cannot be hashed on the way).
+fn write_registry(
+    path: &Path,
+    rx: mpsc::Receiver<pipe::Chunk>,
+    file: std::fs::File,
+) -> Result<Written, Error> {
+    let write_err = |e: std::io::Error| not_written(path, e);
+    let mut out = TarOut::new(file);
+    let mut counted = 0u64;
+    let mut write_error = None;
+    let scanned = scan::scan(
+        path,
+        Counting {
+            inner: ChannelReader::new(rx),
+            n: &mut counted,
+        },
+        false,
+        &mut |entry, data| {
+            // A failed write is the disk's fault, not the export's: kept apart.
+            let mut reading = Reading {
+                inner: data,
+                failed: false,
+            };
+            out.layer(entry, &mut reading).inspect_err(|e| {
+                if !reading.failed {
+                    write_error = Some(std::io::Error::new(e.kind(), e.to_string()));
+                }
+            })
+        },
+    );
+    if let Some(e) = write_error {
+        return Err(write_err(e));
+    }
+    let image = scanned?.image(path)?;
+    let mut layers = Vec::new();
+    for l in &image.layers {
+        let corrupt = |detail: String| Error::from(ArchiveError::corrupt(path, detail));
+        if l.stored.is_some() {
+            return Err(corrupt(format!(
+                "the daemon exported layer {} compressed; save it with --layers tar",
+                l.path
+            )));
+        }
+        let blob = out
+            .layers
+            .get(&l.path)
+            .ok_or_else(|| corrupt(format!("layer {} is not in the daemon's export", l.path)))?;
+        if blob.diff_id != l.diff_id {
+            return Err(corrupt(format!(
+                "layer {} is {}, but the image config says {}",
+                l.path, blob.diff_id, l.diff_id
+            )));
+        }
+        layers.push(blob.clone());
+    }
+    let (manifest, file) = out
+        .finish(&image.config, &image.id, &image.repo_tags, &layers)
+        .map_err(write_err)?;
+    file.sync_all().map_err(write_err)?;
+    let mut hashing = HashingReader::new(&file);
+    std::io::Seek::rewind(&mut &file).map_err(write_err)?;
+    codec::copy(&mut hashing, &mut std::io::sink()).map_err(write_err)?;
+    let (hex, bytes) = hashing.finish();
+    Ok((hex, bytes, counted, image, Some(manifest)))
 }
 
 /// The archive (or its checksum) could not be written: a full disk, a
@@ -211,6 +307,18 @@ fn not_written(path: &Path, e: std::io::Error) -> Error {
             dir.display()
         ),
     }.into()
+}
+
+/// Remembers whether reading failed.
+struct Reading<R> {
+    inner: R,
+    failed: bool,
+}
+
+impl<R: std::io::Read> std::io::Read for Reading<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).inspect_err(|_| self.failed = true)
+    }
 }
 
 struct Counting<'a, R> {

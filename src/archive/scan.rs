@@ -35,6 +35,9 @@ pub enum Layout {
     Legacy,
     /// `index.json` and `blobs/` (Docker 25+, which writes a `manifest.json` too).
     Oci,
+    /// stacktag's own: both indexes, every layer a gzip blob, the registry
+    /// manifest in the archive (`blobs.rs`).
+    Registry,
 }
 
 /// One layer: where it is in the tar, and what it is.
@@ -60,12 +63,27 @@ pub struct Image {
     pub layers: Vec<Layer>,
     pub architecture: String,
     pub os: String,
+    /// The registry manifest in the archive, when every layer is stored
+    /// compressed (the registry layout): what `push --archive` puts as it is.
+    pub manifest: Option<Vec<u8>>,
 }
 
 impl Image {
     pub fn id12(&self) -> &str {
         let hex = self.id.trim_start_matches("sha256:");
         &hex[..12.min(hex.len())]
+    }
+
+    /// The image is the one the archive's file name (`id12`) says it is.
+    pub fn check_named(&self, path: &Path, id12: &str) -> Result<(), ArchiveError> {
+        if self.id12() == id12 {
+            return Ok(());
+        }
+        Err(ArchiveError::NameMismatch {
+            path: path.into(),
+            id12: id12.to_string(),
+            actual: self.id.clone(),
+        })
     }
 }
 
@@ -286,36 +304,60 @@ impl Scanned {
             path: archive.into(),
             detail,
         };
-        let oci = self.json.contains_key("index.json");
-        let layout = if oci { Layout::Oci } else { Layout::Legacy };
-        let (config_path, repo_tags, layer_paths, stored) = if let Some(m) =
-            self.json.get("manifest.json")
-        {
-            let entries: Vec<LegacyEntry> = serde_json::from_slice(m).map_err(|e| {
-                bad(format!(
-                    "manifest.json is not a docker-archive manifest: {e}"
-                ))
-            })?;
-            let [entry] = <[LegacyEntry; 1]>::try_from(entries).map_err(|all| {
-                bad(format!(
-                    "manifest.json lists {} images; a stacktag archive holds exactly one",
-                    all.len()
-                ))
-            })?;
-            let stored = vec![None; entry.layers.len()];
-            (
-                entry.config,
-                entry.repo_tags.unwrap_or_default(),
-                entry.layers,
-                stored,
-            )
-        } else if let Some(index) = self.json.get("index.json") {
-            self.image_from_index(archive, index)?
-        } else {
-            return Err(bad(
-                "neither manifest.json nor index.json in the archive: not a docker-archive (docker save) tar".into(),
-            ));
+        let legacy = match self.json.get("manifest.json") {
+            Some(m) => {
+                let entries: Vec<LegacyEntry> = serde_json::from_slice(m).map_err(|e| {
+                    bad(format!(
+                        "manifest.json is not a docker-archive manifest: {e}"
+                    ))
+                })?;
+                let [entry] = <[LegacyEntry; 1]>::try_from(entries).map_err(|all| {
+                    bad(format!(
+                        "manifest.json lists {} images; a stacktag archive holds exactly one",
+                        all.len()
+                    ))
+                })?;
+                Some(entry)
+            }
+            None => None,
         };
+        // index.json, when there is one: only it says how the layers are
+        // stored. An archive whose index.json cannot be read is still a
+        // docker-archive when it has a manifest.json (what every daemon loads).
+        let from_index = match self.json.get("index.json") {
+            Some(index) => match self.image_from_index(archive, index) {
+                Ok(found) => Some(found),
+                Err(e) if legacy.is_none() => return Err(e),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        let (layout, config_path, repo_tags, layer_paths, stored, manifest) =
+            match (from_index, legacy) {
+                (Some(i), legacy) => {
+                    let registry = i.manifest.is_some();
+                    let tags = match legacy {
+                        Some(l) if i.tags.is_empty() => l.repo_tags.unwrap_or_default(),
+                        _ => i.tags,
+                    };
+                    let layout = if registry { Layout::Registry } else { Layout::Oci };
+                    (layout, i.config, tags, i.layers, i.stored, i.manifest)
+                }
+                (None, Some(entry)) => {
+                    let stored = vec![None; entry.layers.len()];
+                    (
+                        Layout::Legacy,
+                        entry.config,
+                        entry.repo_tags.unwrap_or_default(),
+                        entry.layers,
+                        stored,
+                        None,
+                    )
+                }
+                (None, None) => return Err(bad(
+                    "neither manifest.json nor index.json in the archive: not a docker-archive (docker save) tar".into(),
+                )),
+            };
         let config = self.get(archive, &self.follow(&config_path))?.to_vec();
         let parsed = parse_config(archive, &config)?;
         let diff_ids = parsed.rootfs.map(|r| r.diff_ids).unwrap_or_default();
@@ -344,23 +386,11 @@ impl Scanned {
             layers,
             architecture: parsed.architecture,
             os: parsed.os,
+            manifest,
         })
     }
 
-    #[allow(clippy::type_complexity)]
-    fn image_from_index(
-        &self,
-        archive: &Path,
-        index: &[u8],
-    ) -> Result<
-        (
-            String,
-            Vec<String>,
-            Vec<String>,
-            Vec<Option<(String, String)>>,
-        ),
-        ArchiveError,
-    > {
+    fn image_from_index(&self, archive: &Path, index: &[u8]) -> Result<FromIndex, ArchiveError> {
         let bad = |detail: String| ArchiveError::Layout {
             path: archive.into(),
             detail,
@@ -370,6 +400,7 @@ impl Scanned {
             serde_json::from_slice(data).map_err(|e| bad(format!("{what} is not OCI JSON: {e}")))
         };
         let mut doc = parse(index, "index.json")?;
+        let mut raw = index;
         let mut tags = Vec::new();
         for _ in 0..4 {
             if let Some(list) = doc.manifests.take() {
@@ -399,7 +430,8 @@ impl Scanned {
                     }
                 }
                 let name = blob(&first.digest);
-                doc = parse(self.get(archive, &name)?, &name)?;
+                raw = self.get(archive, &name)?;
+                doc = parse(raw, &name)?;
                 continue;
             }
             let config = doc.config.as_ref().ok_or_else(|| {
@@ -418,15 +450,28 @@ impl Scanned {
                     compressed.then(|| (l.media_type.clone(), l.digest.clone()))
                 })
                 .collect();
-            return Ok((
-                blob(&config.digest),
+            let stored: Vec<Option<(String, String)>> = stored;
+            let every_layer_stored = stored.iter().all(Option::is_some);
+            return Ok(FromIndex {
+                config: blob(&config.digest),
                 tags,
-                layers.iter().map(|l| blob(&l.digest)).collect(),
+                layers: layers.iter().map(|l| blob(&l.digest)).collect(),
                 stored,
-            ));
+                manifest: every_layer_stored.then(|| raw.to_vec()),
+            });
         }
         Err(bad("index.json nests image indexes too deep".into()))
     }
+}
+
+/// The image as `index.json` describes it.
+struct FromIndex {
+    config: String,
+    tags: Vec<String>,
+    layers: Vec<String>,
+    stored: Vec<Option<(String, String)>>,
+    /// The manifest's own bytes, when every layer is stored compressed.
+    manifest: Option<Vec<u8>>,
 }
 
 fn parse_config(archive: &Path, data: &[u8]) -> Result<ConfigJson, ArchiveError> {

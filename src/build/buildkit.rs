@@ -233,6 +233,50 @@ pub async fn support(host: &str, version: &bollard::models::SystemVersion) -> Re
     Ok(())
 }
 
+/// The builder a run uses, and why: the words `check` and `build --plan`
+/// print, and the line a fallback warns with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub builder: super::BuilderKind,
+    /// `the default: the daemon has BuildKit`, `--builder classic`, `the
+    /// daemon has no BuildKit (API 1.38, BuildKit needs 1.39)`.
+    pub why: String,
+    /// Said once when the run falls back to the classic builder.
+    pub note: Option<String>,
+}
+
+/// The builder for `asked` (asked so by `asked_why`: `--builder classic`,
+/// `STACKTAG_BUILDER=classic`, or the default) on this daemon.
+pub async fn choose(
+    host: &str,
+    version: &bollard::models::SystemVersion,
+    asked: super::BuilderKind,
+    asked_why: &str,
+) -> Choice {
+    use super::BuilderKind;
+    match asked {
+        BuilderKind::Classic => Choice {
+            builder: BuilderKind::Classic,
+            why: asked_why.to_string(),
+            note: None,
+        },
+        BuilderKind::BuildKit => match support(host, version).await {
+            Ok(()) => Choice {
+                builder: BuilderKind::BuildKit,
+                why: format!("{asked_why}: the daemon has BuildKit"),
+                note: None,
+            },
+            Err(why) => Choice {
+                builder: BuilderKind::Classic,
+                why: format!("the daemon has no BuildKit: {why}"),
+                note: Some(format!(
+                    "the daemon has no BuildKit ({why}): building with the classic builder; Dockerfiles that use {BUILDKIT_FEATURES} will fail"
+                )),
+            },
+        },
+    }
+}
+
 /// The `Builder-Version` header of the daemon's `/_ping` (bollard's ping
 /// gives only the body); only over a unix socket, `None` otherwise.
 async fn builder_version(host: &str) -> Option<String> {
@@ -379,6 +423,52 @@ pub fn explain_frontend(error: &str, dockerfile: &str) -> Option<(usize, String,
     ))
 }
 
+/// The first line of a Dockerfile that only BuildKit builds (1-based) and
+/// the feature: a `# syntax=` line, `RUN --mount`, `COPY/ADD --chmod`.
+/// An instruction continued over several lines (`\`) counts from its first.
+pub fn buildkit_only(dockerfile: &str) -> Option<(usize, String)> {
+    let lines: Vec<&str> = dockerfile.lines().collect();
+    if let Some((n, image)) = syntax_line(&lines) {
+        return Some((n, format!("the `# syntax={image}` line")));
+    }
+    let mut start = None;
+    let mut joined = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim();
+        if start.is_none() && (t.is_empty() || t.starts_with('#')) {
+            continue;
+        }
+        let first = *start.get_or_insert(i + 1);
+        let (text, more) = match t.strip_suffix('\\') {
+            Some(head) => (head, true),
+            None => (t, false),
+        };
+        if !t.starts_with('#') {
+            joined.push_str(text);
+            joined.push(' ');
+        }
+        if more {
+            continue;
+        }
+        let mut words = joined.split_whitespace();
+        let instruction = words.next().unwrap_or_default().to_uppercase();
+        for w in words.take_while(|w| w.starts_with("--")) {
+            let flag = w.split('=').next().unwrap_or(w);
+            let known = match instruction.as_str() {
+                "RUN" => flag == "--mount",
+                "COPY" | "ADD" => flag == "--chmod",
+                _ => false,
+            };
+            if known {
+                return Some((first, format!("`{instruction} {flag}`")));
+            }
+        }
+        start = None;
+        joined.clear();
+    }
+    None
+}
+
 /// The `# syntax=IMAGE` directive and its line, if the Dockerfile has one.
 fn syntax_line(lines: &[&str]) -> Option<(usize, String)> {
     for (i, l) in lines.iter().enumerate() {
@@ -400,6 +490,23 @@ fn syntax_line(lines: &[&str]) -> Option<(usize, String)> {
 mod tests {
     use super::*;
     use bollard::models::{BuildInfo, BuildInfoAux};
+
+    #[test]
+    fn the_lines_only_buildkit_builds() {
+        let demo = "# Demo\nARG BASE\nFROM $BASE\nRUN --mount=type=cache,target=/var/cache/apt \\\n    apt-get update\n";
+        assert_eq!(buildkit_only(demo), Some((4, "`RUN --mount`".into())));
+        let continued =
+            "FROM x\nRUN true && \\\n    --mount=not-a-flag\nCOPY --chown=1 --chmod=755 a /a\n";
+        assert_eq!(buildkit_only(continued), Some((4, "`COPY --chmod`".into())));
+        assert_eq!(
+            buildkit_only("# syntax=docker/dockerfile:1\nFROM x\n").map(|(n, _)| n),
+            Some(1)
+        );
+        assert_eq!(
+            buildkit_only("FROM x\n# RUN --mount=x\nRUN echo --mount=x\n"),
+            None
+        );
+    }
 
     /// The captured stream of a real build through the daemon's API
     /// (tests/data/buildkit/SOURCES: how it was taken), decoded.

@@ -17,6 +17,7 @@ pub mod record;
 pub mod registry_cache;
 pub mod run;
 pub mod settings;
+pub mod status;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -56,6 +57,9 @@ pub struct Options {
     pub now: u64,
     /// The builder asked for (BuildKit unless `--builder classic`).
     pub builder: BuilderKind,
+    /// Who asked for it: `--builder classic`, `STACKTAG_BUILDER=classic`,
+    /// `the default`.
+    pub builder_why: String,
     /// What stderr shows of each Dockerfile step.
     pub steps: StepLines,
     /// `--secret id=NAME,src=FILE|env=VAR`: given to the images that name them.
@@ -92,6 +96,8 @@ pub struct Target {
     /// The verify command as written, `{image}` not yet replaced.
     pub verify: Option<String>,
     pub refresh: Option<Duration>,
+    /// `memory:` and `cpuset:` (never an input).
+    pub limits: keys::Limits,
     /// `{registry}/{owner}/{image}`.
     pub name: String,
     /// Where relative paths and the verify command start: the hierarchy file's directory.
@@ -169,6 +175,7 @@ pub fn targets(h: &Hierarchy, images: &[String], opts: &Options) -> Result<Vec<T
             secrets: spec.secrets.clone(),
             verify,
             refresh: spec.refresh,
+            limits: spec.limits.clone(),
             name: tags::image_name(&opts.registry, &opts.owner, &spec.name),
             base: base.clone(),
         });

@@ -34,7 +34,7 @@ use crate::hook::progress::Progress;
 use crate::hook::session::Session;
 
 /// What happens to an image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     /// A local image has these inputs: `latest` points at it, no build.
@@ -55,7 +55,8 @@ impl std::fmt::Display for Action {
 }
 
 /// One image of a run (or of a plan).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "BuildImage")]
 pub struct Report {
     pub image: String,
     pub level: usize,
@@ -119,6 +120,8 @@ pub struct Builder<'a> {
     pub builder: BuilderKind,
     /// Why the builder is not the one asked for: one line for the user.
     pub note: Option<String>,
+    /// Why this builder (`check` and `--plan` say it).
+    pub why: String,
     pub plan_only: bool,
     /// Temporary tags of builds not yet verified: removed if the run stops.
     pub temp_tags: Arc<Mutex<HashSet<String>>>,
@@ -145,19 +148,9 @@ impl<'a> Builder<'a> {
             v.os.as_deref().unwrap_or("linux"),
             v.arch.as_deref().unwrap_or("amd64")
         );
-        let (builder, note) = match options.builder {
-            BuilderKind::Classic => (BuilderKind::Classic, None),
-            BuilderKind::BuildKit => match buildkit::support(&session.host, &v).await {
-                Ok(()) => (BuilderKind::BuildKit, None),
-                Err(why) => (
-                    BuilderKind::Classic,
-                    Some(format!(
-                        "the daemon has no BuildKit ({why}): building with the classic builder; Dockerfiles that use {} will fail",
-                        buildkit::BUILDKIT_FEATURES
-                    )),
-                ),
-            },
-        };
+        let choice =
+            buildkit::choose(&session.host, &v, options.builder, &options.builder_why).await;
+        let (builder, note) = (choice.builder, choice.note.clone());
         let platform = match &options.platform {
             None => native,
             Some(p) => buildkit::check_platform(p, &native, builder)?,
@@ -174,6 +167,7 @@ impl<'a> Builder<'a> {
             platform,
             builder,
             note,
+            why: choice.why,
             plan_only,
             temp_tags: Arc::default(),
             slots: Semaphore::new(options.jobs.max(1)),
@@ -477,6 +471,8 @@ impl<'a> Builder<'a> {
 
     /// The ids of the secrets `t` reads: its `secrets:` (each must be
     /// given by --secret) and those its Dockerfile mounts that --secret gives.
+    /// With the classic builder, a secret or a Dockerfile line only BuildKit
+    /// builds is refused here, before any build, with the line and the fix.
     fn secrets_of(&self, t: &Target, scan: &Context) -> Result<Vec<String>, Error> {
         let given: Vec<&str> = self.options.secrets.iter().map(|s| s.id.as_str()).collect();
         let mut ids = Vec::new();
@@ -500,14 +496,25 @@ impl<'a> Builder<'a> {
                 ids.push(id);
             }
         }
-        if !ids.is_empty() && self.builder == BuilderKind::Classic {
+        if self.builder == BuilderKind::Classic {
+            let what = match (ids.first(), buildkit::buildkit_only(&scan.dockerfile_text)) {
+                (Some(id), _) => format!("the secret `{id}`"),
+                (None, Some((line, feature))) => format!(
+                    "{feature} of {}:{line}",
+                    t.context.join(&t.dockerfile).display()
+                ),
+                (None, None) => return Ok(ids),
+            };
+            let fix = if self.note.is_some() {
+                "build on a daemon with BuildKit (Docker 18.09 or newer on Linux, without \"features\": {\"buildkit\": false} in its daemon.json), or write the Dockerfile without it"
+            } else {
+                "build with BuildKit (drop --builder classic or STACKTAG_BUILDER=classic), or write the Dockerfile without it"
+            };
             return Err(BuildError::NeedsBuildKit {
                 image: t.image.clone(),
-                what: format!("the secret `{}`", ids[0]),
-                why: self.note.clone().map_or("--builder classic".into(), |n| {
-                    n.split(':').next().unwrap_or_default().to_string()
-                }),
-                fix: "build with BuildKit (drop --builder classic; a daemon that has it)".into(),
+                what,
+                why: self.why.clone(),
+                fix: fix.into(),
             }
             .into());
         }
@@ -564,6 +571,15 @@ impl<'a> Builder<'a> {
             &t.image,
             format!("building ({}): {}", self.builder, why.join(", ")),
         );
+        if self.builder == BuilderKind::BuildKit {
+            // Once per image and key: an image is built once in a run.
+            for key in t.limits.keys() {
+                self.progress.log(
+                    &t.image,
+                    format!("warning: `{key}:` of {} is ignored: BuildKit does not limit build steps (moby/buildkit#593); only the classic builder (--builder classic) applies it", t.image),
+                );
+            }
+        }
         let log_path = self.log_path(t);
         let mut log = BuildLog::create(&log_path, hidden)?;
         let tar = {
@@ -644,6 +660,15 @@ impl<'a> Builder<'a> {
         if self.options.platform.is_some() {
             opts = opts.platform(&self.platform);
         }
+        if self.builder == BuilderKind::Classic {
+            // Swap included: the limit is the memory a step can have.
+            if let Some(bytes) = t.limits.memory.and_then(|m| i32::try_from(m).ok()) {
+                opts = opts.memory(bytes).memswap(bytes);
+            }
+            if let Some(cpus) = &t.limits.cpuset {
+                opts = opts.cpusetcpus(cpus);
+            }
+        }
         if self.builder == BuilderKind::BuildKit {
             // One session per build; closed when the stream is dropped (Ctrl-C too).
             let session = format!(
@@ -712,8 +737,9 @@ impl<'a> Builder<'a> {
 
     /// A BuildKit build that reads secrets: bollard's `/build` session
     /// serves no secrets, so it goes through the daemon's BuildKit control
-    /// API (`/grpc`, the Moby driver) with a session that serves them.
-    /// That API gives no status stream here: the log says so.
+    /// API (`/grpc`, the Moby driver) with a session that serves them. Its
+    /// status stream, asked for by the build's ref on a connection of its
+    /// own, is decoded as `/build`'s is.
     #[allow(clippy::too_many_arguments)]
     async fn solve_with_secrets(
         &self,
@@ -753,20 +779,19 @@ impl<'a> Builder<'a> {
         }
         let ids: Vec<&str> = secrets.iter().map(|s| s.id.as_str()).collect();
         log.write(&format!(
-            "building through BuildKit's control API with the secrets {} (their values are never logged); this API gives no step output\n",
+            "building through BuildKit's control API with the secrets {} (their values are never logged)\n",
             ids.join(", ")
         ))
         .map_err(Failure::Io)?;
-        let status = self
-            .progress
-            .started(&t.image, "build (with secrets)".into());
+        let build_ref = bollard::grpc::BuildRef::random();
+        let status_ref = build_ref.as_ref().to_string();
         // bollard's solve is not Send: it runs on a thread of its own, and
         // stops (its connections closed, the daemon cancels the build) when
         // this future is dropped (Ctrl-C).
         let docker = self.session.docker.clone();
         let name = temp.to_string();
         let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let result = tokio::task::spawn_blocking(move || {
+        let mut solve = tokio::task::spawn_blocking(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -778,28 +803,78 @@ impl<'a> Builder<'a> {
                     opts.build(),
                     ImageBuildLoadInput::Upload(tar.into()),
                     None,
-                    None,
+                    Some(build_ref),
                 );
                 tokio::select! {
                     r = build => r.map_err(|e| e.to_string()),
                     _ = stopped => Err("stopped".to_string()),
                 }
             })
-        })
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
-        self.progress.finished(status);
-        match result {
-            Ok(()) => {
-                log.write("DONE\n").map_err(Failure::Io)?;
-                Ok(None)
+        });
+        let mut decoder = Decoder::default();
+        let mut steps: HashMap<usize, u64> = HashMap::new();
+        let io = |e: BuildError| Failure::Io(e);
+        let mut status = match super::status::stream(&self.session.host, &status_ref).await {
+            Ok(s) => Some(s),
+            Err(why) => {
+                log.write(&format!("no step output: {why}\n")).map_err(io)?;
+                None
             }
+        };
+        // The status until the solve ends, then what is left of it (BuildKit
+        // ends the stream with the build; a short wait at most).
+        let mut solved = None;
+        let mut grace: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+        loop {
+            let next = async {
+                match status.as_mut() {
+                    Some(s) => s.message().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let waited = async {
+                match grace.as_mut() {
+                    Some(g) => g.await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = &mut solve, if solved.is_none() => {
+                    solved = Some(r.unwrap_or_else(|e| Err(e.to_string())));
+                    if status.is_none() {
+                        break;
+                    }
+                    grace = Some(Box::pin(tokio::time::sleep(std::time::Duration::from_secs(3))));
+                }
+                m = next => match m {
+                    Ok(Some(msg)) => {
+                        let (text, events) = decoder.feed(&msg);
+                        log.write(&text).map_err(io)?;
+                        for e in events {
+                            self.show_step(t, e, &mut steps, log);
+                        }
+                    }
+                    Ok(None) | Err(_) => {
+                        status = None;
+                        if solved.is_some() {
+                            break;
+                        }
+                    }
+                },
+                () = waited => break,
+            }
+        }
+        for (_, s) in steps.drain() {
+            self.progress.finished(s);
+        }
+        match solved.expect("the loop ends after the solve") {
+            Ok(()) => Ok(None),
             Err(e) => {
                 let message = log.redact(&e);
                 log.write(&format!("{message}\n")).map_err(Failure::Io)?;
                 Err(Failure::Daemon {
                     message,
-                    step: None,
+                    step: decoder.failed.take(),
                 })
             }
         }

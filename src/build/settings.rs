@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::error::BuildError;
 
 /// The daemon's builder a build goes through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum BuilderKind {
     /// The legacy builder (`docker build` with `DOCKER_BUILDKIT=0`).
     #[serde(rename = "classic")]

@@ -73,7 +73,7 @@ pub const BUILDS: &str = "builds.json";
 pub const BUCKETS: u32 = 64;
 
 /// `catalog.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct Top {
     pub format: u32,
     pub buckets: u32,
@@ -84,7 +84,7 @@ pub struct Top {
     pub months: Vec<MonthEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct MonthEntry {
     pub month: String,
     pub builds: usize,
@@ -95,7 +95,7 @@ pub struct MonthEntry {
 
 /// One build of `{month}/builds.json`; its place in the array is its id in
 /// the month's package shards.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema, Deserialize)]
 pub struct BuildEntry {
     pub page: String,
     pub image: String,

@@ -25,7 +25,7 @@ pub struct Query {
 }
 
 /// One term's match in a build.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Match {
     /// The term as read (`numpy=1.26`).
     pub term: String,
@@ -34,7 +34,7 @@ pub struct Match {
     pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Found {
     #[serde(flatten)]
     pub build: BuildEntry,
@@ -45,7 +45,7 @@ pub struct Found {
     pub matched: Vec<Match>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Answer {
     /// Where the catalog was read.
     pub catalog: String,

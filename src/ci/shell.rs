@@ -43,13 +43,15 @@ pub fn build(b: &Build, publish: &str) -> String {
     }
     s += &format!(
         r#"# Reused when its inputs are unchanged, pulled when the registry has them, else built and verified.
-set -- --cache-from-registry
+# For the job's platform, whatever the runner's daemon would build by itself.
+set -- --cache-from-registry --platform linux/{arch}
 if {publish}; then set -- "$@" --push-cache; fi
 stacktag build "$@" {v}{image}
 stacktag hook --sbom {v}{image}
 stacktag save --dir {ARCHIVES}/{stem} {v}{image}
 "#,
-        stem = b.stem()
+        stem = b.stem(),
+        arch = b.platform.docker_arch(),
     );
     s
 }
@@ -71,7 +73,7 @@ pub fn push(p: &Pipeline, platform: Platform) -> String {
     let mut s = String::from("# Straight from the archives into the registry: no Docker daemon.\n");
     for b in p.builds_on(platform) {
         s += &format!(
-            "stacktag push --attach-sbom {v}--archive \"$(ls {ARCHIVES}/{stem}/*.tar.zst)\"\n",
+            "stacktag push --attach-sbom {v}--archive \"$(ls {ARCHIVES}/{stem}/*.tar)\"\n",
             v = b.variant_flag(),
             stem = b.stem()
         );

@@ -9,7 +9,7 @@ use super::args::Output;
 use super::{json, ImageName, Ui};
 use crate::archive::dirty;
 use crate::archive::load::{self, Loaded};
-use crate::archive::save::{self, SaveRequest};
+use crate::archive::save::{self, Layers, SaveRequest};
 use crate::archive::{ArchiveError, Compression};
 use crate::console::size;
 use crate::error::Error;
@@ -19,8 +19,10 @@ use crate::hierarchy::Hierarchy;
 use crate::hook::session::Session;
 
 pub const SAVE_HELP: &str = "\
-Files: DIR/{image}_{version}_{id12}.tar.zst (or .tar.gz, .tar) and {file}.sha256 beside it
-(sha256sum format). The version is the commit's sha12 (or --version); a build whose context
+Files: DIR/{image}_{version}_{id12}.tar (--layers gzip; with --layers tar .tar.zst, .tar.gz or
+.tar) and {file}.sha256 beside it (sha256sum format). With --layers gzip the layers are
+compressed once, here, on every core, and the archive holds the registry manifest: push
+--archive uploads it as it is, and the image gets the digest save printed. The version is the commit's sha12 (or --version); a build whose context
 (the image's `context` in the hierarchy file, default images/{image}, or an ancestor's) has
 uncommitted changes gets {version}.dirty, with a warning naming the files. Exit codes: #IMAGE image
 not on the daemon, #DOCKER daemon failed, #IO file not written (full disk: nothing is left), #ARCHIVE the
@@ -29,8 +31,8 @@ daemon's export is not the image asked for (see `stacktag --help`).";
 pub const LOAD_HELP: &str = "\
 Each archive is checked against its .sha256, streamed into the daemon, and the load is
 refused (cut off before the daemon finishes it) when the archive does not hold the image its
-name says ({id12}). Reads Docker 20.10's layout (manifest.json) and the OCI layout of
-Docker 25+ (index.json). Exit codes: #ARCHIVE corrupt or cut-short archive, checksum or name
+name says ({id12}). Reads Docker 20.10's layout (manifest.json), the OCI layout of
+Docker 25+ (index.json), and stacktag's registry layout (save --layers gzip). Exit codes: #ARCHIVE corrupt or cut-short archive, checksum or name
 mismatch; #DOCKER the daemon refused it (see `stacktag --help`).";
 
 #[derive(Debug, Args)]
@@ -45,9 +47,14 @@ pub struct SaveArgs {
     /// Directory the archives are written to
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
-    /// zstd (multi-threaded), gzip or none
-    #[arg(long, default_value = "zstd", value_parser = parse_compression, value_name = "FORMAT")]
-    pub compress: Compression,
+    /// gzip: each layer a gzip blob as the registry takes it, with the registry manifest (push
+    /// --archive only uploads); tar: as the daemon exports them, the whole tar compressed
+    /// [default: gzip, or tar with --compress]
+    #[arg(long, value_parser = ["gzip", "tar"], value_name = "FORM")]
+    pub layers: Option<String>,
+    /// With --layers tar: zstd (multi-threaded), gzip or none [default: zstd]
+    #[arg(long, value_parser = parse_compression, value_name = "FORMAT")]
+    pub compress: Option<Compression>,
     /// Version in the archive names [default: the commit's sha12]
     #[arg(long, value_name = "V")]
     pub version: Option<String>,
@@ -124,6 +131,15 @@ pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
         Some(v) => v.clone(),
         None => Commit::head(&args.repo_dir)?.sha[..12].to_string(),
     };
+    let layers = match (args.layers.as_deref(), args.compress) {
+        (Some("gzip"), Some(_)) => {
+            return Err(Error::Usage(
+                "--compress compresses the whole tar of --layers tar; the gzip layers of --layers gzip are compressed already".into(),
+            ))
+        }
+        (Some("tar"), _) | (None, Some(_)) => Layers::Tar,
+        _ => Layers::Gzip,
+    };
     let session = Session::connect().await?;
     let mut text = String::new();
     let mut doc = json::Save {
@@ -143,17 +159,23 @@ pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
             reference: format!("{}:latest", tags::image_name(&registry, &owner, image)),
             version,
             dir: args.dir.clone(),
-            compression: args.compress,
+            compression: args.compress.unwrap_or(Compression::Zstd),
+            layers,
         };
         let saved = save::save(&session.docker, &req).await?;
         if !quiet {
             crate::console::line(format_args!(
-                "stacktag: saved {} in {:.2}s: {} ({} tar, {:.0} MB/s)",
+                "stacktag: saved {} in {:.2}s: {} ({} tar, {:.0} MB/s){}",
                 req.reference,
                 saved.seconds,
                 size(saved.bytes),
                 size(saved.tar_bytes),
-                mb_per_s(saved.tar_bytes, saved.seconds)
+                mb_per_s(saved.tar_bytes, saved.seconds),
+                saved
+                    .manifest
+                    .as_ref()
+                    .map(|d| format!(", manifest {d}"))
+                    .unwrap_or_default()
             ));
         }
         text += &format!("{} {}\n", saved.path.display(), saved.id);
@@ -166,6 +188,7 @@ pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
             version: req.version.clone(),
             path: saved.path.display().to_string(),
             checksum_file: PathBuf::from(checksum).display().to_string(),
+            manifest_digest: saved.manifest.clone(),
             bytes: saved.bytes,
             seconds: saved.seconds,
         });
@@ -209,32 +232,35 @@ pub async fn load(args: LoadArgs, ui: &Ui) -> Result<(), Error> {
         archives: Vec::new(),
     };
     for f in &files {
+        let loaded = load::load(&session.docker, f).await?;
         let Loaded {
             path,
             id,
             tags,
+            present,
             layout,
             bytes,
             seconds,
-        } = load::load(&session.docker, f).await?;
-        if !quiet {
+        } = &loaded;
+        if !quiet && *present {
+            crate::console::line(format_args!(
+                "stacktag: {}: the daemon has its image {} already; archive checked and its names put on it in {:.2}s, nothing imported",
+                path.display(),
+                &id.trim_start_matches("sha256:")[..12],
+                seconds,
+            ));
+        } else if !quiet {
             crate::console::line(format_args!(
                 "stacktag: loaded {} in {:.2}s ({}, {:?} layout, {:.0} MB/s of archive)",
                 path.display(),
                 seconds,
-                size(bytes),
+                size(*bytes),
                 layout,
-                mb_per_s(bytes, seconds)
+                mb_per_s(*bytes, *seconds)
             ));
         }
         text += &format!("{} {id} {}\n", path.display(), tags.join(" "));
-        doc.archives.push(json::LoadedArchive {
-            path: path.display().to_string(),
-            image_id: id,
-            tags,
-            bytes,
-            seconds,
-        });
+        doc.archives.push(loaded);
     }
     ui.out(&text);
     ui.result(json::Body::Load(doc));

@@ -145,6 +145,8 @@ pub struct RunArgs {
 /// What stdout gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    // diff's text is markdown: `--format markdown` still reads as text.
+    #[value(alias = "markdown")]
     Text,
     Json,
 }

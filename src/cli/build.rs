@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Args, ValueEnum};
 
-use super::{out, Format, ImageName};
+use super::json::{Body, BuildRun};
+use super::{Format, ImageName, Ui};
 use crate::build::{self, Action, Builder, BuilderKind, Options, Report, Secret, StepLines};
 use crate::error::{ConfigError, Error};
 use crate::formats::tags::Platform;
@@ -30,7 +31,8 @@ images/{image}/{variant} with --variant], the Dockerfile `dockerfile:` relative 
 Dockerfile], `build_args:` (REGISTRY and OWNER are always passed), `unhashed_build_args:` (names
 of environment variables: passed, never hashed, never logged), `secrets:` (ids of --secret it
 needs), `verify:` [default: {context}/test.sh {image} when that file exists], `refresh:` (12h,
-7d, 2w).
+7d, 2w), `memory:` (512m) and `cpuset:` (0-1): limits of each build step, applied by the classic
+builder (BuildKit ignores them: a warning says so once per image and key).
 
 Each image's inputs digest (Dockerfile, the context files .dockerignore keeps, the build args
 its Dockerfile declares, the platform, the builder, the ids of its secrets, the parent's image
@@ -118,7 +120,8 @@ pub struct BuildArgs {
     pub out_dir: PathBuf,
 }
 
-pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(), Error> {
+pub async fn run(hierarchy: Hierarchy, args: BuildArgs, ui: &Ui) -> Result<(), Error> {
+    let quiet = ui.quiet;
     let images = hierarchy.chosen(args.all, &args.images);
     let (registry, owner) = args.name.registry_owner(&hierarchy);
     let build_args = args
@@ -146,6 +149,7 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
             BuilderArg::Buildkit => BuilderKind::BuildKit,
             BuilderArg::Classic => BuilderKind::Classic,
         },
+        builder_why: asked_by(args.builder),
         steps: match args.progress {
             ProgressArg::Plain => StepLines::Plain,
             ProgressArg::Tty => StepLines::Tty,
@@ -173,7 +177,7 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
     let targets = build::targets(&hierarchy, &images, &options)?;
     let session = Session::connect().await?;
     let temp_tags: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let (plan, format) = (args.plan, args.format);
+    let plan = args.plan;
     let stack = (hierarchy.platforms.clone(), hierarchy.path.clone());
     let work = {
         let (session, temp_tags) = (session.clone(), temp_tags.clone());
@@ -186,7 +190,8 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
             }
             builder.temp_tags = temp_tags;
             let (reports, errors) = builder.run(&targets).await;
-            Ok((builder.platform.clone(), builder.builder, reports, errors))
+            let chosen = (builder.builder, builder.why.clone());
+            Ok((builder.platform.clone(), chosen, reports, errors))
         }
     };
     let outcome = guarded(&session, work).await;
@@ -198,11 +203,12 @@ pub async fn run(hierarchy: Hierarchy, args: BuildArgs, quiet: bool) -> Result<(
         }
     }
     let (platform, kind, reports, mut errors) = outcome?;
-    out(&match (format, plan) {
-        (Format::Json, _) => plan_json(&platform, kind, &reports),
-        (Format::Text, true) => plan_text(&platform, kind, &reports),
-        (Format::Text, false) => summary(&reports),
+    ui.out(&if plan {
+        plan_text(&platform, &kind, &reports)
+    } else {
+        summary(&reports)
     });
+    ui.result(Body::Build(BuildRun::new(&platform, &kind, &reports)));
     match errors.len() {
         0 => Ok(()),
         1 => Err(errors.remove(0)),
@@ -234,11 +240,51 @@ fn not_for_this_daemon(
     }
 }
 
-fn plan_text(platform: &str, builder: BuilderKind, reports: &[Report]) -> String {
+/// The builder `stacktag build` would use and why, for `check`: the
+/// daemon is asked, with a deadline; a daemon that does not answer is no
+/// error here (the file is still checked), the builder is then unknown.
+pub async fn builder_for_check() -> (Option<BuilderKind>, String) {
+    let asked = match std::env::var("STACKTAG_BUILDER").ok().as_deref() {
+        Some("classic") => (BuilderKind::Classic, "STACKTAG_BUILDER=classic".to_string()),
+        Some(other) if !other.is_empty() => {
+            (BuilderKind::BuildKit, format!("STACKTAG_BUILDER={other}"))
+        }
+        _ => (BuilderKind::BuildKit, "the default".to_string()),
+    };
+    let host =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
+    let ask = async {
+        let session = Session::open().await.ok()?;
+        let v = session.docker.version().await.ok()?;
+        Some(build::buildkit::choose(&session.host, &v, asked.0, &asked.1).await)
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(10), ask).await {
+        Ok(Some(c)) => (Some(c.builder), c.why),
+        _ => (None, format!("no Docker daemon answers at {host}")),
+    }
+}
+
+/// Who asked for the builder: the flag, the environment, or nobody.
+pub fn asked_by(builder: BuilderArg) -> String {
+    let name = match builder {
+        BuilderArg::Buildkit => "buildkit",
+        BuilderArg::Classic => "classic",
+    };
+    let flag = std::env::args_os().any(|a| a.to_string_lossy().starts_with("--builder"));
+    if flag {
+        format!("--builder {name}")
+    } else if std::env::var_os("STACKTAG_BUILDER").is_some() {
+        format!("STACKTAG_BUILDER={name}")
+    } else {
+        "the default".into()
+    }
+}
+
+fn plan_text(platform: &str, (builder, why): &(BuilderKind, String), reports: &[Report]) -> String {
     let width = reports.iter().map(|r| r.image.len()).max().unwrap_or(0);
     let builds = reports.iter().filter(|r| r.action != Action::Reuse).count();
     let mut text = format!(
-        "plan for {platform} ({builder} builder): {} images, {builds} to build or pull\n",
+        "plan for {platform} ({builder} builder): {} images, {builds} to build or pull\nbuilder: {builder} ({why})\n",
         reports.len()
     );
     for r in reports {
@@ -250,35 +296,6 @@ fn plan_text(platform: &str, builder: BuilderKind, reports: &[Report]) -> String
         );
     }
     text
-}
-
-/// The plan as JSON: every image, and the images grouped in dependency
-/// levels (all of them, and those to build or pull), for a CI job matrix.
-fn plan_json(platform: &str, builder: BuilderKind, reports: &[Report]) -> String {
-    let depth = reports.iter().map(|r| r.level + 1).max().unwrap_or(0);
-    let levels = |pick: &dyn Fn(&Report) -> bool| -> Vec<Vec<&str>> {
-        (0..depth)
-            .map(|l| {
-                reports
-                    .iter()
-                    .filter(|r| r.level == l && pick(r))
-                    .map(|r| r.image.as_str())
-                    .collect::<Vec<_>>()
-            })
-            .filter(|l| !l.is_empty())
-            .collect()
-    };
-    let doc = serde_json::json!({
-        "platform": platform,
-        "builder": builder,
-        "levels": levels(&|_| true),
-        "build_levels": levels(&|r| r.action != Action::Reuse),
-        "images": reports,
-    });
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&doc).expect("plain data")
-    )
 }
 
 fn summary(reports: &[Report]) -> String {

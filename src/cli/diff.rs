@@ -2,17 +2,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use super::json::{Body, DiffDoc};
+use super::{Format, Ui};
 use crate::diff::{self, changes, WikiDiff};
 use crate::error::Error;
 use crate::formats::tags::{Platform, DEFAULT_VARIANT};
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Format {
-    Markdown,
-    Json,
-}
 
 #[derive(Debug, Args)]
 #[command(
@@ -44,12 +40,12 @@ pub struct DiffArgs {
     /// Compare two manifests even if they are of different images, platforms or variants
     #[arg(long)]
     pub force: bool,
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    /// Output format: text (the changes in markdown), or one JSON document (docs/json.md)
+    #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
-pub fn run(args: DiffArgs) -> Result<(), Error> {
+pub fn run(args: DiffArgs, ui: &Ui) -> Result<(), Error> {
     let changes = match (&args.old, &args.new, &args.wiki_dir) {
         (Some(old), Some(new), _) => diff::files(old, new, args.force)?,
         (_, _, Some(wiki)) => {
@@ -61,26 +57,21 @@ pub fn run(args: DiffArgs) -> Result<(), Error> {
             match found {
                 WikiDiff::Changes(c) => *c,
                 WikiDiff::NoPrevious { page } => {
-                    let text = match args.format {
-                        Format::Markdown => format!(
-                            "No previous build of {image} in {}: {page} is its only build there.\n",
-                            wiki.display()
-                        ),
-                        Format::Json => format!(
-                            "{}\n",
-                            serde_json::json!({ "previous": null, "newest": page })
-                        ),
-                    };
-                    super::out(&text);
+                    ui.out(&format!(
+                        "No previous build of {image} in {}: {page} is its only build there.\n",
+                        wiki.display()
+                    ));
+                    ui.result(Body::Diff(DiffDoc::NoPrevious {
+                        previous: (),
+                        newest: page,
+                    }));
                     return Ok(());
                 }
             }
         }
         _ => unreachable!("clap requires OLD NEW or --wiki-dir"),
     };
-    super::out(&match args.format {
-        Format::Markdown => changes::markdown(&changes),
-        Format::Json => changes::json(&changes),
-    });
+    ui.out(&changes::markdown(&changes));
+    ui.result(Body::Diff(DiffDoc::Changes(Box::new(changes))));
     Ok(())
 }

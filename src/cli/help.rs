@@ -337,8 +337,9 @@ pub const SAVE_EXAMPLES: &str = "  stacktag save --all --dir build/archives
 pub const LOAD: &str = "\
 Load archives made by `stacktag save` into the daemon: the checksum is checked first, the archive
 is streamed into the daemon's import, and the loaded image's ID must start with the id12 of the
-archive's name, else it is refused. With --dir, the newest archive of each image is loaded.
-Both layouts load: docker-archive (manifest.json, Docker 20.10) and OCI (index.json, Docker 25+).";
+archive's name, else it is refused. When the daemon has that image already (a CI runner that
+built it), the archive is read and checked the same way and its names put on the image: nothing is
+imported. With --dir, the newest archive of each image is loaded. Both layouts load: docker-archive (manifest.json, Docker 20.10) and OCI (index.json, Docker 25+).";
 
 pub const LOAD_EXAMPLES: &str =
     "  stacktag load build/archives/base-notebook_1ffe43816ba9_0123456789ab.tar.zst

@@ -321,11 +321,24 @@ pub(crate) fn out(text: &str) {
     crate::console::out(text);
 }
 
-/// The output options of commands that make no JSON document of the common shape.
+/// The output options of commands that print text only.
 static TEXT_ONLY: Output = Output {
     format: Format::Text,
     metadata_file: None,
 };
+
+/// `--format json` of the commands that take no `--metadata-file` (build, diff).
+static JSON_ONLY: Output = Output {
+    format: Format::Json,
+    metadata_file: None,
+};
+
+fn format_only(format: Format) -> &'static Output {
+    match format {
+        Format::Text => &TEXT_ONLY,
+        Format::Json => &JSON_ONLY,
+    }
+}
 
 impl Command {
     /// `--format` and `--metadata-file` of the command.
@@ -350,9 +363,9 @@ impl Command {
             Command::Load(a) => &a.output,
             Command::Ci(a) => a.output(),
             Command::Find(a) => &a.output,
-            // `build --plan --format json` prints its plan itself; prune prints text.
-            // `diff --format json` prints its own document.
-            Command::Build(_) | Command::Prune(_) | Command::Gc(_) | Command::Diff(_) => &TEXT_ONLY,
+            Command::Build(a) => format_only(a.format),
+            Command::Diff(a) => format_only(a.format),
+            Command::Prune(_) | Command::Gc(_) => &TEXT_ONLY,
         }
     }
 
@@ -377,7 +390,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
     let config = cli.config.as_deref();
     match cli.command {
         Command::Gc(args) => return gc::run(args).await,
-        Command::Diff(args) => return diff::run(args),
+        Command::Diff(args) => return diff::run(args, ui),
         Command::Find(args) => return find::run(args, ui).await,
         Command::Copy(args) => return registry_ops::copy(config, args, ui).await,
         Command::Delete(args) => return registry_ops::delete(config, args, ui).await,
@@ -395,8 +408,9 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
             let (registry, owner) = (&hierarchy.registry, &hierarchy.owner);
             let items = crate::build::from::items_of(&hierarchy, registry, owner);
             crate::build::from::check(&hierarchy, registry, owner, &items)?;
-            ui.out(&stack::check(&hierarchy, images));
-            ui.result(json::Body::Check(stack::check_json(&hierarchy)));
+            let builder = build::builder_for_check().await;
+            ui.out(&stack::check(&hierarchy, images, &builder));
+            ui.result(json::Body::Check(stack::check_json(&hierarchy, &builder)));
             Ok(())
         }
         Command::List { .. } => {
@@ -453,7 +467,7 @@ pub async fn run(cli: Cli, ui: &Ui) -> Result<(), Error> {
         Command::Merge(args) => publish::merge(hierarchy, args, ui).await,
         Command::ImageRef(args) => publish::image_ref(hierarchy, args, ui).await,
         Command::Attach(args) => supply::attach(hierarchy, args, ui).await,
-        Command::Build(args) => build::run(hierarchy, args, ui.quiet).await,
+        Command::Build(args) => build::run(hierarchy, args, ui).await,
         Command::Prune(args) => prune::run(hierarchy, args).await,
         Command::Gc(_)
         | Command::Diff(_)

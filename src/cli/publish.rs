@@ -214,10 +214,7 @@ pub async fn push(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), Error> {
         image_id,
         registry: t.host.clone(),
         tags_file: file.path.display().to_string(),
-        pushed: pushed
-            .iter()
-            .map(|p| json::Pushed::new(&t.name, p))
-            .collect(),
+        pushed: pushed.clone(),
         attached: Vec::new(),
         seconds: 0.0,
     };
@@ -352,7 +349,7 @@ pub async fn push_archive(h: Hierarchy, args: PushArgs, ui: &Ui) -> Result<(), E
         pushed: file
             .tags
             .iter()
-            .map(|tag| json::Pushed {
+            .map(|tag| crate::registry::push::Pushed {
                 tag: tag.clone(),
                 reference: format!("{}:{tag}", t.name),
                 digest: pushed.digest.clone(),

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::json;
+use crate::build::BuilderKind;
 use crate::error::ConfigError;
 use crate::formats::tags;
 use crate::hierarchy::Hierarchy;
@@ -11,7 +12,8 @@ use crate::plugin;
 
 /// The image tree with each image's full reference, and the settings the
 /// file leaves to their defaults; or only the names, parents first.
-pub fn check(h: &Hierarchy, names_only: bool) -> String {
+/// `builder`: what `build` would use and why (`None`: no daemon answered).
+pub fn check(h: &Hierarchy, names_only: bool, builder: &(Option<BuilderKind>, String)) -> String {
     if names_only {
         return h
             .topological()
@@ -28,6 +30,8 @@ pub fn check(h: &Hierarchy, names_only: bool) -> String {
         h.repository,
         defaulted(h, "repository")
     );
+    let kind = builder.0.map_or("unknown", BuilderKind::name);
+    text += &format!("  builder: {kind} ({})\n", builder.1);
     text += "images (the hook tags {registry}/{owner}/{image}:latest):\n";
     text += &tree(h);
     text
@@ -162,12 +166,14 @@ fn tree(h: &Hierarchy) -> String {
 }
 
 /// `check --format json`: the file, its settings, every image parents first.
-pub fn check_json(h: &Hierarchy) -> json::Check {
+pub fn check_json(h: &Hierarchy, builder: &(Option<BuilderKind>, String)) -> json::Check {
     json::Check {
         file: h.path.display().to_string(),
         registry: h.registry.clone(),
         owner: h.owner.clone(),
         repository: h.repository.clone(),
+        builder: builder.0,
+        builder_why: builder.1.clone(),
         defaults: h.defaulted.iter().map(|k| k.to_string()).collect(),
         images: h
             .topological()

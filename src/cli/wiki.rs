@@ -103,13 +103,13 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, ui: &Ui) -> Result<(), Error>
         };
         let report = update(&options, &mut |w| ui.warn(w))?;
         say(report.to_string());
-        doc.update = Some(json::WikiUpdate::from(&report));
+        doc.update = Some(report);
     }
     if let Some(out) = &args.html {
         match render(args, out, ui) {
             Ok(report) => {
                 say(report.to_string());
-                doc.site = Some(json::WikiSite::from(&report));
+                doc.site = Some(report);
             }
             Err(e) => {
                 // The update before it is done: the document says so.

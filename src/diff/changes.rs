@@ -1,12 +1,12 @@
 //! What changed from one build to the next: packages added, removed and
-//! changed per section, and tags whose value changed; as markdown or JSON.
+//! changed per section, and tags whose value changed; as markdown, or (`Serialize`) JSON.
 
 use serde::Serialize;
 
 use super::build::{Build, Declared, Packages};
 use crate::sbom::Section;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Side {
     pub image: String,
     pub full_name: String,
@@ -16,25 +16,26 @@ pub struct Side {
     pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Added {
     pub name: String,
     pub version: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Changed {
     pub name: String,
     pub old: String,
     pub new: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SectionChanges {
     /// `apt`, `pip`, `conda`, `r`, `julia`, or a declared section's heading.
     pub section: String,
     /// `packages` (name and version), or `lines` (a declared section whose
     /// output is not `name version` pairs: each line is a `name`, no version).
+    #[schemars(extend("enum" = ["packages", "lines"]))]
     pub kind: &'static str,
     pub added: Vec<Added>,
     pub removed: Vec<Added>,
@@ -42,13 +43,13 @@ pub struct SectionChanges {
 }
 
 /// A tag whose value changed; `None` on one side for a tag only the other has.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TagChange {
     pub old: Option<String>,
     pub new: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Changes {
     pub old: Side,
     pub new: Side,
@@ -351,10 +352,6 @@ pub fn markdown(c: &Changes) -> String {
         c.new.source,
         markdown_sections(c, 2)
     )
-}
-
-pub fn json(c: &Changes) -> String {
-    serde_json::to_string_pretty(c).expect("serialisable") + "\n"
 }
 
 #[cfg(test)]

@@ -3,4 +3,5 @@
 
 pub mod history;
 pub mod markdown;
+pub mod schema;
 pub mod tags;

@@ -9,7 +9,11 @@ use std::str::FromStr;
 pub struct UnknownPlatform(pub String);
 
 /// The architecture an image is built for, as the tags spell it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "platform")]
 pub enum Platform {
     X86_64,
     Aarch64,

@@ -62,6 +62,8 @@ pub struct ImageSpec {
     pub verify: Option<String>,
     /// `stacktag build`: rebuild at least once per this period (`7d`).
     pub refresh: Option<Duration>,
+    /// `stacktag build`: `memory:` and `cpuset:` of its build containers.
+    pub limits: crate::build::keys::Limits,
     /// SBOM sections that must be found in the image (and its children).
     pub sbom_required: Vec<crate::sbom::Section>,
 }

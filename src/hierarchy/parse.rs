@@ -316,6 +316,7 @@ fn read_image(h: &mut Hierarchy, broken: &mut Vec<String>, image: &Entry, p: &mu
         secrets: build.secrets,
         verify: build.verify,
         refresh: build.refresh,
+        limits: build.limits,
         sbom_required,
     });
 }

@@ -16,6 +16,7 @@ use futures_util::{stream, StreamExt};
 use crate::error::Error;
 use crate::error::HookError;
 use crate::formats::history::HistoryLine;
+use crate::formats::schema::Seconds;
 use crate::formats::tags::{self, is_valid_tag, Platform};
 use crate::hierarchy::{Hierarchy, Inherited, Resolved};
 use crate::hook::cache::DiskCache;
@@ -135,13 +136,14 @@ pub struct ImageReport {
 }
 
 /// A file a run wrote, and which of the hook's files it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct OutputFile {
     pub kind: FileKind,
     pub path: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum FileKind {
     TagsFile,
     Manifest,
@@ -164,15 +166,19 @@ impl FileKind {
 
 /// Where one image's time went, in seconds (the parts add up to about the
 /// report's `seconds`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Timings {
     /// Creating and starting the container.
+    #[schemars(with = "Seconds")]
     pub container_start: f64,
     /// Every tagger and manifest, their commands running concurrently.
+    #[schemars(with = "Seconds")]
     pub commands: f64,
     /// Removing the container.
+    #[schemars(with = "Seconds")]
     pub container_remove: f64,
     /// Writing the files and applying the tags.
+    #[schemars(with = "Seconds")]
     pub files_and_tags: f64,
 }
 

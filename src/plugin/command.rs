@@ -67,16 +67,48 @@ impl Output {
     }
 }
 
-/// One distinct command run in an image's container, as a report lists it.
-#[derive(Debug, Clone, PartialEq)]
+/// One distinct command run in an image's container, as a report lists it
+/// (and `hook --format json` prints it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Ran {
+    /// `command` (as a shell would read it) and `argv`.
+    #[serde(flatten)]
     pub command: Cmd,
     /// `None` when it did not finish (timeout, output cap, daemon error).
     pub exit_code: Option<i64>,
     /// Wall time of the exec, start to end.
+    #[schemars(with = "crate::formats::schema::Seconds")]
     pub seconds: f64,
     /// Why it did not finish, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// In a JSON document: `command`, as a shell would read it, and `argv`.
+impl serde::Serialize for Cmd {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut map = s.serialize_struct("Cmd", 2)?;
+        map.serialize_field("command", &self.to_string())?;
+        map.serialize_field("argv", &self.0)?;
+        map.end()
+    }
+}
+
+impl schemars::JsonSchema for Cmd {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Cmd".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "required": ["command", "argv"],
+            "properties": {
+                "command": {"type": "string"},
+                "argv": {"type": "array", "items": {"type": "string"}, "minItems": 1}
+            }
+        })
+    }
 }
 
 /// Why a command gave no usable output. Cloneable: one run serves every

@@ -1,11 +1,15 @@
 //! `stacktag push --archive`: an image archive (from `stacktag save`) put
 //! straight into the registry, with no Docker daemon. Blobs the registry
 //! has are skipped (HEAD), blobs an ancestor image's repository has are
-//! mounted, the others are read from the tar, gzip-compressed and uploaded
-//! (digests computed while streaming; the compressed blob waits in a
-//! temporary file so a retry can send it again). The config goes up as it
-//! is, so the image that lands is the archive's image: its config digest is
-//! the image ID. The manifest is put by digest, and only then under each tag.
+//! mounted, the others uploaded. An archive of the registry layout
+//! (`archive/blobs.rs`) holds them compressed, with the manifest: they go up
+//! as they are, and the manifest too, so the image gets the digest `save`
+//! gave. From the daemon's own export, each layer is read from the tar,
+//! gzip-compressed and uploaded (digests computed while streaming; the
+//! compressed blob waits in a temporary file so a retry can send it again).
+//! The config goes up as it is, so the image that lands is the archive's
+//! image: its config digest is the image ID. The manifest is put by digest,
+//! and only then under each tag.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufWriter, Read, Write};
@@ -16,6 +20,7 @@ use tokio::sync::mpsc;
 use super::client::{media, Descriptor, Registry};
 use super::error::optional;
 use super::RegistryError;
+use crate::archive::blobs::{self, DOCKER_LAYER_GZIP};
 use crate::archive::codec::{self, Hashing, HashingReader};
 use crate::archive::head::Head;
 use crate::archive::scan::{self, ConfigJson};
@@ -23,8 +28,6 @@ use crate::archive::ArchiveError;
 use crate::console::size;
 use crate::error::Error;
 
-const DOCKER_CONFIG: &str = "application/vnd.docker.container.image.v1+json";
-const DOCKER_LAYER_GZIP: &str = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 const OCI_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
 /// What one push did.
@@ -157,6 +160,16 @@ pub async fn push(
         }
     }
 
+    // The registry layout: the archive's own manifest and blobs, so the
+    // digest is the one `save` wrote (unless a manifest of this image is
+    // there already, kept as it is).
+    let own: Option<(Vec<u8>, ManifestJson)> = match (&reuse, &head.manifest) {
+        (None, Some(raw)) => serde_json::from_slice::<ManifestJson>(raw)
+            .ok()
+            .filter(|m| m.layers.len() == head.diff_ids.len())
+            .map(|m| (raw.clone(), m)),
+        _ => None,
+    };
     let mut pushed = Pushed {
         layers: head.diff_ids.len(),
         ..Default::default()
@@ -168,6 +181,33 @@ pub async fn push(
         if let Some(pos) = head.diff_ids[..i].iter().position(|d| d == diff_id) {
             blobs[i] = blobs[pos].clone();
             if blobs[i].is_none() {
+                missing.push(i);
+            }
+            continue;
+        }
+        if let Some((_, m)) = &own {
+            let blob = &m.layers[i];
+            let k = known.get(diff_id).filter(|k| k.blob.digest == blob.digest);
+            if registry.has_blob(repository, &blob.digest).await? {
+                pushed.skipped += 1;
+                blobs[i] = Some(blob.clone());
+            } else if let Some(k) = k.filter(|k| k.repository != repository) {
+                if registry
+                    .mount_blob(repository, &k.repository, &blob.digest)
+                    .await?
+                {
+                    pushed.mounted += 1;
+                    log(&format!(
+                        "mounted {} from {} ({})",
+                        blob.digest,
+                        k.repository,
+                        size(blob.size)
+                    ));
+                    blobs[i] = Some(blob.clone());
+                } else {
+                    missing.push(i);
+                }
+            } else {
                 missing.push(i);
             }
             continue;
@@ -215,31 +255,25 @@ pub async fn push(
             .push_blob_bytes(repository, &head.id, &head.config)
             .await?;
     }
-    let (body, digest, media_type) = match reuse {
-        Some(found) => found,
-        None => {
-            let layers = blobs
+    let (body, digest, media_type) = match (reuse, own) {
+        (Some(found), _) => found,
+        (None, Some((body, m))) => {
+            let digest = format!("sha256:{}", codec::sha256_hex(&body));
+            let media_type = match m.media_type.as_str() {
+                media::OCI_MANIFEST => media::OCI_MANIFEST,
+                _ => media::DOCKER_MANIFEST,
+            };
+            (body, digest, media_type)
+        }
+        (None, None) => {
+            let layers: Vec<(String, u64)> = blobs
                 .iter()
                 .map(|b| {
                     let b = b.as_ref().expect("every layer is in the registry by now");
-                    serde_json::json!({
-                        "mediaType": DOCKER_LAYER_GZIP,
-                        "size": b.size,
-                        "digest": b.digest,
-                    })
+                    (b.digest.clone(), b.size)
                 })
-                .collect::<Vec<_>>();
-            let body = serde_json::to_vec_pretty(&serde_json::json!({
-                "schemaVersion": 2,
-                "mediaType": media::DOCKER_MANIFEST,
-                "config": {
-                    "mediaType": DOCKER_CONFIG,
-                    "size": head.config.len(),
-                    "digest": head.id,
-                },
-                "layers": layers,
-            }))
-            .expect("JSON");
+                .collect();
+            let body = blobs::manifest(&head.config, &head.id, &layers);
             let digest = format!("sha256:{}", codec::sha256_hex(&body));
             (body, digest, media::DOCKER_MANIFEST)
         }

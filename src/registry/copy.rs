@@ -64,13 +64,17 @@ pub struct Source {
     pub body: bytes::Bytes,
 }
 
-/// One tag as copied.
-#[derive(Debug, Clone)]
+/// One tag as copied (as `copy --format json` lists it).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Copied {
+    /// `{registry}/{owner}/{image}:{tag}` at the source.
     pub source: String,
     pub target: String,
+    /// The source's digest.
+    #[schemars(with = "crate::formats::schema::Digest")]
     pub digest: String,
     /// The digest the target has under the tag, read back: equal to `digest`.
+    #[schemars(with = "crate::formats::schema::Digest")]
     pub verified: String,
     /// `false` when the target's tag already pointed at the digest.
     pub tag_written: bool,

@@ -10,13 +10,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
+use serde::Serialize;
+
 use super::client::{media, Registry};
 use super::error::{optional, RegistryError};
 use super::list::{Kind, Tag};
 use super::referrers;
+use crate::formats::schema;
 
 /// What happens to one tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "DeleteAction")]
 pub enum Action {
     /// Another tag needs the manifest: only the tag goes.
     Untag,
@@ -24,16 +30,19 @@ pub enum Action {
     WithManifest,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TagPlan {
+    #[schemars(with = "schema::Tag")]
     pub tag: String,
+    #[schemars(with = "schema::Digest")]
     pub digest: String,
     pub action: Action,
 }
 
 /// A manifest to delete, and what it is (for the plan's listing).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ManifestPlan {
+    #[schemars(with = "schema::Digest")]
     pub digest: String,
     /// `the tag's manifest`, `linux/amd64`, `attestation`.
     pub what: String,
@@ -147,7 +156,7 @@ fn entries(t: &Tag) -> Vec<(String, String)> {
 }
 
 /// What one run deleted.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Done {
     /// Tags removed (alone, or with their manifest).
     pub tags: Vec<String>,

@@ -1,39 +1,49 @@
 //! The digests a signing step (cosign) needs for one build of an image: every
 //! platform tag's and every merged tag's, read from the registry, and for a
 //! platform tag that is an index (BuildKit's), the image inside it too.
-//! (`image-ref --all --format json` prints them: src/cli/json.rs.)
+//! (`image-ref --all --format json` prints them as they are.)
 
 use std::collections::BTreeMap;
 
 use futures_util::stream::{self, StreamExt};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::client::Registry;
 use super::error::RegistryError;
 use super::merge::{self, reference};
 use super::tags_files::PlatformTags;
+use crate::formats::schema;
 
 /// One platform's image, under one or more platform tags.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PlatformDigest {
+    #[schemars(with = "schema::PlatformName")]
     pub platform: String,
+    #[schemars(with = "Vec<schema::Tag>")]
     pub tags: Vec<String>,
     /// What the tags point at: the image manifest, or BuildKit's index.
+    #[schemars(with = "schema::Digest")]
     pub digest: String,
     /// The image manifest inside, when the tags point at an index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "schema::Digest")]
     pub image_digest: Option<String>,
 }
 
 /// One merged index, under one or more merged tags.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct MergedDigest {
+    #[schemars(with = "Vec<schema::Tag>")]
     pub tags: Vec<String>,
+    #[schemars(with = "schema::Digest")]
     pub digest: String,
     /// Each platform's image in it (`linux/amd64` → digest).
     pub platforms: BTreeMap<String, String>,
 }
 
 /// Every digest of one build of an image (one variant).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ImageDigests {
     pub image: String,
     pub variant: String,

@@ -14,6 +14,7 @@ use tokio::sync::Mutex;
 use super::client::{media, Registry};
 use super::error::{optional, RegistryError};
 use super::tags_files::PlatformTags;
+use crate::formats::schema;
 use crate::formats::tags::{self, Platform};
 
 /// One merged tag and the platform tags it should point at.
@@ -74,23 +75,30 @@ pub mod reference {
     pub const ATTESTATION: &str = "attestation-manifest";
 }
 
-/// A platform image as the registry has it.
-#[derive(Debug, Clone, PartialEq)]
+/// A platform image as the registry has it (as `merge --format json` lists
+/// it in each merged tag).
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PlatformImage {
     pub platform: Platform,
+    pub os: String,
+    pub architecture: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String")]
+    pub variant: Option<String>,
+    #[schemars(with = "schema::Digest")]
     pub digest: String,
     pub media_type: String,
     pub size: u64,
-    pub os: String,
-    pub architecture: String,
-    pub variant: Option<String>,
-    /// The entry that goes into the merged index: made from the image's config
-    /// for a plain manifest, kept as it was when the platform tag is an index.
-    pub descriptor: serde_json::Value,
     /// Attestation manifests (provenance, SBOM) that came with the image in the
     /// platform tag's index; they go next to it in the merged index.
+    /// Their digests, in a JSON document.
     pub attestations: Vec<Attestation>,
+    /// The entry that goes into the merged index: made from the image's config
+    /// for a plain manifest, kept as it was when the platform tag is an index.
+    #[serde(skip)]
+    pub descriptor: serde_json::Value,
     /// `created` of the image's config, as `2026-11-22T23:48:58Z`.
+    #[serde(skip)]
     pub created: Option<String>,
 }
 
@@ -99,6 +107,25 @@ pub struct PlatformImage {
 pub struct Attestation {
     pub digest: String,
     pub descriptor: serde_json::Value,
+}
+
+/// In a JSON document: its digest.
+impl Serialize for Attestation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.digest.serialize(s)
+    }
+}
+
+impl schemars::JsonSchema for Attestation {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Attestation".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        generator.subschema_for::<schema::Digest>()
+    }
 }
 
 #[derive(Debug, Deserialize)]

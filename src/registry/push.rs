@@ -17,10 +17,15 @@ use super::retry::{retry, Policy};
 use crate::error::Error;
 use crate::error::HookError;
 
-/// One tag pushed, with the digest the registry now has for it.
-#[derive(Debug, Clone)]
+/// One tag pushed, with the digest the registry now has for it (as `push
+/// --format json` lists it).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Pushed {
+    #[schemars(with = "crate::formats::schema::Tag")]
     pub tag: String,
+    /// `{name}:{tag}`.
+    pub reference: String,
+    #[schemars(with = "crate::formats::schema::Digest")]
     pub digest: String,
 }
 
@@ -247,6 +252,7 @@ pub async fn push(
         ));
         pushed.push(Pushed {
             tag: tag.clone(),
+            reference: reference.clone(),
             digest,
         });
     }

@@ -24,15 +24,20 @@ use crate::error::Error;
 
 pub const STYLESHEET: &str = include_str!("site.css");
 
-#[derive(Debug)]
+/// What `render` did (`wiki --html --format json` prints it as it is).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct SiteReport {
     pub out: PathBuf,
+    /// `{out}/index.html`.
+    pub index: PathBuf,
     pub pages: usize,
     /// Builds in the site's catalog (its search page).
+    #[serde(skip)]
     pub catalog_builds: usize,
     /// Relative links to pages the wiki does not have (manifests pruned
     /// from old months, most often).
     pub broken_links: usize,
+    #[schemars(with = "crate::formats::schema::Seconds")]
     pub seconds: f64,
 }
 
@@ -46,7 +51,7 @@ impl fmt::Display for SiteReport {
             crate::hook::progress::counted(self.catalog_builds, "build"),
             crate::hook::progress::counted(self.broken_links, "link"),
             self.seconds,
-            self.out.join("index.html").display()
+            self.index.display()
         )
     }
 }
@@ -125,6 +130,7 @@ pub fn render(wiki: &Path, out: &Path, warn: &mut dyn FnMut(String)) -> Result<S
     let _ = std::fs::remove_dir_all(&old);
     Ok(SiteReport {
         out: out.into(),
+        index: out.join("index.html"),
         pages: names.len(),
         catalog_builds: catalog.builds,
         broken_links: broken.load(Ordering::Relaxed),

@@ -48,8 +48,9 @@ pub struct Options {
     pub branch: Option<String>,
 }
 
-/// What an update did, relative to the wiki.
-#[derive(Debug, Default)]
+/// What an update did, relative to the wiki (`wiki --format json` prints it as it is).
+#[derive(Debug, Default, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "WikiUpdate")]
 pub struct Report {
     pub wiki: PathBuf,
     pub manifests_added: Vec<PathBuf>,
@@ -66,7 +67,9 @@ pub struct Report {
     /// upstream wiki, or pages changed outside stacktag).
     pub reindexed: usize,
     /// The catalog of every build (`.stacktag/catalog/`), brought up to date.
+    #[serde(skip)]
     pub catalog: Option<crate::catalog::WriteReport>,
+    #[schemars(with = "crate::formats::schema::Seconds")]
     pub seconds: f64,
 }
 

@@ -401,7 +401,7 @@ fn refused(t: &Tiny, archive: &Path, says: &[&str]) {
 #[test]
 fn archives_that_do_not_match_their_checksum_or_name_are_refused() {
     let t = Tiny::new("refused");
-    let good = t.save(&[]);
+    let good = t.save(&["--compress", "zstd"]);
     let bytes = std::fs::read(&good).unwrap();
     t.remove();
     let dir = t.out();
@@ -472,6 +472,60 @@ fn archives_that_do_not_match_their_checksum_or_name_are_refused() {
     let o = t.stacktag(&["load", odd.to_str().unwrap()]);
     assert_eq!(code(&o), 14);
     assert!(text(&o.stderr).contains("not named as an image archive"));
+}
+
+/// The daemon has the archive's image already (a CI runner that built it,
+/// or a job before on the same daemon): the archive is read and checked,
+/// its names are put back on that image (here `latest` had moved to
+/// another image, as a job of another platform on one daemon moves it), and
+/// the daemon imports nothing (no `load` event).
+#[test]
+fn loading_an_image_the_daemon_has_names_it_and_imports_nothing() {
+    let t = Tiny::new("present");
+    let archive = t.save(&[]);
+    let other = Tiny::new("present-other");
+    docker(&["tag", &other.id, &t.reference]);
+    assert_eq!(image_id(&t.reference).as_deref(), Some(other.id.as_str()));
+    let since = docker(&["system", "info", "--format", "{{.SystemTime}}"]);
+    let o = t.stacktag(&["load", archive.to_str().unwrap()]);
+    assert_eq!(
+        ok(&o),
+        format!("{} {} {}\n", archive.display(), t.id, t.reference)
+    );
+    assert!(
+        text(&o.stderr).contains("already; archive checked and its names put on it"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(image_id(&t.reference).as_deref(), Some(t.id.as_str()));
+    let until = docker(&["system", "info", "--format", "{{.SystemTime}}"]);
+    let loads = docker(&[
+        "events",
+        "--since",
+        since.trim(),
+        "--until",
+        until.trim(),
+        "--filter",
+        "type=image",
+        "--filter",
+        "event=load",
+        "--format",
+        "{{.Actor.ID}}",
+    ]);
+    assert!(
+        !loads.contains(&t.id[7..19]),
+        "the daemon loaded it: {loads}"
+    );
+
+    // A damaged archive is refused all the same, before any name moves.
+    docker(&["tag", &other.id, &t.reference]);
+    let mut bytes = std::fs::read(&archive).unwrap();
+    let n = bytes.len();
+    bytes[n / 2] ^= 0xff;
+    std::fs::write(&archive, bytes).unwrap();
+    let o = t.stacktag(&["load", archive.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(image_id(&t.reference).as_deref(), Some(other.id.as_str()));
 }
 
 #[test]
@@ -572,14 +626,14 @@ fn a_dirty_context_is_named_in_the_archive_and_refused_for_push() {
     let o = save();
     assert_eq!(
         file_name(&archive_of(&o)),
-        format!("tiny_{sha12}_{id12}.tar.zst")
+        format!("tiny_{sha12}_{id12}.tar")
     );
     assert!(!text(&o.stderr).contains("dirty"), "{}", text(&o.stderr));
     // A change outside the image contexts does not count.
     std::fs::write(repo.join("README.md"), "changed\n").unwrap();
     assert!(!text(&save().stderr).contains("dirty"));
 
-    let dirty_name = format!("tiny_{sha12}.dirty_{id12}.tar.zst");
+    let dirty_name = format!("tiny_{sha12}.dirty_{id12}.tar");
     for (change, named) in [
         ("changed", "images/tiny/Dockerfile"),
         ("added", "images/tiny/new.txt"),
@@ -666,17 +720,16 @@ fn a_full_disk_while_saving_names_the_file_and_leaves_nothing() {
     let disk = t.dir.path().join("disk");
     let _mounted = SmallDisk::mount(&disk, "2m");
     let id12 = &t.id[7..19];
-    for (flag, ext) in [("zstd", "tar.zst"), ("none", "tar")] {
-        let o = t.stacktag(&[
-            "save",
-            "tiny",
-            "--dir",
-            disk.to_str().unwrap(),
-            "--version",
-            "1.0.0",
-            "--compress",
-            flag,
-        ]);
+    for (flag, ext) in [
+        (["--compress", "zstd"], "tar.zst"),
+        (["--compress", "none"], "tar"),
+        (["--layers", "gzip"], "tar"),
+    ] {
+        let dir = disk.to_str().unwrap();
+        let mut args = vec!["save", "tiny", "--dir", dir, "--version", "1.0.0"];
+        args.extend(flag);
+        let o = t.stacktag(&args);
+        let flag = flag.join(" ");
         let err = text(&o.stderr);
         assert_eq!(code(&o), 8, "{flag}: {err}");
         let archive = disk.join(format!("tiny_1.0.0_{id12}.{ext}"));
@@ -758,4 +811,148 @@ fn a_dirty_context_is_looked_for_where_the_hierarchy_file_says_it_is() {
         assert_eq!(code(&o), 15, "{named}: {err}");
         assert!(err.contains(named), "{named}: {err}");
     }
+}
+
+/// The registry layout (`save`'s default, `--layers gzip`): a plain tar of
+/// gzip blobs named by their digests, the config and the registry manifest,
+/// `manifest.json` for Docker 20.10 and `index.json` for OCI readers. Read
+/// back with the tar and flate2 crates and sha256, loaded by `stacktag load`
+/// and by `docker load` itself, both to the image that was saved.
+#[test]
+fn a_registry_layout_archive_holds_gzip_blobs_by_digest_and_loads_to_the_same_image() {
+    let t = Tiny::with_layers("registrylayout", 2);
+    let o = t.stacktag(&[
+        "save",
+        "tiny",
+        "--dir",
+        t.out().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+    crate::json::validate("save", &doc);
+    let saved = &doc["archives"][0];
+    let archive = PathBuf::from(saved["path"].as_str().unwrap());
+    let manifest_digest = saved["manifest_digest"].as_str().unwrap().to_string();
+    let sha12 = &support::head_sha()[..12];
+    assert_eq!(
+        file_name(&archive),
+        format!("tiny_{sha12}_{}.tar", &t.id[7..19])
+    );
+    sha256sum_check(&archive);
+
+    let sha = |d: &[u8]| {
+        use sha2::Digest;
+        format!("sha256:{}", codec_hex(&sha2::Sha256::digest(d)))
+    };
+    let mut files = std::collections::HashMap::new();
+    let mut a = tar::Archive::new(std::fs::File::open(&archive).unwrap());
+    for e in a.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().to_string_lossy().to_string();
+        let mut data = Vec::new();
+        e.read_to_end(&mut data).unwrap();
+        if let Some(hex) = name.strip_prefix("blobs/sha256/") {
+            assert_eq!(sha(&data), format!("sha256:{hex}"), "{name}");
+        }
+        files.insert(name, data);
+    }
+    let blob = |digest: &str| &files[&format!("blobs/sha256/{}", &digest[7..])];
+    // The manifest the registry will get, and the config, by digest.
+    let manifest: serde_json::Value = serde_json::from_slice(blob(&manifest_digest)).unwrap();
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    assert_eq!(manifest["config"]["digest"], t.id.as_str());
+    let config: serde_json::Value = serde_json::from_slice(blob(&t.id)).unwrap();
+    let diff_ids = config["rootfs"]["diff_ids"].as_array().unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    for (layer, diff_id) in layers.iter().zip(diff_ids) {
+        assert_eq!(
+            layer["mediaType"],
+            "application/vnd.docker.image.rootfs.diff.tar.gzip"
+        );
+        let gz = blob(layer["digest"].as_str().unwrap());
+        assert_eq!(layer["size"].as_u64(), Some(gz.len() as u64));
+        let mut tar = Vec::new();
+        flate2::read::MultiGzDecoder::new(&gz[..])
+            .read_to_end(&mut tar)
+            .unwrap();
+        assert_eq!(sha(&tar), diff_id.as_str().unwrap());
+    }
+    // Docker 20.10's index names the same blobs; the OCI index the manifest.
+    let legacy: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    assert_eq!(legacy[0]["Config"], format!("blobs/sha256/{}", &t.id[7..]));
+    assert_eq!(legacy[0]["RepoTags"][0], t.reference.as_str());
+    for (path, layer) in legacy[0]["Layers"].as_array().unwrap().iter().zip(layers) {
+        assert_eq!(
+            path.as_str().unwrap(),
+            format!("blobs/sha256/{}", &layer["digest"].as_str().unwrap()[7..])
+        );
+    }
+    let index: serde_json::Value = serde_json::from_slice(&files["index.json"]).unwrap();
+    assert_eq!(index["manifests"][0]["digest"], manifest_digest.as_str());
+
+    // stacktag load, then docker load (an independent reader): the same image.
+    let first = std::fs::read(&archive).unwrap();
+    t.remove();
+    let out = ok(&t.stacktag(&["load", archive.to_str().unwrap()]));
+    assert_eq!(
+        out,
+        format!("{} {} {}\n", archive.display(), t.id, t.reference)
+    );
+    assert_eq!(image_id(&t.reference).as_deref(), Some(t.id.as_str()));
+    t.remove();
+    let o = Command::new("docker")
+        .args(["load", "-i"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(image_id(&t.reference).as_deref(), Some(t.id.as_str()));
+
+    // Saved again: the same bytes (a layer is the same blob wherever it is saved).
+    let again = t.save(&[]);
+    assert_eq!(again, archive);
+    assert_eq!(std::fs::read(&again).unwrap(), first);
+    sha256sum_check(&again);
+}
+
+/// The old layout (`--layers tar`: the daemon's export, compressed whole)
+/// still saves and loads beside the new one.
+#[test]
+fn the_layers_as_the_daemon_exports_them_still_save_and_load() {
+    let t = Tiny::new("tarlayers");
+    let archive = t.save(&["--layers", "tar"]);
+    assert!(file_name(&archive).ends_with(".tar.zst"));
+    let tar = zstd::decode_all(&std::fs::read(&archive).unwrap()[..]).unwrap();
+    let names = tar_names(&tar);
+    assert!(names.contains(&format!("{}.json", &t.id[7..])), "{names:?}");
+    assert!(!names.contains(&"index.json".to_string()), "{names:?}");
+    t.remove();
+    ok(&t.stacktag(&["load", archive.to_str().unwrap()]));
+    assert_eq!(image_id(&t.reference).as_deref(), Some(t.id.as_str()));
+    // --compress belongs to --layers tar.
+    let o = t.stacktag(&[
+        "save",
+        "tiny",
+        "--dir",
+        t.out().to_str().unwrap(),
+        "--layers",
+        "gzip",
+        "--compress",
+        "zstd",
+    ]);
+    assert_eq!(code(&o), 2, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--layers tar"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+fn codec_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

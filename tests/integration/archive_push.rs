@@ -627,7 +627,7 @@ fn push_archive_refuses_a_wrong_name_a_tags_file_of_another_image_and_a_dirty_ve
 
     // A dirty version is never published without --allow-dirty.
     for version in ["latest", "1.2.3.0", "abc.dirty"] {
-        let dirty = archive.with_file_name(format!("tiny_{version}_{}.tar.zst", &t.id[7..19]));
+        let dirty = archive.with_file_name(format!("tiny_{version}_{}.tar", &t.id[7..19]));
         std::fs::copy(&archive, &dirty).unwrap();
         write_sum(&dirty);
         let o = push_archive(&config, &dirty, &tags_dir, &[]);
@@ -787,4 +787,162 @@ fn a_second_push_of_an_unchanged_archive_does_not_open_it_and_a_changed_one_is_r
         r.manifest(&repository, "x86_64-v1")["config"]["digest"],
         t.id.as_str()
     );
+}
+
+/// The registry layout: the archive's blobs and manifest go up as they
+/// are (nothing compressed at push time), and the image in the registry has
+/// the digest `save` printed, which skopeo (an independent client) agrees on.
+#[test]
+fn push_archive_of_the_registry_layout_puts_the_manifest_save_printed() {
+    let t = Tiny::with_layers("pushlayout", 2);
+    let saved = ok(&t.stacktag(&[
+        "save",
+        "tiny",
+        "--dir",
+        t.out().to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    let doc: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    let archive = PathBuf::from(doc["archives"][0]["path"].as_str().unwrap());
+    let digest = doc["archives"][0]["manifest_digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = Registry::start();
+    let config = hierarchy(t.dir.path(), &r.host(), &t.owner, &[("tiny", None)]);
+    let tags_dir = t.dir.path().join("tags");
+    tags_file(&tags_dir, &r.host(), &t.owner, "tiny", &["latest", "v1"]);
+    r.take_requests();
+    let o = push_archive(&config, &archive, &tags_dir, &[]);
+    ok(&o);
+    assert!(
+        text(&o.stderr).contains("2 layers, 0 already there, 0 mounted, 2 uploaded"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Two layers and the config, each uploaded once.
+    let requests = r.take_requests();
+    assert_eq!(
+        count(&requests, "PUT", "/blobs/uploads/"),
+        3,
+        "{requests:#?}"
+    );
+    for tag in ["x86_64-latest", "x86_64-v1"] {
+        let reference = format!("docker://{}/{}/tiny:{tag}", r.host(), t.owner);
+        let creds = format!("{USER}:{PASSWORD}");
+        let inspect = |extra: &[&str]| {
+            let o = Command::new("skopeo")
+                .args(["inspect", "--tls-verify=false", "--creds", &creds])
+                .args(extra)
+                .arg(&reference)
+                .output()
+                .expect("skopeo (make fixtures installs it)");
+            assert!(o.status.success(), "{}", text(&o.stderr));
+            text(&o.stdout)
+        };
+        let doc: serde_json::Value = serde_json::from_str(&inspect(&[])).unwrap();
+        assert_eq!(doc["Digest"], digest.as_str(), "{tag}");
+        let raw = inspect(&["--raw"]);
+        use sha2::Digest;
+        let hex: String = sha2::Sha256::digest(raw.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(format!("sha256:{hex}"), digest);
+        let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(m["config"]["digest"], t.id.as_str());
+    }
+}
+
+/// A delete racing a push of the same tag (issue 21, "Bad input"): whatever
+/// the interleaving, the tag ends up pushed whole (its manifest and every
+/// blob it names are there, the image is one of the two) or deleted whole
+/// (the registry answers 404 for it); never a tag pointing to a missing
+/// manifest or blob. Both commands end with a documented outcome, no crash.
+#[test]
+fn a_delete_racing_a_push_of_the_same_tag_leaves_it_whole_or_gone() {
+    let a = Tiny::new("pushrace");
+    let archive_a = a.save(&[]);
+    let b = Tiny::new("pushrace");
+    let archive_b = b.save(&[]);
+    let r = Registry::start();
+    let config = hierarchy(a.dir.path(), &r.host(), &a.owner, &[("tiny", None)]);
+    let tags_dir = a.dir.path().join("tags");
+    tags_file(&tags_dir, &r.host(), &a.owner, "tiny", &["v1"]);
+    let repository = format!("{}/tiny", a.owner);
+    let reference = format!("{}/{repository}:x86_64-v1", r.host());
+    let curl_ok = |method: &str, path: &str| {
+        // -I, not -X HEAD: curl would wait for the body the headers announce.
+        let method = if method == "HEAD" { "-I" } else { "-G" };
+        Command::new("curl")
+            .args(["-sf", "-o", "/dev/null", method])
+            .args(["-u", &format!("{USER}:{PASSWORD}")])
+            .args([
+                "-H",
+                "Accept: application/vnd.docker.distribution.manifest.v2+json",
+            ])
+            .arg(format!(
+                "http://127.0.0.1:{}/v2/{repository}/{path}",
+                r.port
+            ))
+            .status()
+            .unwrap()
+            .success()
+    };
+    let mut outcomes = Vec::new();
+    for delay_ms in [0u64, 5, 20, 50, 100, 200] {
+        // The tag on image A; then B pushed to it while it is deleted.
+        ok(&push_archive(&config, &archive_a, &tags_dir, &[]));
+        let (push, delete) = std::thread::scope(|s| {
+            let push = s.spawn(|| push_archive(&config, &archive_b, &tags_dir, &[]));
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            let delete = Command::new(env!("CARGO_BIN_EXE_stacktag"))
+                .args(["delete", &reference, "--force"])
+                .env("STACKTAG_REGISTRY_USER", USER)
+                .env("STACKTAG_REGISTRY_PASSWORD", PASSWORD)
+                .env("DOCKER_CONFIG", "/nonexistent/stacktag-test-docker-config")
+                .env_remove("STACKTAG_CONFIG")
+                .output()
+                .unwrap();
+            (push.join().unwrap(), delete)
+        });
+        for (what, o) in [("push", &push), ("delete", &delete)] {
+            let err = text(&o.stderr);
+            assert!(
+                matches!(code(o), 0 | 11 | 12 | 13),
+                "{what} at {delay_ms} ms: exit {:?}: {err}",
+                o.status.code()
+            );
+            assert!(!err.contains("panicked"), "{what}: {err}");
+        }
+        let tagged = r.tags(&repository).contains(&"x86_64-v1".to_string());
+        let fetched = curl_ok("GET", "manifests/x86_64-v1");
+        assert_eq!(
+            tagged, fetched,
+            "listed and fetched disagree at {delay_ms} ms"
+        );
+        if fetched {
+            let m = r.manifest(&repository, "x86_64-v1");
+            let config_digest = m["config"]["digest"].as_str().unwrap();
+            assert!(
+                config_digest == a.id || config_digest == b.id,
+                "{config_digest} is neither image"
+            );
+            let mut blobs = vec![config_digest.to_string()];
+            for l in m["layers"].as_array().unwrap() {
+                blobs.push(l["digest"].as_str().unwrap().to_string());
+            }
+            for blob in blobs {
+                assert!(
+                    curl_ok("HEAD", &format!("blobs/{blob}")),
+                    "x86_64-v1 names {blob}, which is missing ({delay_ms} ms)"
+                );
+            }
+            outcomes.push("pushed");
+        } else {
+            outcomes.push("deleted");
+        }
+    }
+    eprintln!("outcomes by delay: {outcomes:?}");
 }

@@ -91,8 +91,9 @@ impl Stack {
     pub fn plan(&self, args: &[&str]) -> Value {
         let mut all = args.to_vec();
         all.extend(["--plan", "--format", "json"]);
-        let out = self.build_ok(&all);
-        serde_json::from_str(&out).unwrap()
+        let doc: Value = serde_json::from_str(&self.build_ok(&all)).unwrap();
+        crate::json::validate("build --plan --format json", &doc);
+        doc
     }
 
     /// Image name to the plan's action for it.
@@ -1198,7 +1199,7 @@ fn a_parent_rebuilt_to_the_same_image_rebuilds_nothing_below_it() {
     let out = s.build(&["--all", "--format", "json"]);
     let err = text(&out.stderr);
     assert_eq!(code(&out), 0, "{err}");
-    let doc: Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    let doc = crate::json::document("build --format json", &out, "build");
     let image = |name: &str| {
         doc["images"]
             .as_array()

@@ -228,6 +228,22 @@ fn a_secret_reaches_the_build_and_nowhere_else() {
         sha256_hex(value.as_bytes())
     );
     assert_eq!(cat(&s, "fromenv", "/len").trim(), value.len().to_string());
+    // The steps of a build with secrets are logged and shown as any other
+    // BuildKit build's; the value the step printed is blotted out.
+    let log = log_of(&s, "secretive");
+    assert!(
+        log.contains("[2/2] RUN --mount=type=secret,id=token,required=true sh -c"),
+        "{log}"
+    );
+    assert!(log.contains(" ***\n"), "the step's output, redacted: {log}");
+    assert!(log.contains("exporting to image"), "{log}");
+    for image in ["secretive", "fromenv"] {
+        let line = stderr
+            .lines()
+            .find(|l| l.contains(&format!("{image}: [")) && l.contains("] RUN --mount=type=secret"))
+            .unwrap_or_else(|| panic!("no step line of {image}: {stderr}"));
+        assert!(line.contains("DONE"), "{line}");
+    }
     for image in ["secretive", "fromenv"] {
         let reference = format!("{}:latest", s.name(image));
         assert!(!stdout.contains(&value) && !stderr.contains(&value));
@@ -659,4 +675,295 @@ fn a_daemon_without_buildkit_builds_classic_and_says_so() {
         "{}",
         text(&out.stdout)
     );
+    let why = "the daemon has no BuildKit: its configuration turns BuildKit off";
+    assert!(text(&out.stdout).contains(&format!("\nbuilder: classic ({why}")));
+    assert!(
+        plan["builder_why"].as_str().unwrap().starts_with(why),
+        "{plan}"
+    );
+    // `check` asks the same daemon.
+    let out = stacktag_config(&s.owner, &s.path().join("hierarchy.yaml"))
+        .arg("check")
+        .env("DOCKER_HOST", daemon.host())
+        .env_remove("STACKTAG_BUILDER")
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains(&format!("  builder: classic ({why}")),
+        "{}",
+        text(&out.stdout)
+    );
+    // BuildKit features asked of it: refused before any build, with the line.
+    let before = s.tags();
+    s.write(
+        "images/plain/Dockerfile",
+        &format!("{FROM_BUSYBOX}# a cache\nRUN --mount=type=cache,target=/c \\\n    true\n"),
+    );
+    let out = run(&["plain"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 3, "{err}");
+    assert!(
+        err.contains("plain: `RUN --mount` of ")
+            && err.contains("images/plain/Dockerfile:3 needs BuildKit")
+            && err.contains(why)
+            && err.contains("fix: build on a daemon with BuildKit"),
+        "{err}"
+    );
+    assert!(!err.contains("building ("), "{err}");
+    assert_eq!(s.tags(), before);
+}
+
+/// `memory:` and `cpuset:` of an image: the classic builder puts its steps
+/// in a cgroup with those limits (read back from inside the step); BuildKit
+/// ignores them, and the run says so once per image and key.
+#[test]
+fn build_limits_bind_classic_steps_and_buildkit_warns_once() {
+    let n = nonce();
+    let s = Stack::new(
+        "bk-limits",
+        "  limited:\n    memory: 64m\n    cpuset: \"0\"\n  free: {}\n",
+        &[
+            (
+                "images/limited/Dockerfile",
+                &format!("{FROM_BUSYBOX}RUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /mem && cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes > /memsw && cat /sys/fs/cgroup/cpuset/cpuset.cpus > /cpus # {n}\n"),
+            ),
+            ("images/free/Dockerfile", &format!("{FROM_BUSYBOX}LABEL wtbuild.free={n}\n")),
+        ],
+    );
+    let out = s.build(&["limited", "free", "--builder", "classic"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{err}");
+    assert!(!err.contains("is ignored"), "classic applies them: {err}");
+    assert_eq!(cat(&s, "limited", "/mem").trim(), (64u64 << 20).to_string());
+    assert_eq!(
+        cat(&s, "limited", "/memsw").trim(),
+        (64u64 << 20).to_string()
+    );
+    assert_eq!(cat(&s, "limited", "/cpus").trim(), "0");
+    // Through BuildKit: built, unlimited, and one warning per key.
+    let out = s.build(&["limited", "free"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 0, "{err}");
+    for key in ["memory", "cpuset"] {
+        let said: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains(&format!("`{key}:` of limited is ignored")))
+            .collect();
+        assert_eq!(said.len(), 1, "{key}: {err}");
+        assert!(
+            said[0].contains("BuildKit") && said[0].contains("--builder classic"),
+            "{err}"
+        );
+    }
+    assert!(!err.contains("of free is ignored"), "{err}");
+    assert_ne!(cat(&s, "limited", "/mem").trim(), (64u64 << 20).to_string());
+    // A limit that is not one is refused with its line, before any build.
+    s.write(
+        "hierarchy.yaml",
+        &format!("registry: localhost:5000\nowner: {}\nimages:\n  limited:\n    memory: lots\n    cpuset: 0-\n", s.owner),
+    );
+    let out = s.build(&["limited"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 3, "{err}");
+    assert!(
+        err.contains(":5") && err.contains("memory `lots` is not an amount of memory"),
+        "{err}"
+    );
+    assert!(
+        err.contains(":6") && err.contains("cpuset `0-` is not a list of CPUs"),
+        "{err}"
+    );
+    assert_no_containers(&s.owner);
+}
+
+/// `check` and `build --plan` say which builder `build` uses and why, in
+/// text and JSON: the default, the flag, the environment.
+#[test]
+fn check_and_the_plan_say_which_builder_and_why() {
+    let s = Stack::new(
+        "bk-which",
+        "  plain: {}\n",
+        &[("images/plain/Dockerfile", FROM_BUSYBOX)],
+    );
+    let check = |env: Option<&str>, json: bool| {
+        let mut cmd = stacktag_config(&s.owner, &s.path().join("hierarchy.yaml"));
+        cmd.arg("check").env_remove("STACKTAG_BUILDER");
+        if json {
+            cmd.args(["--format", "json"]);
+        }
+        if let Some(v) = env {
+            cmd.env("STACKTAG_BUILDER", v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert!(
+        check(None, false)
+            .contains("\n  builder: buildkit (the default: the daemon has BuildKit)\n"),
+        "{}",
+        check(None, false)
+    );
+    assert!(
+        check(Some("classic"), false).contains("  builder: classic (STACKTAG_BUILDER=classic)\n")
+    );
+    let doc: Value = serde_json::from_str(&check(None, true)).unwrap();
+    assert_eq!(doc["builder"], "buildkit", "{doc}");
+    assert_eq!(doc["builder_why"], "the default: the daemon has BuildKit");
+    // No daemon: the file is still checked, the builder is unknown.
+    let out = stacktag_config(&s.owner, &s.path().join("hierarchy.yaml"))
+        .args(["check", "--format", "json"])
+        .env("DOCKER_HOST", "unix:///nonexistent/wtbuild.sock")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["builder"], Value::Null, "{doc}");
+    assert!(doc["builder_why"]
+        .as_str()
+        .unwrap()
+        .contains("no Docker daemon answers at unix:///nonexistent/wtbuild.sock"));
+    // The plan.
+    let plan = |args: &[&str]| {
+        text(
+            &s.cmd(args)
+                .env_remove("STACKTAG_BUILDER")
+                .output()
+                .unwrap()
+                .stdout,
+        )
+    };
+    assert!(plan(&["plain", "--plan"])
+        .contains("\nbuilder: buildkit (the default: the daemon has BuildKit)\n"));
+    assert!(plan(&["plain", "--plan", "--builder", "classic"])
+        .contains("\nbuilder: classic (--builder classic)\n"));
+    let doc: Value = serde_json::from_str(&plan(&[
+        "plain",
+        "--plan",
+        "--builder",
+        "buildkit",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(doc["builder"], "buildkit");
+    assert_eq!(
+        doc["builder_why"],
+        "--builder buildkit: the daemon has BuildKit"
+    );
+}
+
+/// A `--mount` the builder rejects: the image, the Dockerfile line and a
+/// fix; nothing tagged, no temporary tag.
+#[test]
+fn a_mount_the_builder_rejects_names_the_line_and_the_fix() {
+    let s = Stack::new(
+        "bk-badmount",
+        "  mounty: {}\n",
+        &[(
+            "images/mounty/Dockerfile",
+            &format!("{FROM_BUSYBOX}RUN --mount=type=nosuch,target=/x true\n"),
+        )],
+    );
+    let out = s.build(&["mounty"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), 16, "{err}");
+    assert!(err.contains("mounty: "), "{err}");
+    assert!(err.contains("Dockerfile:2"), "{err}");
+    assert!(
+        err.contains("RUN --mount=type=nosuch,target=/x true"),
+        "{err}"
+    );
+    assert!(err.contains("fix:"), "{err}");
+    assert_eq!(s.tags(), Vec::<String>::new());
+    assert_no_containers(&s.owner);
+}
+
+/// SIGINT during a build with a secret (the control API path): the build
+/// stops (its step's process is gone), exit 130, `latest` not moved, no
+/// temporary tag, no container.
+#[test]
+fn ctrl_c_stops_a_secret_build_and_leaves_nothing() {
+    let n = nonce();
+    // A sleep no other build runs: its process is the build step's.
+    let secs = format!("{}.{}", 3000 + std::process::id() % 1000, n.len() + 11);
+    let s = Stack::new(
+        "bk-sigint",
+        "  slow:\n    secrets: [token]\n",
+        &[(
+            "images/slow/Dockerfile",
+            &format!("{FROM_BUSYBOX}RUN --mount=type=secret,id=token echo before # {n}\n"),
+        )],
+    );
+    let file = s.path().join("token.txt");
+    std::fs::write(&file, format!("wtbuild-sigint-{n}")).unwrap();
+    let secret = format!("id=token,src={}", file.display());
+    s.build_ok(&["slow", "--secret", &secret]);
+    let before = (s.id("slow"), s.tags());
+    s.append(
+        "images/slow/Dockerfile",
+        &format!("RUN --mount=type=secret,id=token sh -c 'echo sleeping; sleep {secs}'\n"),
+    );
+    let mut child = s
+        .cmd(&["slow", "--secret", &secret, "--progress", "plain"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sleeping = || {
+        Command::new("pgrep")
+            .args(["-f", &format!("sleep {secs}")])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    let t0 = std::time::Instant::now();
+    while !sleeping() {
+        assert!(t0.elapsed().as_secs() < 120, "the step never started");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // The step shows in the log (still under its part name) while it runs.
+    let part = s.path().join(format!(
+        "out/build-logs/x86_64-default-slow.log.{}.part",
+        child.id()
+    ));
+    let t = std::time::Instant::now();
+    while !std::fs::read_to_string(&part)
+        .unwrap_or_default()
+        .contains("sleeping")
+    {
+        assert!(
+            t.elapsed().as_secs() < 10,
+            "no step output in {}",
+            part.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let t1 = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(t1.elapsed().as_secs() < 30, "stacktag did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    let t2 = std::time::Instant::now();
+    while sleeping() {
+        assert!(
+            t2.elapsed().as_secs() < 20,
+            "the build step still runs after the run stopped"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(
+        (s.id("slow"), s.tags()),
+        before,
+        "latest moved or a tag was left"
+    );
+    assert_no_containers(&s.owner);
 }

@@ -132,12 +132,34 @@ fn the_docker_stacks_pipelines_pass_actionlint_zizmor_and_gitlabs_schema() {
 
 /// A stack of the test's own: a root from busybox, a child, two leaves.
 fn busybox_stack(dir: &Path, registry: &str, owner: &str) {
+    busybox_stack_on(dir, registry, owner, &["x86_64"]);
+}
+
+/// The arm64 busybox of `make fixtures` (scripts/busybox-arm64-image).
+const BUSYBOX_ARM64: &str = "stacktag-test/busybox-arm64:latest";
+
+/// [`busybox_stack`] for `platforms`; with aarch64 among them, the root
+/// starts from the busybox of the platform it is built for (BuildKit's
+/// `TARGETARCH` picks the stage; QEMU runs the arm64 one).
+fn busybox_stack_on(dir: &Path, registry: &str, owner: &str, platforms: &[&str]) {
     ensure_busybox();
+    let root = if platforms.contains(&"aarch64") {
+        assert!(
+            Command::new("docker")
+                .args(["image", "inspect", BUSYBOX_ARM64])
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "the fixture {BUSYBOX_ARM64} is missing: run `make fixtures` (scripts/binfmt, scripts/busybox-arm64-image)"
+        );
+        format!(
+            "FROM {BUSYBOX} AS base-amd64\nFROM {BUSYBOX_ARM64} AS base-arm64\nFROM base-$TARGETARCH\n\
+             RUN echo root > /root.txt && uname -m > /arch\n"
+        )
+    } else {
+        format!("FROM {BUSYBOX}\nRUN echo root > /root.txt\n")
+    };
     let images = [
-        (
-            "root",
-            format!("FROM {BUSYBOX}\nRUN echo root > /root.txt\n"),
-        ),
+        ("root", root),
         (
             "mid",
             "ARG REGISTRY\nARG OWNER\nFROM $REGISTRY/$OWNER/root\nRUN echo mid > /mid.txt\n".into(),
@@ -159,9 +181,10 @@ fn busybox_stack(dir: &Path, registry: &str, owner: &str) {
     std::fs::write(
         dir.join("hierarchy.yaml"),
         format!(
-            "registry: {registry}\nowner: {owner}\nrepository: stacktag/ci-test\nplatforms: [x86_64]\n\
+            "registry: {registry}\nowner: {owner}\nrepository: stacktag/ci-test\nplatforms: [{}]\n\
              images:\n  root:\n    taggers: [commit_sha]\n  mid:\n    parent: root\n  \
-             leaf-a:\n    parent: mid\n  leaf-b:\n    parent: mid\n"
+             leaf-a:\n    parent: mid\n  leaf-b:\n    parent: mid\n",
+            platforms.join(", ")
         ),
     )
     .unwrap();
@@ -379,9 +402,9 @@ fn job_lines<'a>(log: &'a str, job: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// What the build job of `image` did to it: built, pulled or reused.
-fn build_action(log: &str, registry: &str, owner: &str, image: &str) -> String {
-    let job = format!("build-x86_64-default-{image}");
+/// What the build job of `image` on `platform` did to it: built, pulled or reused.
+fn build_action(log: &str, registry: &str, owner: &str, platform: &str, image: &str) -> String {
+    let job = format!("build-{platform}-default-{image}");
     let want = format!("{registry}/{owner}/{image}:latest: ");
     job_lines(log, &job)
         .into_iter()
@@ -415,17 +438,35 @@ fn registry_tags(port: u16, owner: &str, images: &[&str]) -> Vec<(String, Vec<St
         .collect()
 }
 
+/// The index (or manifest) a tag names, as the registry gives it.
+fn registry_manifest(port: u16, owner: &str, image: &str, tag: &str) -> serde_json::Value {
+    let out = Command::new("curl")
+        .args(["-sf", "-u", &format!("{}:{}", CI_USER, CI_PASSWORD)])
+        .args([
+            "-H",
+            "Accept: application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json",
+        ])
+        .arg(format!("http://127.0.0.1:{port}/v2/{owner}/{image}/manifests/{tag}"))
+        .output()
+        .unwrap();
+    ok(&out, "curl manifests");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 const CI_USER: &str = "ci-local-test";
 const CI_PASSWORD: &str = "pw-ci-local-3f9b";
 
-/// The generated GitLab pipeline of a busybox stack, run by gitlab-ci-local
-/// (every job in its own copy of the repository, artifacts along `needs:`)
-/// against a registry with auth; then once more after a commit that changes
-/// one leaf's Dockerfile, with the local images gone: only that leaf is
-/// built, the others come from the registry through their `inputs-…` tags,
-/// and the same kinds of tags are published.
+/// The generated GitLab pipeline of a busybox stack of two platforms, run by
+/// gitlab-ci-local (every job in its own copy of the repository, artifacts
+/// along `needs:`) against a registry with auth: each image built for
+/// x86_64 and, through QEMU, aarch64, pushed, merged into multi-platform
+/// tags. Then once more after a commit that changes one leaf's Dockerfile,
+/// with the local images gone: only that leaf is built on each platform, the
+/// others come from the registry through their `inputs-…` tags, and the same
+/// kinds of tags are published.
 #[test]
-fn the_generated_gitlab_pipeline_runs_end_to_end_and_a_leaf_change_rebuilds_only_that_leaf() {
+fn the_generated_gitlab_pipeline_runs_end_to_end_on_two_platforms_and_a_leaf_change_rebuilds_only_that_leaf(
+) {
     let _ = tools();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -435,9 +476,10 @@ fn the_generated_gitlab_pipeline_runs_end_to_end_and_a_leaf_change_rebuilds_only
     let registry = format!("localhost:{port}");
     let owner = "ci-e2e";
     let images = ["root", "mid", "leaf-a", "leaf-b"];
+    let platforms = ["x86_64", "aarch64"];
     let stack = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
-    busybox_stack(stack.path(), &registry, owner);
+    busybox_stack_on(stack.path(), &registry, owner, &platforms);
     let _cleanup = Cleanup {
         registry: registry.clone(),
         owner,
@@ -464,13 +506,19 @@ fn the_generated_gitlab_pipeline_runs_end_to_end_and_a_leaf_change_rebuilds_only
 
     let (log1, err1, first) = run();
     assert!(
-        err1.contains("every image has its SBOMs attached"),
+        err1.contains("every merged tag holds aarch64 x86_64"),
+        "{err1}"
+    );
+    assert!(
+        err1.contains("every image has its SBOMs attached on every platform"),
         "{err1}"
     );
     assert!(err1.contains("the wiki has the rows of"), "{err1}");
     for job in [
         "build-x86_64-default-root",
+        "build-aarch64-default-leaf-b",
         "push-x86_64",
+        "push-aarch64",
         "merge-leaf-b",
         "wiki",
     ] {
@@ -481,15 +529,25 @@ fn the_generated_gitlab_pipeline_runs_end_to_end_and_a_leaf_change_rebuilds_only
     }
     let tags1 = registry_tags(port, owner, &images);
     for (image, tags) in &tags1 {
-        assert!(tags.contains(&"latest".to_string()), "{image}: {tags:?}");
-        assert!(
-            tags.contains(&"x86_64-latest".to_string()),
-            "{image}: {tags:?}"
+        for want in ["latest", "x86_64-latest", "aarch64-latest"] {
+            assert!(tags.contains(&want.to_string()), "{image}: {tags:?}");
+        }
+        assert_eq!(
+            tags.iter().filter(|t| t.starts_with("inputs-")).count(),
+            2,
+            "{image}: the build cache of each platform pushed: {tags:?}"
         );
-        assert!(
-            tags.iter().any(|t| t.starts_with("inputs-")),
-            "{image}: build cache pushed: {tags:?}"
-        );
+        // `latest` is one index of both platforms' images.
+        let index = registry_manifest(port, owner, image, "latest");
+        let mut archs: Vec<&str> = index["manifests"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{image}:latest is no index: {index}"))
+            .iter()
+            .filter_map(|m| m["platform"]["architecture"].as_str())
+            .filter(|a| *a != "unknown")
+            .collect();
+        archs.sort_unstable();
+        assert_eq!(archs, ["amd64", "arm64"], "{image}:latest: {index}");
     }
 
     // One leaf changes; the daemon forgets the stack, so reuse has to come from the registry.
@@ -499,18 +557,20 @@ fn the_generated_gitlab_pipeline_runs_end_to_end_and_a_leaf_change_rebuilds_only
     std::fs::write(&leaf, d).unwrap();
     remove_local_images(&registry, owner);
     let (log2, _, second) = run();
-    for image in ["root", "mid", "leaf-a"] {
+    for platform in platforms {
+        for image in ["root", "mid", "leaf-a"] {
+            assert_eq!(
+                build_action(&log2, &registry, owner, platform, image),
+                "pulled",
+                "{platform} {image}:\n{log2}"
+            );
+        }
         assert_eq!(
-            build_action(&log2, &registry, owner, image),
-            "pulled",
-            "{image}:\n{log2}"
+            build_action(&log2, &registry, owner, platform, "leaf-b"),
+            "built",
+            "{platform}:\n{log2}"
         );
     }
-    assert_eq!(
-        build_action(&log2, &registry, owner, "leaf-b"),
-        "built",
-        "{log2}"
-    );
     // The same kinds of tags: those named by the commit are new, the rest the same.
     let kinds = |tags: &[(String, Vec<String>)]| -> Vec<(String, usize, Vec<String>)> {
         tags.iter()
@@ -539,8 +599,8 @@ fn the_generated_gitlab_pipeline_runs_end_to_end_and_a_leaf_change_rebuilds_only
         );
     }
     eprintln!(
-        "ci-local (busybox stack, 4 images): first run {first:.1}s (every image built), \
-         second run {second:.1}s (one leaf built, 3 pulled)"
+        "ci-local (busybox stack, 4 images, x86_64 and aarch64): first run {first:.1}s (every image built), \
+         second run {second:.1}s (one leaf built on each platform, 3 pulled)"
     );
 }
 

@@ -91,6 +91,15 @@ fn diff_of_two_real_builds_gives_exactly_what_changed() {
             wiki.display()
         )
     );
+    // The same in the one JSON document every command prints.
+    let out = stacktag(owner)
+        .args(["diff", "--image", "py", "--format", "json", "--wiki-dir"])
+        .arg(&wiki)
+        .output()
+        .unwrap();
+    let doc = crate::json::document("diff, one build", &out, "diff");
+    assert_eq!(doc["previous"], Value::Null, "{doc}");
+    assert_eq!(doc["newest"], json!(page1), "{doc}");
 
     // Build two: one more apt package, the pip package upgraded.
     let two = PyImage::new(
@@ -115,6 +124,11 @@ fn diff_of_two_real_builds_gives_exactly_what_changed() {
         .args(["--format", "json"]));
     assert_eq!(c, 0, "{err}");
     let got: Value = serde_json::from_str(&stdout).unwrap();
+    crate::json::validate("diff --format json", &got);
+    assert_eq!(
+        (&got["command"], &got["ok"]),
+        (&json!("diff"), &json!(true))
+    );
     let sha = |p: &str| p.rsplit('-').next().unwrap().to_string();
     let expected_tags = json!([
         { "old": format!("x86_64-{}", sha(&page1)), "new": format!("x86_64-{}", sha(&page2)) },
@@ -158,6 +172,7 @@ fn diff_of_two_real_builds_gives_exactly_what_changed() {
         .arg(&wiki));
     assert_eq!(c, 0, "{err}");
     let from_wiki: Value = serde_json::from_str(&stdout).unwrap();
+    crate::json::validate("diff --wiki-dir --format json", &from_wiki);
     assert_eq!(from_wiki["tags"], expected_tags, "{stdout}");
     assert_eq!(from_wiki["sections"], expected_sections, "{stdout}");
 
@@ -175,6 +190,14 @@ fn diff_of_two_real_builds_gives_exactly_what_changed() {
     let (c, _, err) = run(stacktag(owner).arg("diff").arg(&foreign).arg(&m2));
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("refused:") && err.contains("--force"), "{err}");
+    let out = stacktag(owner)
+        .args(["diff", "--format", "json"])
+        .arg(&foreign)
+        .arg(&m2)
+        .output()
+        .unwrap();
+    let doc = crate::json::document("diff refused", &out, "diff");
+    assert!(doc.get("sections").is_none(), "{doc}");
     let (c, stdout, err) = run(stacktag(owner)
         .arg("diff")
         .arg("--force")
