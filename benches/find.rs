@@ -182,7 +182,10 @@ fn main() {
             &format!(
                 "{}search.html?q={}",
                 server.url,
-                q.replace(' ', "+").replace('>', "%3E").replace('=', "%3D")
+                q.replace('+', "%2B")
+                    .replace(' ', "+")
+                    .replace('>', "%3E")
+                    .replace('=', "%3D")
             ),
             1200,
             900,

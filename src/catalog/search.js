@@ -382,12 +382,19 @@
     // A name no build has (a word still being typed, most often) costs no shard.
     names = names || (await json("names.json"));
     if (gen !== generation) return null;
-    for (const t of terms) {
+    const known = (t) => {
       const managers = names[t.key];
-      if (!managers || (t.manager && !managers.includes(t.manager)))
-        return { terms, found: [], unknown: t };
-    }
+      return managers && (!t.manager || managers.includes(t.manager));
+    };
     const months = top.months.filter((m) => m.builds > 0);
+    const shardsOf = (t) => months.map((m) => `${m.month}/p-${hex2(bucket(t.key, top.buckets))}.json`);
+    const unknown = terms.find((t) => !known(t));
+    if (unknown) {
+      // While the last word is being typed, the shards of the words before
+      // it load, so that the key completing the query pays for its own only.
+      for (const t of terms.filter(known)) for (const f of shardsOf(t)) json(f).catch(() => {});
+      return { terms, found: [], unknown };
+    }
     const files = [];
     for (const m of months) for (const t of terms) files.push(`${m.month}/p-${hex2(bucket(t.key, top.buckets))}.json`);
     const shards = await Promise.all(files.map(json));

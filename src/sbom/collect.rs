@@ -1,9 +1,12 @@
 //! Runs every package tool's command in the image's container (each once,
 //! all at the same time, shared with the taggers and manifests through the
-//! run-once cache) and reads their output into an [`Inventory`].
+//! run-once cache) and reads their output into an [`Inventory`]. Each
+//! package manager is listed by one command, which the manifest sections read
+//! as well ([`super::listing`]).
 
 use futures_util::future::join_all;
 
+use super::listing;
 use super::parse::{self, Failure, OsRelease};
 use super::{Inventory, Package, SbomError, Section};
 use crate::plugin::command::{Cmd, ExecError};
@@ -11,6 +14,9 @@ use crate::plugin::Context;
 use crate::plugin::PluginError;
 
 pub const OS_RELEASE: &[&str] = &["cat", "/etc/os-release"];
+/// dpkg-query and `apt list --installed`, in one shell ([`listing::APT_SCRIPT`]).
+pub const APT: &[&str] = &["sh", "-c", listing::APT_SCRIPT, "sh", parse::DPKG_FORMAT];
+/// The dpkg part of [`APT`], as errors name it.
 pub const DPKG: &[&str] = &["dpkg-query", "-W", "-f", parse::DPKG_FORMAT];
 /// What `pip list --format json` prints, read from the same metadata
 /// (`importlib.metadata`, pip's own backend) without pip's start-up, which
@@ -18,13 +24,21 @@ pub const DPKG: &[&str] = &["dpkg-query", "-W", "-f", parse::DPKG_FORMAT];
 /// wins, and pip's `python`, `wsgiref`, `argparse` are left out, as pip does.
 pub const PIP: &[&str] = &["python", "-c", parse::PIP_SCRIPT];
 pub const CONDA: &[&str] = &["conda", "list", "--json"];
-pub const R: &[&str] = &["Rscript", "-e", parse::R_SCRIPT];
+/// The library's matrix `## R Packages` shows, then [`parse::R_SCRIPT`]'s lines.
+pub const R: &[&str] = &[
+    "R",
+    "--silent",
+    "-e",
+    listing::R_LIBRARY,
+    "-e",
+    parse::R_SCRIPT,
+];
 pub const JULIA: &[&str] = &["julia", "-e", parse::JULIA_SCRIPT];
 
 /// The command that lists a section's packages.
 pub fn command(section: Section) -> &'static [&'static str] {
     match section {
-        Section::Apt => DPKG,
+        Section::Apt => APT,
         Section::Pip => PIP,
         Section::Conda => CONDA,
         Section::R => R,
@@ -50,7 +64,7 @@ pub async fn collect(ctx: &Context<'_>, required: &[Section]) -> Result<Inventor
                 inv.packages.extend(pkgs);
             }
             Err(Why::Missing(_)) if !required.contains(&s) => {
-                let cmd = Cmd::new(command(s)).0[0].clone();
+                let cmd = program(s);
                 inv.skipped.push((
                     s,
                     format!("`{cmd}` is not in the image (`sbom_required: [{s}]` in hierarchy.yaml makes that an error)"),
@@ -67,7 +81,7 @@ pub async fn collect(ctx: &Context<'_>, required: &[Section]) -> Result<Inventor
                 return Err(SbomError::Parse {
                     image,
                     section: s,
-                    command: Cmd::new(command(s)).to_string(),
+                    command: Cmd::new(shown(s)).to_string(),
                     line: f.line,
                     column: f.column,
                     message: f.message,
@@ -80,6 +94,19 @@ pub async fn collect(ctx: &Context<'_>, required: &[Section]) -> Result<Inventor
     Ok(inv)
 }
 
+/// The command that lists a section's packages, as messages name it.
+fn shown(section: Section) -> &'static [&'static str] {
+    match section {
+        Section::Apt => DPKG,
+        s => command(s),
+    }
+}
+
+/// The program a section needs.
+fn program(section: Section) -> &'static str {
+    shown(section)[0]
+}
+
 enum Why {
     Missing(PluginError),
     Failed(PluginError),
@@ -87,13 +114,21 @@ enum Why {
 }
 
 async fn section(ctx: &Context<'_>, s: Section) -> Result<Vec<Package>, Why> {
-    let out = ctx.run(command(s)).await.map_err(|e| match e {
+    let missing = |e: PluginError| match e {
         PluginError::Exec(ExecError::Missing { .. }) => Why::Missing(e),
         e => Why::Failed(e),
-    })?;
+    };
+    let out = ctx.run(command(s)).await.map_err(missing)?;
     let text = &out.stdout;
     let parsed = match s {
         Section::Apt => {
+            let Some((dpkg, _)) = listing::apt_split(text) else {
+                return Err(Why::Parse(Failure::at_line(
+                    1,
+                    "the shell's `#stacktag#` exit-code lines are missing".into(),
+                )));
+            };
+            let text = dpkg.output(DPKG, &out.stderr).map_err(missing)?;
             // Without os-release the purls still name the package, only not the release.
             let os = match ctx.run(OS_RELEASE).await {
                 Ok(o) => OsRelease::parse(&o.stdout),
@@ -103,7 +138,13 @@ async fn section(ctx: &Context<'_>, s: Section) -> Result<Vec<Package>, Why> {
         }
         Section::Pip => parse::pip_json(text),
         Section::Conda => parse::conda_json(text),
-        Section::R => parse::r_tsv(text),
+        Section::R => match listing::r_split(text) {
+            Some((_, lines, first)) => parse::r_tsv(lines).map_err(|f| f.shifted(first - 1)),
+            None => Err(Failure::at_line(
+                1,
+                "no line echoes the package expression; R printed something else".into(),
+            )),
+        },
         Section::Julia => parse::julia_tsv(text),
     };
     parsed.map_err(Why::Parse)
@@ -130,8 +171,48 @@ mod tests {
     fn debian() -> FakeRunner {
         FakeRunner::default()
             .with(OS_RELEASE, &data("debian-os-release.txt"), "", 0)
-            .with(DPKG, &data("debian-dpkg-query.tsv"), "", 0)
+            .with(
+                APT,
+                &listing::apt_output(&data("debian-dpkg-query.tsv"), &data("debian-apt-list.txt")),
+                "",
+                0,
+            )
             .with(PIP, &data("debian-pip-list.json"), "", 0)
+    }
+
+    /// Every section's captured output: an image with all five tools.
+    fn every_tool() -> FakeRunner {
+        debian()
+            .with(CONDA, &data("conda-list.json"), "", 0)
+            .with(
+                R,
+                &listing::r_output(
+                    &data("debian-r-packages.txt"),
+                    &data("r-installed-packages.tsv"),
+                ),
+                "",
+                0,
+            )
+            .with(JULIA, &data("julia-pkg-dependencies.tsv"), "", 0)
+    }
+
+    /// The SPDX and CycloneDX documents of the captured outputs, pinned
+    /// byte for byte (`tests/golden/sbom/`): how the packages are
+    /// collected may change, the documents may not.
+    #[tokio::test]
+    async fn documents_of_every_section_are_the_golden_ones() {
+        let inv = run(every_tool(), &[]).await.unwrap();
+        assert_eq!(inv.found, Section::ALL);
+        let (image, build) = (ImageInfo::example(), BuildInfo::example());
+        for (name, text) in super::super::documents(&inv, &image, &build) {
+            let path = format!("{}/tests/golden/sbom/{name}", env!("CARGO_MANIFEST_DIR"));
+            if std::env::var_os("STACKTAG_BLESS").is_some() {
+                std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
+                std::fs::write(&path, &text).unwrap();
+            }
+            let want = std::fs::read_to_string(&path).unwrap_or_default();
+            assert_eq!(text, want, "{path} differs (STACKTAG_BLESS=1 to accept)");
+        }
     }
 
     #[tokio::test]

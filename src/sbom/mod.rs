@@ -12,6 +12,7 @@
 
 pub mod collect;
 pub mod cyclonedx;
+pub mod listing;
 pub mod parse;
 pub mod purl;
 pub mod spdx;

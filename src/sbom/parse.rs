@@ -15,7 +15,13 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn at_line(line: usize, message: String) -> Self {
+    /// The same failure in a text that starts `lines` lines earlier.
+    pub fn shifted(mut self, lines: usize) -> Self {
+        self.line += lines;
+        self
+    }
+
+    pub(crate) fn at_line(line: usize, message: String) -> Self {
         Failure {
             line,
             column: 1,

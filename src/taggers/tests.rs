@@ -7,6 +7,7 @@
 use crate::plugin;
 use crate::plugin::fake::{manifest, tag, FakeRunner};
 use crate::plugin::PluginError;
+use crate::sbom::collect;
 
 fn data(file: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR")))
@@ -14,12 +15,15 @@ fn data(file: &str) -> String {
 }
 
 /// One canned command: argv, stdout (a `tests/data/` file when it ends in
-/// `.txt`), stderr (likewise), exit code.
+/// `.txt` or `.json`; `apt:FILE` is the shared apt listing whose
+/// `apt list` part is FILE), stderr (likewise), exit code.
 type Canned = (&'static [&'static str], &'static str, &'static str, i64);
 
 fn runner(canned: &[Canned]) -> FakeRunner {
     let text = |s: &str| {
-        if s.ends_with(".txt") {
+        if let Some(file) = s.strip_prefix("apt:") {
+            crate::sbom::listing::apt_output("", &data(file))
+        } else if s.ends_with(".txt") || s.ends_with(".json") {
             data(s)
         } else {
             s.to_string()
@@ -140,16 +144,11 @@ const TAGGERS: &[(&str, &[Canned], &str)] = &[
 const MANIFESTS: &[(&str, &[Canned])] = &[
     (
         "apt_packages",
-        &[(
-            &["apt", "list", "--installed"],
-            "debian-apt-list.txt",
-            APT_WARNING,
-            0,
-        )],
+        &[(collect::APT, "apt:debian-apt-list.txt", APT_WARNING, 0)],
     ),
     (
         "pip_packages",
-        &[(&["pip", "list"], "debian-pip-list.txt", "", 0)],
+        &[(collect::PIP, "debian-pip-list.json", "", 0)],
     ),
     (
         "python_packages",
@@ -164,17 +163,7 @@ const MANIFESTS: &[(&str, &[Canned])] = &[
         "r_packages",
         &[
             (&["R", "--version"], "debian-r-version.txt", "", 0),
-            (
-                &[
-                    "R",
-                    "--silent",
-                    "-e",
-                    "installed.packages(.Library)[, c(1,3)]",
-                ],
-                "debian-r-packages.txt",
-                "",
-                0,
-            ),
+            (collect::R, "debian-r-inventory.txt", "", 0),
         ],
     ),
     (

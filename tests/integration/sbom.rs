@@ -201,7 +201,7 @@ fn hook_sbom_lists_what_dpkg_and_pip_report_and_validates() {
     let stderr = text(&out.stderr);
     assert_eq!(code(&out), 0, "{stderr}");
     assert_no_containers(owner);
-    for (section, cmd) in [("conda", "conda"), ("r", "Rscript"), ("julia", "julia")] {
+    for (section, cmd) in [("conda", "conda"), ("r", "R"), ("julia", "julia")] {
         assert!(
             stderr.contains(&format!(
                 "warning: py: SBOM section `{section}` skipped: `{cmd}` is not in the image"
@@ -318,7 +318,7 @@ fn sbom_skips_missing_tools_or_fails_when_they_are_required() {
         .unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(code(&out), 0, "{stderr}");
-    for cmd in ["dpkg-query", "python", "conda", "Rscript", "julia"] {
+    for cmd in ["dpkg-query", "python", "conda", "R", "julia"] {
         assert!(
             stderr.contains(&format!("skipped: `{cmd}` is not in the image")),
             "{stderr}"
@@ -393,6 +393,22 @@ fn dpkg_and_pip(image: &str) -> BTreeSet<(String, String, String)> {
     all
 }
 
+/// The programs that list a package manager's packages, by manager: the
+/// manifests' and the SBOM's, before and after they shared one listing.
+const LISTERS: &[(&str, &[&str])] = &[
+    ("apt", &["apt list", "dpkg-query", "dpkg -l"]),
+    ("pip", &["pip list", "pip freeze", "importlib.metadata"]),
+    ("conda", &["conda list", "mamba list"]),
+    ("r", &["installed.packages"]),
+    ("julia", &["Pkg.status", "Pkg.dependencies"]),
+];
+
+/// `hook --all --sbom` over the demo stack (apt, pip and R images): every
+/// image's SBOM lists what dpkg and pip report; each package manager is
+/// listed by one command in the image's one container (the hook's JSON
+/// report names every command it ran), which the SBOM and the manifest
+/// sections both read; and each section is byte for byte what its command
+/// prints run on its own with the docker CLI.
 #[test]
 fn every_demo_image_sbom_lists_what_dpkg_and_pip_report() {
     let run = "it-sbom-demo";
@@ -402,6 +418,8 @@ fn every_demo_image_sbom_lists_what_dpkg_and_pip_report() {
             "hook",
             "--all",
             "--sbom",
+            "--format",
+            "json",
             "--timestamp",
             TIMESTAMP,
             "--out-dir",
@@ -411,6 +429,75 @@ fn every_demo_image_sbom_lists_what_dpkg_and_pip_report() {
         .unwrap();
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     assert_no_containers(run);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut sections_checked = 0;
+    for image in report["images"].as_array().unwrap() {
+        let name = image["image"].as_str().unwrap();
+        let commands: Vec<&str> = image["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["command"].as_str().unwrap())
+            .collect();
+        let distinct: BTreeSet<&str> = commands.iter().copied().collect();
+        assert_eq!(
+            distinct.len(),
+            commands.len(),
+            "{name}: a command ran twice"
+        );
+        for (manager, programs) in LISTERS {
+            let listing: Vec<&&str> = commands
+                .iter()
+                .filter(|c| programs.iter().any(|p| c.contains(p)))
+                .collect();
+            assert!(
+                listing.len() <= 1,
+                "{name}: {manager} packages listed by {} commands: {listing:#?}",
+                listing.len()
+            );
+        }
+        // Each package section, against its command run on its own.
+        let manifest = image["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["kind"] == "manifest")
+            .unwrap()["path"]
+            .as_str()
+            .unwrap();
+        let manifest = std::fs::read_to_string(manifest).unwrap();
+        let reference = format!("{DEMO_REGISTRY}/{DEMO_OWNER}/{name}:latest");
+        for (shown, argv) in [
+            ("apt list --installed", &["apt", "list", "--installed"][..]),
+            ("pip list", &["pip", "list"][..]),
+            (
+                "R --silent -e 'installed.packages(.Library)[, c(1,3)]'",
+                &[
+                    "R",
+                    "--silent",
+                    "-e",
+                    "installed.packages(.Library)[, c(1,3)]",
+                ][..],
+            ),
+        ] {
+            let heading = format!("`{shown}`:\n\n```text\n");
+            let Some(at) = manifest.find(&heading) else {
+                continue;
+            };
+            let body = &manifest[at + heading.len()..];
+            let body = &body[..body.find("\n```").unwrap()];
+            let printed = oracle(&reference, argv);
+            let cleaned: Vec<&str> = printed.lines().map(str::trim_end).collect();
+            let cleaned = cleaned.join("\n");
+            assert_eq!(body, cleaned.trim_matches('\n'), "{name}: `{shown}`");
+            sections_checked += 1;
+        }
+    }
+    // apt and pip in six images, R in one.
+    assert!(
+        sections_checked >= 13,
+        "{sections_checked} sections compared"
+    );
     let images = text(
         &stacktag(run)
             .args(["check", "--images"])
