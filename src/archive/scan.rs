@@ -88,8 +88,13 @@ impl Image {
 }
 
 /// Is this entry a layer (handed to the visitor) rather than metadata?
+/// Docker 20.10 writes `{id}/layer.tar`, Docker 25+ `blobs/sha256/{hex}`,
+/// Podman's export `{hex}.tar` at the top.
 fn layer_like(path: &str) -> bool {
-    path.ends_with("/layer.tar") || path.starts_with("blobs/")
+    let top_hex_tar = path
+        .strip_suffix(".tar")
+        .is_some_and(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+    top_hex_tar || path.ends_with("/layer.tar") || path.starts_with("blobs/")
 }
 
 fn config_like(path: &str, data: &[u8]) -> bool {
@@ -498,6 +503,17 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layers_as_each_engine_names_them() {
+        let hex = "bae2505b049e7ac43a301f72142cfea4e4d95cdbb005134354c4ae24536e95d3";
+        assert!(layer_like(&format!("{hex}.tar"))); // Podman
+        assert!(layer_like(&format!("{hex}/layer.tar"))); // Docker 20.10
+        assert!(layer_like(&format!("blobs/sha256/{hex}"))); // Docker 25+
+        assert!(!layer_like(&format!("{hex}.json")));
+        assert!(!layer_like("manifest.json"));
+        assert!(!layer_like("abc.tar"));
+    }
 
     #[test]
     fn links_resolve_from_their_folder() {
