@@ -29,15 +29,31 @@ pub fn ensure_python_fixture() {
         {
             return;
         }
-        let dir = repo_root().join("images/docker-stacks-foundation");
+        // The root Dockerfile needs BuildKit (`RUN --mount`), which the docker
+        // CLI here has no buildx for: stacktag builds it, with make's flags,
+        // so the demo image `make test` built first is reused, not rebuilt.
+        let out = tempfile::tempdir().unwrap();
+        let built = stacktag("t-sbom-fixture")
+            .args([
+                "--quiet",
+                "build",
+                "docker-stacks-foundation",
+                "--registry",
+                DEMO_REGISTRY,
+                "--owner",
+                "stacktag",
+                "--build-arg",
+                "ROOT_IMAGE=stacktag/debian:bookworm",
+                "--out-dir",
+            ])
+            .arg(out.path())
+            .output()
+            .unwrap();
+        assert!(built.status.success(), "{}", report(&built));
         docker(&[
-            "build",
-            "-q",
-            "--build-arg",
-            "ROOT_IMAGE=stacktag/debian:bookworm",
-            "-t",
+            "tag",
+            &format!("{DEMO_REGISTRY}/stacktag/docker-stacks-foundation:latest"),
             PYTHON_FIXTURE,
-            dir.to_str().unwrap(),
         ]);
     });
 }
