@@ -301,10 +301,16 @@
     if (cache.has(file)) return cache.get(file);
     const p = (async () => {
       let resp;
-      try {
-        resp = await fetch(base + file);
-      } catch (e) {
-        throw new Corrupt(`${file}: cannot be read (${e.message})`);
+      // A request the network dropped (a reset connection, a server busy
+      // for a moment) is asked once more before the file is called unreadable.
+      for (let tries = 2; ; tries--) {
+        try {
+          resp = await fetch(base + file);
+          break;
+        } catch (e) {
+          if (tries === 1) throw new Corrupt(`${file}: cannot be read (${e.message})`);
+          await new Promise((ok) => setTimeout(ok, 250));
+        }
       }
       if (!resp.ok) throw new Corrupt(`${file}: ${resp.status === 404 ? "missing" : "HTTP " + resp.status}`);
       try {
