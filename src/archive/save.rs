@@ -17,7 +17,7 @@ use super::name::{ArchiveName, Compression};
 use super::pipe::{self, ChannelReader};
 use super::{checksum, scan};
 use crate::error::Error;
-use crate::error::{FileError, HookError};
+use crate::error::HookError;
 
 pub struct SaveRequest {
     /// Short name, as in the hierarchy (`base-notebook`): the archive's `{image}`.
@@ -265,10 +265,11 @@ fn write_registry(
     for l in &image.layers {
         let corrupt = |detail: String| Error::from(ArchiveError::corrupt(path, detail));
         if l.stored.is_some() {
-            return Err(corrupt(format!(
-                "the daemon exported layer {} compressed; save it with --layers tar",
-                l.path
-            )));
+            return Err(ArchiveError::CompressedExport {
+                path: path.into(),
+                layer: l.path.clone(),
+            }
+            .into());
         }
         let blob = out
             .layers
@@ -300,13 +301,12 @@ fn not_written(path: &Path, e: std::io::Error) -> Error {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    FileError::Bad {
+    ArchiveError::NotWritten {
         path: path.into(),
-        message: format!(
-            "cannot be written: {e}\n  fix: free space in {} or save to another --dir; nothing was left under this name",
-            dir.display()
-        ),
-    }.into()
+        dir: dir.into(),
+        source: e,
+    }
+    .into()
 }
 
 /// Remembers whether reading failed.

@@ -1,7 +1,7 @@
 //! The manual: the texts `--help` shows, and the exit-code table (from
-//! [`crate::error::exit::TABLE`], the one list of codes).
+//! [`super::exit::TABLE`], the one list of codes).
 
-use crate::error::exit;
+use super::exit;
 
 pub const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
