@@ -323,17 +323,18 @@ pub async fn copy(config: Option<&Path>, args: CopyArgs, ui: &Ui) -> Result<(), 
         text += &format!("{}@{}\n", c.target, c.verified);
     }
     ui.out(&text);
-    let doc = json::Copy::new(&results, &run.counts, seconds(start));
+    let mut doc = json::Copy::new(&results, &run.counts, seconds(start));
+    let c = &mut doc.counts;
     ui.say(format_args!(
         "copied {} tag(s): {} manifest(s) put, {} already there; {} blob(s) sent ({}), {} mounted, {} already there; {} referrer(s) ({:.1}s)",
         results.len(),
-        doc.manifests_put,
-        doc.manifests_present,
-        doc.blobs_sent,
-        crate::console::size(doc.bytes_sent),
-        doc.blobs_mounted,
-        doc.blobs_present,
-        doc.referrers,
+        c.manifests_put.get_mut(),
+        c.manifests_present.get_mut(),
+        c.blobs_sent.get_mut(),
+        crate::console::size(*c.bytes_sent.get_mut()),
+        c.blobs_mounted.get_mut(),
+        c.blobs_present.get_mut(),
+        c.referrers.get_mut(),
         doc.seconds
     ));
     ui.result(Body::Copy(doc));
@@ -576,11 +577,7 @@ pub async fn tags(config: Option<&Path>, args: TagsArgs, ui: &Ui) -> Result<(), 
         tags: shown
             .iter()
             .map(|t| json::TagDoc {
-                tag: t.tag.clone(),
-                digest: t.digest.clone(),
-                media_type: t.media_type.clone(),
-                platforms: t.platforms.clone(),
-                kind: t.kind.name(),
+                tag: (*t).clone(),
                 builds: list::builds_of(&builds, &t.digest)
                     .into_iter()
                     .map(str::to_string)

@@ -35,7 +35,7 @@ pub mod schema;
 mod stack;
 mod wiki;
 
-pub use archive::{Load, Save, SavedArchive};
+pub use archive::{Load, Save};
 pub use build::{BuildRun, DiffDoc};
 pub use ci::{Ci, CiFile};
 pub use hook::{Apply, ApplyImage, Hook, Image};
