@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::formats::schema::Seconds;
 use crate::registry::copy::{Copied, Counts};
-use crate::registry::delete::{Done, ManifestPlan, Plan, TagPlan};
+use crate::registry::delete::{Done, Plan};
 use crate::registry::list;
 use crate::registry::retain::Decision;
 
@@ -49,9 +49,8 @@ pub struct Delete {
 pub struct DeletePlan {
     /// `{registry}/{owner}/{image}`.
     pub name: String,
-    pub tags: Vec<TagPlan>,
-    /// Manifests no remaining tag needs: deleted with their referrers.
-    pub manifests: Vec<ManifestPlan>,
+    #[serde(flatten)]
+    pub plan: Plan,
     /// `null` on a dry run, or when the run stopped before this repository.
     pub done: Option<Done>,
 }
@@ -60,8 +59,7 @@ impl DeletePlan {
     pub fn new(name: &str, plan: &Plan, done: Option<&Done>) -> Self {
         DeletePlan {
             name: name.to_string(),
-            tags: plan.tags.clone(),
-            manifests: plan.manifests.clone(),
+            plan: plan.clone(),
             done: done.cloned(),
         }
     }
