@@ -12,7 +12,7 @@ use crate::diff::DiffError;
 use crate::error::{partial_summary, Error, HierarchyError, HookError, Stop};
 
 use crate::plugin::{ExecError, PluginError};
-use crate::registry::RegistryError;
+use crate::registry::{CredentialSource, RegistryError};
 use crate::sbom::SbomError;
 use crate::wiki::WikiError;
 
@@ -199,6 +199,12 @@ fn worded(e: &Error) -> Option<String> {
             BuildError::ClassicPlatform { platform, native } => format!("--platform {platform}: the classic builder builds only for the daemon's platform ({native})\n  fix: build with BuildKit (drop --builder classic)"),
             _ => return None,
         },
+        Error::Registry(
+            r @ (RegistryError::Unauthorized { credentials: CredentialSource::Flags, .. }
+            | RegistryError::Denied { credentials: CredentialSource::Flags, .. }
+            | RegistryError::DeleteDenied { credentials: CredentialSource::Flags, .. }
+            | RegistryError::Credentials { credentials: CredentialSource::Flags, .. }),
+        ) => r.to_string().replacen(CredentialSource::GIVEN, "--username/--password-stdin", 1),
         Error::Catalog(CatalogError::NoConstraint) => "no constraint: name a package (`numpy`, `numpy=1.26`), --package, or --image".into(),
         Error::Archive(ArchiveError::NotWritten { path, dir, source }) => format!("{}: cannot be written: {source}\n  fix: free space in {} or save to another --dir; nothing was left under this name", path.display(), dir.display()),
         _ => return None,
@@ -274,6 +280,12 @@ mod tests {
             }
             .into(),
             CatalogError::NoConstraint.into(),
+            RegistryError::Unauthorized {
+                registry: "r.example".into(),
+                what: "pushing".into(),
+                credentials: CredentialSource::Flags,
+            }
+            .into(),
         ];
         let said: Vec<String> = errors.iter().map(message).collect();
         for (e, said) in errors.iter().zip(&said) {
@@ -294,6 +306,11 @@ mod tests {
         assert_eq!(
             said[3],
             "no archive of base in archives (named base_{version}_{id12}.tar[.zst|.gz])\n  fix: save it first (`stacktag save base --dir archives`)"
+        );
+        assert!(
+            said[5].starts_with("registry r.example answered 401 Unauthorized while pushing, using --username/--password-stdin\n  fix: pass --username"),
+            "{}",
+            said[5]
         );
     }
 }
