@@ -38,8 +38,23 @@ pub enum ArchiveError {
     #[error("{path}: {detail}")]
     Layout { path: PathBuf, detail: String },
 
-    #[error("no archive of {image} in {dir} (named {image}_{{version}}_{{id12}}.tar[.zst|.gz])\n  fix: save it first (`stacktag save {image} --dir {dir}`)")]
+    // The fix (save it there) names options: the CLI adds it.
+    #[error("no archive of {image} in {dir} (named {image}_{{version}}_{{id12}}.tar[.zst|.gz])")]
     NotInDir { image: String, dir: PathBuf },
+
+    /// The daemon's export holds a layer compressed, which the registry
+    /// layout cannot take as it is; the CLI names the layout that can.
+    #[error("{path}: the daemon exported layer {layer} compressed, and the registry layout takes layers as tar")]
+    CompressedExport { path: PathBuf, layer: String },
+
+    /// The archive or its checksum could not be written (a full disk, a
+    /// directory that is not writable); nothing is left under `path`.
+    #[error("{path}: cannot be written: {source}\n  fix: free space in {dir}; nothing was left under this name")]
+    NotWritten {
+        path: PathBuf,
+        dir: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("version {version:?} cannot be part of an archive name\n  fix: use letters, digits, `.`, `-` and `+` only")]
     BadVersion { version: String },

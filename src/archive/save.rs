@@ -17,7 +17,8 @@ use super::name::{ArchiveName, Compression};
 use super::pipe::{self, ChannelReader};
 use super::{checksum, scan};
 use crate::error::Error;
-use crate::error::{FileError, HookError};
+use crate::error::HookError;
+use crate::formats::schema;
 
 pub struct SaveRequest {
     /// Short name, as in the hierarchy (`base-notebook`): the archive's `{image}`.
@@ -42,17 +43,33 @@ pub enum Layers {
     Tar,
 }
 
+/// One archive written, as `save --format json` lists it.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct Saved {
-    pub path: PathBuf,
-    /// `sha256:...`
+    /// The short name, as in the hierarchy (the archive's `{image}`).
+    pub image: String,
+    /// The reference that was saved (`{name}:latest`).
+    pub reference: String,
+    #[serde(rename = "image_id")]
+    #[schemars(with = "schema::Digest")]
     pub id: String,
+    /// `{sha12}`, `{sha12}.dirty`, or the version asked for.
+    pub version: String,
+    pub path: PathBuf,
+    /// The `.sha256` beside it.
+    #[serde(rename = "checksum_file")]
+    pub checksum: PathBuf,
+    /// The registry manifest in the archive (the registry layout): the
+    /// digest `push --archive` gives the image.
+    #[serde(rename = "manifest_digest")]
+    #[schemars(with = "Option<schema::Digest>")]
+    pub manifest: Option<String>,
     /// Size of the archive file.
     pub bytes: u64,
     /// Size of the tar the daemon exported.
+    #[serde(skip)]
     pub tar_bytes: u64,
-    /// `sha256:...` of the registry manifest in the archive (registry
-    /// layout): the digest `push --archive` gives the image.
-    pub manifest: Option<String>,
+    #[schemars(with = "schema::Seconds")]
     pub seconds: f64,
 }
 
@@ -169,8 +186,12 @@ pub async fn save(docker: &bollard::Docker, req: &SaveRequest) -> Result<Saved, 
         return Err(not_written(&sum, e.error));
     }
     Ok(Saved {
-        path,
+        image: req.image.clone(),
+        reference: req.reference.clone(),
         id: found.id,
+        version: req.version.clone(),
+        path,
+        checksum: sum,
         bytes,
         tar_bytes,
         manifest,
@@ -265,10 +286,11 @@ fn write_registry(
     for l in &image.layers {
         let corrupt = |detail: String| Error::from(ArchiveError::corrupt(path, detail));
         if l.stored.is_some() {
-            return Err(corrupt(format!(
-                "the daemon exported layer {} compressed; save it with --layers tar",
-                l.path
-            )));
+            return Err(ArchiveError::CompressedExport {
+                path: path.into(),
+                layer: l.path.clone(),
+            }
+            .into());
         }
         let blob = out
             .layers
@@ -300,13 +322,12 @@ fn not_written(path: &Path, e: std::io::Error) -> Error {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    FileError::Bad {
+    ArchiveError::NotWritten {
         path: path.into(),
-        message: format!(
-            "cannot be written: {e}\n  fix: free space in {} or save to another --dir; nothing was left under this name",
-            dir.display()
-        ),
-    }.into()
+        dir: dir.into(),
+        source: e,
+    }
+    .into()
 }
 
 /// Remembers whether reading failed.

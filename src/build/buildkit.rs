@@ -339,10 +339,10 @@ pub fn check_platform(
         return Ok(wanted.to_string());
     }
     if builder == super::BuilderKind::Classic {
-        return Err(bad(
-            format!("the classic builder builds only for the daemon's platform ({native})"),
-            "build with BuildKit (drop --builder classic)",
-        ));
+        return Err(super::BuildError::ClassicPlatform {
+            platform: wanted.to_string(),
+            native: native.to_string(),
+        });
     }
     let qemu = match arch {
         "arm64" => "aarch64",

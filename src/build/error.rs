@@ -21,7 +21,8 @@ pub enum BuildError {
         message: String,
     },
 
-    #[error("{image}: has no variant `{variant}` (its variants: {known})\n  fix: build it without --variant, or add the variant to its `variants:`")]
+    /// The fix names the option that asked for it: the CLI adds it.
+    #[error("{image}: has no variant `{variant}` (its variants: {known})")]
     UnknownVariant {
         image: String,
         variant: String,
@@ -31,45 +32,59 @@ pub enum BuildError {
     #[error("{image}: the unhashed build arg {name} is not set in the environment\n  fix: export {name} before the build (its value is passed to the build, never hashed or logged)")]
     MissingSecret { image: String, name: String },
 
-    #[error("--build-arg {0:?} is not NAME=VALUE")]
+    /// A build arg given to the run (the CLI's `--build-arg`) that is not
+    /// `NAME=VALUE`; the CLI names the option.
+    #[error("build arg {0:?} is not NAME=VALUE")]
     BadBuildArg(String),
 
-    #[error(
-        "--secret {text:?}: {why}\n  fix: write it as id=NAME,src=FILE or id=NAME,env=VARIABLE"
-    )]
+    /// A secret given to the run (the CLI's `--secret`) that does not
+    /// parse; the CLI names the option (as for the three below).
+    #[error("secret {text:?}: {why}\n  fix: write it as id=NAME,src=FILE or id=NAME,env=VARIABLE")]
     BadSecret { text: String, why: String },
 
-    #[error("--secret {id}: cannot read {path}: {why}\n  fix: give a file that exists and can be read, or take the secret from a variable: id={id},env=VARIABLE")]
+    #[error("secret {id}: cannot read {path}: {why}\n  fix: give a file that exists and can be read, or take the secret from a variable: id={id},env=VARIABLE")]
     SecretFile {
         id: String,
         path: PathBuf,
         why: String,
     },
 
-    #[error("--secret {id}: the environment variable {var} is not set\n  fix: export {var} before the build, or read the secret from a file: id={id},src=FILE")]
+    #[error("secret {id}: the environment variable {var} is not set\n  fix: export {var} before the build, or read the secret from a file: id={id},src=FILE")]
     SecretEnv { id: String, var: String },
 
-    #[error("{image}: needs the secret `{id}` (its `secrets:` in the hierarchy file), and no --secret gives it{given}\n  fix: add --secret id={id},src=FILE or --secret id={id},env=VARIABLE")]
+    #[error("{image}: needs the secret `{id}` (its `secrets:` in the hierarchy file), and none of the run's secrets gives it{given}\n  fix: give the run the secret id={id},src=FILE or id={id},env=VARIABLE")]
     UnknownSecret {
         image: String,
         id: String,
         given: String,
     },
 
-    #[error("{image}: {what} needs BuildKit, and this build goes through the classic builder ({why})\n  fix: {fix}")]
+    /// `fallback`: the daemon has no BuildKit (the fix is another daemon);
+    /// otherwise the classic builder was asked for, and the CLI says how
+    /// not to ask for it.
+    #[error("{image}: {what} needs BuildKit, and this build goes through the classic builder ({why}){}", if *.fallback { "\n  fix: build on a daemon with BuildKit (Docker 18.09 or newer on Linux, without \"features\": {\"buildkit\": false} in its daemon.json), or write the Dockerfile without it" } else { "" })]
     NeedsBuildKit {
         image: String,
         what: String,
         why: String,
-        fix: String,
+        fallback: bool,
     },
 
-    #[error("--platform {platform}: {why}\n  fix: {fix}")]
+    /// The platform the run builds for (the CLI's `--platform`), refused
+    /// before any build; the CLI names the option.
+    #[error("platform {platform}: {why}\n  fix: {fix}")]
     Platform {
         platform: String,
         why: String,
         fix: String,
     },
+
+    /// A platform other than the daemon's, asked of the classic builder;
+    /// the CLI says how to build with BuildKit instead.
+    #[error(
+        "platform {platform}: the classic builder builds only for the daemon's platform ({native})"
+    )]
+    ClassicPlatform { platform: String, native: String },
 
     /// `at`: the Dockerfile's path and line, `images/base/Dockerfile:2`;
     /// `problem`: what is wrong, then the line itself.

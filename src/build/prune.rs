@@ -25,7 +25,20 @@ pub struct Candidate {
     /// Nanoseconds since the epoch.
     pub created: i64,
     /// `None`: to remove.
-    pub kept: Option<&'static str>,
+    pub kept: Option<Kept>,
+}
+
+/// Why an image stays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// It is the image's `latest`.
+    Latest,
+    /// It holds a tag a tags file lists.
+    InTagsFile,
+    /// One of the newest builds the caller asked to keep.
+    Newest,
+    /// A kept child was built from it.
+    Parent,
 }
 
 /// Every image of the stack's repositories, each with whether it is kept.
@@ -80,12 +93,12 @@ pub async fn plan(
         mine.sort_by_key(|c| std::cmp::Reverse(c.created));
         for (n, c) in mine.iter_mut().enumerate() {
             if c.tags.iter().any(|t| t.ends_with(":latest")) {
-                c.kept = Some("latest");
+                c.kept = Some(Kept::Latest);
                 latest.insert(spec.name.clone(), c.id.clone());
             } else if c.tags.iter().any(|t| listed.contains(t)) {
-                c.kept = Some("in a tags file");
+                c.kept = Some(Kept::InTagsFile);
             } else if n < keep {
-                c.kept = Some("--keep");
+                c.kept = Some(Kept::Newest);
             }
         }
         all.extend(mine);
@@ -102,7 +115,7 @@ pub async fn plan(
         .collect();
     for c in all.iter_mut().filter(|c| c.kept.is_none()) {
         if in_use.contains(&(c.image.clone(), c.id.clone())) {
-            c.kept = Some("parent of a current image");
+            c.kept = Some(Kept::Parent);
         }
     }
     Ok(all)

@@ -505,16 +505,11 @@ impl<'a> Builder<'a> {
                 ),
                 (None, None) => return Ok(ids),
             };
-            let fix = if self.note.is_some() {
-                "build on a daemon with BuildKit (Docker 18.09 or newer on Linux, without \"features\": {\"buildkit\": false} in its daemon.json), or write the Dockerfile without it"
-            } else {
-                "build with BuildKit (drop --builder classic or STACKTAG_BUILDER=classic), or write the Dockerfile without it"
-            };
             return Err(BuildError::NeedsBuildKit {
                 image: t.image.clone(),
                 what,
                 why: self.why.clone(),
-                fix: fix.into(),
+                fallback: self.note.is_some(),
             }
             .into());
         }

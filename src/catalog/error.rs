@@ -18,6 +18,10 @@ pub enum CatalogError {
         why: String,
     },
 
-    #[error("{0}\n  fix: see `stacktag find --help` for how constraints are written")]
+    #[error("{0}")]
     BadQuery(String),
+
+    /// A query with no term: no package named, no package or image field.
+    #[error("no constraint: name a package (`numpy`, `numpy=1.26`), or give the query a package or an image")]
+    NoConstraint,
 }

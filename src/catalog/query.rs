@@ -77,9 +77,7 @@ pub fn terms(q: &Query, top: &Top) -> Result<Vec<Term>, CatalogError> {
     }
     let terms = spec::parse(&words, &top.managers).map_err(CatalogError::BadQuery)?;
     if terms.is_empty() {
-        return Err(CatalogError::BadQuery(
-            "no constraint: name a package (`numpy`, `numpy=1.26`), --package, or --image".into(),
-        ));
+        return Err(CatalogError::NoConstraint);
     }
     Ok(terms)
 }

@@ -14,11 +14,12 @@ pub enum CiError {
         engine: Engine,
         source: std::io::Error,
     },
-    #[error("{path}: not written by `stacktag ci` (its first line is not `{HEADER} ...`)\n  fix: say which engine with `stacktag ci check --github FILE` or `--gitlab FILE`", path = .path.display())]
+    // The fixes of these three name options of `ci`: the CLI adds them.
+    #[error("{path}: not written by `stacktag ci` (its first line is not `{HEADER} ...`)", path = .path.display())]
     Unknown { path: PathBuf },
-    #[error("no CI file to check: neither {github} nor {gitlab} exists\n  fix: write one with `stacktag ci github` or `stacktag ci gitlab`, or name it (`--github FILE`, `--gitlab FILE`)", github = Engine::Github.default_path(), gitlab = Engine::Gitlab.default_path())]
+    #[error("no CI file to check: neither {github} nor {gitlab} exists", github = Engine::Github.default_path(), gitlab = Engine::Gitlab.default_path())]
     Nothing,
-    #[error("{}\n  fix: run {} again and commit the result", .stale.iter().map(|s| format!("{} is stale: it is not what `{}` writes now ({} changed)", s.path.display(), s.command, crate::hook::progress::counted(s.changed, "line"))).collect::<Vec<_>>().join("\n"), .stale.iter().map(|s| format!("`{} --output {}`", s.command, s.path.display())).collect::<Vec<_>>().join(" and "))]
+    #[error("{}", .stale.iter().map(|s| format!("{} is stale: it is not what `{}` writes now ({} changed)", s.path.display(), s.command, crate::hook::progress::counted(s.changed, "line"))).collect::<Vec<_>>().join("\n"))]
     Stale { stale: Vec<Stale> },
 }
 

@@ -176,19 +176,7 @@ pub async fn save(h: Hierarchy, args: SaveArgs, ui: &Ui) -> Result<(), Error> {
             ));
         }
         text += &format!("{} {}\n", saved.path.display(), saved.id);
-        let mut checksum = saved.path.as_os_str().to_owned();
-        checksum.push(".sha256");
-        doc.archives.push(json::SavedArchive {
-            image: image.clone(),
-            reference: req.reference.clone(),
-            image_id: saved.id.clone(),
-            version: req.version.clone(),
-            path: saved.path.display().to_string(),
-            checksum_file: PathBuf::from(checksum).display().to_string(),
-            manifest_digest: saved.manifest.clone(),
-            bytes: saved.bytes,
-            seconds: saved.seconds,
-        });
+        doc.archives.push(saved);
     }
     ui.out(&text);
     ui.result(json::Body::Save(doc));

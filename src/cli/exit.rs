@@ -1,19 +1,77 @@
-//! Every error's exit code, from the one table (`error::exit`), and the
-//! message the user reads: the library's, with the hints that name this
-//! command line's options.
-
-pub use crate::error::exit::*;
+//! The documented exit codes (docs/exit-codes.md), every error's code from
+//! that one table, and the message the user reads: the library's, with the
+//! hints that name this command line's options. The library knows no exit
+//! code.
 
 use crate::archive::ArchiveError;
 use crate::build::BuildError;
 use crate::catalog::CatalogError;
 use crate::ci::check::CiError;
+use crate::cli::exit;
 use crate::diff::DiffError;
-use crate::error::{exit, partial_summary, Error, HierarchyError, HookError, Stop};
+use crate::error::{partial_summary, Error, HierarchyError, HookError, Stop};
 
 use crate::plugin::{ExecError, PluginError};
-use crate::registry::RegistryError;
+use crate::registry::{CredentialSource, RegistryError};
+use crate::sbom::SbomError;
 use crate::wiki::WikiError;
+
+pub const OK: i32 = 0;
+pub const INTERNAL: i32 = 1;
+pub const USAGE: i32 = 2;
+pub const CONFIG: i32 = 3;
+pub const IMAGE: i32 = 4;
+pub const COMMAND: i32 = 5;
+pub const DOCKER: i32 = 6;
+pub const GIT: i32 = 7;
+pub const IO: i32 = 8;
+pub const WIKI_FORMAT: i32 = 9;
+pub const WIKI_LOCKED: i32 = 10;
+pub const REGISTRY: i32 = 11;
+pub const REGISTRY_AUTH: i32 = 12;
+pub const MISSING_PLATFORM: i32 = 13;
+pub const ARCHIVE: i32 = 14;
+pub const DIRTY: i32 = 15;
+pub const BUILD: i32 = 16;
+pub const VERIFY: i32 = 17;
+pub const CI_STALE: i32 = 18;
+pub const REFUSED: i32 = 19;
+pub const DELETE_UNSUPPORTED: i32 = 20;
+pub const CATALOG: i32 = 21;
+pub const INTERRUPTED: i32 = 130;
+/// stdout or stderr was closed (a pipe whose reader left), as SIGPIPE would.
+pub const CLOSED_OUTPUT: i32 = 141;
+pub const TERMINATED: i32 = 143;
+
+/// Every code and what it means: the one list. `--help` is made from it,
+/// and a test checks docs/exit-codes.md against it.
+pub const TABLE: &[(i32, &str)] = &[
+    (OK, "success"),
+    (INTERNAL, "internal error (a bug: please report it)"),
+    (USAGE, "bad command line"),
+    (CONFIG, "bad or missing hierarchy file; unknown image, tagger or manifest"),
+    (IMAGE, "image not found on the daemon, or --platform disagrees with it"),
+    (COMMAND, "a command in the container failed, hung, or gave output no tag can be made of"),
+    (DOCKER, "the Docker daemon is unreachable, refused a request, or went away during the run"),
+    (GIT, "git: no repository or no commit at --repo-dir"),
+    (IO, "a file could not be read or written"),
+    (WIKI_FORMAT, "wiki: an input manifest or history line, a wiki page or the Home template is not in the expected format (nothing was written)"),
+    (WIKI_LOCKED, "wiki: another `stacktag wiki` is updating the same wiki (see --wait)"),
+    (REGISTRY, "the registry is unreachable or failed (after retries), or refused a request"),
+    (REGISTRY_AUTH, "the registry refused the credentials (401/403), or they could not be read"),
+    (MISSING_PLATFORM, "merge: a platform image is missing in the registry; image-ref, attach: no such tag there (`--digests`: every one missing is named)"),
+    (ARCHIVE, "an image archive is corrupt or cut short, or does not match its checksum or its name"),
+    (DIRTY, "push: a dirty build (uncommitted changes, or a version like latest, dev, *.dirty) refused without --allow-dirty"),
+    (BUILD, "build: an image failed to build (its log's last lines are shown); `latest` is where it was"),
+    (VERIFY, "build: an image's verify command failed; its branch is not built further and `latest` is where it was"),
+    (CI_STALE, "ci check: a committed CI file is not what `stacktag ci` writes now (the diff is printed)"),
+    (REFUSED, "delete, retain: refused without --force (a tag a moving tag such as latest points to, or every build); nothing was deleted"),
+    (DELETE_UNSUPPORTED, "delete, retain: the registry does not allow deletes (405 UNSUPPORTED); nothing was deleted"),
+    (CATALOG, "find: the catalog is missing (the wiki has none yet, or the path or URL holds none) or corrupt (a file missing or not what its format says)"),
+    (INTERRUPTED, "interrupted (Ctrl-C). Containers are removed; an image whose tags were being applied gets all of them (and its files) first, the others nothing"),
+    (TERMINATED, "terminated (SIGTERM), as for Ctrl-C"),
+    (CLOSED_OUTPUT, "stdout or stderr was closed (piped into `head`, say): the run stopped as on Ctrl-C, quietly, containers removed"),
+];
 
 /// The exit code of a failed run; of several failures, the first's.
 pub fn exit_code(e: &Error) -> i32 {
@@ -40,7 +98,7 @@ pub fn exit_code(e: &Error) -> i32 {
             HookError::Interrupted(Stop::Interrupt | Stop::Cancelled) => exit::INTERRUPTED,
         },
         Error::Sbom(_) => exit::COMMAND,
-        Error::Catalog(CatalogError::BadQuery(_)) => exit::USAGE,
+        Error::Catalog(CatalogError::BadQuery(_) | CatalogError::NoConstraint) => exit::USAGE,
         Error::Catalog(_) => exit::CATALOG,
         Error::Ci(CiError::Stale { .. }) => exit::CI_STALE,
         Error::Ci(_) => exit::IO,
@@ -63,7 +121,7 @@ pub fn exit_code(e: &Error) -> i32 {
             | BuildError::UnknownSecret { .. }
             | BuildError::NeedsBuildKit { .. } => exit::CONFIG,
             BuildError::BadBuildArg(_) | BuildError::BadSecret { .. } => exit::USAGE,
-            BuildError::Platform { .. } => exit::DOCKER,
+            BuildError::Platform { .. } | BuildError::ClassicPlatform { .. } => exit::DOCKER,
             BuildError::Frontend { .. } | BuildError::StepFailed { .. } => exit::BUILD,
             BuildError::Io { .. } => exit::IO,
             BuildError::Failed { .. } | BuildError::ParentFailed { .. } => exit::BUILD,
@@ -90,6 +148,7 @@ pub fn exit_code(e: &Error) -> i32 {
             | RegistryError::Push { .. } => exit::REGISTRY,
         },
         Error::Archive(ArchiveError::Dirty { .. }) => exit::DIRTY,
+        Error::Archive(ArchiveError::NotWritten { .. }) => exit::IO,
         Error::Archive(ArchiveError::BadVersion { .. }) => exit::USAGE,
         Error::Archive(_) => exit::ARCHIVE,
         // The most severe one wins: the first failure's code.
@@ -112,13 +171,44 @@ pub fn message(e: &Error) -> String {
             let each: Vec<String> = errors.iter().map(message).collect();
             format!("{}\n{}", each.join("\n"), partial_summary(tagged, failed))
         }
+        _ => format!(
+            "{}{}",
+            worded(e).unwrap_or_else(|| e.to_string()),
+            hint(e).map(|h| format!("\n  fix: {h}")).unwrap_or_default()
+        ),
+    }
+}
+
+/// The whole message, when the library's names an input that an option of
+/// this command line gave (`secret id=...` is `--secret id=...` here).
+fn worded(e: &Error) -> Option<String> {
+    const SECRET_FORMS: &str = "write it as id=NAME,src=FILE or id=NAME,env=VARIABLE";
+    Some(match e {
         Error::Hook(HookError::PlatformMismatch {
             image,
             actual,
             given,
         }) => format!("image {image} is {actual}, but --platform says {given}\n  fix: drop --platform (it is read from the image) or tag the right image"),
-        _ => format!("{e}{}", hint(e).map(|h| format!("\n  fix: {h}")).unwrap_or_default()),
-    }
+        Error::Build(b) => match b {
+            BuildError::BadBuildArg(text) => format!("--build-arg {text:?} is not NAME=VALUE"),
+            BuildError::BadSecret { text, why } => format!("--secret {text:?}: {why}\n  fix: {SECRET_FORMS}"),
+            BuildError::SecretFile { id, path, why } => format!("--secret {id}: cannot read {}: {why}\n  fix: give a file that exists and can be read, or take the secret from a variable: id={id},env=VARIABLE", path.display()),
+            BuildError::SecretEnv { id, var } => format!("--secret {id}: the environment variable {var} is not set\n  fix: export {var} before the build, or read the secret from a file: id={id},src=FILE"),
+            BuildError::UnknownSecret { image, id, given } => format!("{image}: needs the secret `{id}` (its `secrets:` in the hierarchy file), and no --secret gives it{given}\n  fix: add --secret id={id},src=FILE or --secret id={id},env=VARIABLE"),
+            BuildError::Platform { platform, why, fix } => format!("--platform {platform}: {why}\n  fix: {fix}"),
+            BuildError::ClassicPlatform { platform, native } => format!("--platform {platform}: the classic builder builds only for the daemon's platform ({native})\n  fix: build with BuildKit (drop --builder classic)"),
+            _ => return None,
+        },
+        Error::Registry(
+            r @ (RegistryError::Unauthorized { credentials: CredentialSource::Flags, .. }
+            | RegistryError::Denied { credentials: CredentialSource::Flags, .. }
+            | RegistryError::DeleteDenied { credentials: CredentialSource::Flags, .. }
+            | RegistryError::Credentials { credentials: CredentialSource::Flags, .. }),
+        ) => r.to_string().replacen(CredentialSource::GIVEN, "--username/--password-stdin", 1),
+        Error::Catalog(CatalogError::NoConstraint) => "no constraint: name a package (`numpy`, `numpy=1.26`), --package, or --image".into(),
+        Error::Archive(ArchiveError::NotWritten { path, dir, source }) => format!("{}: cannot be written: {source}\n  fix: free space in {} or save to another --dir; nothing was left under this name", path.display(), dir.display()),
+        _ => return None,
+    })
 }
 
 /// What to do, when it is to give (or change) an option.
@@ -127,10 +217,14 @@ fn hint(e: &Error) -> Option<String> {
         Error::Hierarchy(HierarchyError::NotFound { .. }) => "run stacktag in the stack's directory, or pass --config FILE (or set STACKTAG_CONFIG)".into(),
         Error::Hierarchy(HierarchyError::Read { .. }) => "check the path given to --config (or STACKTAG_CONFIG)".into(),
         Error::Hook(HookError::ImageNotFound { image, short }) => format!("build it first (`stacktag build {short}`, or `docker build -t {image} <its folder>`), or name it as it is with --registry/--owner (or `registry:`/`owner:` in the hierarchy file)"),
-        Error::Hook(HookError::Tagger { source, .. } | HookError::Manifest { source, .. }) => match source.as_ref() {
+        Error::Hook(HookError::Tagger { source, .. } | HookError::Manifest { source, .. })
+        | Error::Sbom(SbomError::Command { source, .. }) => match source.as_ref() {
             PluginError::Exec(ExecError::Timeout { .. }) => "raise command_timeout in hierarchy.yaml or --command-timeout".into(),
+            PluginError::Exec(ExecError::TooLarge { .. }) => "make the command print less, or raise --max-output".into(),
             _ => return None,
         },
+        Error::Build(BuildError::UnknownVariant { .. }) => "build it without --variant, or add the variant to its `variants:`".into(),
+        Error::Build(BuildError::NeedsBuildKit { fallback: false, .. }) => "build with BuildKit (drop --builder classic or STACKTAG_BUILDER=classic), or write the Dockerfile without it".into(),
         Error::Git(_) => "run stacktag inside the stack's git checkout (with a commit), or pass --repo-dir".into(),
         Error::Wiki(WikiError::NoInput { .. }) => "run `stacktag hook` first, or pass --allow-no-files to only refresh Home.md and prune".into(),
         Error::Wiki(WikiError::Locked { .. }) => "wait for it to finish, or pass --wait SECONDS".into(),
@@ -143,9 +237,80 @@ fn hint(e: &Error) -> Option<String> {
         Error::Registry(RegistryError::Refused { fix, .. }) => format!("{fix}, or pass --force to do it anyway"),
         Error::Diff(DiffError::DifferentImages { .. }) => "compare two builds of one image, or pass --force to compare them anyway".into(),
         Error::Diff(DiffError::NotInWiki { .. }) => "check --image, --platform and --variant".into(),
+        Error::Archive(ArchiveError::NotInDir { image, dir }) => format!("save it first (`stacktag save {image} --dir {}`)", dir.display()),
+        Error::Archive(ArchiveError::CompressedExport { .. }) => "save it with --layers tar".into(),
         Error::Archive(ArchiveError::Dirty { .. }) => "commit the changes and build again, or pass --allow-dirty to publish it anyway".into(),
         Error::Catalog(CatalogError::Missing { wiki_dir, .. }) => format!("run `stacktag wiki` on the wiki (it writes {wiki_dir}/), then `--html` to publish it; or point --catalog at a wiki checkout, a site or its catalog/"),
+        Error::Ci(CiError::Unknown { .. }) => "say which engine with `stacktag ci check --github FILE` or `--gitlab FILE`".into(),
+        Error::Ci(CiError::Nothing) => "write one with `stacktag ci github` or `stacktag ci gitlab`, or name it (`--github FILE`, `--gitlab FILE`)".into(),
+        Error::Ci(CiError::Stale { stale }) => format!("run {} again and commit the result", stale.iter().map(|s| format!("`{} --output {}`", s.command, s.path.display())).collect::<Vec<_>>().join(" and ")),
+        Error::Catalog(CatalogError::BadQuery(_) | CatalogError::NoConstraint) => "see `stacktag find --help` for how constraints are written".into(),
         Error::Catalog(CatalogError::Corrupt { .. }) => "run `stacktag wiki --allow-no-files` on the wiki to rewrite it (and `--html` to publish it again)".into(),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The library says which input was wrong; the CLI names the option.
+    #[test]
+    fn the_cli_names_the_options_the_library_does_not() {
+        let errors: Vec<Error> = vec![
+            BuildError::BadSecret {
+                text: "idtok".into(),
+                why: "`idtok` is not KEY=VALUE".into(),
+            }
+            .into(),
+            BuildError::UnknownVariant {
+                image: "base".into(),
+                variant: "cuda".into(),
+                known: "default".into(),
+            }
+            .into(),
+            BuildError::ClassicPlatform {
+                platform: "linux/arm64".into(),
+                native: "linux/amd64".into(),
+            }
+            .into(),
+            ArchiveError::NotInDir {
+                image: "base".into(),
+                dir: "archives".into(),
+            }
+            .into(),
+            CatalogError::NoConstraint.into(),
+            RegistryError::Unauthorized {
+                registry: "r.example".into(),
+                what: "pushing".into(),
+                credentials: CredentialSource::Flags,
+            }
+            .into(),
+        ];
+        let said: Vec<String> = errors.iter().map(message).collect();
+        for (e, said) in errors.iter().zip(&said) {
+            assert!(
+                !e.to_string().contains("--"),
+                "library text names an option: {e}"
+            );
+            assert!(said.contains("--"), "{said}");
+        }
+        assert_eq!(
+            said[0],
+            "--secret \"idtok\": `idtok` is not KEY=VALUE\n  fix: write it as id=NAME,src=FILE or id=NAME,env=VARIABLE"
+        );
+        assert_eq!(
+            said[1],
+            "base: has no variant `cuda` (its variants: default)\n  fix: build it without --variant, or add the variant to its `variants:`"
+        );
+        assert_eq!(
+            said[3],
+            "no archive of base in archives (named base_{version}_{id12}.tar[.zst|.gz])\n  fix: save it first (`stacktag save base --dir archives`)"
+        );
+        assert!(
+            said[5].starts_with("registry r.example answered 401 Unauthorized while pushing, using --username/--password-stdin\n  fix: pass --username"),
+            "{}",
+            said[5]
+        );
+    }
 }

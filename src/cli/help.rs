@@ -1,7 +1,7 @@
 //! The manual: the texts `--help` shows, and the exit-code table (from
-//! [`crate::error::exit::TABLE`], the one list of codes).
+//! [`super::exit::TABLE`], the one list of codes).
 
-use crate::error::exit;
+use super::exit;
 
 pub const ABOUT: &str =
     "Tag a stack of Docker images from what runs inside them, and write their build manifests";
@@ -233,10 +233,12 @@ pub const APPLY_CODES: &[i32] = &[
 pub const EXPLAIN: &str = "\
 Show what runs on an image: the reference it is read from, its parent and chain, the Dockerfile its
 history line links, and every tagger and manifest in the order they run, with the ancestor whose
-list names it (and the file line of those declared in the hierarchy file).";
+list names it (and the file line of those declared in the hierarchy file). Several images, or
+--all, are shown one after another, a blank line between them.";
 
 pub const EXPLAIN_EXAMPLES: &str = "  stacktag explain r-notebook
-  stacktag explain --chain r-notebook      root first, one per line (for scripts)";
+  stacktag explain --chain r-notebook      root first, one per line (for scripts)
+  stacktag explain --all --format json";
 
 pub const CHECK: &str = "\
 Validate the hierarchy file and print the image tree: each image's full reference, and the
@@ -400,7 +402,9 @@ removed and changed (old -> new version), read from the manifests, and the tags 
 changed (python-3.12.9 -> python-3.13.1). Sections declared in hierarchy.yaml are compared too:
 one whose output is `name version` pairs as packages, any other line by line; a section with no
 command output to compare is named as not compared. Two manifest files, or --wiki-dir with --image
-for the newest build in the wiki against the one before it. Markdown, or --format json.";
+for the newest build in the wiki against the one before it. Markdown, or --format json.
+It compares two builds of one image, so it takes no IMAGE... and no --all: OLD and NEW are files,
+and --image names the one image of --wiki-dir.";
 
 pub const DIFF_EXAMPLES: &str = "  stacktag diff old/x86_64-default-base-notebook-aaaa.md new/x86_64-default-base-notebook-bbbb.md
   stacktag diff --wiki-dir ../stack.wiki --image base-notebook --format json";
@@ -412,7 +416,9 @@ constraints, newest first, each with its pinnable reference (image:tag, or image
 the digest is known), its tags and its page. Constraints read as conda's match specs: `python=3.11`
 is 3.11 or 3.11.x, `==` is exact; versions compare by each ecosystem's rules (Debian's for apt,
 PEP 440 for pip and conda, semver-like for the rest). The catalog is the one `stacktag wiki` writes:
-a wiki checkout (.stacktag/catalog/), a rendered site (catalog/), or a published site's URL.";
+a wiki checkout (.stacktag/catalog/), a rendered site (catalog/), or a published site's URL.
+Its arguments are constraints, not images, so it takes no IMAGE... and no --all: --image is one
+more constraint (image=NAME), which every build may meet.";
 
 pub const FIND_EXAMPLES: &str = "  stacktag find numpy=1.26 python=3.11 --platform aarch64
   stacktag find 'r>=4.4' --image r-notebook --first     the first build that had it
@@ -446,8 +452,10 @@ tag is read back and checked, and `{target}@{digest}` printed. The tags are writ
 short leaves no tag on a half-copied image, and running it again sends only what is missing.
 
 Name the images as REGISTRY/OWNER/IMAGE[:TAG] (SRC and DST), or with --image (or --all) and
---to-registry as the hierarchy file names them. The tags: SRC's, --tag (repeatable), or every tag of
-one build with --build (the tags on the digests of its commit tags, see `stacktag tags`).";
+--to-registry as the hierarchy file names them (--image is repeatable: SRC and DST are references,
+so the images of the hierarchy file are not positional here). The tags: SRC's, --tag (repeatable),
+or every tag of one build with --build (the tags on the digests of its commit tags, see `stacktag
+tags`).";
 
 pub const COPY_EXAMPLES: &str =
     "  stacktag copy docker.io/jupyter/base-notebook:2026-11-24 quay.io/jupyter/base-notebook
@@ -465,7 +473,8 @@ Before anything is deleted, the registry is asked whether it allows deletes and 
 delete: if not, nothing is (exit #DELETE_UNSUPPORTED, or #REGISTRY_AUTH for credentials that may not delete). A tag that points
 elsewhere when its turn comes (a push raced the delete) is left as it is. On registries that do not
 delete tags alone (distribution 2), such a tag is first moved to a placeholder manifest, which is
-then deleted.";
+then deleted. It takes tags (IMAGE:TAG), not images, so no --all: --image names the one image whose
+--build goes.";
 
 pub const DELETE_EXAMPLES: &str =
     "  stacktag delete quay.io/jupyter/base-notebook:2023-01-02 --dry-run
@@ -490,6 +499,7 @@ List the tags of an image in the registry, one per line: the tag, its digest, th
 index (stacktag's names: x86_64, aarch64), and the build (commit) it belongs to when stacktag made
 it: a tag belongs to the build whose commit tag (1ffe43816ba9, x86_64-1ffe43816ba9) has the same
 digest. Moving tags are all but commit, date (YYYY-MM-DD) and referrers (sha256-{hex}) tags.
+Several images, or --all, are listed one after another, each under its name.
 
 The tags file of one image (upstream's write_tags_file) is written by `stacktag tags-file`.";
 

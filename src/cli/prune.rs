@@ -50,7 +50,7 @@ pub async fn run(hierarchy: Hierarchy, args: PruneArgs) -> Result<(), Error> {
     if args.dry_run {
         for c in &plan {
             match c.kept {
-                Some(why) => text += &format!("keep    {} ({why})\n", line(c)),
+                Some(why) => text += &format!("keep    {} ({})\n", line(c), kept(why)),
                 None => text += &format!("remove  {}\n", line(c)),
             }
         }
@@ -65,6 +65,16 @@ pub async fn run(hierarchy: Hierarchy, args: PruneArgs) -> Result<(), Error> {
     }
     out(&text);
     Ok(())
+}
+
+/// Why an image stays, in this command line's words.
+fn kept(why: prune::Kept) -> &'static str {
+    match why {
+        prune::Kept::Latest => "latest",
+        prune::Kept::InTagsFile => "in a tags file",
+        prune::Kept::Newest => "--keep",
+        prune::Kept::Parent => "parent of a current image",
+    }
 }
 
 impl super::Run for PruneArgs {

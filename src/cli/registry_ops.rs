@@ -122,10 +122,13 @@ pub struct RetainArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("names", |a| a.help("Images: REGISTRY/OWNER/IMAGE, or image names of the hierarchy file")))]
+#[command(
+    override_usage = "stacktag tags [OPTIONS] <IMAGE>...\n       stacktag tags [OPTIONS] --all"
+)]
 pub struct TagsArgs {
-    /// REGISTRY/OWNER/IMAGE, or an image name of the hierarchy file
-    #[arg(value_name = "IMAGE")]
-    pub image: String,
+    #[command(flatten)]
+    pub images: super::args::Images,
     /// Only the tags of one build (its commit, 7 to 40 hex characters)
     #[arg(long, value_name = "SHA")]
     pub build: Option<String>,
@@ -323,17 +326,18 @@ pub async fn copy(config: Option<&Path>, args: CopyArgs, ui: &Ui) -> Result<(), 
         text += &format!("{}@{}\n", c.target, c.verified);
     }
     ui.out(&text);
-    let doc = json::Copy::new(&results, &run.counts, seconds(start));
+    let mut doc = json::Copy::new(&results, &run.counts, seconds(start));
+    let c = &mut doc.counts;
     ui.say(format_args!(
         "copied {} tag(s): {} manifest(s) put, {} already there; {} blob(s) sent ({}), {} mounted, {} already there; {} referrer(s) ({:.1}s)",
         results.len(),
-        doc.manifests_put,
-        doc.manifests_present,
-        doc.blobs_sent,
-        crate::console::size(doc.bytes_sent),
-        doc.blobs_mounted,
-        doc.blobs_present,
-        doc.referrers,
+        c.manifests_put.get_mut(),
+        c.manifests_present.get_mut(),
+        c.blobs_sent.get_mut(),
+        crate::console::size(*c.bytes_sent.get_mut()),
+        c.blobs_mounted.get_mut(),
+        c.blobs_present.get_mut(),
+        c.referrers.get_mut(),
         doc.seconds
     ));
     ui.result(Body::Copy(doc));
@@ -544,50 +548,64 @@ pub async fn tags(config: Option<&Path>, args: TagsArgs, ui: &Ui) -> Result<(), 
         config,
         loaded: None,
     };
-    let repo = parse(&args.image, &args.naming, &mut stack)?;
-    let registry = Clients::new(&args.auth)?.get(&repo.host)?;
-    let all = list::tags(&registry, &repo.repository).await?;
-    let builds = list::builds(&all);
-    let shown: Vec<&Tag> = match &args.build {
-        Some(sha) => {
-            let b = list::build_tags(&builds, &repo.name(), sha)?;
-            all.iter().filter(|t| b.tags.contains(&t.tag)).collect()
-        }
-        None => all.iter().collect(),
+    let names: Vec<String> = if args.images.all {
+        stack.get()?.chosen(true, &[])
+    } else {
+        args.images.given()
     };
-    let mut text = String::new();
-    for t in &shown {
-        let platforms: Vec<String> = t.platforms.iter().map(|p| list::platform_name(p)).collect();
-        text += &format!(
-            "{}  {}  {}  {}\n",
-            t.tag,
-            t.digest,
-            if platforms.is_empty() {
-                "-".to_string()
-            } else {
-                platforms.join(",")
-            },
-            list::builds_of(&builds, &t.digest).join(",")
-        );
+    let mut clients = Clients::new(&args.auth)?;
+    let (mut text, mut docs) = (String::new(), Vec::new());
+    for n in &names {
+        let repo = parse(n, &args.naming, &mut stack)?;
+        let registry = clients.get(&repo.host)?;
+        let all = list::tags(&registry, &repo.repository).await?;
+        let builds = list::builds(&all);
+        let shown: Vec<&Tag> = match &args.build {
+            Some(sha) => {
+                let b = list::build_tags(&builds, &repo.name(), sha)?;
+                all.iter().filter(|t| b.tags.contains(&t.tag)).collect()
+            }
+            None => all.iter().collect(),
+        };
+        // Several images: each one's lines under its name.
+        if !args.images.one() {
+            text += &format!(
+                "{}{}\n",
+                if docs.is_empty() { "" } else { "\n" },
+                repo.name()
+            );
+        }
+        for t in &shown {
+            let platforms: Vec<String> =
+                t.platforms.iter().map(|p| list::platform_name(p)).collect();
+            text += &format!(
+                "{}  {}  {}  {}\n",
+                t.tag,
+                t.digest,
+                if platforms.is_empty() {
+                    "-".to_string()
+                } else {
+                    platforms.join(",")
+                },
+                list::builds_of(&builds, &t.digest).join(",")
+            );
+        }
+        docs.push(Body::Tags(json::TagList {
+            name: repo.name(),
+            tags: shown
+                .iter()
+                .map(|t| json::TagDoc {
+                    tag: (*t).clone(),
+                    builds: list::builds_of(&builds, &t.digest)
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect(),
+                })
+                .collect(),
+        }));
     }
     ui.out(&text);
-    ui.result(Body::Tags(json::TagList {
-        name: repo.name(),
-        tags: shown
-            .iter()
-            .map(|t| json::TagDoc {
-                tag: t.tag.clone(),
-                digest: t.digest.clone(),
-                media_type: t.media_type.clone(),
-                platforms: t.platforms.clone(),
-                kind: t.kind.name(),
-                builds: list::builds_of(&builds, &t.digest)
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect(),
-            })
-            .collect(),
-    }));
+    ui.results(args.images.one(), docs);
     Ok(())
 }
 

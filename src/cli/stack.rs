@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use clap::Args;
 
-use super::args::Output;
+use super::args::{Images, Output};
 use super::json;
 use super::{Context, Run};
 use crate::build::BuilderKind;
@@ -15,10 +15,13 @@ use crate::hook::progress::counted;
 use crate::plugin;
 
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "stacktag explain [OPTIONS] <IMAGE>...\n       stacktag explain [OPTIONS] --all"
+)]
 pub struct ExplainArgs {
-    /// Image name, as in the hierarchy file
-    pub image: String,
-    /// Print only the image's ancestors and itself, root first, one per line
+    #[command(flatten)]
+    pub images: Images,
+    /// Print only each image's ancestors and itself, root first, one per line
     #[arg(long)]
     pub chain: bool,
     #[command(flatten)]
@@ -85,9 +88,14 @@ impl Run for ExplainArgs {
 
     async fn run(self, cx: &Context<'_>) -> Result<(), Error> {
         let hierarchy = cx.hierarchy(Names::Known)?;
-        cx.ui.out(&explain(&hierarchy, &self.image, self.chain)?);
-        cx.ui
-            .result(json::Body::Explain(explain_json(&hierarchy, &self.image)?));
+        let (mut texts, mut docs) = (Vec::new(), Vec::new());
+        for image in self.images.chosen(&hierarchy)? {
+            texts.push(explain(&hierarchy, &image, self.chain)?);
+            docs.push(json::Body::Explain(explain_json(&hierarchy, &image)?));
+        }
+        // Several images: a blank line between them.
+        cx.ui.out(&texts.join("\n"));
+        cx.ui.results(self.images.one(), docs);
         Ok(())
     }
 }

@@ -131,7 +131,8 @@ pub enum ExecError {
     /// The CLI says how to allow more time.
     #[error("`{command}` did not finish within {after:?} and was stopped")]
     Timeout { command: String, after: Duration },
-    #[error("`{command}` wrote more than {limit} bytes and was stopped (--max-output)")]
+    /// The CLI says how to allow more.
+    #[error("`{command}` wrote more than {limit} bytes and was stopped")]
     TooLarge { command: String, limit: usize },
     #[error("`{command}` gave empty output")]
     Empty { command: String },

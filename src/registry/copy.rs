@@ -35,16 +35,42 @@ impl Place<'_> {
     }
 }
 
-/// What a copy run did, counted over every tag.
-#[derive(Debug, Default)]
+/// What a copy run did, counted over every tag (as `copy --format json`
+/// gives it).
+#[derive(Debug, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct Counts {
+    /// Manifests put at the target (indexes, images, attestations, referrers).
     pub manifests_put: AtomicUsize,
+    /// Manifests the target had already.
     pub manifests_present: AtomicUsize,
+    /// Blobs streamed from the source, and their bytes.
     pub blobs_sent: AtomicUsize,
     pub bytes_sent: AtomicU64,
+    /// Blobs mounted from another repository of the target registry.
     pub blobs_mounted: AtomicUsize,
+    /// Blobs the target repository had already.
     pub blobs_present: AtomicUsize,
+    /// Referrers (SBOMs, signatures) copied with their subjects.
     pub referrers: AtomicUsize,
+}
+
+impl Counts {
+    /// The counts as they stand now, apart from the run that goes on counting.
+    pub fn now(&self) -> Counts {
+        let (n, b) = (
+            |a: &AtomicUsize| AtomicUsize::new(a.load(Ordering::Relaxed)),
+            |a: &AtomicU64| AtomicU64::new(a.load(Ordering::Relaxed)),
+        );
+        Counts {
+            manifests_put: n(&self.manifests_put),
+            manifests_present: n(&self.manifests_present),
+            blobs_sent: n(&self.blobs_sent),
+            bytes_sent: b(&self.bytes_sent),
+            blobs_mounted: n(&self.blobs_mounted),
+            blobs_present: n(&self.blobs_present),
+            referrers: n(&self.referrers),
+        }
+    }
 }
 
 /// The state shared by the copies of one run: which manifests are done, and

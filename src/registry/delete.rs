@@ -48,9 +48,11 @@ pub struct ManifestPlan {
     pub what: String,
 }
 
-#[derive(Debug, Clone, Default)]
+/// The deletion of one repository (as `delete --format json` lists it).
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Plan {
     pub tags: Vec<TagPlan>,
+    /// Manifests no remaining tag needs: deleted with their referrers.
     pub manifests: Vec<ManifestPlan>,
 }
 

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 /// Where the credentials in use came from, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CredentialSource {
-    /// `--username` with `--password-stdin`.
+    /// The user name and password the caller gave (the CLI's `--username`
+    /// with `--password-stdin`, which it names in its messages).
     Flags,
     /// `STACKTAG_REGISTRY_USER` / `STACKTAG_REGISTRY_PASSWORD`.
     Env,
@@ -20,10 +21,15 @@ pub enum CredentialSource {
     Anonymous,
 }
 
+impl CredentialSource {
+    /// How [`CredentialSource::Flags`] reads in a message.
+    pub const GIVEN: &'static str = "the user name and password given";
+}
+
 impl fmt::Display for CredentialSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            CredentialSource::Flags => "--username/--password-stdin",
+            CredentialSource::Flags => Self::GIVEN,
             CredentialSource::Env => "STACKTAG_REGISTRY_USER/STACKTAG_REGISTRY_PASSWORD",
             CredentialSource::DockerConfig => {
                 "the Docker config (DOCKER_CONFIG or ~/.docker/config.json)"

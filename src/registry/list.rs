@@ -16,27 +16,36 @@ use futures_util::stream::{self, StreamExt, TryStreamExt};
 use super::client::{media, Registry};
 use super::error::RegistryError;
 use super::merge::reference;
+use crate::formats::schema;
 use crate::formats::tags::Platform;
 
-/// One tag as the registry has it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One tag as the registry has it (as `tags --format json` lists it,
+/// without what an index names).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Tag {
+    #[schemars(with = "schema::Tag")]
     pub tag: String,
+    #[schemars(with = "schema::Digest")]
     pub digest: String,
     pub media_type: String,
-    /// `linux/amd64`, ... of the images it stands for (an index's entries,
-    /// attestations left out; for an image manifest, none: its config
-    /// would have to be read, and `--platforms` is not worth a request per tag).
+    /// `linux/amd64`, ... of an index's images; empty for an image manifest.
+    // Attestations are left out; an image manifest's platform is in its
+    // config, not worth a request per tag.
     pub platforms: Vec<String>,
     /// The manifests an index names (images and attestations).
+    #[serde(skip)]
     pub children: Vec<String>,
     /// What each of `children` is: `linux/amd64`, `attestation`.
+    #[serde(skip)]
     pub children_what: Vec<String>,
+    /// `commit`, `date`, `moving` or `referrers`.
+    #[schemars(with = "String", extend("enum" = ["commit", "date", "moving", "referrers"]))]
     pub kind: Kind,
 }
 
 /// What a tag is, by its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A build's commit (12 hex characters), with any platform or variant prefix.
     Commit,
@@ -59,15 +68,6 @@ impl Kind {
             Kind::Date
         } else {
             Kind::Moving
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Commit => "commit",
-            Kind::Date => "date",
-            Kind::Referrers => "referrers",
-            Kind::Moving => "moving",
         }
     }
 }
@@ -164,15 +164,19 @@ pub fn describe(tag: String, digest: String, body: &[u8]) -> Tag {
     }
 }
 
-/// One build: a commit, the digests its commit tags name, and every tag on them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One build: a commit, the digests its commit tags name, and every tag on
+/// them (`retain --format json` gives its commit and tags).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Build {
     pub commit: String,
+    #[serde(skip)]
     pub digests: BTreeSet<String>,
     pub tags: Vec<String>,
     /// The newest date tag among its tags, when it has one.
+    #[serde(skip)]
     pub date: Option<String>,
     /// Moving tags on its digests: it is what `latest` (say) is now.
+    #[serde(skip)]
     pub moving: Vec<String>,
 }
 

@@ -23,14 +23,16 @@ pub struct Rules {
     pub cited: BTreeSet<String>,
 }
 
-/// One build and what becomes of it.
-#[derive(Debug, Clone)]
+/// One build and what becomes of it (as `retain --format json` lists it).
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Decision {
+    #[serde(flatten)]
     pub build: Build,
     /// `2026-11-24`: its date tag, else the day its image was created.
     pub date: Option<String>,
     pub keep: bool,
-    /// Why it is kept: `newest 3`, `latest`, `wiki`; empty for one that goes.
+    /// Why it is kept: `newest N`, `moving tag latest`, `cited by the wiki`,
+    /// `no date`; empty for one that goes.
     pub why: Vec<String>,
 }
 

@@ -527,7 +527,7 @@ fn the_exit_code_page_lists_every_exit_code() {
     let path = repo_root().join("docs/exit-codes.md");
     let page = std::fs::read_to_string(&path).unwrap();
     let mut table = String::from("| code | meaning |\n|---|---|\n");
-    for (code, meaning) in stacktag::error::exit::TABLE {
+    for (code, meaning) in stacktag::cli::exit::TABLE {
         table.push_str(&format!("| {code} | {meaning} |\n"));
     }
     let start = page

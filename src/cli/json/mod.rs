@@ -35,7 +35,7 @@ pub mod schema;
 mod stack;
 mod wiki;
 
-pub use archive::{Load, Save, SavedArchive};
+pub use archive::{Load, Save};
 pub use build::{BuildRun, DiffDoc};
 pub use ci::{Ci, CiFile};
 pub use hook::{Apply, ApplyImage, Hook, Image};
@@ -167,15 +167,16 @@ pub enum Body {
     Build(BuildRun),
     /// `diff`: what changed, or that there is no earlier build.
     Diff(DiffDoc),
-    /// A command of one image's document (push, merge, image-ref, attach)
-    /// given several images, or --all: each image's, in the order done.
+    /// A command of one image's document (push, merge, image-ref, attach,
+    /// explain, tags) given several images, or --all: each image's, in the
+    /// order done.
     Several {
         images: Vec<Body>,
     },
 }
 
 /// The fields of a command made one image at a time (push, merge,
-/// image-ref, attach): one image's, or with several images (or `--all`)
+/// image-ref, attach, explain, tags): one image's, or with several images (or `--all`)
 /// `images[]`, one each. What the schema says of [`Body::Several`].
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(untagged)]

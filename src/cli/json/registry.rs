@@ -1,15 +1,15 @@
-//! `copy`, `delete`, `retain`, `tags`: the library's [`Copied`], deletion
-//! [`Plan`] and [`Done`], with the counts of the run and the names of the
-//! repositories.
-
-use std::sync::atomic::Ordering::Relaxed;
+//! `copy`, `delete`, `retain`, `tags`: the library's [`Copied`] and
+//! [`Counts`], deletion [`Plan`] and [`Done`], retain's [`Decision`]s and the
+//! [`list::Tag`]s, with the names of the repositories and the builds a tag
+//! belongs to.
 
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::formats::schema::{Digest, Seconds, Tag};
+use crate::formats::schema::Seconds;
 use crate::registry::copy::{Copied, Counts};
-use crate::registry::delete::{Done, ManifestPlan, Plan, TagPlan};
+use crate::registry::delete::{Done, Plan};
+use crate::registry::list;
 use crate::registry::retain::Decision;
 
 /// copy: each tag copied, and what the run sent, mounted or found there.
@@ -17,19 +17,8 @@ use crate::registry::retain::Decision;
 pub struct Copy {
     /// Each tag copied (on a failed run, the images that were done).
     pub copied: Vec<Copied>,
-    /// Manifests put at the target (indexes, images, attestations, referrers).
-    pub manifests_put: usize,
-    /// Manifests the target had already.
-    pub manifests_present: usize,
-    /// Blobs streamed from the source, and their bytes.
-    pub blobs_sent: usize,
-    pub bytes_sent: u64,
-    /// Blobs mounted from another repository of the target registry.
-    pub blobs_mounted: usize,
-    /// Blobs the target repository had already.
-    pub blobs_present: usize,
-    /// Referrers (SBOMs, signatures) copied with their subjects.
-    pub referrers: usize,
+    #[serde(flatten)]
+    pub counts: Counts,
     #[schemars(with = "Seconds")]
     pub seconds: f64,
 }
@@ -39,13 +28,7 @@ impl Copy {
     pub fn new(copied: &[Copied], counts: &Counts, seconds: f64) -> Self {
         Copy {
             copied: copied.to_vec(),
-            manifests_put: counts.manifests_put.load(Relaxed),
-            manifests_present: counts.manifests_present.load(Relaxed),
-            blobs_sent: counts.blobs_sent.load(Relaxed),
-            bytes_sent: counts.bytes_sent.load(Relaxed),
-            blobs_mounted: counts.blobs_mounted.load(Relaxed),
-            blobs_present: counts.blobs_present.load(Relaxed),
-            referrers: counts.referrers.load(Relaxed),
+            counts: counts.now(),
             seconds,
         }
     }
@@ -66,9 +49,8 @@ pub struct Delete {
 pub struct DeletePlan {
     /// `{registry}/{owner}/{image}`.
     pub name: String,
-    pub tags: Vec<TagPlan>,
-    /// Manifests no remaining tag needs: deleted with their referrers.
-    pub manifests: Vec<ManifestPlan>,
+    #[serde(flatten)]
+    pub plan: Plan,
     /// `null` on a dry run, or when the run stopped before this repository.
     pub done: Option<Done>,
 }
@@ -77,8 +59,7 @@ impl DeletePlan {
     pub fn new(name: &str, plan: &Plan, done: Option<&Done>) -> Self {
         DeletePlan {
             name: name.to_string(),
-            tags: plan.tags.clone(),
-            manifests: plan.manifests.clone(),
+            plan: plan.clone(),
             done: done.cloned(),
         }
     }
@@ -99,35 +80,15 @@ pub struct Retain {
 pub struct RetainImage {
     pub name: String,
     /// Newest first.
-    pub builds: Vec<RetainBuild>,
+    pub builds: Vec<Decision>,
     pub delete: DeletePlan,
-}
-
-/// A [`Decision`] with its build's commit and tags beside it.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct RetainBuild {
-    pub commit: String,
-    pub date: Option<String>,
-    pub keep: bool,
-    /// Why it is kept: `newest N`, `moving tag latest`, `cited by the wiki`, `no date`.
-    pub why: Vec<String>,
-    pub tags: Vec<String>,
 }
 
 impl RetainImage {
     pub fn new(name: &str, decisions: &[Decision], delete: DeletePlan) -> Self {
         RetainImage {
             name: name.to_string(),
-            builds: decisions
-                .iter()
-                .map(|d| RetainBuild {
-                    commit: d.build.commit.clone(),
-                    date: d.date.clone(),
-                    keep: d.keep,
-                    why: d.why.clone(),
-                    tags: d.build.tags.clone(),
-                })
-                .collect(),
+            builds: decisions.to_vec(),
             delete,
         }
     }
@@ -140,18 +101,11 @@ pub struct TagList {
     pub tags: Vec<TagDoc>,
 }
 
+/// A [`list::Tag`] with the builds it names.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct TagDoc {
-    #[schemars(with = "Tag")]
-    pub tag: String,
-    #[schemars(with = "Digest")]
-    pub digest: String,
-    pub media_type: String,
-    /// `linux/amd64`, ... of an index's images; empty for an image manifest.
-    pub platforms: Vec<String>,
-    /// `commit`, `date`, `moving` or `referrers`.
-    #[schemars(extend("enum" = ["commit", "date", "moving", "referrers"]))]
-    pub kind: &'static str,
+    #[serde(flatten)]
+    pub tag: list::Tag,
     /// The commits of the builds whose digest this is.
     pub builds: Vec<String>,
 }

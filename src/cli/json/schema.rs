@@ -31,7 +31,10 @@ fn commands(g: &mut SchemaGenerator) -> Vec<(&'static [&'static str], Value)> {
             &["attach"],
             g.subschema_for::<PerImage<Attach>>().to_value(),
         ),
-        (&["explain"], g.subschema_for::<Explain>().to_value()),
+        (
+            &["explain"],
+            g.subschema_for::<PerImage<Explain>>().to_value(),
+        ),
         (&["check"], g.subschema_for::<Check>().to_value()),
         (&["list"], g.subschema_for::<List>().to_value()),
         (&["wiki"], g.subschema_for::<Wiki>().to_value()),
@@ -41,7 +44,7 @@ fn commands(g: &mut SchemaGenerator) -> Vec<(&'static [&'static str], Value)> {
         (&["copy"], g.subschema_for::<Copy>().to_value()),
         (&["delete"], g.subschema_for::<Delete>().to_value()),
         (&["retain"], g.subschema_for::<Retain>().to_value()),
-        (&["tags"], g.subschema_for::<TagList>().to_value()),
+        (&["tags"], g.subschema_for::<PerImage<TagList>>().to_value()),
         (
             &["find"],
             g.subschema_for::<crate::catalog::Answer>().to_value(),
