@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use super::args::Output;
+use super::exit::{CI_STALE, CONFIG, IO, OK, USAGE};
 use super::json::{self, Body};
 use super::Ui;
 use crate::ci::check::{self, CiError, Stale};
@@ -41,6 +42,8 @@ pub const EXAMPLES: &str =
   stacktag ci github --output examples/ci/github.yml
   stacktag ci check                         # the files at the default paths that exist
   stacktag ci check --github examples/ci/github.yml --gitlab examples/ci/gitlab-ci.yml";
+
+pub const CODES: &[i32] = &[OK, USAGE, CONFIG, IO, CI_STALE];
 
 #[derive(Debug, Args)]
 pub struct CiArgs {
