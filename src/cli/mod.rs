@@ -182,7 +182,7 @@ commands! {
     #[command(long_about = archive::LOAD_LONG_ABOUT, after_long_help = help::after(archive::CODES, archive::LOAD_EXAMPLES))]
     Load(archive::LoadArgs),
     /// Write the stack's CI pipeline (GitHub Actions, GitLab CI) from the hierarchy file, or check it
-    #[command(long_about = ci::LONG_ABOUT, after_long_help = help::after(ci::CODES, ci::EXAMPLES))]
+    #[command(long_about = help::codes(ci::LONG_ABOUT), after_long_help = help::after(ci::CODES, ci::EXAMPLES))]
     Ci(ci::CiArgs),
 }
 
