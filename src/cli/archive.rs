@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::args::Output;
+use super::exit::{ARCHIVE, CONFIG, DOCKER, GIT, IMAGE, IO, OK, USAGE};
 use super::{json, ImageName, Ui};
 use crate::archive::dirty;
 use crate::archive::load::{self, Loaded};
@@ -34,6 +35,20 @@ refused (cut off before the daemon finishes it) when the archive does not hold t
 name says ({id12}). Reads Docker 20.10's layout (manifest.json), the OCI layout of
 Docker 25+ (index.json), and stacktag's registry layout (save --layers gzip). Exit codes: #ARCHIVE corrupt or cut-short archive, checksum or name
 mismatch; #DOCKER the daemon refused it (see `stacktag --help`).";
+
+/// The exit codes of save and load.
+pub const CODES: &[i32] = &[OK, USAGE, CONFIG, IMAGE, DOCKER, GIT, IO, ARCHIVE];
+
+pub const SAVE_LONG_ABOUT: &str = "\
+Write each image ({registry}/{owner}/{image}:latest) to {dir}/{image}_{version}_{id12}.{ext}: the
+daemon's own export, streamed through the compressor (zstd by default, multi-threaded) into a
+temporary file renamed into place, with {file}.sha256 beside it (sha256sum format). The version is
+the commit's sha12, or {sha12}.dirty when the image's context (its `context` in the hierarchy
+file, default images/{image}, beside the file) or an ancestor's has uncommitted changes, or
+--version. A full disk is exit #IO, and leaves neither file.";
+
+pub const SAVE_EXAMPLES: &str = "  stacktag save --all --dir build/archives
+  stacktag save base-notebook --dir out --compress gzip";
 
 #[derive(Debug, Args)]
 #[command(after_help = super::help::codes(SAVE_HELP))]
@@ -65,6 +80,17 @@ pub struct SaveArgs {
     #[command(flatten)]
     pub output: Output,
 }
+
+pub const LOAD_LONG_ABOUT: &str = "\
+Load archives made by `stacktag save` into the daemon: the checksum is checked first, the archive
+is streamed into the daemon's import, and the loaded image's ID must start with the id12 of the
+archive's name, else it is refused. When the daemon has that image already (a CI runner that
+built it), the archive is read and checked the same way and its names put on the image: nothing is
+imported. With --dir, the newest archive of each image is loaded. Both layouts load: docker-archive (manifest.json, Docker 20.10) and OCI (index.json, Docker 25+).";
+
+pub const LOAD_EXAMPLES: &str =
+    "  stacktag load build/archives/base-notebook_1ffe43816ba9_0123456789ab.tar.zst
+  stacktag load --dir build/archives base-notebook minimal-notebook";
 
 #[derive(Debug, Args)]
 #[command(after_help = super::help::codes(LOAD_HELP))]

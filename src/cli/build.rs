@@ -6,6 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use clap::{Args, ValueEnum};
 
+use super::exit::{
+    BUILD, CONFIG, DOCKER, INTERRUPTED, IO, OK, REGISTRY, REGISTRY_AUTH, USAGE, VERIFY,
+};
 use super::json::{Body, BuildRun};
 use super::{Format, ImageName, Ui};
 use crate::build::{self, Action, Builder, BuilderKind, Options, Report, Secret, StepLines};
@@ -43,6 +46,27 @@ was (a comment changed) leaves its children's inputs unchanged: they are reused 
 image: children reused`). Each Dockerfile's final FROM must be its `parent:` (checked before any
 build). Logs: OUT_DIR/build-logs/{platform}-{variant}-{image}.log. `latest` of an image that
 failed is never moved.";
+
+pub const EXAMPLES: &str =
+    "  stacktag build --all --plan                  what would be reused, pulled or built, and why
+  stacktag build --all --plan --format json    the plan by dependency level, for a CI matrix
+  stacktag build base-notebook                 it and its ancestors; unchanged ones are reused
+  stacktag build --all --cache-from-registry --push-cache
+  stacktag build base --secret id=tok,src=tok.txt  for RUN --mount=type=secret,id=tok
+  stacktag build --all --platform linux/arm64  for arm64 through QEMU (scripts/binfmt)";
+
+pub const CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    DOCKER,
+    IO,
+    REGISTRY,
+    REGISTRY_AUTH,
+    BUILD,
+    VERIFY,
+    INTERRUPTED,
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BuilderArg {

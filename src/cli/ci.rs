@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 
 use super::args::Output;
+use super::exit::{CI_STALE, CONFIG, IO, OK, USAGE};
 use super::json::{self, Body};
 use super::Ui;
 use crate::ci::check::{self, CiError, Stale};
@@ -16,7 +17,7 @@ use crate::hierarchy::Hierarchy;
 
 pub const LONG_ABOUT: &str = "\
 Write the stack's CI pipeline from the hierarchy file: `ci github` a GitHub Actions workflow,
-`ci gitlab` a .gitlab-ci.yml; `ci check` fails (exit 18, the diff printed) when a committed one
+`ci gitlab` a .gitlab-ci.yml; `ci check` fails (exit #CI_STALE, the diff printed) when a committed one
 is not what they write now.
 
 The pipeline: a build job per image, variant and platform that needs its parent's job on the same
@@ -42,6 +43,8 @@ pub const EXAMPLES: &str =
   stacktag ci check                         # the files at the default paths that exist
   stacktag ci check --github examples/ci/github.yml --gitlab examples/ci/gitlab-ci.yml";
 
+pub const CODES: &[i32] = &[OK, USAGE, CONFIG, IO, CI_STALE];
+
 #[derive(Debug, Args)]
 pub struct CiArgs {
     #[command(subcommand)]
@@ -54,7 +57,7 @@ pub enum CiCommand {
     Github(WriteArgs),
     /// Write the .gitlab-ci.yml of the stack
     Gitlab(WriteArgs),
-    /// Fail (exit 18) and print the diff when a committed CI file is not what `ci` writes now
+    #[command(about = super::help::codes("Fail (exit #CI_STALE) and print the diff when a committed CI file is not what `ci` writes now"))]
     Check(CheckArgs),
 }
 

@@ -4,11 +4,27 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::exit::{IO, OK, USAGE};
 use super::json::{Body, DiffDoc};
 use super::{Format, Ui};
 use crate::diff::{self, changes, WikiDiff};
 use crate::error::Error;
 use crate::formats::tags::{Platform, DEFAULT_VARIANT};
+
+pub const LONG_ABOUT: &str = "\
+What changed between two builds of an image: for apt, pip, conda, R and Julia the packages added,
+removed and changed (old -> new version), read from the manifests, and the tags whose value
+changed (python-3.12.9 -> python-3.13.1). Sections declared in hierarchy.yaml are compared too:
+one whose output is `name version` pairs as packages, any other line by line; a section with no
+command output to compare is named as not compared. Two manifest files, or --wiki-dir with --image
+for the newest build in the wiki against the one before it. Markdown, or --format json.
+It compares two builds of one image, so it takes no IMAGE... and no --all: OLD and NEW are files,
+and --image names the one image of --wiki-dir.";
+
+pub const EXAMPLES: &str = "  stacktag diff old/x86_64-default-base-notebook-aaaa.md new/x86_64-default-base-notebook-bbbb.md
+  stacktag diff --wiki-dir ../stack.wiki --image base-notebook --format json";
+
+pub const CODES: &[i32] = &[OK, USAGE, IO];
 
 #[derive(Debug, Args)]
 #[command(

@@ -3,10 +3,29 @@
 use clap::Args;
 
 use super::args::Output;
+use super::exit::{CATALOG, OK, USAGE};
 use super::json::Body;
 use super::Ui;
 use crate::catalog::{self, Answer, Query, Source};
 use crate::error::Error;
+
+pub const LONG_ABOUT: &str = "\
+Which builds hold what: every build in the wiki whose packages (apt, pip, conda, R, Julia), tagger
+values (python-3.11.6 is `python` 3.11.6) and own fields (image, platform, variant) meet all the
+constraints, newest first, each with its pinnable reference (image:tag, or image@sha256:... when
+the digest is known), its tags and its page. Constraints read as conda's match specs: `python=3.11`
+is 3.11 or 3.11.x, `==` is exact; versions compare by each ecosystem's rules (Debian's for apt,
+PEP 440 for pip and conda, semver-like for the rest). The catalog is the one `stacktag wiki` writes:
+a wiki checkout (.stacktag/catalog/), a rendered site (catalog/), or a published site's URL.
+Its arguments are constraints, not images, so it takes no IMAGE... and no --all: --image is one
+more constraint (image=NAME), which every build may meet.";
+
+pub const EXAMPLES: &str = "  stacktag find numpy=1.26 python=3.11 --platform aarch64
+  stacktag find 'r>=4.4' --image r-notebook --first     the first build that had it
+  stacktag find --package pandas --image scipy-notebook --limit 0
+  stacktag find 'conda:numpy>=1.24,<2' --catalog https://example.org/stack-wiki/ --format json";
+
+pub const CODES: &[i32] = &[OK, USAGE, CATALOG];
 
 #[derive(Debug, Args)]
 pub struct FindArgs {

@@ -2,10 +2,22 @@
 
 use clap::Args;
 
+use super::exit::{DOCKER, IO, OK, USAGE};
 use crate::error::Error;
 use crate::error::FileError;
 use crate::gc;
 use crate::hook::session::Session;
+
+pub const LONG_ABOUT: &str = "\
+Remove the containers stacktag made (label org.stacktag.managed) whose run is no longer alive: a
+run killed with SIGKILL, a daemon or machine that crashed. Each container names the process that
+made it (host, boot, PID namespace, pid and start time); a container of a live run, of another
+machine or PID namespace is kept. Every stacktag run does this too.";
+
+pub const EXAMPLES: &str = "  stacktag gc --dry-run
+  stacktag gc";
+
+pub const CODES: &[i32] = &[OK, USAGE, DOCKER, IO];
 
 #[derive(Debug, Args)]
 pub struct GcArgs {

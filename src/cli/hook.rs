@@ -7,6 +7,7 @@ use chrono::{SubsecRound, Utc};
 use clap::Args;
 
 use super::args::{Dirs, Images, Naming, Output, RunArgs};
+use super::exit::{COMMAND, CONFIG, DOCKER, GIT, IMAGE, INTERRUPTED, IO, OK, TERMINATED, USAGE};
 use super::json::{self, Body};
 use super::{Context, Run, Ui};
 use crate::error::Error;
@@ -20,6 +21,51 @@ use crate::hook::pipeline::{ImageReport, Job, Steps};
 use crate::hook::progress::Progress;
 use crate::hook::session::Session;
 use crate::plugin::run::BuildInfo;
+
+/// The exit codes of hook, tags-file and manifest.
+pub const HOOK_CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    IMAGE,
+    COMMAND,
+    DOCKER,
+    GIT,
+    IO,
+    INTERRUPTED,
+    TERMINATED,
+];
+
+pub const HOOK_LONG_ABOUT: &str = "\
+Tag images after a build: for each image, start one container from {registry}/{owner}/{image}:latest
+(networking off unless `network: true`), run every command its taggers and manifests need (each once,
+all at the same time, no shell, stdout and stderr apart), remove the container, then write the files
+and apply the tags.
+
+All or nothing per image: when any tagger or manifest of an image fails, that image gets no tag and
+no file. Before anything starts, every image named (or every image, with --all) must exist on the
+daemon: a missing one stops the run with nothing done, all missing ones named. At the end the run
+says which images were tagged and which were not.
+
+Tags: {platform}-latest, then one {platform}-{value} per tagger, root's taggers first
+({platform}-{variant}- for a variant), e.g. x86_64-python-3.13.5. The platform is read from the image.
+
+Files, under --out-dir (default build/stacktag; add build/ to your .gitignore):
+  tags/{platform}-{variant}-{image}.txt                 full references, one per line
+  manifests/{platform}-{variant}-{image}-{sha12}.md     the build manifest (markdown)
+  hist_lines/{platform}-{variant}-{image}-{sha12}.txt   the wiki's build history row
+Each is written to a temporary name and renamed into place once every tag is applied.
+
+--format json: per image its reference, image ID, platform, variant, tags, files, every command
+run (exit code, seconds) and timings; a partial run lists the images that were tagged, beside the
+error.";
+
+pub const HOOK_EXAMPLES: &str =
+    "  stacktag hook base-notebook              one image (build it first)
+  stacktag hook --all --jobs 2             every image, at most 2 at a time
+  stacktag hook --all --out-dir out/       files under out/
+  stacktag hook --all --metadata-file hook.json    the text, and the JSON document in hook.json
+  STACKTAG_TIMESTAMP=2026-11-22T23:48:58Z stacktag hook base-notebook   reproducible files";
 
 #[derive(Debug, Args)]
 #[command(
@@ -38,6 +84,13 @@ pub struct HookArgs {
     pub output: Output,
 }
 
+pub const TAGS_FILE_LONG_ABOUT: &str = "\
+Write the tags file of each image (upstream's write_tags_file): the same container and taggers as
+`stacktag hook`, only tags/{platform}-{variant}-{image}.txt is written and nothing is applied.";
+
+pub const TAGS_FILE_EXAMPLES: &str = "  stacktag tags-file base-notebook
+  stacktag tags-file base-notebook --variant cuda12 --tags-dir /tmp/tags";
+
 /// `tags-file`.
 #[derive(Debug, Args)]
 #[command(
@@ -47,6 +100,13 @@ pub struct TagsFileArgs {
     #[command(flatten)]
     pub one: OneImage,
 }
+
+pub const MANIFEST_LONG_ABOUT: &str = "\
+Write the build manifest and history line of each image (upstream's write_manifest): the same
+container, taggers and manifests as `stacktag hook`; no tags file, nothing applied.";
+
+pub const MANIFEST_EXAMPLES: &str = "  stacktag manifest base-notebook
+  stacktag manifest --all --manifests-dir m/ --hist-lines-dir h/";
 
 /// `manifest`.
 #[derive(Debug, Args)]
@@ -70,6 +130,25 @@ pub struct OneImage {
     #[command(flatten)]
     pub output: Output,
 }
+
+pub const APPLY_LONG_ABOUT: &str = "\
+Apply the tags of an image's tags file (tags/{platform}-{variant}-{image}.txt) to the image
+(upstream's apply_tags). Every tag or none: a failure removes the tags already applied.";
+
+pub const APPLY_EXAMPLES: &str = "  stacktag apply base-notebook
+  stacktag apply --all
+  stacktag apply base-notebook --source my-build:42";
+
+pub const APPLY_CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    IMAGE,
+    DOCKER,
+    IO,
+    INTERRUPTED,
+    TERMINATED,
+];
 
 #[derive(Debug, Args)]
 #[command(

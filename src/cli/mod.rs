@@ -109,80 +109,80 @@ pub struct Cli {
 }
 
 // Each command: its one-line help, its manual (long help, exit codes,
-// examples) and its `Args` type, which is all `mod.rs` knows of it; what it
-// does is the type's `Run` in the command's own file.
+// examples, written in the command's own file) and its `Args` type, which is
+// all `mod.rs` knows of it; what it does is the type's `Run` in that file.
 commands! {
     /// Build images and their ancestors in dependency order; unchanged ones are reused, not rebuilt
-    #[command(long_about = build::LONG_ABOUT, after_long_help = help::after(help::BUILD_CODES, help::BUILD_EXAMPLES))]
+    #[command(long_about = build::LONG_ABOUT, after_long_help = help::after(build::CODES, build::EXAMPLES))]
     Build(build::BuildArgs),
     /// What changed between two builds of an image: packages per section, and tags
-    #[command(long_about = help::DIFF, after_long_help = help::after(help::DIFF_CODES, help::DIFF_EXAMPLES))]
+    #[command(long_about = diff::LONG_ABOUT, after_long_help = help::after(diff::CODES, diff::EXAMPLES))]
     Diff(diff::DiffArgs),
     /// Which builds hold what: builds whose packages and tags meet constraints, newest first
-    #[command(long_about = help::FIND, after_long_help = help::after(help::FIND_CODES, help::FIND_EXAMPLES))]
+    #[command(long_about = find::LONG_ABOUT, after_long_help = help::after(find::CODES, find::EXAMPLES))]
     Find(find::FindArgs),
     /// Remove the containers left by runs that are no longer alive (every run also does)
-    #[command(long_about = help::GC, after_long_help = help::after(help::GC_CODES, help::GC_EXAMPLES))]
+    #[command(long_about = gc::LONG_ABOUT, after_long_help = help::after(gc::CODES, gc::EXAMPLES))]
     Gc(gc::GcArgs),
     /// Remove the stack's local images no longer needed (not latest, not a parent in use, not in a tags file)
-    #[command(long_about = help::PRUNE, after_long_help = help::after(help::PRUNE_CODES, help::PRUNE_EXAMPLES))]
+    #[command(long_about = prune::LONG_ABOUT, after_long_help = help::after(prune::CODES, prune::EXAMPLES))]
     Prune(prune::PruneArgs),
     /// Tags file, manifest, history line and tags applied: one container per image, images concurrently
-    #[command(long_about = help::HOOK, after_long_help = help::after(help::HOOK_CODES, help::HOOK_EXAMPLES))]
+    #[command(long_about = hook::HOOK_LONG_ABOUT, after_long_help = help::after(hook::HOOK_CODES, hook::HOOK_EXAMPLES))]
     Hook(hook::HookArgs),
     /// Write the tags file of one image (upstream's write_tags_file)
-    #[command(long_about = help::TAGS_FILE, after_long_help = help::after(help::HOOK_CODES, help::TAGS_FILE_EXAMPLES))]
+    #[command(long_about = hook::TAGS_FILE_LONG_ABOUT, after_long_help = help::after(hook::HOOK_CODES, hook::TAGS_FILE_EXAMPLES))]
     TagsFile(hook::TagsFileArgs),
     /// Write the build manifest and history line of one image (upstream's write_manifest)
-    #[command(long_about = help::MANIFEST, after_long_help = help::after(help::HOOK_CODES, help::MANIFEST_EXAMPLES))]
+    #[command(long_about = hook::MANIFEST_LONG_ABOUT, after_long_help = help::after(hook::HOOK_CODES, hook::MANIFEST_EXAMPLES))]
     Manifest(hook::ManifestArgs),
     /// Apply the tags of an image's tags file to the image (upstream's apply_tags)
-    #[command(long_about = help::APPLY, after_long_help = help::after(help::APPLY_CODES, help::APPLY_EXAMPLES))]
+    #[command(long_about = hook::APPLY_LONG_ABOUT, after_long_help = help::after(hook::APPLY_CODES, hook::APPLY_EXAMPLES))]
     Apply(hook::ApplyArgs),
     /// Show the taggers and manifests an image gets, and the ancestor each comes from
-    #[command(long_about = help::EXPLAIN, after_long_help = help::after(help::NAMES_CODES, help::EXPLAIN_EXAMPLES))]
+    #[command(long_about = stack::EXPLAIN_LONG_ABOUT, after_long_help = help::after(stack::CODES, stack::EXPLAIN_EXAMPLES))]
     Explain(stack::ExplainArgs),
     /// Validate the hierarchy file and print the image tree
-    #[command(long_about = help::CHECK, after_long_help = help::after(help::NAMES_CODES, help::CHECK_EXAMPLES))]
+    #[command(long_about = stack::CHECK_LONG_ABOUT, after_long_help = help::after(stack::CODES, stack::CHECK_EXAMPLES))]
     Check(stack::CheckArgs),
     /// List the known taggers and manifests (built-in, plugins, declared in the hierarchy file)
-    #[command(long_about = help::LIST, after_long_help = help::after(help::NAMES_CODES, help::LIST_EXAMPLES))]
+    #[command(long_about = stack::LIST_LONG_ABOUT, after_long_help = help::after(stack::CODES, stack::LIST_EXAMPLES))]
     List(stack::ListArgs),
     /// Add builds (manifests, history lines) to the wiki checkout, and/or render it as HTML
-    #[command(long_about = help::WIKI, after_long_help = help::after(help::WIKI_CODES, help::WIKI_EXAMPLES))]
+    #[command(long_about = wiki::LONG_ABOUT, after_long_help = help::after(wiki::CODES, wiki::EXAMPLES))]
     Wiki(wiki::WikiArgs),
     /// Push every tag of an image's tags file to its registry, through the Docker daemon
-    #[command(long_about = help::codes(help::PUSH), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::PUSH_EXAMPLES))]
+    #[command(long_about = help::codes(publish::PUSH_LONG_ABOUT), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(publish::PUSH_EXAMPLES))]
     Push(publish::PushArgs),
     /// Put the multi-platform tags: one image index per merged tag, straight into the registry
-    #[command(long_about = help::MERGE, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::MERGE_EXAMPLES))]
+    #[command(long_about = publish::MERGE_LONG_ABOUT, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(publish::MERGE_EXAMPLES))]
     Merge(publish::MergeArgs),
     /// Print name@sha256:... of a pushed image, read from the registry (for signing)
-    #[command(long_about = help::IMAGE_REF, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::IMAGE_REF_EXAMPLES))]
+    #[command(long_about = publish::IMAGE_REF_LONG_ABOUT, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(publish::IMAGE_REF_EXAMPLES))]
     ImageRef(publish::ImageRefArgs),
     /// Attach the SBOM files of an image's build to its pushed platform image (OCI artifacts)
-    #[command(long_about = help::ATTACH, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(help::ATTACH_EXAMPLES))]
+    #[command(long_about = supply::ATTACH_LONG_ABOUT, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_after(supply::ATTACH_EXAMPLES))]
     Attach(supply::AttachArgs),
     /// Copy tags to another registry: indexes whole, with attestations and SBOM referrers, tags last
-    #[command(long_about = help::COPY, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::COPY_EXAMPLES))]
+    #[command(long_about = registry_ops::COPY_LONG_ABOUT, after_help = help::codes(help::REGISTRY_HELP), after_long_help = registry_ops::after_long_help(registry_ops::COPY_EXAMPLES))]
     Copy(registry_ops::CopyArgs),
     /// Delete tags, and the manifests (with their referrers) no other tag needs
-    #[command(long_about = help::codes(help::DELETE), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::DELETE_EXAMPLES))]
+    #[command(long_about = help::codes(registry_ops::DELETE_LONG_ABOUT), after_help = help::codes(help::REGISTRY_HELP), after_long_help = registry_ops::after_long_help(registry_ops::DELETE_EXAMPLES))]
     Delete(registry_ops::DeleteArgs),
     /// Keep the newest builds of an image (and what moving tags and the wiki need); delete the rest
-    #[command(long_about = help::codes(help::RETAIN), after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::RETAIN_EXAMPLES))]
+    #[command(long_about = help::codes(registry_ops::RETAIN_LONG_ABOUT), after_help = help::codes(help::REGISTRY_HELP), after_long_help = registry_ops::after_long_help(registry_ops::RETAIN_EXAMPLES))]
     Retain(registry_ops::RetainArgs),
     /// List an image's tags in the registry: digest, platforms, and the build each belongs to
-    #[command(long_about = help::TAGS, after_help = help::codes(help::REGISTRY_HELP), after_long_help = help::registry_ops_after(help::TAGS_EXAMPLES))]
+    #[command(long_about = registry_ops::TAGS_LONG_ABOUT, after_help = help::codes(help::REGISTRY_HELP), after_long_help = registry_ops::after_long_help(registry_ops::TAGS_EXAMPLES))]
     Tags(registry_ops::TagsArgs),
     /// Write each image to an archive (docker-archive, zstd) with its checksum
-    #[command(long_about = help::codes(help::SAVE), after_long_help = help::after(help::ARCHIVE_CODES, help::SAVE_EXAMPLES))]
+    #[command(long_about = help::codes(archive::SAVE_LONG_ABOUT), after_long_help = help::after(archive::CODES, archive::SAVE_EXAMPLES))]
     Save(archive::SaveArgs),
     /// Load archives into the daemon, checked against their checksum and name
-    #[command(long_about = help::LOAD, after_long_help = help::after(help::ARCHIVE_CODES, help::LOAD_EXAMPLES))]
+    #[command(long_about = archive::LOAD_LONG_ABOUT, after_long_help = help::after(archive::CODES, archive::LOAD_EXAMPLES))]
     Load(archive::LoadArgs),
     /// Write the stack's CI pipeline (GitHub Actions, GitLab CI) from the hierarchy file, or check it
-    #[command(long_about = ci::LONG_ABOUT, after_long_help = help::after(help::CI_CODES, ci::EXAMPLES))]
+    #[command(long_about = help::codes(ci::LONG_ABOUT), after_long_help = help::after(ci::CODES, ci::EXAMPLES))]
     Ci(ci::CiArgs),
 }
 

@@ -2,12 +2,24 @@
 
 use clap::Args;
 
+use super::exit::{CONFIG, DOCKER, IO, OK, USAGE};
 use super::{out, ImageName, TagsDir};
 use crate::build::prune;
 use crate::build::run::short_id;
 use crate::error::Error;
 use crate::hierarchy::Hierarchy;
 use crate::hook::session::Session;
+
+pub const LONG_ABOUT: &str = "\
+Remove local images of the stack's repositories that nothing needs: not the current `latest` of an
+image, not an ancestor of one in use, and holding no tag listed in the current tags files.
+Containers are never touched. --dry-run lists what would go; --keep N keeps the N newest builds
+of each image.";
+
+pub const EXAMPLES: &str = "  stacktag prune --dry-run
+  stacktag prune --keep 2";
+
+pub const CODES: &[i32] = &[OK, USAGE, CONFIG, DOCKER, IO];
 
 #[derive(Debug, Args)]
 pub struct PruneArgs {

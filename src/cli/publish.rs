@@ -103,6 +103,20 @@ impl Clients {
     }
 }
 
+pub const PUSH_LONG_ABOUT: &str = "\
+Push every tag of each image's tags file to its registry, through the Docker daemon, then read each
+tag's digest back from the registry (printed as `name:tag sha256:...`); several images (or --all)
+go parents first, and a dirty one stops the run before anything is pushed. With --archive FILE, the
+image of an archive from `stacktag save` goes straight into the registry, no daemon: the archive
+is checked against its .sha256 in the one pass that reads it, and what it holds is cached
+(~/.cache/stacktag/archives), so pushing it again does not read it while it is unchanged. A dirty
+build is refused (exit #DIRTY) unless --allow-dirty; a bad archive is exit #ARCHIVE.";
+
+pub const PUSH_EXAMPLES: &str = "  stacktag push base-notebook
+  stacktag push --all                              every image of the stack, parents first
+  echo \"$TOKEN\" | stacktag push base-notebook --username bot --password-stdin
+  stacktag push base-notebook --metadata-file push.json   each tag's digest in push.json";
+
 #[derive(Debug, Args)]
 #[command(mut_arg("names", |a| a.required_unless_present_any(["all", "image", "archive"])))]
 #[command(
@@ -124,6 +138,15 @@ pub struct PushArgs {
     #[command(flatten)]
     pub output: Output,
 }
+
+pub const MERGE_LONG_ABOUT: &str = "\
+Put the multi-platform tags of each image: for each tag of the platforms' tags files with the
+leading {platform}- removed, one image index in the registry holding every platform's image.
+Everything is checked before anything is written.";
+
+pub const MERGE_EXAMPLES: &str = "  stacktag merge base-notebook --dry-run
+  stacktag merge --all --allow-missing-platform
+  stacktag merge base-notebook --format json | jq -r '.merged[].digest'";
 
 #[derive(Debug, Args)]
 #[command(
@@ -149,6 +172,15 @@ pub struct MergeArgs {
     #[command(flatten)]
     pub output: Output,
 }
+
+pub const IMAGE_REF_LONG_ABOUT: &str = "\
+Print name@sha256:... of each pushed image, read from the registry: of `latest` (the merged
+index), of {platform}-latest with --platform, or of any --tag; with --digests, every digest of
+the build. For signing steps.";
+
+pub const IMAGE_REF_EXAMPLES: &str = "  stacktag image-ref base-notebook
+  cosign sign --yes $(stacktag image-ref base-notebook --platform x86_64)
+  stacktag image-ref --all --digests --format json | jq -r '.references[]'   all to sign";
 
 #[derive(Debug, Args)]
 #[command(

@@ -10,6 +10,10 @@ use std::time::Instant;
 use clap::Args;
 
 use super::args::{Output, PublishAuth};
+use super::exit::{
+    CONFIG, DELETE_UNSUPPORTED, IO, MISSING_PLATFORM, OK, REFUSED, REGISTRY, REGISTRY_AUTH, USAGE,
+};
+use super::help;
 use super::json::{self, Body};
 use super::publish::Clients;
 use super::Ui;
@@ -30,6 +34,51 @@ pub struct Naming {
     #[arg(long)]
     pub owner: Option<String>,
 }
+
+/// The exit codes of copy, delete, retain and tags.
+pub const CODES: &[i32] = &[
+    OK,
+    USAGE,
+    CONFIG,
+    IO,
+    REGISTRY,
+    REGISTRY_AUTH,
+    MISSING_PLATFORM,
+    REFUSED,
+    DELETE_UNSUPPORTED,
+];
+
+/// Credentials (each registry's by its host), exit codes and examples of
+/// copy, delete, retain and tags.
+pub fn after_long_help(examples: &str) -> String {
+    format!(
+        "{} Each registry's credentials are looked up by its host (a copy between two \
+registries with different accounts: `docker login` to each).\n\n{}",
+        help::credentials(),
+        help::after(CODES, examples)
+    )
+}
+
+pub const COPY_LONG_ABOUT: &str = "\
+Copy tags from one registry (or repository) to another, as they are: an image index with its
+platform images and BuildKit's attestation manifests, each image with its config and layers, and
+the referrers of each manifest (SBOMs attached by `stacktag attach`), listed at the target by its
+referrers API or the referrers tag (sha256-{hex}). Blobs go from registry to registry as a stream,
+never through a daemon or the disk; blobs the target has are skipped, and on one registry they are
+mounted. Manifests are copied byte for byte, so the digests at the target are the source's: each
+tag is read back and checked, and `{target}@{digest}` printed. The tags are written last: a copy cut
+short leaves no tag on a half-copied image, and running it again sends only what is missing.
+
+Name the images as REGISTRY/OWNER/IMAGE[:TAG] (SRC and DST), or with --image (or --all) and
+--to-registry as the hierarchy file names them (--image is repeatable: SRC and DST are references,
+so the images of the hierarchy file are not positional here). The tags: SRC's, --tag (repeatable),
+or every tag of one build with --build (the tags on the digests of its commit tags, see `stacktag
+tags`).";
+
+pub const COPY_EXAMPLES: &str =
+    "  stacktag copy docker.io/jupyter/base-notebook:2026-11-24 quay.io/jupyter/base-notebook
+  stacktag copy --all --build 1ffe43816ba9 --to-registry quay.io    a whole build, every image
+  stacktag copy --image base-notebook --tag latest --tag python-3.11 --to-registry quay.io";
 
 #[derive(Debug, Args)]
 pub struct CopyArgs {
@@ -65,6 +114,25 @@ pub struct CopyArgs {
     pub output: Output,
 }
 
+pub const DELETE_LONG_ABOUT: &str = "\
+Delete tags. A tag whose manifest another tag still needs (points to it, or to an index that names
+it) is removed alone; a manifest no remaining tag needs is deleted, with its referrers (SBOMs,
+signatures) and referrers tag, and so are the platform and attestation manifests of an index that
+nothing else needs. A tag on what a moving tag points to (any tag but a commit tag, a date tag
+YYYY-MM-DD or a referrers tag: latest, python-3.11, ...) is refused without --force (exit #REFUSED).
+
+Before anything is deleted, the registry is asked whether it allows deletes and the credentials may
+delete: if not, nothing is (exit #DELETE_UNSUPPORTED, or #REGISTRY_AUTH for credentials that may not delete). A tag that points
+elsewhere when its turn comes (a push raced the delete) is left as it is. On registries that do not
+delete tags alone (distribution 2), such a tag is first moved to a placeholder manifest, which is
+then deleted. It takes tags (IMAGE:TAG), not images, so no --all: --image names the one image whose
+--build goes.";
+
+pub const DELETE_EXAMPLES: &str =
+    "  stacktag delete quay.io/jupyter/base-notebook:2023-01-02 --dry-run
+  stacktag delete base-notebook:2023-01-02 base-notebook:x86_64-2023-01-02
+  stacktag delete --image base-notebook --build 1ffe43816ba9     every tag of one build";
+
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// Tags to delete: REGISTRY/OWNER/IMAGE:TAG, or IMAGE:TAG with an image name of the hierarchy file
@@ -89,6 +157,19 @@ pub struct DeleteArgs {
     #[command(flatten)]
     pub output: Output,
 }
+
+pub const RETAIN_LONG_ABOUT: &str = "\
+Keep the builds of an image that matter and delete the rest. A build is a commit tag's digest with
+every tag on it (see `stacktag tags`). Kept: the newest --keep builds (by their date tag, else the
+day their image was created), every build a moving tag (latest, python-3.11, ...) points to, every
+build the wiki's manifests of the last --keep-months months cite (--wiki-dir), and builds with no
+date. The others are deleted as `stacktag delete` deletes their tags. A plan that keeps no build is
+refused without --force (exit #REFUSED). Run it with --dry-run first: the plan is printed (and is the
+JSON document's `builds`).";
+
+pub const RETAIN_EXAMPLES: &str = "  stacktag retain --all --keep 30 --dry-run
+  stacktag retain base-notebook --keep 10 --wiki-dir ../docker-stacks.wiki --keep-months 6
+  stacktag retain quay.io/jupyter/base-notebook --keep 5 --format json > retain.json";
 
 #[derive(Debug, Args)]
 #[command(mut_arg("names", |a| a.help("Images: REGISTRY/OWNER/IMAGE, or image names of the hierarchy file")))]
@@ -120,6 +201,19 @@ pub struct RetainArgs {
     #[command(flatten)]
     pub output: Output,
 }
+
+pub const TAGS_LONG_ABOUT: &str = "\
+List the tags of an image in the registry, one per line: the tag, its digest, the platforms of an
+index (stacktag's names: x86_64, aarch64), and the build (commit) it belongs to when stacktag made
+it: a tag belongs to the build whose commit tag (1ffe43816ba9, x86_64-1ffe43816ba9) has the same
+digest. Moving tags are all but commit, date (YYYY-MM-DD) and referrers (sha256-{hex}) tags.
+Several images, or --all, are listed one after another, each under its name.
+
+The tags file of one image (upstream's write_tags_file) is written by `stacktag tags-file`.";
+
+pub const TAGS_EXAMPLES: &str = "  stacktag tags quay.io/jupyter/base-notebook
+  stacktag tags base-notebook --build 1ffe43816ba9
+  stacktag tags base-notebook --format json | jq -r '.tags[] | select(.kind == \"moving\") | .tag'";
 
 #[derive(Debug, Args)]
 #[command(mut_arg("names", |a| a.help("Images: REGISTRY/OWNER/IMAGE, or image names of the hierarchy file")))]

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use clap::Args;
 
 use super::args::{Images, Output};
+use super::exit::{CONFIG, IO, OK, USAGE};
 use super::json;
 use super::{Context, Run};
 use crate::build::BuilderKind;
@@ -13,6 +14,19 @@ use crate::formats::tags;
 use crate::hierarchy::{Hierarchy, Names};
 use crate::hook::progress::counted;
 use crate::plugin;
+
+/// The exit codes of explain, check and list.
+pub const CODES: &[i32] = &[OK, USAGE, CONFIG, IO];
+
+pub const EXPLAIN_LONG_ABOUT: &str = "\
+Show what runs on an image: the reference it is read from, its parent and chain, the Dockerfile its
+history line links, and every tagger and manifest in the order they run, with the ancestor whose
+list names it (and the file line of those declared in the hierarchy file). Several images, or
+--all, are shown one after another, a blank line between them.";
+
+pub const EXPLAIN_EXAMPLES: &str = "  stacktag explain r-notebook
+  stacktag explain --chain r-notebook      root first, one per line (for scripts)
+  stacktag explain --all --format json";
 
 #[derive(Debug, Args)]
 #[command(
@@ -28,6 +42,18 @@ pub struct ExplainArgs {
     pub output: Output,
 }
 
+pub const CHECK_LONG_ABOUT: &str = "\
+Validate the hierarchy file and print the image tree: each image's full reference, and the
+registry, owner and repository (saying which are defaults: quay.io, jupyter, jupyter/docker-stacks).
+Every problem of the file is reported in one run, each with its line. Each image's Dockerfile
+(where it exists) must start its final stage FROM its `parent:` (resolved with the build args a
+build passes: REGISTRY, OWNER, `build_args:`, ARG defaults), and a root's FROM must not be an
+image of the stack: each disagreement names both files' lines and the fix.";
+
+pub const CHECK_EXAMPLES: &str = "  stacktag check
+  stacktag check --config my/hierarchy.yaml
+  for img in $(stacktag check --images); do ...; done   parents before children";
+
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Print only the image names, parents before children, one per line
@@ -36,6 +62,12 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub output: Output,
 }
+
+pub const LIST_LONG_ABOUT: &str = "\
+List the taggers and manifests this binary knows (built-ins and plugins compiled in), and those the
+hierarchy file declares, with where.";
+
+pub const LIST_EXAMPLES: &str = "  stacktag list";
 
 #[derive(Debug, Args)]
 pub struct ListArgs {

@@ -124,6 +124,16 @@ pub struct PushSbom {
     pub files: SbomFiles,
 }
 
+pub const ATTACH_LONG_ABOUT: &str = "\
+Attach the SBOM files of an image's build ({sbom_dir}/{platform}-{variant}-{image}-{sha12}.spdx.json
+and .cdx.json, from `stacktag hook --sbom`) to its pushed platform image, as OCI artifacts whose
+subject is the image's manifest: through the registry's referrers API where it has one, else the
+OCI 1.1 referrers tag (sha256-{hex}), updated rather than overwritten. `image-ref --referrers` lists
+what is attached.";
+
+pub const ATTACH_EXAMPLES: &str = "  stacktag attach base-notebook
+  stacktag push base-notebook --attach-sbom      push, then attach";
+
 #[derive(Debug, Args)]
 #[command(
     override_usage = "stacktag attach [OPTIONS] <IMAGE>...\n       stacktag attach [OPTIONS] --all"

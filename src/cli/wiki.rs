@@ -6,12 +6,27 @@ use std::time::Duration;
 use clap::Args;
 
 use super::args::Output;
+use super::exit::{CONFIG, GIT, IO, OK, USAGE, WIKI_FORMAT, WIKI_LOCKED};
 use super::json::{self, Body};
 use super::Ui;
 use crate::error::Error;
 use crate::error::FileError;
 use crate::hierarchy::Hierarchy;
 use crate::wiki::{lock, site, update, Options};
+
+pub const LONG_ABOUT: &str = "\
+Add builds to the stack's wiki (a git checkout of {repository}.wiki), as upstream's update_wiki:
+each manifest to manifests/YYYY/YYYY-MM/, each history line into monthly-files/YYYY/YYYY-MM.md
+(newest first, never twice), Home.md rewritten from the template, at most --keep manifests kept.
+Every input is checked before anything is written; pages are written whole (temporary file, then
+rename). With --html, render the wiki as a static site. Commit and push the checkout yourself.";
+
+pub const EXAMPLES: &str =
+    "  stacktag wiki --wiki-dir ../stack.wiki --hist-lines-dir build/stacktag/hist_lines \\
+      --manifests-dir build/stacktag/manifests
+  stacktag wiki --wiki-dir ../stack.wiki --html build/wiki-html";
+
+pub const CODES: &[i32] = &[OK, USAGE, CONFIG, GIT, IO, WIKI_FORMAT, WIKI_LOCKED];
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("action").required(true).multiple(true).args(["hist_lines_dir", "html"])))]
