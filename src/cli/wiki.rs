@@ -117,6 +117,11 @@ pub fn run(hierarchy: &Hierarchy, args: &WikiArgs, ui: &Ui) -> Result<(), Error>
             branch: args.branch.clone(),
         };
         let report = update(&options, &mut |w| ui.warn(w))?;
+        if let Some(root) = &report.root_image_absent {
+            ui.warn(format_args!(
+                "no build of the root image `{root}` in the wiki: Home.md counts 0 builds (see --root-image)"
+            ));
+        }
         say(report.to_string());
         doc.update = Some(report);
     }

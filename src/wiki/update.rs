@@ -66,6 +66,11 @@ pub struct Report {
     /// Monthly pages whose rows were read from markdown (first run on an
     /// upstream wiki, or pages changed outside stacktag).
     pub reindexed: usize,
+    /// The root image named for Home.md's counts, when the wiki holds builds
+    /// but none of it (the CLI says which option names it).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub root_image_absent: Option<String>,
     /// The catalog of every build (`.stacktag/catalog/`), brought up to date.
     #[serde(skip)]
     pub catalog: Option<crate::catalog::WriteReport>,
@@ -275,10 +280,7 @@ pub fn update(o: &Options, warn: &mut dyn FnMut(String)) -> Result<Report, Error
     let stats = home::stats(&index, &o.root_image, &commits);
     let rows = index.pages.values().flat_map(|p| &p.rows);
     if rows.clone().next().is_some() && !rows.clone().any(|r| r.image == o.root_image) {
-        warn(format!(
-            "no build of the root image `{}` in the wiki: Home.md counts 0 builds (see --root-image)",
-            o.root_image
-        ));
+        report.root_image_absent = Some(o.root_image.clone());
     }
     let template_name = match &o.home_template {
         Some(p) => format!("the Home template {}", p.display()),
