@@ -39,6 +39,11 @@ impl RegistryCache {
         })
     }
 
+    /// The credentials the daemon (or BuildKit's session) is given for the registry.
+    pub fn daemon_credentials(&self) -> Option<bollard::auth::DockerCredentials> {
+        self.found.credentials.for_daemon(&self.host)
+    }
+
     /// Whether the registry has `{repository}:{tag}`.
     pub async fn has(&self, repository: &str, tag: &str) -> Result<bool, Error> {
         match self

@@ -28,7 +28,7 @@ use super::settings::{self, BuilderKind, StepLines};
 use super::verify;
 use super::{Options, Target};
 use crate::error::Error;
-use crate::formats::tags::{file_stem, Platform};
+use crate::formats::tags::{file_stem, tag_prefix, Platform};
 use crate::hook::guard::Critical;
 use crate::hook::progress::Progress;
 use crate::hook::session::Session;
@@ -422,7 +422,10 @@ impl<'a> Builder<'a> {
                 },
             ));
         }
-        let id = self.build(t, &scan, &inputs, &report.why, &secrets).await?;
+        let cache_from = self.cache_from(t, latest.is_some());
+        let id = self
+            .build(t, &scan, &inputs, &report.why, &secrets, &cache_from)
+            .await?;
         self.keep_record(t, &record(&id));
         let same = matches!(&latest, Some((old, _)) if *old == id);
         if same {
@@ -441,6 +444,54 @@ impl<'a> Builder<'a> {
         report.log = Some(self.log_path(t));
         report.seconds = started.elapsed().as_secs_f64();
         Ok((report, Done { id: Some(id), same }))
+    }
+
+    /// The images whose inline cache metadata (BUILDKIT_INLINE_CACHE) a
+    /// BuildKit build of `t` may take layers from: its `latest` here (the
+    /// previous build, or the one pulled), and with --cache-from-registry
+    /// its last published platform tag (`x86_64-latest`). So the steps
+    /// before the first change come from a previous image even when the
+    /// layer cache is gone (`docker builder prune`, a new CI runner). A
+    /// source that does not exist is skipped by BuildKit. None with
+    /// --no-cache or the classic builder (its cache-from is another thing).
+    fn cache_from(&self, t: &Target, has_latest: bool) -> Vec<String> {
+        if self.builder != BuilderKind::BuildKit || self.options.no_cache {
+            return Vec::new();
+        }
+        let mut refs = Vec::new();
+        if has_latest {
+            refs.push(t.latest());
+        }
+        let platform = self
+            .platform
+            .rsplit('/')
+            .next()
+            .and_then(|a| Platform::from_docker_arch(a).ok());
+        if let (Some(rc), true, Some(p)) = (
+            self.registry.as_ref(),
+            self.options.cache_from_registry,
+            platform,
+        ) {
+            refs.push(format!(
+                "{}/{}/{}:{}-latest",
+                rc.host,
+                self.options.owner,
+                t.image,
+                tag_prefix(p, &t.variant)
+            ));
+        }
+        refs
+    }
+
+    /// The registry's credentials for BuildKit's session (cache-from
+    /// sources in the registry), when --cache-from-registry has any.
+    fn registry_credentials(&self) -> Option<HashMap<String, bollard::auth::DockerCredentials>> {
+        let rc = self.registry.as_ref()?;
+        if !self.options.cache_from_registry {
+            return None;
+        }
+        let c = rc.daemon_credentials()?;
+        Some([(rc.host.clone(), c)].into())
     }
 
     /// Keeps which inputs made the image; a failure to write is a warning
@@ -525,6 +576,7 @@ impl<'a> Builder<'a> {
         inputs: &Inputs,
         why: &[String],
         secret_ids: &[String],
+        cache_from: &[String],
     ) -> Result<String, Error> {
         let docker = &self.session.docker;
         let mut args: HashMap<String, String> = self.options.proxies.iter().cloned().collect();
@@ -577,6 +629,12 @@ impl<'a> Builder<'a> {
         }
         let log_path = self.log_path(t);
         let mut log = BuildLog::create(&log_path, hidden)?;
+        if !cache_from.is_empty() {
+            log.write(&format!(
+                "layer cache also from the inline cache of {}\n",
+                cache_from.join(", ")
+            ))?;
+        }
         let tar = {
             let scan = scan.clone();
             tokio::task::spawn_blocking(move || scan.tar())
@@ -590,10 +648,10 @@ impl<'a> Builder<'a> {
             .insert(temp.clone());
         let status = self.progress.started(&t.image, "build".into());
         let outcome = if secrets.is_empty() {
-            self.stream_build(t, scan, &temp, &args, tar, &mut log)
+            self.stream_build(t, scan, &temp, &args, tar, cache_from, &mut log)
                 .await
         } else {
-            self.solve_with_secrets(t, scan, &temp, &args, tar, &secrets, &mut log)
+            self.solve_with_secrets(t, scan, &temp, &args, tar, &secrets, cache_from, &mut log)
                 .await
         };
         self.progress.finished(status);
@@ -642,6 +700,7 @@ impl<'a> Builder<'a> {
         temp: &str,
         args: &HashMap<String, String>,
         tar: Vec<u8>,
+        cache_from: &[String],
         log: &mut BuildLog,
     ) -> Result<Option<String>, Failure> {
         let docker = &self.session.docker;
@@ -675,9 +734,15 @@ impl<'a> Builder<'a> {
             opts = opts
                 .version(BuilderVersion::BuilderBuildKit)
                 .session(&session);
+            if !cache_from.is_empty() {
+                opts = opts.cachefrom(&cache_from.to_vec());
+            }
         }
-        let mut stream =
-            docker.build_image(opts.build(), None, Some(bollard::body_full(tar.into())));
+        let mut stream = docker.build_image(
+            opts.build(),
+            self.registry_credentials(),
+            Some(bollard::body_full(tar.into())),
+        );
         let mut decoder = Decoder::default();
         let mut steps: HashMap<usize, u64> = HashMap::new();
         let mut id = None;
@@ -744,6 +809,7 @@ impl<'a> Builder<'a> {
         args: &HashMap<String, String>,
         tar: Vec<u8>,
         secrets: &[&settings::Secret],
+        cache_from: &[String],
         log: &mut BuildLog,
     ) -> Result<Option<String>, Failure> {
         use bollard::grpc::build::{ImageBuildFrontendOptions, ImageBuildLoadInput, SecretSource};
@@ -753,6 +819,12 @@ impl<'a> Builder<'a> {
             .nocache(self.options.no_cache);
         for (k, v) in args {
             opts = opts.buildarg(k, v);
+        }
+        for r in cache_from {
+            opts = opts.cachefrom(&bollard::moby::buildkit::v1::CacheOptionsEntry {
+                r#type: "registry".into(),
+                attrs: [("ref".to_string(), r.clone())].into(),
+            });
         }
         for s in secrets {
             let source = match &s.source {
@@ -785,6 +857,7 @@ impl<'a> Builder<'a> {
         // this future is dropped (Ctrl-C).
         let docker = self.session.docker.clone();
         let name = temp.to_string();
+        let credentials = self.registry_credentials();
         let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut solve = tokio::task::spawn_blocking(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -797,7 +870,9 @@ impl<'a> Builder<'a> {
                     &name,
                     opts.build(),
                     ImageBuildLoadInput::Upload(tar.into()),
-                    None,
+                    credentials
+                        .as_ref()
+                        .map(|c| c.iter().map(|(k, v)| (k.as_str(), v.clone())).collect()),
                     Some(build_ref),
                 );
                 tokio::select! {

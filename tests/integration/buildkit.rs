@@ -457,6 +457,156 @@ fn buildkit_images_carry_inline_cache_metadata() {
     );
 }
 
+/// Removes the daemon's build cache records of the steps whose command has
+/// `marker` (children first: a record in use by another is not pruned),
+/// leaving every other test's cache and cache mounts alone.
+fn prune_build_cache_of(marker: &str) {
+    for _ in 0..5 {
+        let records: Vec<Value> = serde_json::from_str(&docker(&[
+            "system",
+            "df",
+            "-v",
+            "--format",
+            "{{json .BuildCache}}",
+        ]))
+        .unwrap();
+        let ours: Vec<&Value> = records
+            .iter()
+            .filter(|r| {
+                r["Description"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(marker)
+            })
+            .collect();
+        if ours.is_empty() {
+            return;
+        }
+        for r in &ours {
+            let id = r["ID"].as_str().unwrap();
+            if !ours.iter().any(|o| o["Parent"] == id) {
+                let _ = Command::new("docker")
+                    .args(["builder", "prune", "-af", "--filter", &format!("id={id}")])
+                    .output();
+            }
+        }
+    }
+    panic!("the build cache records of {marker} could not be pruned");
+}
+
+/// The layer diff IDs of `reference`.
+fn layers(reference: &str) -> Vec<String> {
+    docker(&["inspect", "-f", "{{join .RootFS.Layers \" \"}}", reference])
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// With the daemon's layer cache gone (`docker builder prune`, a new CI
+/// runner), a previous image still serves as layer cache through its inline
+/// cache metadata: the image's `latest` kept here, or on a machine with
+/// nothing local, its published `x86_64-latest` in the registry
+/// (--cache-from-registry). The early step comes from it (CACHED, the same
+/// layer); only the changed late step runs.
+#[test]
+fn a_previous_image_is_the_layer_cache_once_the_build_cache_is_gone() {
+    let n = nonce();
+    let df = |late: &str| {
+        format!("{FROM_BUSYBOX}RUN echo early-{n} > /early\nRUN echo {late}-{n} > /late\n")
+    };
+    let reg = crate::support::Registry::start();
+    let registry = reg.host();
+    let s = Stack::new(
+        "bk-cachefrom",
+        "  late: {}\n",
+        &[("images/late/Dockerfile", &df("late-1"))],
+    );
+    let name = format!("{registry}/{}/late", s.owner);
+    let run = |args: &[&str]| {
+        let mut all = vec![
+            "--registry",
+            registry.as_str(),
+            "late",
+            "--progress",
+            "plain",
+        ];
+        all.extend(args);
+        let mut cmd = s.cmd(&all);
+        cmd.env("STACKTAG_REGISTRY_USER", crate::support::USER)
+            .env("STACKTAG_REGISTRY_PASSWORD", crate::support::PASSWORD)
+            .env("DOCKER_CONFIG", s.path().join("no-docker-config"));
+        let out = cmd.output().unwrap();
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let step = |err: &str, what: &str| {
+        err.lines()
+            .find(|l| l.contains(&format!("RUN echo {what}")))
+            .unwrap_or_else(|| panic!("no line of step {what}: {err}"))
+            .to_string()
+    };
+    let rm_local = || {
+        for t in docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &name]).lines() {
+            docker(&["rmi", "-f", t]);
+        }
+    };
+    // Its images are named for the test's registry, which Stack does not remove.
+    struct Remove<F: Fn()>(F);
+    impl<F: Fn()> Drop for Remove<F> {
+        fn drop(&mut self) {
+            (self.0)();
+        }
+    }
+    let _remove = Remove(rm_local);
+    run(&[]);
+    let first = layers(&format!("{name}:latest"));
+
+    // The previous image kept here.
+    s.write("images/late/Dockerfile", &df("late-2"));
+    prune_build_cache_of(&n);
+    let err = run(&[]);
+    assert!(
+        step(&err, &format!("early-{n}")).ends_with(" CACHED"),
+        "{err}"
+    );
+    assert!(step(&err, "late-2").contains(" DONE "), "{err}");
+    let second = layers(&format!("{name}:latest"));
+    assert_eq!(second[..2], first[..2], "the early layer was built again");
+    assert_ne!(second[2], first[2]);
+    assert!(
+        log_of(&s, "late").contains(&format!(
+            "layer cache also from the inline cache of {name}:latest"
+        )),
+        "{}",
+        log_of(&s, "late")
+    );
+
+    // A new machine: nothing local; the registry has the published platform tag.
+    let o = Command::new("skopeo")
+        .args([
+            "copy",
+            "--quiet",
+            "--dest-tls-verify=false",
+            "--dest-creds",
+            &format!("{}:{}", crate::support::USER, crate::support::PASSWORD),
+            &format!("docker-daemon:{name}:latest"),
+            &format!("docker://{name}:x86_64-latest"),
+        ])
+        .output()
+        .expect("skopeo (make fixtures installs it)");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    rm_local();
+    s.write("images/late/Dockerfile", &df("late-3"));
+    prune_build_cache_of(&n);
+    let err = run(&["--cache-from-registry"]);
+    assert!(
+        step(&err, &format!("early-{n}")).ends_with(" CACHED"),
+        "{err}"
+    );
+    assert_eq!(layers(&format!("{name}:latest"))[..2], first[..2]);
+    prune_build_cache_of(&n);
+}
+
 /// Docker's proxy args from the client config and the environment reach
 /// every build without an ARG line, and are no input.
 #[test]
