@@ -462,15 +462,10 @@ impl<'a> Builder<'a> {
         if has_latest {
             refs.push(t.latest());
         }
-        let platform = self
-            .platform
-            .rsplit('/')
-            .next()
-            .and_then(|a| Platform::from_docker_arch(a).ok());
         if let (Some(rc), true, Some(p)) = (
             self.registry.as_ref(),
             self.options.cache_from_registry,
-            platform,
+            self.tag_platform(),
         ) {
             refs.push(format!(
                 "{}/{}/{}:{}-latest",
@@ -508,15 +503,19 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn log_path(&self, t: &Target) -> PathBuf {
-        let platform = self
-            .platform
+    /// The platform of the build (`linux/arm64`) as tags and file names
+    /// spell it (`aarch64`).
+    fn tag_platform(&self) -> Option<Platform> {
+        self.platform
             .rsplit('/')
             .next()
-            .and_then(|a| Platform::from_docker_arch(a).ok());
+            .and_then(|a| Platform::from_docker_arch(a).ok())
+    }
+
+    fn log_path(&self, t: &Target) -> PathBuf {
         self.options.log_dir.join(format!(
             "{}.log",
-            file_stem_str(&platform, &t.variant, &t.image)
+            file_stem_str(&self.tag_platform(), &t.variant, &t.image)
         ))
     }
 

@@ -182,7 +182,6 @@ pub fn message(e: &Error) -> String {
 /// The whole message, when the library's names an input that an option of
 /// this command line gave (`secret id=...` is `--secret id=...` here).
 fn worded(e: &Error) -> Option<String> {
-    const SECRET_FORMS: &str = "write it as id=NAME,src=FILE or id=NAME,env=VARIABLE";
     Some(match e {
         Error::Hook(HookError::PlatformMismatch {
             image,
@@ -191,12 +190,15 @@ fn worded(e: &Error) -> Option<String> {
         }) => format!("image {image} is {actual}, but --platform says {given}\n  fix: drop --platform (it is read from the image) or tag the right image"),
         Error::Build(b) => match b {
             BuildError::BadBuildArg(text) => format!("--build-arg {text:?} is not NAME=VALUE"),
-            BuildError::BadSecret { text, why } => format!("--secret {text:?}: {why}\n  fix: {SECRET_FORMS}"),
-            BuildError::SecretFile { id, path, why } => format!("--secret {id}: cannot read {}: {why}\n  fix: give a file that exists and can be read, or take the secret from a variable: id={id},env=VARIABLE", path.display()),
-            BuildError::SecretEnv { id, var } => format!("--secret {id}: the environment variable {var} is not set\n  fix: export {var} before the build, or read the secret from a file: id={id},src=FILE"),
+            // The library's message starts with the option's name (`secret
+            // id=...`, `platform linux/arm64`), as this command line spells it
+            // after `--`.
+            BuildError::BadSecret { .. }
+            | BuildError::SecretFile { .. }
+            | BuildError::SecretEnv { .. }
+            | BuildError::Platform { .. }
+            | BuildError::ClassicPlatform { .. } => format!("--{b}"),
             BuildError::UnknownSecret { image, id, given } => format!("{image}: needs the secret `{id}` (its `secrets:` in the hierarchy file), and no --secret gives it{given}\n  fix: add --secret id={id},src=FILE or --secret id={id},env=VARIABLE"),
-            BuildError::Platform { platform, why, fix } => format!("--platform {platform}: {why}\n  fix: {fix}"),
-            BuildError::ClassicPlatform { platform, native } => format!("--platform {platform}: the classic builder builds only for the daemon's platform ({native})\n  fix: build with BuildKit (drop --builder classic)"),
             _ => return None,
         },
         Error::Registry(
@@ -223,6 +225,7 @@ fn hint(e: &Error) -> Option<String> {
             PluginError::Exec(ExecError::TooLarge { .. }) => "make the command print less, or raise --max-output".into(),
             _ => return None,
         },
+        Error::Build(BuildError::ClassicPlatform { .. }) => "build with BuildKit (drop --builder classic)".into(),
         Error::Build(BuildError::UnknownVariant { .. }) => "build it without --variant, or add the variant to its `variants:`".into(),
         Error::Build(BuildError::NeedsBuildKit { fallback: false, .. }) => "build with BuildKit (drop --builder classic or STACKTAG_BUILDER=classic), or write the Dockerfile without it".into(),
         Error::Git(_) => "run stacktag inside the stack's git checkout (with a commit), or pass --repo-dir".into(),
