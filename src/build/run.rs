@@ -90,8 +90,17 @@ enum Failure {
     },
 }
 
-/// Makes each BuildKit session id of the process unique.
-static SESSIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// A BuildKit session's id: the run's and the image's, and random. A run
+/// id is shared by the runs of one CI job (`STACKTAG_RUN_ID`), and a daemon
+/// that closes an earlier build's session of the same id forgets the new
+/// one with it: the registry's credentials it serves were then missing from
+/// the next build's cache import ("no active session").
+fn session_id(run_id: &str, image: &str) -> String {
+    format!(
+        "stacktag-{run_id}-{image}-{}",
+        bollard::grpc::BuildRef::random().as_ref()
+    )
+}
 
 /// An image's result as its children see it, or a failure.
 type Outcome = Result<Done, ()>;
@@ -724,12 +733,7 @@ impl<'a> Builder<'a> {
         }
         if self.builder == BuilderKind::BuildKit {
             // One session per build; closed when the stream is dropped (Ctrl-C too).
-            let session = format!(
-                "stacktag-{}-{}-{}",
-                self.session.run_id,
-                t.image,
-                SESSIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            );
+            let session = session_id(&self.session.run_id, &t.image);
             opts = opts
                 .version(BuilderVersion::BuilderBuildKit)
                 .session(&session);
@@ -1229,5 +1233,24 @@ pub(crate) async fn inspect_labels(
             status_code: 404, ..
         }) => Ok(None),
         Err(e) => Err(Error::docker(format!("inspect image {reference}"), e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::session_id;
+
+    /// Two builds of one image in runs of one run id (a CI job's) never
+    /// share a BuildKit session id.
+    #[test]
+    fn a_session_id_is_new_for_each_build_of_one_run_and_image() {
+        let a = session_id("ci-job-7", "base-notebook");
+        let b = session_id("ci-job-7", "base-notebook");
+        assert_ne!(a, b);
+        assert!(a.starts_with("stacktag-ci-job-7-base-notebook-"), "{a}");
+        assert!(
+            a.len() > "stacktag-ci-job-7-base-notebook-".len() + 20,
+            "{a}"
+        );
     }
 }
