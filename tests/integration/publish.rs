@@ -745,3 +745,49 @@ async fn push_merge_and_image_ref_take_image_names_and_all() {
         "{out}"
     );
 }
+
+/// A registry whose state directory was removed under it (a checkout
+/// cleaned by `git clean` or `make clean`) still answers, but refuses every
+/// login; `scripts/registry-up` on its port stops it and starts one that
+/// takes the login.
+#[test]
+fn registry_up_replaces_a_registry_whose_state_was_removed() {
+    let reg = Registry::start();
+    let login = || -> String {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u"])
+            .arg(format!("{USER}:{PASSWORD}"))
+            .arg(format!("http://{}/v2/", reg.host()))
+            .output()
+            .expect("curl (make fixtures installs it)");
+        String::from_utf8_lossy(&out.stdout).into()
+    };
+    assert_eq!(login(), "200");
+    std::fs::remove_dir_all(reg.state()).unwrap();
+    assert_eq!(login(), "400", "the registry without its htpasswd");
+
+    let again = reg.dir.path().join("again");
+    struct Stop(std::path::PathBuf);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            if let Ok(pid) = std::fs::read_to_string(self.0.join("registry.pid")) {
+                let _ = Command::new("kill").arg(pid.trim()).status();
+            }
+        }
+    }
+    let _stop = Stop(again.clone());
+    let out = Command::new(crate::support::repo_root().join("scripts/registry-up"))
+        .arg(reg.port.to_string())
+        .arg(&again)
+        .env("STACKTAG_TEST_USER", USER)
+        .env("STACKTAG_TEST_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("registry-up: stopping registry") && err.contains("config.yml is gone"),
+        "{err}"
+    );
+    assert_eq!(login(), "200");
+}
