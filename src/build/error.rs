@@ -52,7 +52,8 @@ pub enum BuildError {
     #[error("secret {id}: the environment variable {var} is not set\n  fix: export {var} before the build, or read the secret from a file: id={id},src=FILE")]
     SecretEnv { id: String, var: String },
 
-    #[error("{image}: needs the secret `{id}` (its `secrets:` in the hierarchy file), and none of the run's secrets gives it{given}\n  fix: give the run the secret id={id},src=FILE or id={id},env=VARIABLE")]
+    /// The fix names the option that gives secrets: the CLI adds it.
+    #[error("{image}: needs the secret `{id}` (its `secrets:` in the hierarchy file), and none of the run's secrets gives it{given}")]
     UnknownSecret {
         image: String,
         id: String,

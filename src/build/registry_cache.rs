@@ -39,6 +39,11 @@ impl RegistryCache {
         })
     }
 
+    /// `{host}/{repository}`: the image name the daemon pulls and pushes.
+    pub fn name(&self, repository: &str) -> String {
+        format!("{}/{repository}", self.host)
+    }
+
     /// The credentials the daemon (or BuildKit's session) is given for the registry.
     pub fn daemon_credentials(&self) -> Option<bollard::auth::DockerCredentials> {
         self.found.credentials.for_daemon(&self.host)
@@ -68,7 +73,7 @@ impl RegistryCache {
         if !self.has(repository, tag).await? {
             return Ok(false);
         }
-        let name = format!("{}/{repository}", self.host);
+        let name = self.name(repository);
         let opts = CreateImageOptionsBuilder::default()
             .from_image(&name)
             .tag(tag)
@@ -105,7 +110,7 @@ impl RegistryCache {
         let reference = self.registry.reference(repository, tag);
         // A wrong password is a typed 401 from the API, not a guess from the daemon's text.
         self.registry.check_access(&reference).await?;
-        let name = format!("{}/{repository}", self.host);
+        let name = self.name(repository);
         let opts = PushImageOptionsBuilder::default().tag(tag).build();
         let mut stream = docker.push_image(
             &name,

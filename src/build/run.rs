@@ -373,7 +373,7 @@ impl<'a> Builder<'a> {
             self.options.cache_from_registry && !pending_parent,
             self.options.no_cache,
         ) {
-            let from = format!("{}/{repository}:{}", rc.host, inputs.tag());
+            let from = format!("{}:{}", rc.name(&repository), inputs.tag());
             if self.plan_only {
                 if rc.has(&repository, &inputs.tag()).await? {
                     report.action = Action::Pull;
@@ -476,11 +476,10 @@ impl<'a> Builder<'a> {
             self.options.cache_from_registry,
             self.tag_platform(),
         ) {
+            let repository = format!("{}/{}", self.options.owner, t.image);
             refs.push(format!(
-                "{}/{}/{}:{}-latest",
-                rc.host,
-                self.options.owner,
-                t.image,
+                "{}:{}-latest",
+                rc.name(&repository),
                 tag_prefix(p, &t.variant)
             ));
         }

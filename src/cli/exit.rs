@@ -198,7 +198,6 @@ fn worded(e: &Error) -> Option<String> {
             | BuildError::SecretEnv { .. }
             | BuildError::Platform { .. }
             | BuildError::ClassicPlatform { .. } => format!("--{b}"),
-            BuildError::UnknownSecret { image, id, given } => format!("{image}: needs the secret `{id}` (its `secrets:` in the hierarchy file), and no --secret gives it{given}\n  fix: add --secret id={id},src=FILE or --secret id={id},env=VARIABLE"),
             _ => return None,
         },
         Error::Registry(
@@ -226,6 +225,7 @@ fn hint(e: &Error) -> Option<String> {
             _ => return None,
         },
         Error::Build(BuildError::ClassicPlatform { .. }) => "build with BuildKit (drop --builder classic)".into(),
+        Error::Build(BuildError::UnknownSecret { id, .. }) => format!("add --secret id={id},src=FILE or --secret id={id},env=VARIABLE"),
         Error::Build(BuildError::UnknownVariant { .. }) => "build it without --variant, or add the variant to its `variants:`".into(),
         Error::Build(BuildError::NeedsBuildKit { fallback: false, .. }) => "build with BuildKit (drop --builder classic or STACKTAG_BUILDER=classic), or write the Dockerfile without it".into(),
         Error::Git(_) => "run stacktag inside the stack's git checkout (with a commit), or pass --repo-dir".into(),
